@@ -1,0 +1,1 @@
+"""The domain: aggregates, events, value objects and the metric rules. Pure: no I/O."""
