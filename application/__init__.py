@@ -1,0 +1,15 @@
+"""Commands: the event-sourced application that loads, validates, mutates and saves."""
+
+from __future__ import annotations
+
+from application.api_key_commands import ApiKeyCommands
+from application.dataset_commands import DatasetCommands
+from application.model_commands import ModelCommands
+from application.model_run_commands import ModelRunCommands, SplitSpec
+
+
+class ModelLedger(DatasetCommands, ModelCommands, ModelRunCommands, ApiKeyCommands):
+    """Every command of the product, one mixin per kind of aggregate."""
+
+
+__all__ = ["ModelLedger", "SplitSpec"]

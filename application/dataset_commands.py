@@ -1,0 +1,189 @@
+"""Commands on datasets: create, add data rows with labels, update metadata and labels."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+from uuid import UUID, uuid4
+
+from application.ledger import LedgerCore
+from application.row_directory import RowInfo
+from application.uploads import ErrorCollector, in_chunks
+from domain.annotations.columns import chunk_rows, encode_rows
+from domain.annotations.ndjson import parse_annotation_line
+from domain.annotations.objects import Annotation, Mask
+from domain.data_rows import DataRowLine, MetadataField, infer_metadata_field, parse_data_row_line
+from domain.datasets import Dataset
+from domain.errors import ValidationFailed
+
+
+def parse_labels(
+    labels: Any, line_no: int, row: RowInfo, errors: ErrorCollector
+) -> list[Annotation]:
+    """A row's `labels` list (annotation objects without their own dataRow)."""
+    if labels is None:
+        return []
+    if not isinstance(labels, list):
+        errors.add(line_no, f"labels of {row.global_key!r} must be a list")
+        return []
+    parsed: list[Annotation] = []
+    for label in labels:
+        if not isinstance(label, dict):
+            errors.add(line_no, f"a label of {row.global_key!r} is not an object")
+            continue
+        result = errors.attempt(
+            line_no, lambda label=label: parse_annotation_line({**label, "dataRow": {"id": row.id}}, line_no)
+        )
+        if result is not None:
+            parsed.extend(result[1])
+    for annotation in parsed:
+        check_mask_size(annotation, row, line_no, errors)
+    return parsed
+
+
+def check_mask_size(annotation: Annotation, row: RowInfo, line_no: int, errors: ErrorCollector) -> None:
+    geometry = annotation.geometry
+    if isinstance(geometry, Mask) and (geometry.height, geometry.width) != row.size:
+        errors.add(
+            line_no,
+            f"mask of {annotation.feature!r} is {geometry.height}x{geometry.width}, "
+            f"data row {row.global_key!r} is "
+            + ("of unknown size" if row.size is None else f"{row.size[0]}x{row.size[1]}"),
+        )
+
+
+class DatasetCommands(LedgerCore):
+    def create_dataset(self, name: str, actor: str) -> Dataset:
+        dataset = Dataset(name=name, actor=actor)
+        self.store(dataset)
+        return dataset
+
+    def rename_dataset(self, dataset_id: UUID, name: str, actor: str) -> Dataset:
+        dataset = self.load(Dataset, dataset_id, "dataset")
+        dataset.rename(name=name, actor=actor)
+        self.store(dataset)
+        return dataset
+
+    def delete_dataset(self, dataset_id: UUID, actor: str) -> Dataset:
+        dataset = self.load(Dataset, dataset_id, "dataset")
+        dataset.delete(actor=actor)
+        self.store(dataset)
+        return dataset
+
+    def add_data_rows(self, dataset_id: UUID, lines: Iterable[tuple[int, Any]], actor: str) -> tuple[Dataset, int]:
+        """Add new rows (globalKey unique per dataset) with their labels; all or nothing."""
+        self.rows.wait_until_current()
+        dataset = self.load(Dataset, dataset_id, "dataset")
+        fields = dataset.fields
+        errors = ErrorCollector()
+        rows: list[DataRowLine] = []
+        labels: list[tuple[str, list[Annotation]]] = []
+        declared: dict[str, MetadataField] = {}
+        seen: dict[str, int] = {}
+        for line_no, obj in lines:
+            parsed = errors.attempt(line_no, lambda obj=obj, n=line_no: parse_data_row_line(obj, n, dataset.id, fields))
+            if parsed is None:
+                continue
+            row, new_fields = parsed
+            for field in new_fields:
+                fields[field.key] = declared[field.key] = field
+            if row.global_key in seen:
+                errors.add(line_no, f"globalKey {row.global_key!r} repeats line {seen[row.global_key]}")
+                continue
+            seen[row.global_key] = line_no
+            info = RowInfo(row.id, row.global_key, row.width, row.height)
+            row_labels = parse_labels(obj.get("labels"), line_no, info, errors)
+            rows.append(row)
+            if row_labels:
+                labels.append((row.id, row_labels))
+        existing = self.rows.dataset_rows(dataset.id, global_keys=list(seen))
+        for key in existing:
+            errors.add(seen[key], f"line {seen[key]}: globalKey {key!r} already exists in dataset {dataset.id}")
+        if not rows and not errors.errors:
+            errors.add(1, "the upload holds no data row")
+        errors.raise_if_any("data row upload")
+
+        chunks: list[dict[str, Any]] = [
+            {"rows": [[r.id, r.global_key, r.row_data, r.media_type, r.width, r.height, r.metadata] for r in part]}
+            for part in in_chunks(rows)
+        ]
+        chunks += [{"labels": encode_rows(part)} for part in chunk_rows(labels)]
+        dataset.declare_metadata_fields(list(declared.values()), actor=actor)
+        upload = self.new_upload(dataset, "data_rows", actor, chunks)
+        dataset.add_data_rows(upload_id=upload.id, rows=len(rows), labels=sum(len(x) for _, x in labels), actor=actor)
+        return dataset, self.store(dataset, upload)
+
+    def _resolve_dataset_rows(
+        self, dataset: Dataset, refs: list[tuple[int, Any]], errors: ErrorCollector
+    ) -> list[tuple[int, RowInfo | None]]:
+        ids = [r["id"] for _, r in refs if isinstance(r, dict) and isinstance(r.get("id"), str)]
+        keys = [r["globalKey"] for _, r in refs if isinstance(r, dict) and isinstance(r.get("globalKey"), str)]
+        found = self.rows.dataset_rows(dataset.id, ids=ids, global_keys=keys)
+        resolved: list[tuple[int, RowInfo | None]] = []
+        for line_no, ref in refs:
+            key = None
+            if isinstance(ref, dict):
+                key = ref.get("id") if isinstance(ref.get("id"), str) else ref.get("globalKey")
+            row = found.get(key) if isinstance(key, str) else None
+            if row is None:
+                errors.add(line_no, f"data row {ref!r} is not in dataset {dataset.id}")
+            resolved.append((line_no, row))
+        return resolved
+
+    def update_metadata(self, dataset_id: UUID, lines: Iterable[tuple[int, Any]], actor: str) -> tuple[Dataset, int]:
+        """Lines {"dataRow": {"id"|"globalKey"}, "metadata": {key: value|null}}: merged in,
+        null removes a key."""
+        self.rows.wait_until_current()
+        dataset = self.load(Dataset, dataset_id, "dataset")
+        fields = dataset.fields
+        errors = ErrorCollector()
+        items = [(n, obj) for n, obj in lines]
+        resolved = self._resolve_dataset_rows(dataset, [(n, o.get("dataRow") if isinstance(o, dict) else None) for n, o in items], errors)
+        updates: list[list[Any]] = []
+        declared: dict[str, MetadataField] = {}
+        for (line_no, obj), (_, row) in zip(items, resolved, strict=True):
+            metadata = obj.get("metadata") if isinstance(obj, dict) else None
+            if not isinstance(metadata, dict) or not metadata:
+                errors.add(line_no, f"metadata must be a non-empty object")
+                continue
+            checked: dict[str, Any] = {}
+            for key, value in metadata.items():
+                field = fields.get(key)
+                if field is None and value is not None:
+                    made = errors.attempt(line_no, lambda k=key, v=value: infer_metadata_field(k, v, line_no))
+                    if made is None:
+                        continue
+                    field = fields[key] = declared[key] = made
+                if field is None:
+                    checked[key] = None
+                    continue
+                result = errors.attempt(line_no, lambda f=field, v=value: f.check(v, line_no))
+                if result is not None or value is None:
+                    checked[key] = result
+            if row is not None:
+                updates.append([row.id, checked])
+        errors.raise_if_any("metadata update")
+        dataset.declare_metadata_fields(list(declared.values()), actor=actor)
+        upload = self.new_upload(dataset, "metadata", actor, [{"metadata": part} for part in in_chunks(updates)])
+        dataset.update_metadata(upload_id=upload.id, rows=len(updates), actor=actor)
+        return dataset, self.store(dataset, upload)
+
+    def update_labels(self, dataset_id: UUID, lines: Iterable[tuple[int, Any]], actor: str) -> tuple[Dataset, int]:
+        """Lines {"dataRow": {...}, "labels": [...]}: each row's labels are replaced."""
+        self.rows.wait_until_current()
+        dataset = self.load(Dataset, dataset_id, "dataset")
+        errors = ErrorCollector()
+        items = [(n, obj) for n, obj in lines]
+        resolved = self._resolve_dataset_rows(dataset, [(n, o.get("dataRow") if isinstance(o, dict) else None) for n, o in items], errors)
+        replaced: dict[str, list[Annotation]] = {}
+        for (line_no, obj), (_, row) in zip(items, resolved, strict=True):
+            if row is None:
+                continue
+            replaced[row.id] = parse_labels(obj.get("labels", []), line_no, row, errors)
+        if not replaced and not errors.errors:
+            raise ValidationFailed("the label update holds no data row")
+        errors.raise_if_any("label update")
+        rows = list(replaced.items())
+        upload = self.new_upload(dataset, "labels", actor, [{"labels": encode_rows(part)} for part in chunk_rows(rows)])
+        dataset.update_labels(upload_id=upload.id, rows=len(rows), labels=sum(len(v) for v in replaced.values()), actor=actor)
+        return dataset, self.store(dataset, upload)

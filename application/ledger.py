@@ -1,0 +1,115 @@
+"""The event-sourced application: every command loads, validates, mutates and saves.
+
+Commands are synchronous (eventsourcing is); the API runs them off the event loop.
+Expected failures raise domain.errors (NOT_FOUND, VALIDATION, CONFLICT, FORBIDDEN).
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+
+from application.row_directory import RowDirectory
+from application.transcodings import BytesAsBase64
+from domain.api_keys import ApiKey
+from domain.datasets import Dataset
+from domain.errors import Conflict, NotFound
+from domain.model_runs import ModelRun
+from domain.models import Model
+from domain.ontology import Ontology
+from domain.uploads import Upload
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class OntologyAsDict(Transcoding):
+    """Snapshots of a model carry its ontology as plain data."""
+
+    type = Ontology
+    name = "ontology"
+
+    def encode(self, obj: Ontology) -> dict[str, Any]:
+        return obj.to_dict()
+
+    def decode(self, data: dict[str, Any]) -> Ontology:
+        return Ontology.from_dict(data)
+
+
+class LedgerCore(Application[UUID]):
+    """Loading and saving with the project's error vocabulary."""
+
+    name = "modelledger"
+    snapshotting_intervals = {ModelRun: 100, Dataset: 100, Model: 20}  # noqa: RUF012
+
+    def __init__(self, env: dict[str, str] | None = None, rows: RowDirectory | None = None) -> None:
+        super().__init__(env)
+        self._rows = rows
+
+    @property
+    def rows(self) -> RowDirectory:
+        if self._rows is None:
+            raise RuntimeError("this application was built without read models")
+        return self._rows
+
+    def attach_rows(self, rows: RowDirectory) -> None:
+        self._rows = rows
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(BytesAsBase64())
+        transcoder.register(OntologyAsDict())
+
+    def load(self, cls: type[A], aggregate_id: UUID, what: str) -> A:
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound(f"{what} {aggregate_id} not found") from None
+        if not isinstance(aggregate, cls) or getattr(aggregate, "deleted", False):
+            raise NotFound(f"{what} {aggregate_id} not found")
+        return aggregate
+
+    def load_run(self, run_id: UUID, expected_version: int | None = None) -> ModelRun:
+        run = self.load(ModelRun, run_id, "model run")
+        check_expected_version(run, expected_version, "model run")
+        return run
+
+    def store(self, *aggregates: Aggregate | None) -> int:
+        """Save atomically; a concurrent writer that got there first is a CONFLICT.
+
+        Returns the notification id of the last event saved, for waiting on read models.
+        """
+        try:
+            recordings = self.save(*aggregates)
+        except IntegrityError:
+            first = next(a for a in aggregates if a is not None)
+            raise Conflict(
+                f"{type(first).__name__} {first.id} was changed by another request; "
+                "read it again and retry"
+            ) from None
+        return recordings[-1].notification.id if recordings else 0
+
+    def new_upload(self, owner: Aggregate, kind: str, actor: str, chunks: list[dict[str, Any]]) -> Upload:
+        """The chunk events of one bulk command, against the owner's next version."""
+        upload = Upload(owner_id=owner.id, owner_version=owner.version + 1, kind=kind, actor=actor)
+        for index, payload in enumerate(chunks):
+            upload.add_chunk(index=index, payload=payload)
+        return upload
+
+    def api_key(self, key_id: UUID) -> ApiKey | None:
+        try:
+            key = self.repository.get(key_id)
+        except AggregateNotFoundError:
+            return None
+        return key if isinstance(key, ApiKey) else None
+
+
+def check_expected_version(aggregate: Aggregate, expected: int | None, what: str) -> None:
+    if expected is not None and expected != aggregate.version:
+        raise Conflict(
+            f"{what} {aggregate.id} is at version {aggregate.version}, not {expected}; "
+            "read it again and retry"
+        )

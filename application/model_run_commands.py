@@ -1,0 +1,256 @@
+"""Commands on model runs: create from data rows, rows, splits, predictions, config."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID, uuid4
+
+from application.ledger import LedgerCore, check_expected_version
+from application.row_directory import RowInfo
+from application.uploads import ErrorCollector, in_chunks
+from domain.annotations.columns import chunk_rows, encode_rows
+from domain.annotations.ndjson import DataRowRef, parse_annotation_line
+from domain.annotations.objects import Annotation
+from domain.annotations.validation import validate_annotations
+from domain.datasets import Dataset
+from domain.errors import AnnotationLineError, ValidationFailed
+from domain.model_runs import ModelRun
+from domain.models import Model
+from domain.splits import Split, parse_split, split_by_ratios
+from domain.uploads import Upload
+
+
+@dataclass(frozen=True)
+class SplitSpec:
+    """Either explicit splits per global key or id, or ratios with a seed."""
+
+    train: float = 0.0
+    validate: float = 0.0
+    test: float = 0.0
+    seed: int = 0
+    assignments: dict[str, str] = field(default_factory=dict)
+
+    def assign(self, rows: list[RowInfo]) -> list[Split]:
+        if self.assignments:
+            known = {r.global_key for r in rows} | {r.id for r in rows}
+            unknown = [k for k in self.assignments if k not in known]
+            if unknown:
+                raise ValidationFailed(f"split assignment names data rows not in the run: {unknown[:10]}")
+            return [
+                parse_split(self.assignments.get(r.global_key, self.assignments.get(r.id, "UNASSIGNED")))
+                for r in rows
+            ]
+        return split_by_ratios([r.id for r in rows], self.train, self.validate, self.test, self.seed)
+
+
+class ModelRunCommands(LedgerCore):
+    def _snapshot_chunks(
+        self, model: Model, dataset_id: UUID, rows: list[RowInfo], splits: list[Split]
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Rows, their splits and their current labels, checked against the ontology."""
+        labels = self.rows.dataset_labels(dataset_id, [r.id for r in rows])
+        by_id = {r.id: r for r in rows}
+        for row_id, annotations in labels.items():
+            row = by_id[row_id]
+            try:
+                validate_annotations(annotations, model.ontology, row.size, 0)
+            except AnnotationLineError as exc:
+                raise ValidationFailed(f"labels of data row {row.global_key!r}: {exc.reason}") from None
+        chunks: list[dict[str, Any]] = [
+            {"rows": [[r.id, r.global_key, s.value, r.width, r.height, str(dataset_id)] for r, s in part]}
+            for part in in_chunks(list(zip(rows, splits, strict=True)))
+        ]
+        label_rows = [(r.id, labels[r.id]) for r in rows if r.id in labels]
+        chunks += [{"labels": encode_rows(part)} for part in chunk_rows(label_rows)]
+        return chunks, sum(len(x) for _, x in label_rows)
+
+    def _dataset_rows(self, dataset: Dataset, ids: list[str], global_keys: list[str]) -> list[RowInfo]:
+        if not ids and not global_keys:
+            return self.rows.all_dataset_rows(dataset.id)
+        found = self.rows.dataset_rows(dataset.id, ids=ids, global_keys=global_keys)
+        missing = [k for k in [*ids, *global_keys] if k not in found]
+        if missing:
+            raise ValidationFailed(f"data rows not in dataset {dataset.id}: {missing[:10]}")
+        unique: dict[str, RowInfo] = {}
+        for key in [*ids, *global_keys]:
+            unique.setdefault(found[key].id, found[key])
+        return list(unique.values())
+
+    def create_model_run(
+        self,
+        model_id: UUID,
+        name: str,
+        dataset_id: UUID,
+        actor: str,
+        data_row_ids: list[str] | None = None,
+        global_keys: list[str] | None = None,
+        splits: SplitSpec | None = None,
+    ) -> ModelRun:
+        self.rows.wait_until_current()
+        model = self.load(Model, model_id, "model")
+        dataset = self.load(Dataset, dataset_id, "dataset")
+        rows = self._dataset_rows(dataset, data_row_ids or [], global_keys or [])
+        if not rows:
+            raise ValidationFailed(f"dataset {dataset_id} has no data rows to put in a model run")
+        assigned = (splits or SplitSpec()).assign(rows)
+        chunks, labels = self._snapshot_chunks(model, dataset.id, rows, assigned)
+        run_id = uuid4()
+        upload = Upload(owner_id=run_id, owner_version=1, kind="run_rows", actor=actor)
+        for index, payload in enumerate(chunks):
+            upload.add_chunk(index=index, payload=payload)
+        source = {"datasetId": str(dataset_id), "labels": labels}
+        run = ModelRun(
+            id=run_id, model_id=model.id, name=name, upload_id=upload.id, rows=len(rows), source=source, actor=actor
+        )
+        self.store(run, upload)
+        return run
+
+    def upsert_run_rows(
+        self,
+        run_id: UUID,
+        dataset_id: UUID,
+        actor: str,
+        data_row_ids: list[str] | None = None,
+        global_keys: list[str] | None = None,
+        splits: SplitSpec | None = None,
+        expected_version: int | None = None,
+    ) -> ModelRun:
+        """Take the rows' current labels (and splits) into the run; new rows are added."""
+        self.rows.wait_until_current()
+        run = self.load_run(run_id, expected_version)
+        model = self.load(Model, run.model_id, "model")
+        dataset = self.load(Dataset, dataset_id, "dataset")
+        rows = self._dataset_rows(dataset, data_row_ids or [], global_keys or [])
+        present = self.rows.run_rows(run.id, ids=[r.id for r in rows])
+        assigned = (splits or SplitSpec()).assign(rows)
+        chunks, _ = self._snapshot_chunks(model, dataset.id, rows, assigned)
+        upload = self.new_upload(run, "run_rows", actor, chunks)
+        run.upsert_rows(upload_id=upload.id, rows=len(rows), added=len(rows) - len(present), actor=actor)
+        self.store(run, upload)
+        return run
+
+    def _run_rows_named(self, run: ModelRun, keys: list[str]) -> dict[str, RowInfo]:
+        found = self.rows.run_rows(run.id, ids=keys, global_keys=keys)
+        missing = [k for k in keys if k not in found]
+        if missing:
+            raise ValidationFailed(f"data rows not in model run {run.id}: {missing[:10]}")
+        return found
+
+    def reassign_splits(
+        self, run_id: UUID, assignments: dict[str, str], actor: str, expected_version: int | None = None
+    ) -> ModelRun:
+        self.rows.wait_until_current()
+        run = self.load_run(run_id, expected_version)
+        if not assignments:
+            raise ValidationFailed("no split assignment given")
+        found = self._run_rows_named(run, list(assignments))
+        pairs = [[found[key].id, parse_split(split).value] for key, split in assignments.items()]
+        upload = self.new_upload(run, "splits", actor, [{"splits": part} for part in in_chunks(pairs)])
+        run.reassign_splits(upload_id=upload.id, rows=len(pairs), actor=actor)
+        self.store(run, upload)
+        return run
+
+    def remove_run_rows(
+        self, run_id: UUID, keys: list[str], actor: str, expected_version: int | None = None
+    ) -> ModelRun:
+        self.rows.wait_until_current()
+        run = self.load_run(run_id, expected_version)
+        if not keys:
+            raise ValidationFailed("no data row to remove")
+        ids = sorted({row.id for row in self._run_rows_named(run, keys).values()})
+        upload = self.new_upload(run, "remove_rows", actor, [{"remove": part} for part in in_chunks(ids)])
+        run.remove_rows(upload_id=upload.id, rows=len(ids), actor=actor)
+        self.store(run, upload)
+        return run
+
+    def upload_predictions(
+        self, run_id: UUID, lines: Iterable[tuple[int, Any]], actor: str
+    ) -> tuple[ModelRun, int, int]:
+        """One prediction per line; each covered row's set is replaced; all or nothing.
+
+        Returns the run, the notification id of the save and the number of predictions.
+        """
+        self.rows.wait_until_current()
+        run = self.load_run(run_id)
+        model = self.load(Model, run.model_id, "model")
+        errors = ErrorCollector()
+        parsed: list[tuple[int, DataRowRef, list[Annotation]]] = []
+        for line_no, obj in lines:
+            result = errors.attempt(line_no, lambda o=obj, n=line_no: parse_annotation_line(o, n))
+            if result is not None:
+                parsed.append((line_no, result[0], result[1]))
+            if errors.full:
+                break
+        ids = list({ref.id for _, ref, _ in parsed if ref.id is not None})
+        keys = list({ref.global_key for _, ref, _ in parsed if ref.global_key is not None})
+        found = self.rows.run_rows(run.id, ids=ids, global_keys=keys)
+        by_row: dict[str, list[Annotation]] = {}
+        count = 0
+        for line_no, ref, annotations in parsed:
+            key = ref.id if ref.id is not None else ref.global_key
+            row = found.get(key) if key is not None else None
+            if row is None:
+                errors.add(line_no, f"data row {key!r} is not in model run {run.id}")
+                continue
+            checked = errors.attempt(
+                line_no, lambda a=annotations, r=row, n=line_no: validate_annotations(a, model.ontology, r.size, n)
+            )
+            if checked is None and annotations:
+                continue
+            by_row.setdefault(row.id, []).extend(annotations)
+            count += len(annotations)
+        if not parsed and not errors.errors:
+            errors.add(1, "the upload holds no prediction line")
+        errors.raise_if_any("prediction upload")
+        rows = list(by_row.items())
+        upload = self.new_upload(run, "predictions", actor, [{"predictions": encode_rows(p)} for p in chunk_rows(rows)])
+        run.upload_predictions(upload_id=upload.id, rows=len(rows), predictions=count, actor=actor)
+        return run, self.store(run, upload), count
+
+    def update_config(
+        self, run_id: UUID, config: Any, actor: str, expected_version: int | None = None
+    ) -> ModelRun:
+        run = self.load_run(run_id, expected_version)
+        run.update_config(config=config, actor=actor)
+        self.store(run)
+        return run
+
+    def reset_config(self, run_id: UUID, actor: str, expected_version: int | None = None) -> ModelRun:
+        run = self.load_run(run_id, expected_version)
+        run.reset_config(actor=actor)
+        self.store(run)
+        return run
+
+    def copy_config(
+        self, run_id: UUID, source_run_id: UUID, actor: str, expected_version: int | None = None
+    ) -> ModelRun:
+        run = self.load_run(run_id, expected_version)
+        source = self.load_run(source_run_id)
+        run.copy_config(source_run=source, actor=actor)
+        self.store(run)
+        return run
+
+    def set_metric_settings(
+        self, run_id: UUID, actor: str, expected_version: int | None = None, **changes: Any
+    ) -> ModelRun:
+        run = self.load_run(run_id, expected_version)
+        run.change_metric_settings(actor=actor, **changes)
+        self.store(run)
+        return run
+
+    def rename_model_run(self, run_id: UUID, name: str, actor: str, expected_version: int | None = None) -> ModelRun:
+        run = self.load_run(run_id, expected_version)
+        run.rename(name=name, actor=actor)
+        self.store(run)
+        return run
+
+    def delete_model_run(self, run_id: UUID, actor: str, expected_version: int | None = None) -> ModelRun:
+        run = self.load_run(run_id, expected_version)
+        run.delete(actor=actor)
+        self.store(run)
+        return run
+
+
+__all__ = ["ModelRunCommands", "SplitSpec", "check_expected_version"]

@@ -1,0 +1,51 @@
+"""What commands need to know of the read models: which data rows exist, and their size.
+
+Commands validate whole requests against the current rows (a prediction for an unknown
+data row, a mask of the wrong size). The read models answer that; a command first waits
+until they have caught up with everything recorded before it, and its save is guarded by
+the owner's version, so a concurrent change cannot slip between the check and the save.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+from uuid import UUID
+
+from domain.annotations.objects import Annotation
+
+
+@dataclass(frozen=True, slots=True)
+class RowInfo:
+    id: str
+    global_key: str
+    width: int | None
+    height: int | None
+
+    @property
+    def size(self) -> tuple[int, int] | None:
+        if self.width is None or self.height is None:
+            return None
+        return (self.height, self.width)
+
+
+class RowDirectory(Protocol):
+    def wait_until_current(self, timeout: float = 60.0) -> None:
+        """Block until the read models hold every event recorded before this call."""
+
+    def dataset_rows(
+        self, dataset_id: UUID, ids: Sequence[str] = (), global_keys: Sequence[str] = ()
+    ) -> dict[str, RowInfo]:
+        """The dataset's rows among the given ids and global keys, keyed as asked."""
+
+    def all_dataset_rows(self, dataset_id: UUID) -> list[RowInfo]:
+        """Every current row of the dataset, in upload order."""
+
+    def dataset_labels(self, dataset_id: UUID, row_ids: Sequence[str]) -> dict[str, list[Annotation]]:
+        """The current ground-truth labels of the given rows (rows without labels absent)."""
+
+    def run_rows(
+        self, run_id: UUID, ids: Sequence[str] = (), global_keys: Sequence[str] = ()
+    ) -> dict[str, RowInfo]:
+        """The run's current rows among the given ids and global keys, keyed as asked."""

@@ -1,0 +1,67 @@
+"""Reading NDJSON upload lines: collect every error, record nothing unless all are valid."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
+
+import orjson
+
+from domain.errors import AnnotationLineError, LineError, ValidationFailed
+
+T = TypeVar("T")
+
+# Enough to fix a file in one go without an answer the size of the upload.
+MAX_REPORTED_ERRORS = 100
+# Rows per chunk event for plain row records (ids, keys, splits): ~100 bytes each.
+ROWS_PER_CHUNK = 2_000
+
+
+def decode_lines(lines: Iterable[bytes]) -> Iterator[tuple[int, Any]]:
+    """(line number, decoded object) for each non-blank line; numbering starts at 1."""
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            yield number, orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise AnnotationLineError(number, f"not valid JSON ({exc})") from None
+
+
+class ErrorCollector:
+    """Collects line errors so one answer lists them all (up to a bound)."""
+
+    def __init__(self) -> None:
+        self.errors: list[LineError] = []
+
+    def attempt(self, line: int, step: Callable[[], T]) -> T | None:
+        try:
+            return step()
+        except ValidationFailed as exc:
+            self.add_from(exc, line)
+            return None
+
+    def add_from(self, exc: ValidationFailed, line: int) -> None:
+        found = list(getattr(exc, "errors", None) or [])
+        self.errors.extend(found or [LineError(line, str(exc))])
+
+    def add(self, line: int, message: str) -> None:
+        self.errors.append(LineError(line, message))
+
+    @property
+    def full(self) -> bool:
+        return len(self.errors) >= MAX_REPORTED_ERRORS
+
+    def raise_if_any(self, what: str) -> None:
+        if self.errors:
+            errors = sorted(self.errors, key=lambda e: e.line)[:MAX_REPORTED_ERRORS]
+            first = errors[0]
+            raise ValidationFailed(
+                f"{what} rejected: {len(self.errors)} invalid line(s); first: line {first.line}: {first.message}",
+                errors=errors,
+            )
+
+
+def in_chunks(items: list[T], size: int = ROWS_PER_CHUNK) -> Iterator[list[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,35 @@
+"""`modelledger serve`: the server on its embedded defaults, or on POSTGRES_* if set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from cli.main import app
+from storage.database import DEFAULT_DATA_DIR, database_from_environment
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    data_dir: Path = typer.Option(DEFAULT_DATA_DIR, help="Embedded database directory."),
+) -> None:
+    """Run the GraphQL server (GraphiQL at /graphql)."""
+    import uvicorn
+
+    from cli.api_keys import ensure_first_key
+    from runtime import open_runtime
+    from server import create_app
+
+    runtime = open_runtime(database_from_environment(data_dir))
+    first = ensure_first_key(runtime.app)
+    if first is not None:
+        typer.echo("A first read-write API key was created. It is shown only this once:")
+        typer.echo(first)
+    typer.echo(f"ModelLedger at http://{host}:{port}/graphql")
+    try:
+        uvicorn.run(create_app(runtime), host=host, port=port, log_level="info")
+    finally:
+        runtime.close()

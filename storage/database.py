@@ -1,0 +1,126 @@
+"""Where the event store and the read models live: PostgreSQL, embedded or external.
+
+An external server is chosen by eventsourcing's own POSTGRES_* variables, passed through
+unchanged. Without them the embedded PostgreSQL of the data directory is used, started
+if it is not running.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import psycopg
+
+DEFAULT_DATA_DIR = Path("./.modelledger")
+DATABASE_NAME = "modelledger"
+
+# Settings of the event-sourced application that hold whatever the database is.
+APPLICATION_SETTINGS = {
+    "PERSISTENCE_MODULE": "eventsourcing.postgres",
+    # The pipelined insert is known to stall over a Unix socket for events of ~500 KB;
+    # the database functions avoid it (and every event is kept far below that anyway).
+    "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
+    "AGGREGATE_CACHE_MAXSIZE": "10000",
+    "COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor",
+    "POSTGRES_POOL_SIZE": "8",
+    "POSTGRES_MAX_OVERFLOW": "8",
+}
+
+
+@dataclass(frozen=True)
+class Database:
+    """Connection settings in eventsourcing's vocabulary (POSTGRES_* names)."""
+
+    settings: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def schema(self) -> str:
+        return self.settings.get("POSTGRES_SCHEMA", "") or "public"
+
+    def application_env(self) -> dict[str, str]:
+        return {**APPLICATION_SETTINGS, **self.settings}
+
+    def conninfo(self) -> str:
+        parts = {
+            "dbname": self.settings.get("POSTGRES_DBNAME", ""),
+            "host": self.settings.get("POSTGRES_HOST", ""),
+            "port": self.settings.get("POSTGRES_PORT", ""),
+            "user": self.settings.get("POSTGRES_USER", ""),
+            "password": self.settings.get("POSTGRES_PASSWORD", ""),
+        }
+        return " ".join(f"{k}={_quote(v)}" for k, v in parts.items() if v)
+
+    def connect(self, **kwargs: object) -> psycopg.Connection:
+        conn = psycopg.connect(self.conninfo(), **kwargs)  # type: ignore[arg-type]
+        if self.schema != "public":
+            conn.execute(f'SET search_path TO "{self.schema}"')
+            conn.commit()
+        return conn
+
+    def with_schema(self, schema: str) -> Database:
+        return Database({**self.settings, "POSTGRES_SCHEMA": schema})
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def external_database_configured(environ: dict[str, str] | None = None) -> bool:
+    env = os.environ if environ is None else environ
+    return bool(env.get("POSTGRES_DBNAME") or env.get("POSTGRES_HOST"))
+
+
+def database_from_environment(data_dir: Path | None = None) -> Database:
+    """The external database if POSTGRES_* says so, else the embedded one of `data_dir`."""
+    if external_database_configured():
+        keys = [k for k in os.environ if k.startswith("POSTGRES_")]
+        settings = {k: os.environ[k] for k in keys}
+        settings.setdefault("POSTGRES_PORT", "5432")
+        settings.setdefault("POSTGRES_USER", "postgres")
+        settings.setdefault("POSTGRES_PASSWORD", "")
+        return Database(settings)
+    return embedded_database(data_dir or DEFAULT_DATA_DIR)
+
+
+def embedded_database(data_dir: Path) -> Database:
+    from storage.embedded import start_embedded_postgres
+
+    uri = start_embedded_postgres(data_dir)
+    parsed = urlparse(uri)
+    socket_dir = parse_qs(parsed.query)["host"][0]
+    admin = Database(
+        {
+            "POSTGRES_DBNAME": "postgres",
+            "POSTGRES_HOST": socket_dir,
+            "POSTGRES_PORT": str(parsed.port or 5432),
+            "POSTGRES_USER": parsed.username or "postgres",
+            "POSTGRES_PASSWORD": "",
+        }
+    )
+    ensure_database(admin, DATABASE_NAME)
+    return Database({**admin.settings, "POSTGRES_DBNAME": DATABASE_NAME})
+
+
+def ensure_database(admin: Database, name: str) -> None:
+    with psycopg.connect(admin.conninfo(), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def ensure_schema(database: Database) -> None:
+    """Create the database schema named by POSTGRES_SCHEMA, if any."""
+    if database.schema == "public":
+        return
+    plain = Database({k: v for k, v in database.settings.items() if k != "POSTGRES_SCHEMA"})
+    with psycopg.connect(plain.conninfo(), autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{database.schema}"')
+
+
+def drop_schema(database: Database) -> None:
+    plain = Database({k: v for k, v in database.settings.items() if k != "POSTGRES_SCHEMA"})
+    with psycopg.connect(plain.conninfo(), autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{database.schema}" CASCADE')

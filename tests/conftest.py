@@ -1,0 +1,67 @@
+"""Databases for the integration tests: the embedded PostgreSQL and the machine's server.
+
+Every integration test runs against both. Each test gets a fresh schema of its own, dropped
+afterwards. Outside CI a database that cannot be reached is skipped, and the skip says so;
+in CI (CI=true) it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from storage.database import Database, drop_schema, embedded_database, ensure_schema
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+EXTERNAL = Database(
+    {
+        "POSTGRES_DBNAME": os.environ.get("TEST_POSTGRES_DBNAME", "test"),
+        "POSTGRES_HOST": os.environ.get("TEST_POSTGRES_HOST", "127.0.0.1"),
+        "POSTGRES_PORT": os.environ.get("TEST_POSTGRES_PORT", "5432"),
+        "POSTGRES_USER": os.environ.get("TEST_POSTGRES_USER", "postgres"),
+        "POSTGRES_PASSWORD": os.environ.get("TEST_POSTGRES_PASSWORD", ""),
+    }
+)
+
+
+def _unavailable(what: str, reason: object) -> None:
+    message = f"{what} is not reachable ({reason})"
+    if IN_CI:
+        pytest.fail(message + "; CI must run against it")
+    pytest.skip(message + "; skipped outside CI only")
+
+
+@pytest.fixture(scope="session")
+def external_server() -> Database:
+    try:
+        with psycopg.connect(EXTERNAL.conninfo(), connect_timeout=3):
+            pass
+    except psycopg.OperationalError as exc:
+        _unavailable("PostgreSQL on 127.0.0.1:5432", exc)
+    return EXTERNAL
+
+
+@pytest.fixture(scope="session")
+def embedded_server(tmp_path_factory: pytest.TempPathFactory) -> Database:
+    try:
+        return embedded_database(tmp_path_factory.mktemp("embedded"))
+    except Exception as exc:  # noqa: BLE001 (any start failure is reported the same way)
+        _unavailable("the embedded PostgreSQL", exc)
+        raise
+
+
+@pytest.fixture(params=["embedded", "external"])
+def database(request: pytest.FixtureRequest) -> Iterator[Database]:
+    """A fresh schema on one of the two servers."""
+    server: Database = request.getfixturevalue(f"{request.param}_server")
+    scoped = server.with_schema(f"t_{uuid.uuid4().hex[:12]}")
+    ensure_schema(scoped)
+    try:
+        yield scoped
+    finally:
+        drop_schema(scoped)

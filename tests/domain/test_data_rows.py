@@ -1,0 +1,70 @@
+"""Parsing a data-row upload line and its typed metadata."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from domain.data_rows import MetadataField, MetadataKind, data_row_id, parse_data_row_line
+from domain.errors import AnnotationLineError
+
+DATASET = uuid4()
+
+
+def parse(obj: Any, fields: dict[str, MetadataField] | None = None):  # noqa: ANN201
+    return parse_data_row_line(obj, 4, DATASET, fields or {})
+
+
+def test_a_full_line() -> None:
+    row, declared = parse(
+        {"globalKey": "img-1", "rowData": "s3://b/1.jpg", "width": 640, "height": 480, "metadata": {"site": "a", "n": 3}}
+    )
+    assert row.id == data_row_id(DATASET, "img-1")
+    assert (row.media_type, row.width, row.height) == ("IMAGE", 640, 480)
+    assert row.metadata == {"site": "a", "n": 3.0}
+    assert {f.key: f.kind for f in declared} == {"site": MetadataKind.STRING, "n": MetadataKind.NUMBER}
+
+
+def test_ids_derive_from_dataset_and_key() -> None:
+    assert data_row_id(DATASET, "k") == data_row_id(DATASET, "k") != data_row_id(uuid4(), "k")
+
+
+@pytest.mark.parametrize(
+    ("obj", "named"),
+    [
+        ({"rowData": "x"}, "globalKey"),
+        ({"globalKey": "k"}, "rowData of 'k'"),
+        ({"globalKey": "k", "rowData": "x", "mediaType": "HOLOGRAM"}, "'HOLOGRAM'"),
+        ({"globalKey": "k", "rowData": "x", "width": 0, "height": 5}, "width of 'k'"),
+        ({"globalKey": "k", "rowData": "x", "width": 5}, "only one of width and height"),
+        ({"globalKey": "k", "rowData": "x", "metadata": {"flag": True}}, "'flag'"),
+        ("not an object", "JSON object"),
+    ],
+)
+def test_bad_lines_name_the_item_and_the_line(obj: Any, named: str) -> None:
+    with pytest.raises(AnnotationLineError, match=named) as caught:
+        parse(obj)
+    assert caught.value.line == 4
+
+
+def test_declared_fields_check_their_values() -> None:
+    fields = {
+        "taken": MetadataField("taken", MetadataKind.DATETIME),
+        "weather": MetadataField("weather", MetadataKind.ENUM, ("sun", "rain")),
+        "score": MetadataField("score", MetadataKind.NUMBER),
+    }
+    row, declared = parse(
+        {"globalKey": "k", "rowData": "x", "metadata": {"taken": "2026-01-02T03:04:05Z", "weather": "rain"}}, fields
+    )
+    assert declared == []
+    assert row.metadata == {"taken": "2026-01-02T03:04:05+00:00", "weather": "rain"}
+    for metadata, named in (
+        ({"taken": "yesterday"}, "'taken'"),
+        ({"taken": "2026-01-02T03:04:05"}, "time zone"),
+        ({"weather": "snow"}, "'snow'"),
+        ({"score": "high"}, "'score'"),
+    ):
+        with pytest.raises(AnnotationLineError, match=named):
+            parse({"globalKey": "k", "rowData": "x", "metadata": metadata}, fields)
