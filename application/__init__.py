@@ -5,10 +5,10 @@ from __future__ import annotations
 from application.api_key_commands import ApiKeyCommands
 from application.dataset_commands import DatasetCommands
 from application.model_commands import ModelCommands
-from application.model_run_commands import ModelRunCommands, SplitSpec
+from application.model_run_commands import CustomMetricCommands, ModelRunCommands, SplitSpec
 
 
-class ModelLedger(DatasetCommands, ModelCommands, ModelRunCommands, ApiKeyCommands):
+class ModelLedger(DatasetCommands, ModelCommands, ModelRunCommands, CustomMetricCommands, ApiKeyCommands):
     """Every command of the product, one mixin per kind of aggregate."""
 
 

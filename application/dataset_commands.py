@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from application.ledger import LedgerCore
 from application.row_directory import RowInfo
@@ -144,20 +144,20 @@ class DatasetCommands(LedgerCore):
         for (line_no, obj), (_, row) in zip(items, resolved, strict=True):
             metadata = obj.get("metadata") if isinstance(obj, dict) else None
             if not isinstance(metadata, dict) or not metadata:
-                errors.add(line_no, f"metadata must be a non-empty object")
+                errors.add(line_no, "metadata must be a non-empty object")
                 continue
             checked: dict[str, Any] = {}
             for key, value in metadata.items():
                 field = fields.get(key)
                 if field is None and value is not None:
-                    made = errors.attempt(line_no, lambda k=key, v=value: infer_metadata_field(k, v, line_no))
+                    made = errors.attempt(line_no, lambda k=key, v=value, n=line_no: infer_metadata_field(k, v, n))
                     if made is None:
                         continue
                     field = fields[key] = declared[key] = made
                 if field is None:
                     checked[key] = None
                     continue
-                result = errors.attempt(line_no, lambda f=field, v=value: f.check(v, line_no))
+                result = errors.attempt(line_no, lambda f=field, v=value, n=line_no: f.check(v, n))
                 if result is not None or value is None:
                     checked[key] = result
             if row is not None:

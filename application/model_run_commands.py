@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID, uuid4
 
-from application.ledger import LedgerCore, check_expected_version
+from application.ledger import LedgerCore
 from application.row_directory import RowInfo
 from application.uploads import ErrorCollector, in_chunks
 from domain.annotations.columns import chunk_rows, encode_rows
 from domain.annotations.ndjson import DataRowRef, parse_annotation_line
 from domain.annotations.objects import Annotation
 from domain.annotations.validation import validate_annotations
+from domain.custom_metrics import parse_custom_metric_line
 from domain.datasets import Dataset
 from domain.errors import AnnotationLineError, ValidationFailed
 from domain.model_runs import ModelRun
@@ -52,10 +53,10 @@ class ModelRunCommands(LedgerCore):
         """Rows, their splits and their current labels, checked against the ontology."""
         labels = self.rows.dataset_labels(dataset_id, [r.id for r in rows])
         by_id = {r.id: r for r in rows}
-        for row_id, annotations in labels.items():
+        for row_id, row_labels in labels.items():
             row = by_id[row_id]
             try:
-                validate_annotations(annotations, model.ontology, row.size, 0)
+                validate_annotations(row_labels, model.ontology, row.size, 0)
             except AnnotationLineError as exc:
                 raise ValidationFailed(f"labels of data row {row.global_key!r}: {exc.reason}") from None
         chunks: list[dict[str, Any]] = [
@@ -177,8 +178,9 @@ class ModelRunCommands(LedgerCore):
         model = self.load(Model, run.model_id, "model")
         errors = ErrorCollector()
         parsed: list[tuple[int, DataRowRef, list[Annotation]]] = []
+        names = model.ontology.names_by_id
         for line_no, obj in lines:
-            result = errors.attempt(line_no, lambda o=obj, n=line_no: parse_annotation_line(o, n))
+            result = errors.attempt(line_no, lambda o=obj, n=line_no: parse_annotation_line(o, n, names))
             if result is not None:
                 parsed.append((line_no, result[0], result[1]))
             if errors.full:
@@ -188,19 +190,20 @@ class ModelRunCommands(LedgerCore):
         found = self.rows.run_rows(run.id, ids=ids, global_keys=keys)
         by_row: dict[str, list[Annotation]] = {}
         count = 0
-        for line_no, ref, annotations in parsed:
+        for line_no, ref, row_predictions in parsed:
             key = ref.id if ref.id is not None else ref.global_key
             row = found.get(key) if key is not None else None
             if row is None:
                 errors.add(line_no, f"data row {key!r} is not in model run {run.id}")
                 continue
+            # validate_annotations returns None: `or True` tells success from a caught error.
             checked = errors.attempt(
-                line_no, lambda a=annotations, r=row, n=line_no: validate_annotations(a, model.ontology, r.size, n)
+                line_no, lambda a=row_predictions, r=row, n=line_no: validate_annotations(a, model.ontology, r.size, n) or True
             )
-            if checked is None and annotations:
+            if checked is None:
                 continue
-            by_row.setdefault(row.id, []).extend(annotations)
-            count += len(annotations)
+            by_row.setdefault(row.id, []).extend(row_predictions)
+            count += len(row_predictions)
         if not parsed and not errors.errors:
             errors.add(1, "the upload holds no prediction line")
         errors.raise_if_any("prediction upload")
@@ -253,4 +256,36 @@ class ModelRunCommands(LedgerCore):
         return run
 
 
-__all__ = ["ModelRunCommands", "SplitSpec", "check_expected_version"]
+
+
+class CustomMetricCommands(LedgerCore):
+    def upload_custom_metrics(
+        self, run_id: UUID, lines: Iterable[tuple[int, Any]], actor: str
+    ) -> tuple[ModelRun, int, int]:
+        """Custom metric values per data row (and feature); a value for the same (row,
+        metric, feature) replaces the earlier one. All or nothing."""
+        self.rows.wait_until_current()
+        run = self.load_run(run_id)
+        model = self.load(Model, run.model_id, "model")
+        errors = ErrorCollector()
+        parsed = []
+        for line_no, obj in lines:
+            value = errors.attempt(line_no, lambda o=obj, n=line_no: parse_custom_metric_line(o, n, model.ontology))
+            if value is not None:
+                parsed.append((line_no, value))
+        ids = [v.data_row["id"] for _, v in parsed if "id" in v.data_row]
+        keys = [v.data_row["globalKey"] for _, v in parsed if "globalKey" in v.data_row]
+        found = self.rows.run_rows(run.id, ids=ids, global_keys=keys)
+        records: list[list[Any]] = []
+        for line_no, value in parsed:
+            key = next(iter(value.data_row.values()))
+            if key not in found:
+                errors.add(line_no, f"data row {key!r} is not in model run {run.id}")
+                continue
+            records.append(value.to_record(found[key].id))
+        if not parsed and not errors.errors:
+            errors.add(1, "the upload holds no custom metric value")
+        errors.raise_if_any("custom metric upload")
+        upload = self.new_upload(run, "custom_metrics", actor, [{"values": part} for part in in_chunks(records)])
+        run.upload_custom_metrics(upload_id=upload.id, values=len(records), actor=actor)
+        return run, self.store(run, upload), len(records)

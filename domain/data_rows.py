@@ -99,7 +99,7 @@ def parse_data_row_line(
     """One upload line (without its labels); the metadata fields it newly declares."""
     line = line_no
     if not isinstance(obj, dict):
-        raise AnnotationLineError(line, f"expected a JSON object")
+        raise AnnotationLineError(line, "expected a JSON object")
     key = obj.get("globalKey")
     if not isinstance(key, str) or not 1 <= len(key) <= MAX_GLOBAL_KEY:
         raise AnnotationLineError(line, f"globalKey must be a string of 1 to {MAX_GLOBAL_KEY} characters")

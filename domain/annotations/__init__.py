@@ -1,5 +1,7 @@
 """Ground-truth labels and predictions: geometry value objects, parsing and validation."""
 
+from domain.annotations.columns import chunk_rows, decode_rows, encode_rows, payload_size
+from domain.annotations.ndjson import DataRowRef, annotation_to_line, parse_annotation_line
 from domain.annotations.objects import (
     Annotation,
     Answer,
@@ -12,11 +14,13 @@ from domain.annotations.objects import (
     Span,
     TextAnswer,
 )
+from domain.annotations.validation import resolve_feature, validate_annotations
 
 __all__ = [
     "Annotation",
     "Answer",
     "Box",
+    "DataRowRef",
     "Geometry",
     "Mask",
     "Point",
@@ -24,4 +28,12 @@ __all__ = [
     "Polyline",
     "Span",
     "TextAnswer",
+    "annotation_to_line",
+    "chunk_rows",
+    "decode_rows",
+    "encode_rows",
+    "parse_annotation_line",
+    "payload_size",
+    "resolve_feature",
+    "validate_annotations",
 ]

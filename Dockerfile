@@ -1,0 +1,17 @@
+FROM python:3.11-slim
+RUN apt-get update && apt-get install -y --no-install-recommends build-essential && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY domain domain
+COPY application application
+COPY projections projections
+COPY schema schema
+COPY routes routes
+COPY storage storage
+COPY cli cli
+COPY server.py runtime.py ./
+RUN pip install --no-cache-dir .
+RUN useradd --create-home modelledger
+USER modelledger
+EXPOSE 8000
+CMD ["modelledger", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -1,0 +1,471 @@
+"""A compact columnar form of many data rows' annotations, for storing them in events.
+
+Events must stay well under ~500 KB (DESIGN.md §3), and a million predictions must not cost
+a million JSON objects. So a batch of rows becomes a handful of numpy columns, each stored
+as {"dtype", "shape", "data": bytes} (never pickle), plus two lists of strings:
+
+    rows        data row ids                  row_ends   objects up to the end of each row
+    strings     feature / question / answer / free-text strings, each once
+    feature     string index per object       kind       geometry code per object
+    confidence  float64 per object, NaN = none (left out when no object has one)
+    children    direct nested classifications per object (left out when there are none)
+    box, point, span                          fixed-width rows of their kind's objects
+    polygon_ends + polygon_xy, polyline_ends + polyline_xy, mask_size + mask_ends + mask_counts
+    answer, text                              (question, answer / text) string indices
+
+Objects are listed depth first (an object, then its nested classifications), so the
+per-object columns cover nested ones too and `children` rebuilds the tree. A kind's own
+columns hold its objects in that same order. Absent columns decode as empty.
+"""
+
+from __future__ import annotations
+
+import base64
+import gc
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from math import isnan
+from typing import Any, Final
+
+import numpy as np
+
+from domain.annotations.objects import (
+    Annotation,
+    Answer,
+    Box,
+    Geometry,
+    Mask,
+    Point,
+    Polygon,
+    Polyline,
+    Span,
+    TextAnswer,
+)
+from domain.errors import ValidationFailed
+
+FORMAT: Final = 1
+Rows = list[tuple[str, list[Annotation]]]
+
+BOX, POLYGON, POINT, POLYLINE, MASK, SPAN, ANSWER, TEXT = range(8)
+_CODES: Final[dict[type, int]] = {
+    Box: BOX,
+    Polygon: POLYGON,
+    Point: POINT,
+    Polyline: POLYLINE,
+    Mask: MASK,
+    Span: SPAN,
+    Answer: ANSWER,
+    TextAnswer: TEXT,
+}
+
+
+def encode_rows(rows: Iterable[tuple[str, Sequence[Annotation]]]) -> dict[str, Any]:
+    """The rows' annotations as JSON values and bytes; `decode_rows` gives them back equal."""
+    encoder = _Encoder()
+    row_ids: list[str] = []
+    row_ends: list[int] = []
+    for row_id, objects in rows:
+        row_ids.append(row_id)
+        encoder.add_all(objects)
+        row_ends.append(len(encoder.kinds))
+    return encoder.payload(row_ids, row_ends)
+
+
+def decode_rows(payload: dict[str, Any]) -> Rows:
+    if payload.get("format") != FORMAT:
+        raise ValueError(f"unknown annotation columns format {payload.get('format')!r}")
+    with _without_cycle_collection():
+        return _decode(payload)
+
+
+def _decode(payload: dict[str, Any]) -> Rows:
+    strings: list[str] = payload["strings"]
+    kinds: list[int] = _array(payload, "kind").tolist()
+    count = len(kinds)
+    features = [strings[i] for i in _array(payload, "feature").tolist()]
+    confidences: list[float | None] = (
+        [None if isnan(c) else c for c in _array(payload, "confidence").tolist()]
+        if "confidence" in payload
+        else [None] * count
+    )
+    children: list[int] | None = (
+        _array(payload, "children").tolist() if "children" in payload else None
+    )
+    geometries = _decode_geometries(payload, kinds, strings)
+    if not len(features) == len(confidences) == len(geometries) == count:
+        raise ValueError("annotation columns differ in length")
+    row_ends: list[int] = _array(payload, "row_ends").tolist()
+    if len(row_ends) != len(payload["rows"]) or (row_ends and row_ends[-1] != count):
+        raise ValueError("annotation columns and rows disagree")
+    if children is None:
+        flat = list(map(Annotation, features, geometries, confidences))
+        starts = _starts(row_ends)
+        return [
+            (row_id, flat[start:end])
+            for row_id, start, end in zip(payload["rows"], starts, row_ends, strict=True)
+        ]
+    if len(children) != count:
+        raise ValueError("annotation columns differ in length")
+
+    def build(index: int) -> tuple[Annotation, int]:
+        """The object at `index` with its nested ones, and the index after them."""
+        nested: list[Annotation] = []
+        following = index + 1
+        for _ in range(children[index]):
+            child, following = build(following)
+            nested.append(child)
+        annotation = Annotation(
+            features[index], geometries[index], confidences[index], tuple(nested)
+        )
+        return annotation, following
+
+    rows: Rows = []
+    index = 0
+    for row_id, end in zip(payload["rows"], row_ends, strict=True):
+        annotations: list[Annotation] = []
+        while index < end:
+            annotation, index = build(index)
+            annotations.append(annotation)
+        if index != end:
+            raise ValueError(f"nested classifications of row {row_id!r} run past the row")
+        rows.append((row_id, annotations))
+    return rows
+
+
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a batch of value objects is built.
+
+    Decoding allocates two objects per annotation and no reference cycles, yet the
+    collector would rescan the growing result over and over: it triples decoding time.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def payload_size(payload: dict[str, Any]) -> int:
+    """Bytes of the payload as JSON with bytes as base64: what an event's size is held to."""
+    return len(json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=_b64))
+
+
+def chunk_rows(
+    rows: Iterable[tuple[str, Sequence[Annotation]]], max_bytes: int = 200_000
+) -> list[Rows]:
+    """Split rows into consecutive chunks whose payloads each stay under `max_bytes`.
+
+    Rows stay whole where they fit. A row too big for one chunk alone is split between its
+    top-level annotations over consecutive chunks, so its id then appears at the end of one
+    chunk and the start of the next: a reader must join consecutive parts of the same row
+    before replacing that row's set. One annotation too big for a chunk is rejected.
+    """
+    budget = max_bytes - _FIXED_BYTES
+    if budget <= 0:
+        raise ValueError(f"max_bytes {max_bytes} leaves no room for annotations")
+    chunks: list[Rows] = []
+    chunk: Rows = []
+    strings: set[str] = set()
+    used = 0
+    string_bytes: dict[str, int] = {}
+
+    def cost(items: Sequence[Annotation], seen: set[str]) -> tuple[int, set[str]]:
+        raw, found = _raw_cost(items)
+        new = found - seen
+        return _b64_bound(raw) + sum(_string_bytes(s, string_bytes) for s in new), new
+
+    def close() -> None:
+        nonlocal chunk, used, strings
+        if chunk:
+            chunks.append(chunk)
+        chunk, used, strings = [], 0, set()
+
+    for row_id, objects in rows:
+        row_bytes = _string_bytes(row_id, string_bytes) + _ROW_BYTES
+        need, new = cost(objects, strings)
+        if used + row_bytes + need > budget:
+            close()
+            need, new = cost(objects, strings)
+        if row_bytes + need <= budget:
+            chunk.append((row_id, list(objects)))
+            strings |= new
+            used += row_bytes + need
+            continue
+        # Too big for any chunk: fill chunks with its annotations one by one.
+        part: list[Annotation] = []
+        for annotation in objects:
+            one, new = cost((annotation,), strings)
+            if used + row_bytes + one > budget:
+                if part:
+                    chunk.append((row_id, part))
+                close()
+                part = []
+                one, new = cost((annotation,), strings)
+                if row_bytes + one > budget:
+                    raise ValidationFailed(
+                        f"an annotation of {annotation.feature!r} on data row {row_id!r} "
+                        f"takes about {one} bytes, more than one event may hold ({max_bytes})"
+                    )
+            part.append(annotation)
+            strings |= new
+            used += one
+        if part:
+            chunk.append((row_id, part))
+            used += row_bytes
+    close()
+    return chunks
+
+
+# A bound on everything but the columns' contents: keys, dtypes, shapes, base64 padding and
+# the transcoder's type tag for each of up to 18 columns.
+_FIXED_BYTES: Final = 4096
+# A row's end offset (uint64 at most, base64) and the comma after its id.
+_ROW_BYTES: Final = 12
+# Per object: feature index (uint32 at most), kind, confidence, children count (uint32).
+_OBJECT_BYTES: Final = 4 + 1 + 8 + 4
+_GEOMETRY_BYTES: Final = {BOX: 32, POINT: 16, SPAN: 16, ANSWER: 8, TEXT: 8}
+
+
+def _raw_cost(annotations: Iterable[Annotation]) -> tuple[int, set[str]]:
+    """Column bytes (before base64) of these objects, and the strings they use."""
+    raw = 0
+    strings: set[str] = set()
+    stack = list(annotations)
+    while stack:
+        annotation = stack.pop()
+        geometry = annotation.geometry
+        strings.add(annotation.feature)
+        code = _CODES[type(geometry)]
+        raw += _OBJECT_BYTES + _GEOMETRY_BYTES.get(code, 0)
+        if isinstance(geometry, Polygon | Polyline):
+            raw += 16 * len(geometry.points) + 8
+        elif isinstance(geometry, Mask):
+            raw += 8 + 8 + len(geometry.counts)
+        elif isinstance(geometry, Answer):
+            strings.add(geometry.question)
+            strings.add(geometry.answer)
+        elif isinstance(geometry, TextAnswer):
+            strings.add(geometry.question)
+            strings.add(geometry.text)
+        stack.extend(annotation.classifications)
+    return raw, strings
+
+
+def _b64_bound(raw: int) -> int:
+    return raw * 4 // 3 + 4
+
+
+def _string_bytes(value: str, known: dict[str, int]) -> int:
+    size = known.get(value)
+    if size is None:
+        size = known[value] = len(json.dumps(value, ensure_ascii=False).encode()) + 1
+    return size
+
+
+class _Encoder:
+    """Collects the columns of objects added depth first."""
+
+    def __init__(self) -> None:
+        self.strings: dict[str, int] = {}
+        self.kinds: list[int] = []
+        self.features: list[int] = []
+        self.confidences: list[float] = []
+        self.children: list[int] = []
+        self.nested = False
+        self.boxes: list[float] = []
+        self.points: list[float] = []
+        self.spans: list[int] = []
+        self.answers: list[int] = []
+        self.texts: list[int] = []
+        self.polygon_ends: list[int] = []
+        self.polygon_xy: list[float] = []
+        self.polyline_ends: list[int] = []
+        self.polyline_xy: list[float] = []
+        self.mask_sizes: list[int] = []
+        self.mask_ends: list[int] = []
+        self.mask_counts: list[bytes] = []
+        self.mask_bytes = 0
+
+    def string(self, value: str) -> int:
+        index = self.strings.get(value)
+        if index is None:
+            index = self.strings[value] = len(self.strings)
+        return index
+
+    def add_all(self, annotations: Sequence[Annotation]) -> None:
+        for annotation in annotations:
+            self.add(annotation)
+
+    def add(self, annotation: Annotation) -> None:
+        geometry = annotation.geometry
+        confidence = annotation.confidence
+        if confidence is None:
+            confidence = np.nan
+        elif confidence != confidence:
+            # NaN is how a missing confidence is stored; a NaN one would come back as None.
+            raise ValueError(f"confidence of {annotation.feature!r} is NaN")
+        self.kinds.append(_CODES[type(geometry)])
+        self.features.append(self.string(annotation.feature))
+        self.confidences.append(confidence)
+        self.children.append(len(annotation.classifications))
+        if isinstance(geometry, Box):
+            self.boxes.extend((geometry.left, geometry.top, geometry.width, geometry.height))
+        else:
+            self._add_geometry(geometry)
+        if annotation.classifications:
+            self.nested = True
+            self.add_all(annotation.classifications)
+
+    def _add_geometry(self, geometry: Geometry) -> None:
+        if isinstance(geometry, Point):
+            self.points.extend((geometry.x, geometry.y))
+        elif isinstance(geometry, Polygon):
+            self.polygon_xy.extend(c for point in geometry.points for c in point)
+            self.polygon_ends.append(len(self.polygon_xy) // 2)
+        elif isinstance(geometry, Polyline):
+            self.polyline_xy.extend(c for point in geometry.points for c in point)
+            self.polyline_ends.append(len(self.polyline_xy) // 2)
+        elif isinstance(geometry, Mask):
+            self.mask_sizes.extend((geometry.height, geometry.width))
+            self.mask_counts.append(geometry.counts)
+            self.mask_bytes += len(geometry.counts)
+            self.mask_ends.append(self.mask_bytes)
+        elif isinstance(geometry, Span):
+            self.spans.extend((geometry.start, geometry.end))
+        elif isinstance(geometry, Answer):
+            self.answers.extend((self.string(geometry.question), self.string(geometry.answer)))
+        elif isinstance(geometry, TextAnswer):
+            self.texts.extend((self.string(geometry.question), self.string(geometry.text)))
+
+    def payload(self, row_ids: list[str], row_ends: list[int]) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "format": FORMAT,
+            "rows": row_ids,
+            "row_ends": _pack(_unsigned(row_ends), row_ends),
+            "strings": list(self.strings),
+            "feature": _pack(_unsigned(self.features), self.features),
+            "kind": _pack("|u1", self.kinds),
+        }
+        if any(c == c for c in self.confidences):
+            payload["confidence"] = _pack("<f8", self.confidences)
+        if self.nested:
+            payload["children"] = _pack(_unsigned(self.children), self.children)
+        columns: list[tuple[str, str, list[Any], int]] = [
+            ("box", "<f8", self.boxes, 4),
+            ("point", "<f8", self.points, 2),
+            ("span", "<i8", self.spans, 2),
+            ("answer", _unsigned(self.answers), self.answers, 2),
+            ("text", _unsigned(self.texts), self.texts, 2),
+            ("polygon_ends", _unsigned(self.polygon_ends), self.polygon_ends, 0),
+            ("polygon_xy", "<f8", self.polygon_xy, 2),
+            ("polyline_ends", _unsigned(self.polyline_ends), self.polyline_ends, 0),
+            ("polyline_xy", "<f8", self.polyline_xy, 2),
+            ("mask_size", "<u4", self.mask_sizes, 2),
+            ("mask_ends", _unsigned(self.mask_ends), self.mask_ends, 0),
+        ]
+        for key, dtype, values, width in columns:
+            if values:
+                payload[key] = _pack(dtype, values, width)
+        if self.mask_counts:
+            payload["mask_counts"] = b"".join(self.mask_counts)
+        return payload
+
+
+def _unsigned(values: list[int]) -> str:
+    """The narrowest little-endian unsigned dtype for these values."""
+    top = max(values, default=0)
+    for dtype, limit in (("|u1", 2**8), ("<u2", 2**16), ("<u4", 2**32)):
+        if top < limit:
+            return dtype
+    return "<u8"
+
+
+def _pack(dtype: str, values: list[Any], width: int = 0) -> dict[str, Any]:
+    array = np.array(values, dtype=dtype)
+    if width:
+        array = array.reshape(-1, width)
+    return {"dtype": dtype, "shape": list(array.shape), "data": array.tobytes()}
+
+
+def _array(payload: dict[str, Any], key: str) -> np.ndarray:
+    column = payload.get(key)
+    if column is None:
+        return np.empty(0)
+    data = column["data"]
+    array = np.frombuffer(data, dtype=np.dtype(column["dtype"]))
+    return array.reshape(column["shape"])
+
+
+def _decode_geometries(
+    payload: dict[str, Any], kinds: list[int], strings: list[str]
+) -> list[Geometry]:
+    """Each kind's objects built column-wise, then interleaved in object order."""
+    by_kind: dict[int, list[Any]] = {
+        BOX: _objects(Box, _array(payload, "box"), 4),
+        POINT: _objects(Point, _array(payload, "point"), 2),
+        SPAN: _objects(Span, _array(payload, "span"), 2),
+        ANSWER: _strings(Answer, _array(payload, "answer"), strings),
+        TEXT: _strings(TextAnswer, _array(payload, "text"), strings),
+        POLYGON: list(map(Polygon, _ragged(payload, "polygon"))),
+        POLYLINE: list(map(Polyline, _ragged(payload, "polyline"))),
+        MASK: _masks(payload),
+    }
+    present = {kind: objects for kind, objects in by_kind.items() if objects}
+    tally = Counter(kinds)
+    if set(tally) - set(by_kind):
+        raise ValueError(f"unknown geometry codes {sorted(set(tally) - set(by_kind))}")
+    if any(len(by_kind[kind]) != tally.get(kind, 0) for kind in by_kind):
+        raise ValueError("annotation columns hold a different number of geometries and objects")
+    if len(present) == 1:
+        return next(iter(present.values()))
+    iterators = {kind: iter(objects) for kind, objects in present.items()}
+    return [next(iterators[kind]) for kind in kinds]
+
+
+def _objects(kind: type, array: np.ndarray, width: int) -> list[Any]:
+    if not len(array):
+        return []
+    return list(map(kind, *(array[:, i].tolist() for i in range(width))))
+
+
+def _strings(kind: type, array: np.ndarray, strings: list[str]) -> list[Any]:
+    if not len(array):
+        return []
+    firsts = [strings[i] for i in array[:, 0].tolist()]
+    seconds = [strings[i] for i in array[:, 1].tolist()]
+    return list(map(kind, firsts, seconds))
+
+
+def _ragged(payload: dict[str, Any], kind: str) -> list[tuple[tuple[float, float], ...]]:
+    xy = _array(payload, f"{kind}_xy")
+    if not len(xy):
+        return []
+    vertices = list(zip(xy[:, 0].tolist(), xy[:, 1].tolist(), strict=True))
+    ends: list[int] = _array(payload, f"{kind}_ends").tolist()
+    return [tuple(vertices[start:end]) for start, end in zip(_starts(ends), ends, strict=True)]
+
+
+def _starts(ends: list[int]) -> list[int]:
+    """Where each part of a ragged column starts, given where each ends."""
+    return [0, *ends[:-1]] if ends else []
+
+
+def _masks(payload: dict[str, Any]) -> list[Mask]:
+    counts: bytes = payload.get("mask_counts", b"")
+    sizes = _array(payload, "mask_size").tolist()
+    ends: list[int] = _array(payload, "mask_ends").tolist()
+    return [
+        Mask(height, width, counts[start:end])
+        for (height, width), start, end in zip(sizes, _starts(ends), ends, strict=True)
+    ]
+
+
+def _b64(value: Any) -> str:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    raise TypeError(f"{type(value).__name__} is not a payload value")

@@ -1,0 +1,627 @@
+"""One line of the NDJSON annotation / prediction format (API.md) to value objects and back.
+
+The upload path calls `parse_annotation_line` about a million times per request, so this
+module checks types with plain `type(...) is` tests and builds the value objects directly:
+no schema library, no per-line objects beyond the results. Values come from a JSON decoder,
+so exact types are all there is to accept (and `bool`, a subclass of `int`, is refused where
+a number is expected, since `true` is never a coordinate).
+
+Every rejection raises `AnnotationLineError` naming the item and the offending value.
+Unknown extra keys are ignored (exports of labeling platforms carry ids, uuids, urls); two
+geometries on one line are not, since one of them would be silently dropped.
+
+Names: the line's "name" is the feature (tools) or the question (answers); nested
+classifications give their question's name relative to the feature they hang off, and are
+stored by full path ("car/color/red", see domain.ontology). A "schemaId" is resolved to the
+full name through the ontology's `names_by_id`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from math import isfinite
+from typing import Any, Final
+
+import numpy as np
+from PIL import Image
+from pycocotools import mask as coco_mask
+
+from domain.annotations.objects import (
+    Annotation,
+    Answer,
+    Box,
+    Geometry,
+    Mask,
+    Point,
+    Polygon,
+    Polyline,
+    Span,
+    TextAnswer,
+)
+from domain.errors import AnnotationLineError
+from domain.ontology import MAX_NESTING
+
+# pycocotools keeps run lengths in 32 bits; no real data row comes near this.
+MAX_MASK_PIXELS: Final = 2**31 - 1
+# Character offsets stay exact in a float64 and in any JSON client.
+MAX_OFFSET: Final = 2**53
+
+GEOMETRY_KEYS: Final = ("bbox", "polygon", "point", "line", "mask", "location", "answer")
+
+Names = Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class DataRowRef:
+    """How a line points at its data row: by id or by global key, exactly one of them."""
+
+    id: str | None = None
+    global_key: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.id is None) == (self.global_key is None):
+            raise ValueError("a data row reference needs exactly one of id and global_key")
+
+
+def parse_annotation_line(
+    obj: Any, line_no: int, names_by_id: Names | None = None
+) -> tuple[DataRowRef, list[Annotation]]:
+    """The data row and the annotations of one decoded line; [] for a line with only dataRow.
+
+    A checklist answer gives one annotation per checked answer. `names_by_id` (the model
+    ontology's) resolves "schemaId"s; without it a line must use names.
+    """
+    if type(obj) is not dict:
+        raise AnnotationLineError(line_no, f"a line must be a JSON object, got {_show(obj)}")
+    row = _data_row(obj.get("dataRow"), line_no)
+    present = [key for key in GEOMETRY_KEYS if key in obj]
+    if not present:
+        for key in ("name", "schemaId", "confidence", "classifications"):
+            if key in obj:
+                raise AnnotationLineError(
+                    line_no,
+                    f"{key!r} is given without a geometry; a line needs one of "
+                    f"{', '.join(GEOMETRY_KEYS)}, or only a dataRow",
+                )
+        return row, []
+    if len(present) > 1:
+        raise AnnotationLineError(
+            line_no, f"a line holds one geometry, got {' and '.join(map(repr, present))}"
+        )
+    key = present[0]
+    name = _name(obj, line_no, names_by_id, None, "the line")
+    confidence = _confidence(obj["confidence"], name, line_no) if "confidence" in obj else None
+    if key == "answer":
+        return row, _answers(
+            obj["answer"], name, confidence, obj.get("classifications"), line_no, names_by_id, 1
+        )
+    geometry = _GEOMETRY_PARSERS[key](obj[key], name, line_no)
+    nested = _nested(obj.get("classifications"), name, line_no, names_by_id, 1)
+    return row, [Annotation(name, geometry, confidence, nested)]
+
+
+def annotation_to_line(row: DataRowRef, annotation: Annotation) -> dict[str, Any]:
+    """The line `parse_annotation_line` reads back as this annotation (for exports)."""
+    line: dict[str, Any] = {
+        "dataRow": {"id": row.id} if row.id is not None else {"globalKey": row.global_key}
+    }
+    line.update(_to_item(annotation, None))
+    return line
+
+
+# The last reference made: an upload lists a row's predictions on consecutive lines, and
+# reusing the (immutable) reference saves building one per line.
+_last_row: tuple[object, object, DataRowRef] = (object(), object(), DataRowRef(id="-"))
+
+
+def _data_row(value: Any, line: int) -> DataRowRef:
+    global _last_row
+    if type(value) is not dict:
+        if value is None:
+            raise AnnotationLineError(line, "dataRow is missing")
+        raise AnnotationLineError(line, f"dataRow must be an object, got {_show(value)}")
+    row_id = value.get("id")
+    global_key = value.get("globalKey")
+    last = _last_row
+    if last[0] == row_id and last[1] == global_key:
+        return last[2]
+    if row_id is not None and global_key is not None:
+        raise AnnotationLineError(
+            line, f"dataRow gives both id {_show(row_id)} and globalKey {_show(global_key)}"
+        )
+    if row_id is not None:
+        if type(row_id) is not str or not row_id:
+            raise AnnotationLineError(line, f"dataRow id {_show(row_id)} is not a non-empty string")
+        ref = DataRowRef(id=row_id)
+    elif global_key is None:
+        raise AnnotationLineError(line, "dataRow has neither id nor globalKey")
+    elif type(global_key) is not str or not global_key:
+        raise AnnotationLineError(
+            line, f"dataRow globalKey {_show(global_key)} is not a non-empty string"
+        )
+    else:
+        ref = DataRowRef(global_key=global_key)
+    _last_row = (row_id, global_key, ref)
+    return ref
+
+
+def _name(
+    item: dict[str, Any], line: int, names: Names | None, parent: str | None, what: str
+) -> str:
+    """The full feature or question name an item points at by name or schemaId."""
+    name = item.get("name")
+    schema_id = item.get("schemaId")
+    if name is not None:
+        if type(name) is not str or not name:
+            raise AnnotationLineError(
+                line, f"name {_show(name)} of {what} is not a non-empty string"
+            )
+        full = name if parent is None else f"{parent}/{name}"
+        if schema_id is not None and names is not None and names.get(schema_id) != full:
+            raise AnnotationLineError(
+                line, f"schemaId {_show(schema_id)} of {what} does not name {full!r}"
+            )
+        return full
+    if schema_id is None:
+        raise AnnotationLineError(line, f"{what} has neither name nor schemaId")
+    resolved = names.get(schema_id) if names is not None and type(schema_id) is str else None
+    if resolved is None:
+        raise AnnotationLineError(line, f"schemaId {_show(schema_id)} of {what} is unknown")
+    return resolved
+
+
+def _confidence(value: Any, name: str, line: int) -> float | None:
+    if value is None:
+        return None
+    kind = type(value)
+    if kind is float or kind is int:
+        try:
+            number = float(value)
+        except OverflowError:
+            number = float("inf")
+        if not isfinite(number):
+            raise AnnotationLineError(
+                line, f"confidence {_show(value)} of {name!r} is not a finite number"
+            )
+        if 0.0 <= number <= 1.0:
+            return number
+        raise AnnotationLineError(line, f"confidence {_show(value)} of {name!r} is outside [0, 1]")
+    raise AnnotationLineError(line, f"confidence {_show(value)} of {name!r} is not a number")
+
+
+def _coordinate(value: Any, what: str, name: str, line: int) -> float:
+    kind = type(value)
+    if kind is float:
+        if isfinite(value):
+            return value  # type: ignore[no-any-return]
+    elif kind is int:
+        try:
+            return float(value)
+        except OverflowError:
+            pass
+    elif value is None:
+        raise AnnotationLineError(line, f"{what} of {name!r} is missing")
+    else:
+        raise AnnotationLineError(line, f"{what} {_show(value)} of {name!r} is not a number")
+    raise AnnotationLineError(line, f"{what} {_show(value)} of {name!r} is not a finite number")
+
+
+def _offset(value: Any, what: str, name: str, line: int) -> int:
+    kind = type(value)
+    if kind is int:
+        number: int = value
+    elif kind is float and isfinite(value) and value.is_integer():
+        number = int(value)
+    elif value is None:
+        raise AnnotationLineError(line, f"{what} of {name!r} is missing")
+    else:
+        raise AnnotationLineError(line, f"{what} {_show(value)} of {name!r} is not an integer")
+    if number < 0:
+        raise AnnotationLineError(line, f"{what} {_show(value)} of {name!r} is negative")
+    if number > MAX_OFFSET:
+        raise AnnotationLineError(line, f"{what} {_show(value)} of {name!r} is too large")
+    return number
+
+
+def _object(value: Any, what: str, name: str, line: int) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise AnnotationLineError(line, f"{what} of {name!r} must be an object, got {_show(value)}")
+    return value
+
+
+def _box(value: Any, name: str, line: int) -> Box:
+    if type(value) is dict:
+        # Fast path for the bulk case (four finite floats, positive sides); anything else
+        # takes the checks below, which also word the error.
+        top, left = value.get("top"), value.get("left")
+        height, width = value.get("height"), value.get("width")
+        if (
+            type(top) is float
+            and type(left) is float
+            and type(height) is float
+            and type(width) is float
+            and isfinite(top + left + height + width)
+            and width > 0.0
+            and height > 0.0
+        ):
+            return Box(left, top, width, height)
+    value = _object(value, "bbox", name, line)
+    top = _coordinate(value.get("top"), "bbox top", name, line)
+    left = _coordinate(value.get("left"), "bbox left", name, line)
+    height = _coordinate(value.get("height"), "bbox height", name, line)
+    width = _coordinate(value.get("width"), "bbox width", name, line)
+    if width <= 0.0 or height <= 0.0:
+        raise AnnotationLineError(
+            line,
+            f"bbox of {name!r} has width {_show(width)} and height {_show(height)}; "
+            "both must be > 0",
+        )
+    return Box(left, top, width, height)
+
+
+def _point(value: Any, name: str, line: int) -> Point:
+    value = _object(value, "point", name, line)
+    return Point(
+        _coordinate(value.get("x"), "point x", name, line),
+        _coordinate(value.get("y"), "point y", name, line),
+    )
+
+
+def _vertices(value: Any, what: str, name: str, line: int) -> list[tuple[float, float]]:
+    if type(value) is not list:
+        raise AnnotationLineError(
+            line, f"{what} of {name!r} must be a list of {{x, y}} points, got {_show(value)}"
+        )
+    vertices = []
+    for number, vertex in enumerate(value, 1):
+        vertex = _object(vertex, f"{what} point {number}", name, line)
+        vertices.append(
+            (
+                _coordinate(vertex.get("x"), f"{what} point {number} x", name, line),
+                _coordinate(vertex.get("y"), f"{what} point {number} y", name, line),
+            )
+        )
+    return vertices
+
+
+def _polygon(value: Any, name: str, line: int) -> Polygon:
+    vertices = _vertices(value, "polygon", name, line)
+    # The value object holds an open ring; many exporters close it by repeating vertex 1.
+    if len(vertices) > 1 and vertices[0] == vertices[-1]:
+        vertices.pop()
+    if len(vertices) < 3:
+        raise AnnotationLineError(
+            line, f"polygon of {name!r} has {len(vertices)} distinct points; it needs at least 3"
+        )
+    return Polygon(tuple(vertices))
+
+
+def _polyline(value: Any, name: str, line: int) -> Polyline:
+    vertices = _vertices(value, "line", name, line)
+    if len(vertices) < 2:
+        raise AnnotationLineError(
+            line, f"line of {name!r} has {len(vertices)} points; it needs at least 2"
+        )
+    return Polyline(tuple(vertices))
+
+
+def _span(value: Any, name: str, line: int) -> Span:
+    value = _object(value, "location", name, line)
+    start = _offset(value.get("start"), "location start", name, line)
+    end = _offset(value.get("end"), "location end", name, line)
+    if start >= end:
+        raise AnnotationLineError(
+            line, f"location of {name!r} has start {start} >= end {end}; start must be < end"
+        )
+    return Span(start, end)
+
+
+def _mask(value: Any, name: str, line: int) -> Mask:
+    value = _object(value, "mask", name, line)
+    if "png" in value and "rle" in value:
+        raise AnnotationLineError(line, f"mask of {name!r} gives both png and rle")
+    if "png" in value:
+        return _png_mask(value["png"], value.get("colorRGB"), name, line)
+    if "rle" in value:
+        return _rle_mask(value["rle"], name, line)
+    raise AnnotationLineError(
+        line, f"mask of {name!r} must give png or rle (masks are not fetched from URLs)"
+    )
+
+
+def _png_mask(data: Any, color: Any, name: str, line: int) -> Mask:
+    if type(data) is not str:
+        raise AnnotationLineError(line, f"mask png of {name!r} must be a base64 string")
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise AnnotationLineError(line, f"mask png of {name!r} is not valid base64") from None
+    try:
+        with Image.open(io.BytesIO(raw)) as image:
+            if image.format != "PNG":
+                raise ValueError(image.format)
+            if color is not None:
+                # A composite mask: this instance is the pixels of exactly this colour.
+                if not _is_rgb(color):
+                    raise AnnotationLineError(
+                        line, f"mask colorRGB {_show(color)} of {name!r} is not [r, g, b]"
+                    )
+                pixels = np.asarray(image.convert("RGB")) == np.asarray(color, dtype=np.uint8)
+                binary = pixels.all(axis=2)
+            elif len(image.getbands()) == 1:
+                binary = np.asarray(image) != 0
+            else:
+                # Colour images (and palettes, whose indices are the encoder's choice) are
+                # read as RGBA: a pixel is in the mask when it has colour and is not fully
+                # transparent, so an opaque black background is not mistaken for the mask.
+                rgba = np.asarray(image.convert("RGBA"))
+                binary = rgba[:, :, :3].any(axis=2) & (rgba[:, :, 3] != 0)
+    except AnnotationLineError:
+        raise
+    except Exception:
+        # Pillow reports corrupt images through several exception types (OSError,
+        # SyntaxError, ValueError, DecompressionBombError); to the user each is a bad PNG.
+        raise AnnotationLineError(line, f"mask png of {name!r} is not a readable PNG") from None
+    height, width = binary.shape
+    encoded = coco_mask.encode(np.asfortranarray(binary, dtype=np.uint8))
+    return Mask(height, width, encoded["counts"])
+
+
+def _is_rgb(color: Any) -> bool:
+    return (
+        type(color) is list
+        and len(color) == 3
+        and all(type(c) is int and 0 <= c <= 255 for c in color)
+    )
+
+
+def _rle_mask(rle: Any, name: str, line: int) -> Mask:
+    rle = _object(rle, "mask rle", name, line)
+    size = rle.get("size")
+    if not (type(size) is list and len(size) == 2 and all(type(n) is int and n > 0 for n in size)):
+        raise AnnotationLineError(
+            line, f"mask rle size {_show(size)} of {name!r} is not [height, width] > 0"
+        )
+    height, width = size
+    pixels = height * width
+    if pixels > MAX_MASK_PIXELS:
+        raise AnnotationLineError(
+            line, f"mask rle size {_show(size)} of {name!r} exceeds {MAX_MASK_PIXELS} pixels"
+        )
+    counts = rle.get("counts")
+    if type(counts) is str:
+        runs = _compressed_runs(counts)
+        if runs is None:
+            raise AnnotationLineError(
+                line, f"mask rle counts of {name!r} are not a valid compressed RLE string"
+            )
+    elif type(counts) is list:
+        if not all(type(run) is int and run >= 0 for run in counts):
+            raise AnnotationLineError(
+                line, f"mask rle counts of {name!r} must be non-negative integers"
+            )
+        runs = counts
+    else:
+        raise AnnotationLineError(
+            line, f"mask rle counts of {name!r} must be a string or a list, got {_show(counts)}"
+        )
+    covered = sum(runs)
+    if covered != pixels:
+        raise AnnotationLineError(
+            line,
+            f"mask rle counts of {name!r} cover {covered} pixels, not {height}x{width} = {pixels}",
+        )
+    if type(counts) is str:
+        return Mask(height, width, counts.encode("ascii"))
+    compressed = coco_mask.frPyObjects({"size": size, "counts": counts}, height, width)
+    return Mask(height, width, compressed["counts"])
+
+
+def _compressed_runs(counts: str) -> list[int] | None:
+    """The runs of a COCO compressed RLE string, or None if it is malformed.
+
+    pycocotools trusts the string: a malformed one decodes past its buffer. This mirrors
+    its reader (5 bits a character, continuation bit 0x20, sign bit 0x10, runs from the
+    fourth on stored as a difference to the run two before) so it can be checked first.
+    """
+    runs: list[int] = []
+    value = 0
+    shift = 0
+    for char in counts:
+        code = ord(char) - 48
+        if not 0 <= code < 64:
+            return None
+        value |= (code & 0x1F) << shift
+        shift += 5
+        if code & 0x20:
+            continue
+        if code & 0x10:
+            value |= -1 << shift
+        if len(runs) > 2:
+            value += runs[-2]
+        if value < 0:
+            return None
+        runs.append(value)
+        value = 0
+        shift = 0
+    return runs if shift == 0 else None
+
+
+_GEOMETRY_PARSERS: Final[dict[str, Callable[[Any, str, int], Geometry]]] = {
+    "bbox": _box,
+    "polygon": _polygon,
+    "point": _point,
+    "line": _polyline,
+    "mask": _mask,
+    "location": _span,
+}
+
+
+def _answers(
+    value: Any,
+    question: str,
+    confidence: float | None,
+    classifications: Any,
+    line: int,
+    names: Names | None,
+    depth: int,
+) -> list[Annotation]:
+    """The annotations of one question's answer: free text, radio (object) or checklist (list)."""
+    kind = type(value)
+    if kind is dict:
+        return [_answer(value, question, confidence, classifications, line, names, depth)]
+    if classifications is not None:
+        raise AnnotationLineError(
+            line,
+            f"classifications of {question!r} belong inside its answer objects",
+        )
+    if kind is str:
+        return [Annotation(question, TextAnswer(question, value), confidence)]
+    if kind is list:
+        return [_answer(item, question, confidence, None, line, names, depth) for item in value]
+    raise AnnotationLineError(
+        line,
+        f"answer {_show(value)} of {question!r} must be a text, an object or a list of objects",
+    )
+
+
+def _answer(
+    item: Any,
+    question: str,
+    confidence: float | None,
+    classifications: Any,
+    line: int,
+    names: Names | None,
+    depth: int,
+) -> Annotation:
+    item = _object(item, "answer", question, line)
+    full = _name(item, line, names, question, f"an answer of {question!r}")
+    if not full.startswith(question + "/"):
+        raise AnnotationLineError(line, f"{full!r} is not an answer of {question!r}")
+    if "confidence" in item:
+        confidence = _confidence(item["confidence"], full, line)
+    nested = item.get("classifications")
+    if classifications is not None:
+        if nested is not None:
+            raise AnnotationLineError(
+                line, f"classifications of {full!r} are given both on the line and in its answer"
+            )
+        nested = classifications
+    children = _nested(nested, full, line, names, depth + 1)
+    return Annotation(full, Answer(question, full[len(question) + 1 :]), confidence, children)
+
+
+def _nested(
+    items: Any, parent: str, line: int, names: Names | None, depth: int
+) -> tuple[Annotation, ...]:
+    if items is None:
+        return ()
+    if type(items) is not list:
+        raise AnnotationLineError(
+            line, f"classifications of {parent!r} must be a list, got {_show(items)}"
+        )
+    if depth > MAX_NESTING:
+        raise AnnotationLineError(
+            line, f"classifications of {parent!r} are nested deeper than {MAX_NESTING} levels"
+        )
+    annotations: list[Annotation] = []
+    for number, item in enumerate(items, 1):
+        item = _object(item, f"classification {number}", parent, line)
+        question = _name(item, line, names, parent, f"classification {number} of {parent!r}")
+        extra = [key for key in GEOMETRY_KEYS if key in item and key != "answer"]
+        if extra or "answer" not in item:
+            raise AnnotationLineError(
+                line,
+                f"nested classification {question!r} must hold an answer"
+                + (f", not {extra[0]!r}" if extra else ""),
+            )
+        confidence = (
+            _confidence(item["confidence"], question, line) if "confidence" in item else None
+        )
+        annotations.extend(
+            _answers(
+                item["answer"],
+                question,
+                confidence,
+                item.get("classifications"),
+                line,
+                names,
+                depth,
+            )
+        )
+    return tuple(annotations)
+
+
+def _show(value: Any) -> str:
+    """A value as the user wrote it in JSON, cut short: messages must stay readable."""
+    if value is None:
+        return "null"
+    if type(value) is bool:
+        return "true" if value else "false"
+    if type(value) is float and value.is_integer():
+        text = str(int(value)) if abs(value) < 1e16 else repr(value)
+    else:
+        text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _to_item(annotation: Annotation, parent: str | None) -> dict[str, Any]:
+    geometry = annotation.geometry
+    item: dict[str, Any]
+    if isinstance(geometry, Answer | TextAnswer):
+        item = {"name": _relative(geometry.question, parent)}
+        if isinstance(geometry, TextAnswer):
+            item["answer"] = geometry.text
+            if annotation.confidence is not None:
+                item["confidence"] = annotation.confidence
+            return item
+        answer: dict[str, Any] = {"name": geometry.answer}
+        if annotation.confidence is not None:
+            answer["confidence"] = annotation.confidence
+        if annotation.classifications:
+            answer["classifications"] = _to_items(annotation)
+        item["answer"] = answer
+        return item
+    if parent is not None:
+        raise ValueError(f"a nested classification cannot be a {type(geometry).__name__}")
+    key, value = _geometry_value(geometry)
+    item = {"name": annotation.feature, key: value}
+    if annotation.confidence is not None:
+        item["confidence"] = annotation.confidence
+    if annotation.classifications:
+        item["classifications"] = _to_items(annotation)
+    return item
+
+
+def _to_items(annotation: Annotation) -> list[dict[str, Any]]:
+    return [_to_item(child, annotation.feature) for child in annotation.classifications]
+
+
+def _relative(name: str, parent: str | None) -> str:
+    if parent is None:
+        return name
+    if not name.startswith(parent + "/"):
+        raise ValueError(f"nested question {name!r} is not under {parent!r}")
+    return name[len(parent) + 1 :]
+
+
+def _geometry_value(geometry: Geometry) -> tuple[str, Any]:
+    if isinstance(geometry, Box):
+        box = {"top": geometry.top, "left": geometry.left}
+        return "bbox", box | {"height": geometry.height, "width": geometry.width}
+    if isinstance(geometry, Polygon):
+        return "polygon", [{"x": x, "y": y} for x, y in geometry.points]
+    if isinstance(geometry, Point):
+        return "point", {"x": geometry.x, "y": geometry.y}
+    if isinstance(geometry, Polyline):
+        return "line", [{"x": x, "y": y} for x, y in geometry.points]
+    if isinstance(geometry, Mask):
+        rle = {"size": [geometry.height, geometry.width], "counts": geometry.counts.decode("ascii")}
+        return "mask", {"rle": rle}
+    if isinstance(geometry, Span):
+        return "location", {"start": geometry.start, "end": geometry.end}
+    raise ValueError(f"not an object geometry: {geometry!r}")

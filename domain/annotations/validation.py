@@ -1,0 +1,194 @@
+"""Checks of parsed annotations against a model's ontology and their data row.
+
+Parsing (domain.annotations.ndjson) checks what a line says on its own; this module checks
+what it means for one model: that every feature exists and is used with its own tool, that
+answers belong to their question, that nested classifications hang where the ontology puts
+them, and that a mask has its data row's size (METRICS.md §1 compares masks pixel by pixel).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+from domain.annotations.objects import (
+    Annotation,
+    Answer,
+    Box,
+    Mask,
+    Point,
+    Polygon,
+    Polyline,
+    Span,
+    TextAnswer,
+)
+from domain.errors import AnnotationLineError, NotFound
+from domain.ontology import ClassificationKind, Feature, Ontology, Question, Tool
+
+TOOL_GEOMETRY: Final[dict[Tool, type]] = {
+    Tool.BBOX: Box,
+    Tool.POLYGON: Polygon,
+    Tool.MASK: Mask,
+    Tool.POINT: Point,
+    Tool.POLYLINE: Polyline,
+    Tool.NER: Span,
+}
+
+# The NDJSON key a user wrote for each geometry, so a message speaks the upload's words.
+_WORDS: Final[dict[type, str]] = {
+    Box: "bbox",
+    Polygon: "polygon",
+    Point: "point",
+    Polyline: "line",
+    Mask: "mask",
+    Span: "location",
+    Answer: "answer",
+    TextAnswer: "free-text answer",
+}
+
+
+def resolve_feature(ontology: Ontology, reference: str) -> Feature:
+    """The feature a user names by its name or by its id (schemaId); names win."""
+    feature = ontology.feature_named(reference) or ontology.feature_with_id(reference)
+    if feature is None:
+        raise NotFound(f"unknown feature {reference!r}")
+    return feature
+
+
+def validate_annotations(
+    annotations: Sequence[Annotation],
+    ontology: Ontology,
+    row_size: tuple[int, int] | None,
+    line_no: int,
+) -> None:
+    """Raise AnnotationLineError for the first annotation of a line that does not fit.
+
+    `row_size` is the data row's (height, width), None when the row has no size.
+    """
+    _check(annotations, ontology, row_size, line_no, None)
+
+
+def _check(
+    annotations: Sequence[Annotation],
+    ontology: Ontology,
+    row_size: tuple[int, int] | None,
+    line: int,
+    parent: str | None,
+) -> None:
+    answered: set[str] = set()
+    for annotation in annotations:
+        geometry = annotation.geometry
+        confidence = annotation.confidence
+        # Parsers reject these already; checked again because other importers (COCO)
+        # build annotations too, and NaN fails both comparisons.
+        if confidence is not None and not 0.0 <= confidence <= 1.0:
+            raise AnnotationLineError(
+                line, f"confidence {confidence!r} of {annotation.feature!r} is outside [0, 1]"
+            )
+        if isinstance(geometry, Answer):
+            _check_answer(annotation, geometry, ontology, line, parent, answered)
+        elif isinstance(geometry, TextAnswer):
+            question = _question(ontology, geometry.question, line, parent)
+            if question.kind is not ClassificationKind.TEXT:
+                raise AnnotationLineError(
+                    line,
+                    f"question {question.name!r} is a {question.kind} question, "
+                    "got a free-text answer",
+                )
+            if annotation.feature != question.name:
+                raise AnnotationLineError(
+                    line,
+                    f"feature {annotation.feature!r} does not match its question {question.name!r}",
+                )
+        else:
+            _check_object(annotation, ontology, row_size, line, parent)
+        if annotation.classifications:
+            _check(annotation.classifications, ontology, row_size, line, annotation.feature)
+
+
+def _check_answer(
+    annotation: Annotation,
+    geometry: Answer,
+    ontology: Ontology,
+    line: int,
+    parent: str | None,
+    answered: set[str],
+) -> None:
+    question = _question(ontology, geometry.question, line, parent)
+    if question.kind is ClassificationKind.TEXT:
+        raise AnnotationLineError(
+            line,
+            f"question {question.name!r} takes free text, got the answer {geometry.answer!r}",
+        )
+    expected = f"{question.name}/{geometry.answer}"
+    feature = ontology.feature_named(expected)
+    if feature is None or feature.question != question.name:
+        raise AnnotationLineError(
+            line, f"{geometry.answer!r} is not an answer of question {question.name!r}"
+        )
+    if annotation.feature != expected:
+        raise AnnotationLineError(
+            line, f"feature {annotation.feature!r} does not match its answer {expected!r}"
+        )
+    if question.kind is ClassificationKind.RADIO:
+        if question.name in answered:
+            raise AnnotationLineError(
+                line, f"radio question {question.name!r} takes one answer, got several"
+            )
+        answered.add(question.name)
+
+
+def _question(ontology: Ontology, name: str, line: int, parent: str | None) -> Question:
+    question = ontology.question_named(name)
+    if question is None:
+        feature = ontology.feature_named(name)
+        if feature is not None and feature.tool is not None:
+            raise AnnotationLineError(
+                line, f"feature {name!r} is a {feature.tool} tool, got an answer"
+            )
+        raise AnnotationLineError(line, f"unknown classification {name!r}")
+    if question.parent != parent:
+        if parent is None:
+            raise AnnotationLineError(
+                line,
+                f"classification {name!r} is nested under {question.parent!r}; "
+                "send it in that feature's classifications",
+            )
+        raise AnnotationLineError(line, f"classification {name!r} is not nested under {parent!r}")
+    return question
+
+
+def _check_object(
+    annotation: Annotation,
+    ontology: Ontology,
+    row_size: tuple[int, int] | None,
+    line: int,
+    parent: str | None,
+) -> None:
+    name = annotation.feature
+    geometry = annotation.geometry
+    word = _WORDS[type(geometry)]
+    if parent is not None:
+        raise AnnotationLineError(
+            line, f"classifications of {parent!r} hold answers only, got a {word} of {name!r}"
+        )
+    feature = ontology.feature_named(name)
+    if feature is None:
+        raise AnnotationLineError(line, f"unknown feature {name!r}")
+    tool = feature.tool
+    if tool is None:
+        raise AnnotationLineError(line, f"feature {name!r} is a classification, got a {word}")
+    if TOOL_GEOMETRY[tool] is not type(geometry):
+        raise AnnotationLineError(line, f"feature {name!r} is a {tool} tool, got a {word}")
+    if isinstance(geometry, Mask):
+        if row_size is None:
+            raise AnnotationLineError(
+                line,
+                f"mask of {name!r} needs the data row's height and width, and the row has none",
+            )
+        if (geometry.height, geometry.width) != tuple(row_size):
+            raise AnnotationLineError(
+                line,
+                f"mask of {name!r} is {geometry.height}x{geometry.width} (height x width), "
+                f"the data row is {row_size[0]}x{row_size[1]}",
+            )

@@ -1,0 +1,556 @@
+"""Parsing one NDJSON annotation line: what is accepted, and each rule that rejects."""
+
+from __future__ import annotations
+
+import base64
+import io
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+from pycocotools import mask as coco_mask
+
+from domain.annotations.ndjson import DataRowRef, annotation_to_line, parse_annotation_line
+from domain.annotations.objects import (
+    Annotation,
+    Answer,
+    Box,
+    Mask,
+    Point,
+    Polygon,
+    Polyline,
+    Span,
+    TextAnswer,
+)
+from domain.errors import AnnotationLineError, LineError, ValidationFailed
+
+ROW = {"globalKey": "img-1"}
+BOX = {"top": 1, "left": 2, "height": 3, "width": 4}
+
+
+def parse(obj: Any, names: dict[str, str] | None = None) -> list[Annotation]:
+    return parse_annotation_line(obj, 7, names)[1]
+
+
+def line(**fields: Any) -> dict[str, Any]:
+    return {"dataRow": ROW, **fields}
+
+
+def png(array: np.ndarray, mode: str | None = None) -> str:
+    buffer = io.BytesIO()
+    Image.fromarray(array, mode).save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def coco_counts(binary: np.ndarray) -> bytes:
+    counts: bytes = coco_mask.encode(np.asfortranarray(binary, dtype=np.uint8))["counts"]
+    return counts
+
+
+# --- accepted -------------------------------------------------------------------------
+
+
+def test_a_data_row_by_global_key_or_by_id() -> None:
+    assert parse_annotation_line({"dataRow": {"id": "r1"}}, 1) == (DataRowRef(id="r1"), [])
+    assert parse_annotation_line({"dataRow": ROW}, 1) == (DataRowRef(global_key="img-1"), [])
+
+
+def test_consecutive_lines_get_their_own_reference() -> None:
+    refs = [
+        parse_annotation_line({"dataRow": row}, 1)[0]
+        for row in ({"id": "a"}, {"id": "a"}, {"globalKey": "a"}, {"id": "b"}, {"globalKey": "a"})
+    ]
+    assert refs == [
+        DataRowRef(id="a"),
+        DataRowRef(id="a"),
+        DataRowRef(global_key="a"),
+        DataRowRef(id="b"),
+        DataRowRef(global_key="a"),
+    ]
+    with pytest.raises(AnnotationLineError, match="both id 'a' and globalKey 'a'"):
+        parse_annotation_line({"dataRow": {"id": "a", "globalKey": "a"}}, 2)
+
+
+def test_a_reference_needs_exactly_one_of_id_and_global_key() -> None:
+    with pytest.raises(ValueError):
+        DataRowRef()
+    with pytest.raises(ValueError):
+        DataRowRef(id="a", global_key="b")
+
+
+def test_a_box_becomes_float_left_top_width_height() -> None:
+    [box] = parse(line(name="car", bbox=BOX, confidence=0.25))
+    assert box == Annotation("car", Box(2.0, 1.0, 4.0, 3.0), 0.25)
+    assert all(type(v) is float for v in (box.geometry.left, box.geometry.top))  # type: ignore[union-attr]
+
+
+def test_unknown_extra_keys_are_ignored() -> None:
+    [box] = parse(line(name="car", bbox=BOX, uuid="x", schemaVersion=3))
+    assert box.feature == "car"
+
+
+@pytest.mark.parametrize("confidence", [0, 1, 0.0, 1.0, None])
+def test_confidence_bounds_are_inclusive_and_null_means_missing(confidence: Any) -> None:
+    [box] = parse(line(name="car", bbox=BOX, confidence=confidence))
+    assert box.confidence == (None if confidence is None else float(confidence))
+
+
+def test_point_line_polygon_and_location() -> None:
+    assert parse(line(name="p", point={"x": 1, "y": 2.5}))[0].geometry == Point(1.0, 2.5)
+    vertices = [{"x": 0, "y": 0}, {"x": 4, "y": 0}, {"x": 4, "y": 3}]
+    assert parse(line(name="g", polygon=vertices))[0].geometry == Polygon(
+        ((0.0, 0.0), (4.0, 0.0), (4.0, 3.0))
+    )
+    assert parse(line(name="l", line=vertices[:2]))[0].geometry == Polyline(
+        ((0.0, 0.0), (4.0, 0.0))
+    )
+    assert parse(line(name="e", location={"start": 0, "end": 5}))[0].geometry == Span(0, 5)
+
+
+def test_a_polygon_closed_by_repeating_its_first_vertex_is_stored_open() -> None:
+    ring = [{"x": 0, "y": 0}, {"x": 4, "y": 0}, {"x": 4, "y": 3}, {"x": 0, "y": 0}]
+    assert parse(line(name="g", polygon=ring))[0].geometry == Polygon(
+        ((0.0, 0.0), (4.0, 0.0), (4.0, 3.0))
+    )
+
+
+def test_integral_float_offsets_are_accepted() -> None:
+    assert parse(line(name="e", location={"start": 2.0, "end": 3}))[0].geometry == Span(2, 3)
+
+
+def test_a_radio_answer_and_its_confidence() -> None:
+    [radio] = parse(line(name="weather", answer={"name": "sunny", "confidence": 0.75}))
+    assert radio == Annotation("weather/sunny", Answer("weather", "sunny"), 0.75)
+
+
+def test_an_answer_without_confidence_takes_the_line_confidence() -> None:
+    [radio] = parse(line(name="weather", answer={"name": "sunny"}, confidence=0.5))
+    assert radio.confidence == 0.5
+
+
+def test_a_checklist_gives_one_annotation_per_answer_with_its_own_confidence() -> None:
+    annotations = parse(
+        line(name="tags", answer=[{"name": "a", "confidence": 0.1}, {"name": "b"}], confidence=0.9)
+    )
+    assert annotations == [
+        Annotation("tags/a", Answer("tags", "a"), 0.1),
+        Annotation("tags/b", Answer("tags", "b"), 0.9),
+    ]
+
+
+def test_an_empty_checklist_answers_nothing() -> None:
+    assert parse(line(name="tags", answer=[])) == []
+
+
+def test_a_free_text_answer_is_a_feature_of_its_question() -> None:
+    [text] = parse(line(name="caption", answer="a red car", confidence=0.5))
+    assert text == Annotation("caption", TextAnswer("caption", "a red car"), 0.5)
+
+
+def test_nested_classifications_of_an_object_are_named_by_path() -> None:
+    [car] = parse(
+        line(
+            name="car",
+            bbox=BOX,
+            classifications=[
+                {"name": "color", "answer": {"name": "red", "confidence": 0.3}},
+                {"name": "tags", "answer": [{"name": "old"}, {"name": "dirty"}]},
+                {"name": "note", "answer": "dented"},
+            ],
+        )
+    )
+    assert car.classifications == (
+        Annotation("car/color/red", Answer("car/color", "red"), 0.3),
+        Annotation("car/tags/old", Answer("car/tags", "old")),
+        Annotation("car/tags/dirty", Answer("car/tags", "dirty")),
+        Annotation("car/note", TextAnswer("car/note", "dented")),
+    )
+
+
+def test_nested_classifications_of_an_answer_sit_in_the_answer_or_on_a_radio_line() -> None:
+    inner = [{"name": "intensity", "answer": {"name": "high"}}]
+    expected = (
+        Annotation("weather/sunny/intensity/high", Answer("weather/sunny/intensity", "high")),
+    )
+    [inside] = parse(line(name="weather", answer={"name": "sunny", "classifications": inner}))
+    [on_line] = parse(line(name="weather", answer={"name": "sunny"}, classifications=inner))
+    assert inside.classifications == on_line.classifications == expected
+
+
+def test_schema_ids_resolve_to_full_names() -> None:
+    names = {"s-car": "car", "s-color": "car/color", "s-red": "car/color/red", "s-w": "weather"}
+    names["s-sun"] = "weather/sunny"
+    [car] = parse(
+        line(
+            schemaId="s-car",
+            bbox=BOX,
+            classifications=[{"schemaId": "s-color", "answer": {"schemaId": "s-red"}}],
+        ),
+        names,
+    )
+    assert car.feature == "car"
+    assert car.classifications == (Annotation("car/color/red", Answer("car/color", "red")),)
+    [sunny] = parse(line(schemaId="s-w", answer={"schemaId": "s-sun"}), names)
+    assert sunny == Annotation("weather/sunny", Answer("weather", "sunny"))
+
+
+def test_a_name_and_a_matching_schema_id_are_accepted() -> None:
+    assert parse(line(name="car", schemaId="s", bbox=BOX), {"s": "car"})[0].feature == "car"
+
+
+def test_an_rle_list_is_stored_as_compressed_rle() -> None:
+    binary = np.zeros((4, 3), np.uint8)
+    binary[1:3, 1] = 1
+    [mask] = parse(line(name="seg", mask={"rle": {"size": [4, 3], "counts": [5, 2, 5]}}))
+    assert mask.geometry == Mask(4, 3, coco_counts(binary))
+
+
+def test_a_compressed_rle_string_is_kept_as_sent() -> None:
+    binary = np.random.default_rng(1).integers(0, 2, (20, 30)).astype(np.uint8)
+    counts = coco_counts(binary).decode("ascii")
+    [mask] = parse(line(name="seg", mask={"rle": {"size": [20, 30], "counts": counts}}))
+    assert mask.geometry == Mask(20, 30, counts.encode("ascii"))
+
+
+@pytest.mark.parametrize("mode", ["L", "1", "RGB", "RGBA", "P"])
+def test_a_png_mask_is_its_non_zero_pixels(mode: str) -> None:
+    binary = np.zeros((5, 7), np.uint8)
+    binary[1:4, 2:6] = 1
+    binary[0, 0] = 1
+    image = Image.fromarray(binary * 200, "L").convert(mode, dither=Image.Dither.NONE)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    [mask] = parse(line(name="seg", mask={"png": data}))
+    assert mask.geometry == Mask(5, 7, coco_counts(binary))
+
+
+def test_an_opaque_black_background_is_not_part_of_the_mask() -> None:
+    rgba = np.zeros((3, 4, 4), np.uint8)
+    rgba[:, :, 3] = 255  # opaque everywhere
+    rgba[1, 2, :3] = (255, 0, 0)
+    [mask] = parse(line(name="seg", mask={"png": png(rgba, "RGBA")}))
+    expected = np.zeros((3, 4), np.uint8)
+    expected[1, 2] = 1
+    assert mask.geometry == Mask(3, 4, coco_counts(expected))
+
+
+def test_a_composite_png_mask_selects_its_colour() -> None:
+    rgb = np.zeros((3, 4, 3), np.uint8)
+    rgb[0, :] = (10, 20, 30)
+    rgb[2, 1] = (99, 99, 99)
+    [mask] = parse(line(name="seg", mask={"png": png(rgb, "RGB"), "colorRGB": [10, 20, 30]}))
+    expected = np.zeros((3, 4), np.uint8)
+    expected[0, :] = 1
+    assert mask.geometry == Mask(3, 4, coco_counts(expected))
+
+
+def test_exported_lines_parse_back() -> None:
+    ref = DataRowRef(id="r9")
+    car = Annotation(
+        "car",
+        Box(1.0, 2.0, 3.0, 4.0),
+        0.5,
+        (Annotation("car/color/red", Answer("car/color", "red"), 0.25),),
+    )
+    exported = annotation_to_line(ref, car)
+    assert exported["dataRow"] == {"id": "r9"}
+    assert exported["classifications"] == [
+        {"name": "color", "answer": {"name": "red", "confidence": 0.25}}
+    ]
+    assert parse_annotation_line(exported, 1) == (ref, [car])
+
+
+# --- rejected ------------------------------------------------------------------------
+
+
+def rejected(obj: Any, names: dict[str, str] | None = None) -> str:
+    """The message of the line's rejection, after checking it is for line 7."""
+    with pytest.raises(AnnotationLineError) as caught:
+        parse_annotation_line(obj, 7, names)
+    error = caught.value
+    assert error.line == 7
+    assert error.errors == [LineError(7, error.reason)]
+    assert str(error) == f"line 7: {error.reason}"
+    assert isinstance(error, ValidationFailed) and error.code == "VALIDATION"
+    return error.reason
+
+
+def test_the_example_message_of_the_brief() -> None:
+    with pytest.raises(AnnotationLineError) as caught:
+        parse_annotation_line(line(name="car", bbox=BOX, confidence=1.5), 7)
+    assert str(caught.value) == "line 7: confidence 1.5 of 'car' is outside [0, 1]"
+
+
+@pytest.mark.parametrize(
+    ("obj", "message"),
+    [
+        ("text", "must be a JSON object, got 'text'"),
+        ([1], "must be a JSON object"),
+        ({"name": "car", "bbox": BOX}, "dataRow is missing"),
+        ({"dataRow": "img-1"}, "dataRow must be an object, got 'img-1'"),
+        ({"dataRow": {}}, "dataRow has neither id nor globalKey"),
+        ({"dataRow": {"id": "a", "globalKey": "b"}}, "dataRow gives both id 'a' and globalKey 'b'"),
+        ({"dataRow": {"id": ""}}, "dataRow id '' is not a non-empty string"),
+        ({"dataRow": {"globalKey": 5}}, "dataRow globalKey 5 is not a non-empty string"),
+    ],
+)
+def test_data_row_reference(obj: Any, message: str) -> None:
+    assert message in rejected(obj)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {"name": "car", "bbox": BOX, "point": {"x": 1, "y": 1}},
+            "one geometry, got 'bbox' and 'point'",
+        ),
+        ({"name": "car"}, "'name' is given without a geometry"),
+        ({"confidence": 0.5}, "'confidence' is given without a geometry"),
+        ({"bbox": BOX}, "the line has neither name nor schemaId"),
+        ({"name": "", "bbox": BOX}, "name '' of the line is not a non-empty string"),
+        ({"name": 3, "bbox": BOX}, "name 3 of the line"),
+    ],
+)
+def test_line_shape(fields: dict[str, Any], message: str) -> None:
+    assert message in rejected(line(**fields))
+
+
+def test_schema_ids() -> None:
+    assert "schemaId 's1' of the line is unknown" in rejected(line(schemaId="s1", bbox=BOX), {})
+    assert "schemaId 's1' of the line is unknown" in rejected(line(schemaId="s1", bbox=BOX))
+    assert "schemaId 's1' of the line does not name 'car'" in rejected(
+        line(name="car", schemaId="s1", bbox=BOX), {"s1": "truck"}
+    )
+    assert "'other/x' is not an answer of 'weather'" in rejected(
+        line(name="weather", answer={"schemaId": "a"}), {"a": "other/x"}
+    )
+
+
+@pytest.mark.parametrize(
+    ("confidence", "message"),
+    [
+        (1.5, "confidence 1.5 of 'car' is outside [0, 1]"),
+        (-0.01, "confidence -0.01 of 'car' is outside [0, 1]"),
+        (2, "confidence 2 of 'car' is outside [0, 1]"),
+        (float("nan"), "confidence nan of 'car' is not a finite number"),
+        (float("inf"), "confidence inf of 'car' is not a finite number"),
+        (float("-inf"), "confidence -inf of 'car' is not a finite number"),
+        (10**400, "of 'car' is not a finite number"),
+        ("0.5", "confidence '0.5' of 'car' is not a number"),
+        (True, "confidence true of 'car' is not a number"),
+        ([0.5], "confidence [0.5] of 'car' is not a number"),
+    ],
+)
+def test_confidence(confidence: Any, message: str) -> None:
+    assert message in rejected(line(name="car", bbox=BOX, confidence=confidence))
+
+
+def test_confidence_of_answers_names_the_answer() -> None:
+    assert "confidence 3 of 'tags/b' is outside" in rejected(
+        line(name="tags", answer=[{"name": "a"}, {"name": "b", "confidence": 3}])
+    )
+    assert "confidence nan of 'car/color'" in rejected(
+        line(
+            name="car",
+            bbox=BOX,
+            classifications=[{"name": "color", "answer": "x", "confidence": float("nan")}],
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("bbox", "message"),
+    [
+        ([1, 2, 3, 4], "bbox of 'car' must be an object, got [1, 2, 3, 4]"),
+        ({"top": 1, "left": 2, "height": 3}, "bbox width of 'car' is missing"),
+        ({**BOX, "top": float("nan")}, "bbox top nan of 'car' is not a finite number"),
+        ({**BOX, "left": float("-inf")}, "bbox left -inf of 'car' is not a finite number"),
+        ({**BOX, "left": "2"}, "bbox left '2' of 'car' is not a number"),
+        ({**BOX, "left": True}, "bbox left true of 'car' is not a number"),
+        ({**BOX, "height": 10**400}, "bbox height"),
+        ({**BOX, "width": 0}, "bbox of 'car' has width 0 and height 3; both must be > 0"),
+        ({**BOX, "height": -2.5}, "bbox of 'car' has width 4 and height -2.5"),
+    ],
+)
+def test_box(bbox: Any, message: str) -> None:
+    assert message in rejected(line(name="car", bbox=bbox))
+
+
+@pytest.mark.parametrize(
+    ("vertices", "message"),
+    [
+        ({"x": 1, "y": 2}, "polygon of 'roof' must be a list of {x, y} points"),
+        (
+            [{"x": 0, "y": 0}, {"x": 1, "y": 0}],
+            "polygon of 'roof' has 2 distinct points; it needs at least 3",
+        ),
+        (
+            [{"x": 0, "y": 0}, {"x": 1, "y": 0}, {"x": 0, "y": 0}],
+            "polygon of 'roof' has 2 distinct points",
+        ),
+        (
+            [{"x": 0, "y": 0}, [1, 0], {"x": 1, "y": 1}],
+            "polygon point 2 of 'roof' must be an object",
+        ),
+        (
+            [{"x": 0, "y": 0}, {"x": float("inf"), "y": 0}, {"x": 1, "y": 1}],
+            "polygon point 2 x inf of 'roof' is not a finite number",
+        ),
+        ([{"x": 0, "y": 0}, {"x": 1}, {"x": 1, "y": 1}], "polygon point 2 y of 'roof' is missing"),
+    ],
+)
+def test_polygon(vertices: Any, message: str) -> None:
+    assert message in rejected(line(name="roof", polygon=vertices))
+
+
+def test_line_and_point() -> None:
+    assert "line of 'road' has 1 points; it needs at least 2" in rejected(
+        line(name="road", line=[{"x": 0, "y": 0}])
+    )
+    assert "line point 2 y nan of 'road'" in rejected(
+        line(name="road", line=[{"x": 0, "y": 0}, {"x": 0, "y": float("nan")}])
+    )
+    assert "point x -inf of 'eye' is not a finite number" in rejected(
+        line(name="eye", point={"x": float("-inf"), "y": 0})
+    )
+    assert "point y of 'eye' is missing" in rejected(line(name="eye", point={"x": 1}))
+
+
+@pytest.mark.parametrize(
+    ("location", "message"),
+    [
+        ({"start": 5, "end": 5}, "location of 'person' has start 5 >= end 5; start must be < end"),
+        ({"start": 6, "end": 2}, "location of 'person' has start 6 >= end 2"),
+        ({"start": -1, "end": 2}, "location start -1 of 'person' is negative"),
+        ({"start": 1.5, "end": 2}, "location start 1.5 of 'person' is not an integer"),
+        ({"start": 0, "end": True}, "location end true of 'person' is not an integer"),
+        ({"start": 0}, "location end of 'person' is missing"),
+        ({"start": 0, "end": 2**60}, "location end 1152921504606846976 of 'person' is too large"),
+        ({"start": float("nan"), "end": 2}, "location start nan of 'person' is not an integer"),
+    ],
+)
+def test_location(location: Any, message: str) -> None:
+    assert message in rejected(line(name="person", location=location))
+
+
+@pytest.mark.parametrize(
+    ("mask", "message"),
+    [
+        ({}, "mask of 'seg' must give png or rle"),
+        ({"instanceURI": "https://x"}, "must give png or rle (masks are not fetched from URLs)"),
+        ({"png": "AAAA", "rle": {}}, "mask of 'seg' gives both png and rle"),
+        ({"png": 5}, "mask png of 'seg' must be a base64 string"),
+        ({"png": "not base64!"}, "mask png of 'seg' is not valid base64"),
+        ({"png": base64.b64encode(b"hello").decode()}, "mask png of 'seg' is not a readable PNG"),
+        ({"rle": "525"}, "mask rle of 'seg' must be an object"),
+        (
+            {"rle": {"size": [4], "counts": "525"}},
+            "mask rle size [4] of 'seg' is not [height, width] > 0",
+        ),
+        ({"rle": {"size": [0, 3], "counts": ""}}, "mask rle size [0, 3] of 'seg'"),
+        ({"rle": {"size": [4, 3.0], "counts": "525"}}, "mask rle size [4, 3.0] of 'seg'"),
+        ({"rle": {"size": [2**20, 2**20], "counts": "0"}}, "exceeds 2147483647 pixels"),
+        ({"rle": {"size": [4, 3], "counts": "52"}}, "cover 7 pixels, not 4x3 = 12"),
+        ({"rle": {"size": [4, 3], "counts": [5, 2, 6]}}, "cover 13 pixels, not 4x3 = 12"),
+        ({"rle": {"size": [4, 3], "counts": [5, -2, 9]}}, "must be non-negative integers"),
+        ({"rle": {"size": [4, 3], "counts": [5, 2.0, 5]}}, "must be non-negative integers"),
+        ({"rle": {"size": [4, 3], "counts": "5 2 5"}}, "not a valid compressed RLE string"),
+        ({"rle": {"size": [4, 3], "counts": "5\x7f5"}}, "not a valid compressed RLE string"),
+        ({"rle": {"size": [4, 3], "counts": "5b"}}, "not a valid compressed RLE string"),
+        ({"rle": {"size": [4, 3], "counts": 525}}, "must be a string or a list, got 525"),
+        ({"png": "", "colorRGB": [1, 2]}, "mask png of 'seg' is not a readable PNG"),
+    ],
+)
+def test_mask(mask: Any, message: str) -> None:
+    assert message in rejected(line(name="seg", mask=mask))
+
+
+def test_a_negative_run_in_a_compressed_rle_string_is_rejected() -> None:
+    # "0" then "P": runs 0, then -16 (sign bit set): pycocotools would wrap it to 4294967280.
+    assert "not a valid compressed RLE string" in rejected(
+        line(name="seg", mask={"rle": {"size": [4, 3], "counts": "0P"}})
+    )
+
+
+def test_a_jpeg_is_not_a_png_mask() -> None:
+    buffer = io.BytesIO()
+    Image.fromarray(np.zeros((2, 2), np.uint8)).save(buffer, format="JPEG")
+    data = base64.b64encode(buffer.getvalue()).decode()
+    assert "mask png of 'seg' is not a readable PNG" in rejected(
+        line(name="seg", mask={"png": data})
+    )
+
+
+def test_a_bad_composite_colour() -> None:
+    data = png(np.zeros((2, 2, 3), np.uint8), "RGB")
+    assert "mask colorRGB [1, 2, 300] of 'seg' is not [r, g, b]" in rejected(
+        line(name="seg", mask={"png": data, "colorRGB": [1, 2, 300]})
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {"name": "weather", "answer": 3},
+            "answer 3 of 'weather' must be a text, an object or a list",
+        ),
+        (
+            {"name": "weather", "answer": {"confidence": 0.3}},
+            "an answer of 'weather' has neither name nor schemaId",
+        ),
+        ({"name": "tags", "answer": ["a"]}, "answer of 'tags' must be an object, got 'a'"),
+        (
+            {"name": "note", "answer": "x", "classifications": []},
+            "classifications of 'note' belong inside its answer objects",
+        ),
+        (
+            {"name": "tags", "answer": [{"name": "a"}], "classifications": []},
+            "classifications of 'tags' belong inside its answer objects",
+        ),
+        (
+            {"name": "w", "answer": {"name": "a", "classifications": []}, "classifications": []},
+            "classifications of 'w/a' are given both on the line and in its answer",
+        ),
+    ],
+)
+def test_answers(fields: dict[str, Any], message: str) -> None:
+    assert message in rejected(line(**fields))
+
+
+@pytest.mark.parametrize(
+    ("classifications", "message"),
+    [
+        ({"name": "color"}, "classifications of 'car' must be a list"),
+        (["color"], "classification 1 of 'car' must be an object, got 'color'"),
+        ([{"name": "color"}], "nested classification 'car/color' must hold an answer"),
+        (
+            [{"name": "color", "answer": "red", "bbox": BOX}],
+            "nested classification 'car/color' must hold an answer, not 'bbox'",
+        ),
+        ([{"answer": "red"}], "classification 1 of 'car' has neither name nor schemaId"),
+        (
+            [{"name": "color", "answer": {"name": "red", "classifications": 5}}],
+            "classifications of 'car/color/red' must be a list, got 5",
+        ),
+    ],
+)
+def test_nested(classifications: Any, message: str) -> None:
+    assert message in rejected(line(name="car", bbox=BOX, classifications=classifications))
+
+
+def test_nesting_depth_is_bounded() -> None:
+    nested: dict[str, Any] = {"name": "q", "answer": {"name": "a"}}
+    for _ in range(40):
+        nested = {"name": "q", "answer": {"name": "a", "classifications": [nested]}}
+    assert "nested deeper than 16 levels" in rejected(
+        line(name="car", bbox=BOX, classifications=[nested])
+    )
+
+
+def test_long_values_are_cut_short_in_messages() -> None:
+    message = rejected(line(name="car", bbox=BOX, confidence="x" * 500))
+    assert "..." in message and len(message) < 100
