@@ -1,0 +1,46 @@
+"""The exact metric engine of METRICS.md: pure numpy, numba and shapely, no I/O.
+
+    objects = build_objects(ground_truth_rows, prediction_rows, features=None)
+    result = match(objects, confidence_thresholds, point_radius=70.0)   # one walk per c
+    result.feature_metrics(c_index, iou_threshold, rows=None)  # per feature, micro, macro
+    result.row_metrics(c_index, iou_threshold)                 # per data row
+    result.confusion(c_index, iou_threshold, rows=None)        # labels: result.confusion_labels
+    result.pr_curve(iou_threshold, feature=None, rows=None)
+    grid(result, iou_thresholds, per_row=False, rows=None)     # every grid point at once
+
+Rows are numbered 0 .. n - 1 in the order given to `build_objects`; a row selection is a
+boolean mask over them or their numbers. Confidence thresholds are fixed by `match` and
+addressed by position (`result.confidence_index(c)` finds one by exact value); an IoU
+threshold is any number in [0, 1], because the IoU axis is a cut on the taken pairs.
+
+How free-text answers count: they are never matched, so they are outside the feature axis
+of TP, FP, FN and TN (no TN either). They count as annotations and active predictions of
+their feature: `MatchResult.text_counts`. Nested classifications of an object are not
+objects of the data row and are not matched.
+"""
+
+from __future__ import annotations
+
+from domain.metrics.curves import PrPoint, pr_curve
+from domain.metrics.objects import EvaluationObjects, build_objects
+from domain.metrics.ratios import FeatureReport, MacroMeans, Metrics, Summary
+from domain.metrics.result import CellCounts, ConfidenceState, Counts, MatchResult, match
+from domain.metrics.tables import Grid, grid
+
+__all__ = [
+    "CellCounts",
+    "ConfidenceState",
+    "Counts",
+    "EvaluationObjects",
+    "FeatureReport",
+    "Grid",
+    "MacroMeans",
+    "MatchResult",
+    "Metrics",
+    "PrPoint",
+    "Summary",
+    "build_objects",
+    "grid",
+    "match",
+    "pr_curve",
+]

@@ -1,0 +1,265 @@
+"""IoU of the (annotation, prediction) pairs of each pool (METRICS.md §1).
+
+Only pairs with IoU > 0 are kept: every IoU threshold is >= 0 and compared strictly, so a
+pair of IoU 0 is never a candidate. Boxes are computed by a compiled kernel; polygons,
+points and polylines by shapely's vectorised operations on the pairs whose bounding boxes
+overlap; masks by pycocotools, one call per data row; spans with numpy; every pair of a
+classification pool has IoU 1.
+
+For every kind the union is area(A) + area(B) - area(A ∩ B), and the ratio is capped at 1:
+rounding in a geometric overlay may put the intersection a hair above an operand's area,
+and an IoU above 1 would be matched at t = 1, which matches nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+import shapely
+from pycocotools import mask as mask_api
+
+from domain.metrics.objects import (
+    ANSWER,
+    BOX,
+    MASK,
+    POINT,
+    POLYGON,
+    POLYLINE,
+    SPAN,
+    EvaluationObjects,
+    Side,
+)
+
+QUAD_SEGMENTS = 16
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CandidatePairs:
+    """Pairs of the same data row and pool with IoU > 0, in no particular order."""
+
+    ann: np.ndarray  # int64 position in EvaluationObjects.ground_truth
+    pred: np.ndarray  # int64 position in EvaluationObjects.predictions
+    iou: np.ndarray  # float64 in (0, 1]
+
+
+def box_corners(boxes: np.ndarray) -> np.ndarray:
+    """(left, top, width, height) -> (x0, y0, x1, y1): computed once, so every pair and every
+    area of a box uses the same rounded edges."""
+    corners = boxes.copy()
+    corners[:, 2] = boxes[:, 0] + boxes[:, 2]
+    corners[:, 3] = boxes[:, 1] + boxes[:, 3]
+    return corners
+
+
+@numba.njit(cache=True)
+def _box_iou(a: np.ndarray, b: np.ndarray) -> float:
+    iw = min(a[2], b[2]) - max(a[0], b[0])
+    if not iw > 0.0:
+        return 0.0
+    ih = min(a[3], b[3]) - max(a[1], b[1])
+    if not ih > 0.0:
+        return 0.0
+    inter = iw * ih
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    if not union > 0.0:
+        return 0.0
+    return min(inter / union, 1.0)
+
+
+@numba.njit(cache=True)
+def _box_pairs(
+    a_off: np.ndarray, a_corners: np.ndarray, p_off: np.ndarray, p_corners: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    # Two passes (count, then fill) keep memory at the kept pairs, not at all pairs.
+    count = 0
+    for g in range(a_off.size - 1):
+        for i in range(a_off[g], a_off[g + 1]):
+            for j in range(p_off[g], p_off[g + 1]):
+                if _box_iou(a_corners[i], p_corners[j]) > 0.0:
+                    count += 1
+    ai = np.empty(count, np.int64)
+    pj = np.empty(count, np.int64)
+    iou = np.empty(count, np.float64)
+    k = 0
+    for g in range(a_off.size - 1):
+        for i in range(a_off[g], a_off[g + 1]):
+            for j in range(p_off[g], p_off[g + 1]):
+                v = _box_iou(a_corners[i], p_corners[j])
+                if v > 0.0:
+                    ai[k] = i
+                    pj[k] = j
+                    iou[k] = v
+                    k += 1
+    return ai, pj, iou
+
+
+@numba.njit(cache=True)
+def _overlap_pairs(
+    a_off: np.ndarray, a_bounds: np.ndarray, p_off: np.ndarray, p_bounds: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of a group whose bounds overlap with positive area (NaN bounds never do)."""
+    count = 0
+    for g in range(a_off.size - 1):
+        for i in range(a_off[g], a_off[g + 1]):
+            for j in range(p_off[g], p_off[g + 1]):
+                if _box_iou(a_bounds[i], p_bounds[j]) > 0.0:
+                    count += 1
+    ai = np.empty(count, np.int64)
+    pj = np.empty(count, np.int64)
+    k = 0
+    for g in range(a_off.size - 1):
+        for i in range(a_off[g], a_off[g + 1]):
+            for j in range(p_off[g], p_off[g + 1]):
+                if _box_iou(a_bounds[i], p_bounds[j]) > 0.0:
+                    ai[k] = i
+                    pj[k] = j
+                    k += 1
+    return ai, pj
+
+
+@numba.njit(cache=True)
+def _all_pairs(a_off: np.ndarray, p_off: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    total = 0
+    for g in range(a_off.size - 1):
+        total += (a_off[g + 1] - a_off[g]) * (p_off[g + 1] - p_off[g])
+    ai = np.empty(total, np.int64)
+    pj = np.empty(total, np.int64)
+    k = 0
+    for g in range(a_off.size - 1):
+        for i in range(a_off[g], a_off[g + 1]):
+            for j in range(p_off[g], p_off[g + 1]):
+                ai[k] = i
+                pj[k] = j
+                k += 1
+    return ai, pj
+
+
+def _row_offsets(side: Side, positions: np.ndarray, n_rows: int) -> np.ndarray:
+    return np.searchsorted(side.row[positions], np.arange(n_rows + 1)).astype(np.int64)
+
+
+def buffered(shapes: np.ndarray, radius: float) -> np.ndarray:
+    """Points and polylines as the polygons they are compared as. 16 segments per quarter
+    circle is shapely's default for a geometry's own `buffer`; the vectorised function's
+    default is 8, so it is spelled out."""
+    return shapely.buffer(shapes, radius, quad_segs=QUAD_SEGMENTS)
+
+
+def shape_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Element-wise IoU of two arrays of shapely polygonal geometries."""
+    inter = shapely.area(shapely.intersection(a, b))
+    union = shapely.area(a) + shapely.area(b) - inter
+    with np.errstate(divide="ignore", invalid="ignore"):
+        iou = np.where(union > 0.0, inter / union, 0.0)
+    return np.minimum(iou, 1.0)
+
+
+def _shape_pairs(
+    a_shapes: np.ndarray, a_off: np.ndarray, p_shapes: np.ndarray, p_off: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    # Disjoint bounding boxes mean an empty intersection: only the rest go to GEOS.
+    ai, pj = _overlap_pairs(a_off, shapely.bounds(a_shapes), p_off, shapely.bounds(p_shapes))
+    iou = shape_iou(a_shapes[ai], p_shapes[pj])
+    keep = iou > 0.0
+    return ai[keep], pj[keep], iou[keep]
+
+
+def _mask_pairs(
+    a_masks: tuple[dict, ...], a_off: np.ndarray, p_masks: tuple[dict, ...], p_off: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    # pycocotools computes a row's whole block of pairs in one call (exact pixel counts,
+    # |A ∩ B| / |A ∪ B| with iscrowd 0); the loop is per data row, never per pair.
+    for g in np.flatnonzero((np.diff(a_off) > 0) & (np.diff(p_off) > 0)).tolist():
+        a0, a1, p0, p1 = int(a_off[g]), int(a_off[g + 1]), int(p_off[g]), int(p_off[g + 1])
+        sizes = {tuple(m["size"]) for m in (*a_masks[a0:a1], *p_masks[p0:p1])}
+        if len(sizes) > 1:
+            raise ValueError(f"masks of different sizes on data row {g}: {sorted(sizes)}")
+        block = np.asarray(
+            mask_api.iou(list(p_masks[p0:p1]), list(a_masks[a0:a1]), [0] * (a1 - a0)),
+            dtype=np.float64,
+        ).reshape(p1 - p0, a1 - a0)
+        pj, ai = np.nonzero(block > 0.0)
+        parts.append((ai + a0, pj + p0, np.minimum(block[pj, ai], 1.0)))
+    return _concat(parts)
+
+
+def span_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Element-wise IoU of (n, 2) arrays of [start, end) spans."""
+    overlap = np.maximum(np.minimum(a[:, 1], b[:, 1]) - np.maximum(a[:, 0], b[:, 0]), 0)
+    union = (a[:, 1] - a[:, 0]) + (b[:, 1] - b[:, 0]) - overlap
+    return overlap / union
+
+
+def _concat(
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if not parts:
+        empty = np.empty(0, np.int64)
+        return empty, empty.copy(), np.empty(0, np.float64)
+    return tuple(np.concatenate(column) for column in zip(*parts, strict=True))  # type: ignore[return-value]
+
+
+def candidate_pairs(objects: EvaluationObjects, point_radius: float) -> CandidatePairs:
+    """Every pair of the same data row and pool with IoU > 0.
+
+    Points and polylines are buffered by `point_radius` (shapely's default 16 segments per
+    quarter circle) and compared as polygons.
+    """
+    gt, pred, n_rows = objects.ground_truth, objects.predictions, objects.n_rows
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def per_row(kind: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        a_pos, p_pos = gt.of_kind(kind), pred.of_kind(kind)
+        return a_pos, _row_offsets(gt, a_pos, n_rows), p_pos, _row_offsets(pred, p_pos, n_rows)
+
+    a_pos, a_off, p_pos, p_off = per_row(BOX)
+    if a_pos.size and p_pos.size:
+        ai, pj, iou = _box_pairs(a_off, box_corners(gt.boxes), p_off, box_corners(pred.boxes))
+        parts.append((a_pos[ai], p_pos[pj], iou))
+
+    shapes = {
+        POLYGON: (gt.polygons, pred.polygons),
+        POINT: (gt.points, pred.points),
+        POLYLINE: (gt.polylines, pred.polylines),
+    }
+    for kind, (a_shapes, p_shapes) in shapes.items():
+        a_pos, a_off, p_pos, p_off = per_row(kind)
+        if not (a_pos.size and p_pos.size):
+            continue
+        if kind != POLYGON:
+            a_shapes = buffered(a_shapes, point_radius)
+            p_shapes = buffered(p_shapes, point_radius)
+        ai, pj, iou = _shape_pairs(a_shapes, a_off, p_shapes, p_off)
+        parts.append((a_pos[ai], p_pos[pj], iou))
+
+    a_pos, a_off, p_pos, p_off = per_row(MASK)
+    if a_pos.size and p_pos.size:
+        ai, pj, iou = _mask_pairs(gt.masks, a_off, pred.masks, p_off)
+        parts.append((a_pos[ai], p_pos[pj], iou))
+
+    a_pos, a_off, p_pos, p_off = per_row(SPAN)
+    if a_pos.size and p_pos.size:
+        ai, pj = _all_pairs(a_off, p_off)
+        iou = span_iou(gt.spans[ai], pred.spans[pj])
+        keep = iou > 0.0
+        parts.append((a_pos[ai[keep]], p_pos[pj[keep]], iou[keep]))
+
+    a_pos, p_pos = gt.of_kind(ANSWER), pred.of_kind(ANSWER)
+    if a_pos.size and p_pos.size:
+        # One pool per question: group the answers by (data row, question).
+        stride = int(max(gt.pool.max(initial=0), pred.pool.max(initial=0))) + 1
+        a_key = gt.row[a_pos] * stride + gt.pool[a_pos]
+        p_key = pred.row[p_pos] * stride + pred.pool[p_pos]
+        a_order = np.argsort(a_key, kind="stable")
+        p_order = np.argsort(p_key, kind="stable")
+        keys = np.union1d(a_key, p_key)
+        a_off = np.append(np.searchsorted(a_key[a_order], keys), a_pos.size).astype(np.int64)
+        p_off = np.append(np.searchsorted(p_key[p_order], keys), p_pos.size).astype(np.int64)
+        ai, pj = _all_pairs(a_off, p_off)
+        parts.append((a_pos[a_order[ai]], p_pos[p_order[pj]], np.ones(ai.size, np.float64)))
+
+    ann, pred_index, iou = _concat(parts)
+    return CandidatePairs(ann=ann, pred=pred_index, iou=iou)

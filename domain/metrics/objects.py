@@ -1,0 +1,354 @@
+"""The objects of an evaluation as columns, grouped by data row (METRICS.md §1).
+
+Every ground-truth annotation and every prediction becomes one entry of a `Side`: its data
+row, its feature, its pool and (for predictions) its confidence, in data-row order and,
+within a row, in upload order; so an object's position is also its upload rank, which the
+walk's tie order uses. Geometry lives in one table per kind: the j-th object of a kind (in
+that order) owns row j of the kind's table.
+
+Free-text answers are kept apart (`TextObjects`): they are never matched, so they are not on
+the feature axis that TP, FP, FN and TN are counted on; they are only counted.
+
+Nested classifications of an object (attributes of a box, say) are not objects of the data
+row and take no part in matching.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import shapely
+
+from domain.annotations.objects import (
+    Annotation,
+    Answer,
+    Box,
+    Mask,
+    Point,
+    Polygon,
+    Polyline,
+    Span,
+    TextAnswer,
+)
+
+# Kinds of geometry. The pool of a tool object is its kind; classification answers pool
+# per question: ANSWER + the question's number.
+BOX, POLYGON, MASK, POINT, POLYLINE, SPAN, ANSWER = range(7)
+KIND_NAMES: tuple[str, ...] = ("box", "polygon", "mask", "point", "polyline", "span", "answer")
+_TEXT = -1
+
+RLE = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Side:
+    """The ground truth or the predictions of every data row, as columns."""
+
+    offsets: np.ndarray  # int64 (n_rows + 1,): row r holds objects offsets[r]:offsets[r + 1]
+    row: np.ndarray  # int64
+    feature: np.ndarray  # int64, index into EvaluationObjects.features
+    kind: np.ndarray  # int64, one of BOX ... ANSWER
+    pool: np.ndarray  # int64
+    confidence: np.ndarray  # float64; a missing confidence is already 1
+    boxes: np.ndarray  # (n_box, 4) float64: left, top, width, height as uploaded
+    polygons: np.ndarray  # shapely geometries, repaired and reduced to their polygonal part
+    points: np.ndarray  # shapely points
+    polylines: np.ndarray  # shapely line strings (a one-vertex line is a point)
+    masks: tuple[RLE, ...]  # COCO compressed RLE: {"size": [h, w], "counts": bytes}
+    spans: np.ndarray  # (n_span, 2) int64: start, end
+
+    @property
+    def size(self) -> int:
+        return int(self.row.shape[0])
+
+    def of_kind(self, kind: int) -> np.ndarray:
+        """Positions of the objects of one kind, in object order (so table order)."""
+        return np.flatnonzero(self.kind == kind)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class TextObjects:
+    """Free-text answers of one side: counted per feature, never matched."""
+
+    row: np.ndarray  # int64
+    feature: np.ndarray  # int64, index into EvaluationObjects.text_features
+    confidence: np.ndarray  # float64; a missing confidence is 1
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class EvaluationObjects:
+    """Ground truth and predictions of the evaluated data rows 0 .. n_rows - 1."""
+
+    n_rows: int
+    features: tuple[str, ...]  # the matched features: the axis of TP, FP, FN, TN
+    text_features: tuple[str, ...]
+    ground_truth: Side
+    predictions: Side
+    text_ground_truth: TextObjects
+    text_predictions: TextObjects
+
+
+class _Columns:
+    """Plain lists filled object by object, turned into arrays once at the end."""
+
+    def __init__(self) -> None:
+        self.feature: list[str] = []
+        self.kind: list[int] = []
+        self.confidence: list[float | None] = []
+        self.questions: list[str] = []  # of the answers, in object order
+        self.boxes: list[tuple[float, float, float, float]] = []
+        self.polygons: list[tuple[tuple[float, float], ...]] = []
+        self.points: list[tuple[float, float]] = []
+        self.polylines: list[tuple[tuple[float, float], ...]] = []
+        self.masks: list[RLE] = []
+        self.spans: list[tuple[int, int]] = []
+        self.text_row: list[int] = []
+        self.text_feature: list[str] = []
+        self.text_confidence: list[float | None] = []
+        self.per_row: list[int] = []
+
+
+def _collect(rows: Sequence[Sequence[Annotation]], kinds: dict[str, tuple[int, str]]) -> _Columns:
+    """One pass over the objects; `kinds` records each feature's kind to catch mixed use."""
+    out = _Columns()
+    # This loop runs once per object of the evaluation (hundreds of thousands): local
+    # names, as few appends as possible, the common kinds first.
+    feature, kind, confidence, boxes = out.feature, out.kind, out.confidence, out.boxes
+    per_row = out.per_row
+    for r, row_objects in enumerate(rows):
+        n = len(feature)
+        for annotation in row_objects:
+            geometry: Any = annotation.geometry  # dispatched on its exact type below
+            geometry_type = type(geometry)
+            name = annotation.feature
+            q = ""
+            if geometry_type is Box:
+                k = BOX
+                boxes.append((geometry.left, geometry.top, geometry.width, geometry.height))
+            elif geometry_type is Answer:
+                k = ANSWER
+                q = geometry.question
+                out.questions.append(q)
+            elif geometry_type is Polygon:
+                k = POLYGON
+                out.polygons.append(geometry.points)
+            elif geometry_type is Mask:
+                k = MASK
+                size = [geometry.height, geometry.width]
+                out.masks.append({"size": size, "counts": geometry.counts})
+            elif geometry_type is Point:
+                k = POINT
+                out.points.append((geometry.x, geometry.y))
+            elif geometry_type is Polyline:
+                k = POLYLINE
+                out.polylines.append(geometry.points)
+            elif geometry_type is Span:
+                k = SPAN
+                out.spans.append((geometry.start, geometry.end))
+            elif geometry_type is TextAnswer:
+                _check_kind(kinds, name, _TEXT, geometry.question)
+                out.text_row.append(r)
+                out.text_feature.append(name)
+                out.text_confidence.append(annotation.confidence)
+                continue
+            else:
+                raise TypeError(f"unknown geometry {geometry_type.__name__}")
+            seen = kinds.get(name)
+            if seen is None or seen[0] != k or seen[1] != q:
+                _check_kind(kinds, name, k, q)
+            feature.append(name)
+            kind.append(k)
+            confidence.append(annotation.confidence)
+        per_row.append(len(feature) - n)
+    return out
+
+
+def _check_kind(kinds: dict[str, tuple[int, str]], name: str, kind: int, question: str) -> None:
+    seen = kinds.setdefault(name, (kind, question))
+    if seen != (kind, question):
+        raise ValueError(
+            f"feature {name!r} is used as {_kind_name(kind, question)} and as {_kind_name(*seen)}"
+        )
+
+
+def _kind_name(kind: int, question: str) -> str:
+    if kind == _TEXT:
+        return f"a free-text answer of {question!r}"
+    if kind == ANSWER:
+        return f"an answer of {question!r}"
+    return f"a {KIND_NAMES[kind]}"
+
+
+def build_objects(
+    ground_truth: Sequence[Sequence[Annotation]],
+    predictions: Sequence[Sequence[Annotation]],
+    features: Sequence[str] | None = None,
+) -> EvaluationObjects:
+    """Columns for data rows 0 .. n - 1: `ground_truth[r]` and `predictions[r]` in upload order.
+
+    `features` is the set of matched features known to the evaluation (an ontology's tools and
+    classification answers); a row without any object of a known feature is a TN for it.
+    None means the sorted names of the features the objects use. Raises ValueError for an
+    object of an unknown feature, a feature used with two kinds, or a malformed geometry.
+    """
+    if len(ground_truth) != len(predictions):
+        raise ValueError("ground truth and predictions must list the same data rows")
+    kinds: dict[str, tuple[int, str]] = {}
+    gt = _collect(ground_truth, kinds)
+    pred = _collect(predictions, kinds)
+    names = sorted(n for n, (k, _) in kinds.items() if k != _TEXT)
+    if features is None:
+        features = names
+    else:
+        features = list(dict.fromkeys(features))
+        unknown = sorted(set(names) - set(features))
+        if unknown:
+            raise ValueError(f"objects of features outside the evaluation: {unknown}")
+        texts = [f for f in features if kinds.get(f, (0, ""))[0] == _TEXT]
+        if texts:
+            raise ValueError(f"free-text features are not matched: {texts}")
+    text_features = sorted(n for n, (k, _) in kinds.items() if k == _TEXT)
+    feature_index = {name: i for i, name in enumerate(features)}
+    text_index = {name: i for i, name in enumerate(text_features)}
+    questions: dict[str, int] = {}
+    for columns in (gt, pred):
+        for q in columns.questions:
+            questions.setdefault(q, len(questions))
+    n_rows = len(ground_truth)
+    return EvaluationObjects(
+        n_rows=n_rows,
+        features=tuple(features),
+        text_features=tuple(text_features),
+        ground_truth=_side(gt, n_rows, feature_index, questions),
+        predictions=_side(pred, n_rows, feature_index, questions),
+        text_ground_truth=_text(gt, text_index),
+        text_predictions=_text(pred, text_index),
+    )
+
+
+def _side(
+    columns: _Columns, n_rows: int, feature_index: dict[str, int], questions: dict[str, int]
+) -> Side:
+    kind = np.asarray(columns.kind, dtype=np.int64)
+    pool = kind.copy()
+    answers = np.flatnonzero(kind == ANSWER)
+    if answers.size:
+        pool[answers] = [ANSWER + questions[q] for q in columns.questions]
+    offsets = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.asarray(columns.per_row, dtype=np.int64), out=offsets[1:])
+    return Side(
+        offsets=offsets,
+        row=np.repeat(np.arange(n_rows, dtype=np.int64), columns.per_row),
+        feature=np.asarray([feature_index[f] for f in columns.feature], dtype=np.int64),
+        kind=kind,
+        pool=pool,
+        confidence=_confidences(columns.confidence),
+        boxes=_boxes(columns.boxes),
+        polygons=polygon_shapes(columns.polygons),
+        points=_points(columns.points),
+        polylines=_polylines(columns.polylines),
+        masks=_masks(columns.masks),
+        spans=_spans(columns.spans),
+    )
+
+
+def _text(columns: _Columns, text_index: dict[str, int]) -> TextObjects:
+    return TextObjects(
+        row=np.asarray(columns.text_row, dtype=np.int64),
+        feature=np.asarray([text_index[f] for f in columns.text_feature], dtype=np.int64),
+        confidence=_confidences(columns.text_confidence),
+    )
+
+
+def _confidences(values: list[float | None]) -> np.ndarray:
+    """A missing confidence is 1 (METRICS.md §2)."""
+    confidence = np.asarray([1.0 if v is None else v for v in values], dtype=np.float64)
+    if not np.isfinite(confidence).all():
+        raise ValueError("a confidence must be a finite number")
+    return confidence
+
+
+def _boxes(values: list[tuple[float, float, float, float]]) -> np.ndarray:
+    boxes = np.asarray(values, dtype=np.float64).reshape(-1, 4)
+    if not np.isfinite(boxes).all():
+        raise ValueError("a box must have finite coordinates")
+    if (boxes[:, 2:] < 0).any():
+        raise ValueError("a box must have a width and a height >= 0")
+    return boxes
+
+
+def _spans(values: list[tuple[int, int]]) -> np.ndarray:
+    spans = np.asarray(values, dtype=np.int64).reshape(-1, 2)
+    if (spans[:, 0] >= spans[:, 1]).any():
+        raise ValueError("a span must have start < end")
+    return spans
+
+
+def _masks(values: list[RLE]) -> tuple[RLE, ...]:
+    for rle in values:
+        h, w = rle["size"]
+        if h <= 0 or w <= 0:
+            raise ValueError("a mask must have a positive height and width")
+    return tuple(values)
+
+
+def _vertex_columns(
+    shapes: list[tuple[tuple[float, float], ...]], minimum: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Flat coordinates of the shapes with at least `minimum` vertices, their shape ids."""
+    lengths = np.fromiter((len(s) for s in shapes), dtype=np.int64, count=len(shapes))
+    full = np.flatnonzero(lengths >= minimum)
+    flat = [xy for i in full.tolist() for xy in shapes[i]]
+    coords = np.asarray(flat, dtype=np.float64).reshape(-1, 2)
+    if not np.isfinite(coords).all():
+        raise ValueError("coordinates must be finite")
+    ids = np.repeat(np.arange(full.size), lengths[full])
+    return coords, ids, full
+
+
+def polygon_shapes(shapes: list[tuple[tuple[float, float], ...]]) -> np.ndarray:
+    """Polygons as shapely geometries, repaired with make_valid, polygonal part kept.
+
+    A polygon of fewer than 3 vertices has no area: it is the empty polygon.
+    """
+    out = np.full(len(shapes), shapely.Polygon(), dtype=object)
+    coords, ids, full = _vertex_columns(shapes, 3)
+    if full.size:
+        rings = shapely.linearrings(coords, indices=ids)
+        out[full] = polygonal_part(shapely.make_valid(shapely.polygons(rings)))
+    return out
+
+
+def polygonal_part(geometries: np.ndarray) -> np.ndarray:
+    """Each geometry reduced to its polygons: make_valid may add lines or points."""
+    out = np.asarray(geometries, dtype=object).copy()
+    types = shapely.get_type_id(out)
+    polygonal = (types == shapely.GeometryType.POLYGON) | (
+        types == shapely.GeometryType.MULTIPOLYGON
+    )
+    for i in np.flatnonzero(~polygonal).tolist():
+        parts = shapely.get_parts(out[i])
+        parts = shapely.get_parts(parts[np.isin(shapely.get_type_id(parts), (3, 6))])
+        out[i] = shapely.multipolygons(parts) if parts.size else shapely.Polygon()
+    return out
+
+
+def _points(values: list[tuple[float, float]]) -> np.ndarray:
+    coords = np.asarray(values, dtype=np.float64).reshape(-1, 2)
+    if not np.isfinite(coords).all():
+        raise ValueError("coordinates must be finite")
+    return shapely.points(coords) if len(values) else np.empty(0, dtype=object)
+
+
+def _polylines(shapes: list[tuple[tuple[float, float], ...]]) -> np.ndarray:
+    out = np.full(len(shapes), shapely.LineString(), dtype=object)
+    coords, ids, full = _vertex_columns(shapes, 2)
+    if full.size:
+        out[full] = shapely.linestrings(coords, indices=ids)
+    single = [i for i, s in enumerate(shapes) if len(s) == 1]
+    if single:
+        out[single] = shapely.points(np.asarray([shapes[i][0] for i in single], dtype=np.float64))
+    return out

@@ -1,0 +1,339 @@
+"""A matched evaluation, compact, and its counts at any grid point (METRICS.md §2, §4).
+
+Nothing is stored per grid point: the walk's taken pairs per confidence threshold, and the
+objects' (data row, feature, confidence). Per (data row, feature) at (c, t):
+
+- TP = same-feature taken pairs with IoU > t; ΣIoU = the sum of their IoUs;
+- FN = annotations - TP (an annotation taken by a prediction of another feature is an FN);
+- FP = active predictions - TP;
+- TN = 1 when the row has no annotation and no active prediction of the feature.
+
+A "cell" is a (data row, feature) with any object. Its presence is +inf when it holds an
+annotation, else its highest prediction confidence: the cell is present at c (so not a TN)
+exactly when presence >= c. Every other (row, feature) is a TN at every c.
+
+Free-text answers are never matched: they count as annotations and predictions of their
+feature (`text_counts`) and add nothing to TP, FP, FN or TN.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from domain.metrics.curves import PrPoint, pr_curve
+from domain.metrics.iou import candidate_pairs
+from domain.metrics.objects import EvaluationObjects, TextObjects
+from domain.metrics.ratios import FeatureReport, Metrics, macro, metrics, ratio, summary
+from domain.metrics.walk import TakenPairs, walk
+
+RowSelection = np.ndarray | None  # a boolean mask over data rows, or data row numbers
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Counts:
+    """TP, FP, FN, TN and ΣIoU per entry (a feature, a data row or a cell)."""
+
+    tp: np.ndarray  # int64
+    fp: np.ndarray
+    fn: np.ndarray
+    tn: np.ndarray
+    iou_sum: np.ndarray  # float64
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CellCounts:
+    """The (data row, feature) cells present at a grid point; every other one is a TN only."""
+
+    row: np.ndarray
+    feature: np.ndarray
+    counts: Counts  # tn is 0 for each of these cells
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ConfidenceState:
+    """What depends only on the confidence threshold and the row selection: shared by every
+    IoU threshold (see `grid`)."""
+
+    c_index: int
+    mask: np.ndarray | None
+    n_rows: int
+    active: np.ndarray  # bool per prediction: confidence >= c and row selected
+    present: np.ndarray  # bool per cell
+    annotations: np.ndarray  # per feature
+    predictions: np.ndarray  # active predictions per feature
+    tn: np.ndarray  # per feature
+
+
+class MatchResult:
+    """The walk's outcome for every confidence threshold of the run."""
+
+    def __init__(
+        self,
+        objects: EvaluationObjects,
+        confidence_thresholds: tuple[float, ...],
+        taken: TakenPairs,
+    ) -> None:
+        gt, pred = objects.ground_truth, objects.predictions
+        self.n_rows = objects.n_rows
+        self.features = objects.features
+        self.text_features = objects.text_features
+        self.confidence_thresholds = confidence_thresholds
+        self.taken = taken
+        self.ann_row, self.ann_feature = gt.row, gt.feature
+        self.pred_row, self.pred_feature, self.pred_confidence = (
+            pred.row,
+            pred.feature,
+            pred.confidence,
+        )
+        self.text_ground_truth: TextObjects = objects.text_ground_truth
+        self.text_predictions: TextObjects = objects.text_predictions
+        n_features = max(len(self.features), 1)
+        keys = np.concatenate(
+            [gt.row * n_features + gt.feature, pred.row * n_features + pred.feature]
+        )
+        cell_keys, inverse = np.unique(keys, return_inverse=True)
+        self.ann_cell, self.pred_cell = inverse[: gt.size], inverse[gt.size :]
+        self.cell_row, self.cell_feature = np.divmod(cell_keys, n_features)
+        presence = np.full(cell_keys.size, -np.inf)
+        np.maximum.at(presence, self.pred_cell, self.pred_confidence)
+        presence[self.ann_cell] = np.inf
+        self.cell_presence = presence
+        self.cell_annotations = np.bincount(self.ann_cell, minlength=cell_keys.size)
+        self.taken_cell = self.ann_cell[taken.ann]
+
+    # -- selections -------------------------------------------------------------------
+
+    def confidence_index(self, confidence: float) -> int:
+        """The position of a confidence threshold of the run (compared exactly)."""
+        for i, c in enumerate(self.confidence_thresholds):
+            if c == confidence:
+                return i
+        raise KeyError(f"{confidence!r} is not a confidence threshold of this evaluation")
+
+    def row_mask(self, rows: RowSelection) -> np.ndarray | None:
+        if rows is None:
+            return None
+        rows = np.asarray(rows)
+        if rows.dtype == bool:
+            if rows.shape != (self.n_rows,):
+                raise ValueError("a row mask must have one entry per data row")
+            return rows
+        mask = np.zeros(self.n_rows, dtype=bool)
+        mask[rows.astype(np.int64)] = True
+        return mask
+
+    def taken_at(self, c_index: int, iou_threshold: float, rows: RowSelection = None) -> np.ndarray:
+        """Positions in `taken` of the pairs taken at (c, t), in walk order."""
+        return self._taken(c_index, iou_threshold, self.row_mask(rows))
+
+    def confidence_state(self, c_index: int, rows: RowSelection = None) -> ConfidenceState:
+        c = self.confidence_thresholds[c_index]
+        mask = self.row_mask(rows)
+        active = self.pred_confidence >= c
+        present = self.cell_presence >= c
+        ann_feature = self.ann_feature
+        n_rows = self.n_rows
+        if mask is not None:
+            active &= mask[self.pred_row]
+            present &= mask[self.cell_row]
+            ann_feature = ann_feature[mask[self.ann_row]]
+            n_rows = int(mask.sum())
+        n = len(self.features)
+        return ConfidenceState(
+            c_index=c_index,
+            mask=mask,
+            n_rows=n_rows,
+            active=active,
+            present=present,
+            annotations=np.bincount(ann_feature, minlength=n),
+            predictions=np.bincount(self.pred_feature[active], minlength=n),
+            tn=n_rows - np.bincount(self.cell_feature[present], minlength=n),
+        )
+
+    def _taken(self, c_index: int, t: float, mask: np.ndarray | None) -> np.ndarray:
+        _check_iou_threshold(t)
+        at = self.taken.at(c_index)
+        keep = self.taken.iou[at] > t
+        if mask is not None:
+            keep &= mask[self.taken.row[at]]
+        return np.flatnonzero(keep) + at.start
+
+    # -- counts -----------------------------------------------------------------------
+
+    def feature_counts(
+        self, c_index: int, iou_threshold: float, rows: RowSelection = None
+    ) -> Counts:
+        """Per feature, summed over the selected data rows (all by default)."""
+        return self.feature_counts_in(self.confidence_state(c_index, rows), iou_threshold)
+
+    def feature_counts_in(self, state: ConfidenceState, t: float) -> Counts:
+        n = len(self.features)
+        taken = self._taken(state.c_index, t, state.mask)
+        feature = self.taken.ann_feature[taken]
+        same = feature == self.taken.pred_feature[taken]
+        tp = np.bincount(feature[same], minlength=n)
+        return Counts(
+            tp=tp,
+            fp=state.predictions - tp,
+            fn=state.annotations - tp,
+            tn=state.tn,
+            iou_sum=np.bincount(feature[same], weights=self.taken.iou[taken][same], minlength=n),
+        )
+
+    def confusion(
+        self, c_index: int, iou_threshold: float, rows: RowSelection = None
+    ) -> np.ndarray:
+        """(F + 1) × (F + 1) counts: rows are ground truth, columns predictions, last is None."""
+        return self.confusion_in(self.confidence_state(c_index, rows), iou_threshold)
+
+    def confusion_in(self, state: ConfidenceState, t: float) -> np.ndarray:
+        n = len(self.features)
+        size = n + 1
+        taken = self._taken(state.c_index, t, state.mask)
+        g, f = self.taken.ann_feature[taken], self.taken.pred_feature[taken]
+        matrix = np.bincount(g * size + f, minlength=size * size).reshape(size, size)
+        matrix[:n, n] = state.annotations - np.bincount(g, minlength=n)
+        matrix[n, :n] = state.predictions - np.bincount(f, minlength=n)
+        return matrix
+
+    @property
+    def confusion_labels(self) -> tuple[str | None, ...]:
+        return (*self.features, None)
+
+    def cell_counts(self, c_index: int, iou_threshold: float) -> CellCounts:
+        """Per (data row, feature) cell present at c."""
+        cells = self._cell_counts(self.confidence_state(c_index), iou_threshold)
+        keep = self.cell_presence >= self.confidence_thresholds[c_index]
+        counts = Counts(*(column[keep] for column in _fields(cells)))
+        return CellCounts(row=self.cell_row[keep], feature=self.cell_feature[keep], counts=counts)
+
+    def _cell_counts(self, state: ConfidenceState, t: float) -> Counts:
+        """Counts of every cell (absent ones included, with zeros: their TN is implied)."""
+        size = self.cell_presence.size
+        taken = self._taken(state.c_index, t, state.mask)
+        same = self.taken.ann_feature[taken] == self.taken.pred_feature[taken]
+        cell = self.taken_cell[taken][same]
+        tp = np.bincount(cell, minlength=size)
+        predictions = np.bincount(self.pred_cell[state.active], minlength=size)
+        return Counts(
+            tp=tp,
+            fp=predictions - tp,
+            fn=self.cell_annotations - tp,
+            tn=np.zeros(size, dtype=np.int64),
+            iou_sum=np.bincount(cell, weights=self.taken.iou[taken][same], minlength=size),
+        )
+
+    def row_counts(self, c_index: int, iou_threshold: float) -> tuple[Counts, np.ndarray]:
+        """Per data row: counts summed over its features, and its IoU (§4: the unweighted mean
+        of its features' non-null IoUs; NaN when none is defined)."""
+        return self.row_counts_in(self.confidence_state(c_index), iou_threshold)
+
+    def row_counts_in(self, state: ConfidenceState, t: float) -> tuple[Counts, np.ndarray]:
+        if state.mask is not None:
+            raise ValueError("data-row counts are per row: select rows from the result")
+        cells = self._cell_counts(state, t)
+        n_rows = self.n_rows
+        present = state.present
+        row = self.cell_row
+
+        def per_row(values: np.ndarray) -> np.ndarray:
+            return np.bincount(row, weights=values, minlength=n_rows).astype(np.int64)
+
+        denominator = (cells.tp + cells.fp + cells.fn)[present]
+        cell_iou = cells.iou_sum[present] / denominator  # > 0 for every present cell
+        iou = mean_of_rows(row[present], cell_iou, n_rows)
+        counts = Counts(
+            tp=per_row(cells.tp),
+            fp=per_row(cells.fp),
+            fn=per_row(cells.fn),
+            tn=len(self.features) - np.bincount(row[present], minlength=n_rows),
+            iou_sum=np.bincount(row, weights=cells.iou_sum, minlength=n_rows),
+        )
+        return counts, iou
+
+    def object_counts(
+        self, c_index: int, rows: RowSelection = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Annotations and active predictions per matched feature."""
+        state = self.confidence_state(c_index, rows)
+        return state.annotations, state.predictions
+
+    def text_counts(self, c_index: int, rows: RowSelection = None) -> tuple[np.ndarray, np.ndarray]:
+        """Free-text answers per text feature: annotations and active predictions."""
+        c = self.confidence_thresholds[c_index]
+        mask = self.row_mask(rows)
+        gt, pred = self.text_ground_truth, self.text_predictions
+        ann_keep = np.ones(gt.row.size, bool) if mask is None else mask[gt.row]
+        pred_keep = pred.confidence >= c
+        if mask is not None:
+            pred_keep &= mask[pred.row]
+        n = len(self.text_features)
+        return (
+            np.bincount(gt.feature[ann_keep], minlength=n),
+            np.bincount(pred.feature[pred_keep], minlength=n),
+        )
+
+    # -- metrics ----------------------------------------------------------------------
+
+    def feature_metrics(
+        self, c_index: int, iou_threshold: float, rows: RowSelection = None
+    ) -> FeatureReport:
+        counts = self.feature_counts(c_index, iou_threshold, rows)
+        per_feature = metrics(counts.tp, counts.fp, counts.fn, counts.tn, counts.iou_sum)
+        total = summary(
+            int(counts.tp.sum()),
+            int(counts.fp.sum()),
+            int(counts.fn.sum()),
+            int(counts.tn.sum()),
+            float(counts.iou_sum.sum()),
+        )
+        return FeatureReport(self.features, per_feature, total, macro(per_feature))
+
+    def row_metrics(self, c_index: int, iou_threshold: float) -> Metrics:
+        counts, iou = self.row_counts(c_index, iou_threshold)
+        row = metrics(counts.tp, counts.fp, counts.fn, counts.tn, counts.iou_sum)
+        return Metrics(row.tp, row.fp, row.fn, row.tn, row.precision, row.recall, row.f1, iou)
+
+    def pr_curve(
+        self, iou_threshold: float, feature: str | None = None, rows: RowSelection = None
+    ) -> list[PrPoint]:
+        return pr_curve(self, iou_threshold, feature, rows)
+
+
+def match(
+    objects: EvaluationObjects,
+    confidence_thresholds: Sequence[float],
+    point_radius: float = 70.0,
+) -> MatchResult:
+    """Matches every data row at every confidence threshold (one walk per threshold).
+
+    Thresholds are used exactly as given; IoU thresholds are chosen later, per query.
+    """
+    thresholds = tuple(float(c) for c in confidence_thresholds)
+    if not all(0.0 <= c <= 1.0 for c in thresholds):
+        raise ValueError("confidence thresholds must be in [0, 1]")
+    if not (math.isfinite(point_radius) and point_radius > 0):
+        raise ValueError("the point radius must be a positive number")
+    pairs = candidate_pairs(objects, float(point_radius))
+    taken = walk(objects, pairs, np.asarray(thresholds, dtype=np.float64))
+    return MatchResult(objects, thresholds, taken)
+
+
+def mean_of_rows(row: np.ndarray, values: np.ndarray, n_rows: int) -> np.ndarray:
+    """Per data row, the mean of `values` of its entries; NaN for a row with none."""
+    return ratio(
+        np.bincount(row, weights=values, minlength=n_rows), np.bincount(row, minlength=n_rows)
+    )
+
+
+def _fields(counts: Counts) -> tuple[np.ndarray, ...]:
+    return counts.tp, counts.fp, counts.fn, counts.tn, counts.iou_sum
+
+
+def _check_iou_threshold(t: float) -> None:
+    if not 0.0 <= t <= 1.0:
+        raise ValueError(f"an IoU threshold must be in [0, 1], not {t!r}")

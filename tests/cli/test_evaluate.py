@@ -1,0 +1,258 @@
+"""`modelledger evaluate` end to end on small hand-made files: exact numbers, and errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from cli.main import app
+
+runner = CliRunner()
+
+
+def bbox(left: float, top: float, width: float, height: float) -> dict[str, float]:
+    return {"left": left, "top": top, "width": width, "height": height}
+
+
+GROUND_TRUTH = [
+    {"dataRow": {"globalKey": "a"}, "name": "car", "bbox": bbox(0, 0, 10, 10)},
+    {"dataRow": {"globalKey": "a"}, "name": "dog", "bbox": bbox(20, 20, 10, 10)},
+    {"dataRow": {"globalKey": "b"}, "name": "car", "bbox": bbox(0, 0, 10, 10)},
+    {"dataRow": {"globalKey": "b"}, "name": "caption", "answer": "a red car"},
+    {"dataRow": {"globalKey": "c"}},
+    {"dataRow": {"globalKey": "a"}, "name": "weather", "answer": {"name": "sunny"}},
+]
+PREDICTIONS = [
+    # IoU 1/3 with the car of row a.
+    {"dataRow": {"globalKey": "a"}, "name": "car", "bbox": bbox(5, 0, 10, 10), "confidence": 0.9},
+    # IoU 1 with the dog of row a: a cross-feature pair while active (c < 0.4).
+    {"dataRow": {"globalKey": "a"}, "name": "car", "bbox": bbox(20, 20, 10, 10), "confidence": 0.4},
+    # No confidence: 1. Pairs with "weather/sunny" (IoU 1).
+    {"dataRow": {"globalKey": "a"}, "name": "weather", "answer": {"name": "rainy"}},
+    {"dataRow": {"id": "d"}, "name": "dog", "bbox": bbox(0, 0, 10, 10), "confidence": 0.6},
+    {"dataRow": {"globalKey": "c"}},
+]
+
+
+def write(path: Path, lines: list[dict]) -> Path:
+    path.write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in lines))
+    return path
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> tuple[Path, Path]:
+    return write(tmp_path / "gt.ndjson", GROUND_TRUTH), write(tmp_path / "pred.ndjson", PREDICTIONS)
+
+
+def evaluate(*args: str | Path) -> tuple[int, str, str]:
+    result = runner.invoke(app, ["evaluate", *map(str, args)])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_the_report_has_the_exact_numbers(files: tuple[Path, Path]) -> None:
+    gt, pred = files
+    code, out, err = evaluate(
+        "--ground-truth", gt, "--predictions", pred,
+        "--confidence-thresholds", "0,0.5", "--iou-thresholds", "0, 0.5", "--per-row",
+    )  # fmt: skip
+    assert code == 0, err
+    report = orjson.loads(out)
+    assert report["confidence_thresholds"] == [0.0, 0.5]
+    assert report["iou_thresholds"] == [0.0, 0.5]
+    # Free text ("caption") is never matched: no entry.
+    assert list(report["features"]) == ["car", "dog", "weather/rainy", "weather/sunny"]
+    car, dog = report["features"]["car"], report["features"]["dog"]
+    # [c][t]: at c = 0 the 0.4 car takes the dog; at t = 0.5 the 1/3 pair is cut.
+    assert car["tp"] == [[1, 0], [1, 0]]
+    assert car["fp"] == [[1, 2], [0, 1]]
+    assert car["fn"] == [[1, 2], [1, 2]]
+    assert car["tn"] == [[2, 2], [2, 2]]  # rows c and d
+    assert car["precision"] == [[0.5, 0.0], [1.0, 0.0]]
+    assert car["recall"] == [[0.5, 0.0], [0.5, 0.0]]
+    assert car["f1"] == [[0.5, 0.0], [2 / 3, 0.0]]
+    assert car["iou"] == [[(1 / 3) / 3, 0.0], [(1 / 3) / 2, 0.0]]
+    assert dog["tp"] == [[0, 0], [0, 0]]
+    assert dog["fp"] == [[1, 1], [1, 1]]  # row d
+    assert dog["fn"] == [[1, 1], [1, 1]]
+    assert dog["precision"] == [[0.0, 0.0], [0.0, 0.0]]
+    sunny, rainy = report["features"]["weather/sunny"], report["features"]["weather/rainy"]
+    assert sunny["fn"] == [[1, 1], [1, 1]] and sunny["tn"] == [[3, 3], [3, 3]]
+    assert sunny["precision"] == [[None, None], [None, None]]  # no prediction of it
+    assert rainy["fp"] == [[1, 1], [1, 1]] and rainy["recall"] == [[None, None], [None, None]]
+
+    confusion = report["confusion"]
+    assert confusion["labels"] == ["car", "dog", "weather/rainy", "weather/sunny", None]
+    assert confusion["matrices"][0][0] == [
+        [1, 0, 0, 0, 1],
+        [1, 0, 0, 0, 0],
+        [0, 0, 0, 0, 0],
+        [0, 0, 1, 0, 0],
+        [0, 1, 0, 0, 0],
+    ]
+    assert confusion["matrices"][1][1] == [
+        [0, 0, 0, 0, 2],
+        [0, 0, 0, 0, 1],
+        [0, 0, 0, 0, 0],
+        [0, 0, 1, 0, 0],
+        [1, 1, 0, 0, 0],
+    ]
+
+    rows = report["data_rows"]
+    assert list(rows) == ["a", "b", "c", "d"]
+    assert rows["a"]["tp"] == [[1, 0], [1, 0]]
+    assert rows["a"]["fp"] == [[2, 3], [1, 2]]
+    assert rows["a"]["fn"] == [[2, 3], [2, 3]]
+    assert rows["a"]["tn"] == [[0, 0], [0, 0]]  # every feature is on row a
+    assert rows["a"]["iou"][0][0] == pytest.approx(((1 / 3) / 2) / 4)
+    assert rows["b"] == {"tp": [[0, 0], [0, 0]], "fp": [[0, 0], [0, 0]], "fn": [[1, 1], [1, 1]],
+                         "tn": [[3, 3], [3, 3]], "iou": [[0.0, 0.0], [0.0, 0.0]]}  # fmt: skip
+    assert rows["c"]["tn"] == [[4, 4], [4, 4]] and rows["c"]["iou"] == [[None, None], [None, None]]
+    assert rows["d"]["fp"] == [[1, 1], [1, 1]] and rows["d"]["tn"] == [[3, 3], [3, 3]]
+
+
+def test_defaults_and_no_per_row(files: tuple[Path, Path]) -> None:
+    gt, pred = files
+    code, out, err = evaluate("--ground-truth", gt, "--predictions", pred)
+    assert code == 0, err
+    report = orjson.loads(out)
+    grid = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
+    assert report["confidence_thresholds"] == grid and report["iou_thresholds"] == grid
+    assert out.startswith(
+        '{"confidence_thresholds":[0.0,0.1,0.2,0.3,'
+    )  # as written, not 0.30000000000000004
+    assert "data_rows" not in report
+    matrices = report["confusion"]["matrices"]
+    assert len(matrices) == 11 and len(matrices[0]) == 11 and len(matrices[0][0]) == 5
+    assert report["features"]["car"]["tp"][0][10] == 0  # t = 1 matches nothing
+
+
+def test_output_file(files: tuple[Path, Path], tmp_path: Path) -> None:
+    gt, pred = files
+    target = tmp_path / "report.json"
+    code, out, _ = evaluate("--ground-truth", gt, "--predictions", pred, "--output", target)
+    assert code == 0 and out == ""
+    assert orjson.loads(target.read_bytes())["features"]["car"]["tp"][0][0] == 1
+
+
+def test_point_radius(tmp_path: Path) -> None:
+    gt = write(
+        tmp_path / "gt.ndjson",
+        [{"dataRow": {"globalKey": "a"}, "name": "eye", "point": {"x": 0, "y": 0}}],
+    )
+    pred = write(
+        tmp_path / "pred.ndjson",
+        [{"dataRow": {"globalKey": "a"}, "name": "eye", "point": {"x": 100, "y": 0}}],
+    )
+    args = (
+        "--ground-truth",
+        gt,
+        "--predictions",
+        pred,
+        "--confidence-thresholds",
+        "0",
+        "--iou-thresholds",
+        "0",
+    )
+    assert orjson.loads(evaluate(*args)[1])["features"]["eye"]["tp"] == [[1]]  # radius 70
+    assert orjson.loads(evaluate(*args, "--point-radius", "50")[1])["features"]["eye"]["tp"] == [
+        [0]
+    ]
+
+
+def test_coco_mode(files: tuple[Path, Path]) -> None:
+    from domain.annotations.ndjson import parse_annotation_line
+    from domain.metrics.coco import evaluate_coco
+
+    gt, pred = files
+    code, out, err = evaluate("--ground-truth", gt, "--predictions", pred, "--coco")
+    assert code == 0, err
+    rows: dict[str, tuple[list, list]] = {}
+    for side, lines in enumerate((GROUND_TRUTH, PREDICTIONS)):
+        for number, line in enumerate(lines, 1):
+            ref, annotations = parse_annotation_line(line, number)
+            key = ref.global_key or ref.id
+            rows.setdefault(key, ([], []))[side].extend(annotations)  # type: ignore[arg-type]
+    expected = evaluate_coco({k: v[0] for k, v in rows.items()}, {k: v[1] for k, v in rows.items()})
+    assert orjson.loads(out) == pytest.approx(expected)
+    assert len(expected) == 12
+
+
+@pytest.mark.parametrize(
+    ("which", "line", "message"),
+    [
+        ("gt", b'{"dataRow": {"globalKey": "a"}, "name": "car", "bbox": ', "gt.ndjson:2: not valid JSON"),
+        ("pred", b'{"dataRow": {"globalKey": "a"}, "name": "car", "bbox": {"left": 0, "top": 0, "width": -1, "height": 2}}',
+         "pred.ndjson:2: bbox of 'car' has width -1"),
+        ("pred", b'{"name": "car", "bbox": {"left": 0, "top": 0, "width": 1, "height": 2}}', "pred.ndjson:2: dataRow is missing"),
+        ("pred", b'{"dataRow": {"globalKey": "a"}, "name": "car", "point": {"x": 1, "y": 2}}',
+         "pred.ndjson:2: feature 'car' is a point here but a box at "),
+        ("pred", b'{"dataRow": {"globalKey": "a"}, "name": "car", "bbox": {"left": 0, "top": 0, "width": 1, "height": 2}, "confidence": 2}',
+         "pred.ndjson:2: confidence 2 of 'car' is outside [0, 1]"),
+    ],
+)  # fmt: skip
+def test_a_malformed_line_is_an_error_naming_file_and_line(
+    tmp_path: Path, which: str, line: bytes, message: str
+) -> None:
+    good = b'{"dataRow": {"globalKey": "a"}, "name": "car", "bbox": {"left": 0, "top": 0, "width": 1, "height": 2}}\n'
+    gt, pred = tmp_path / "gt.ndjson", tmp_path / "pred.ndjson"
+    gt.write_bytes(good + (line + b"\n" if which == "gt" else b""))
+    pred.write_bytes(good + (line + b"\n" if which == "pred" else b""))
+    target = tmp_path / "report.json"
+    code, out, err = evaluate("--ground-truth", gt, "--predictions", pred, "--output", target)
+    assert code == 2
+    assert out == ""
+    assert message in err
+    assert not target.exists()
+
+
+def test_masks_of_one_row_must_share_a_size(tmp_path: Path) -> None:
+    def mask(h: int, w: int) -> dict:
+        return {
+            "dataRow": {"globalKey": "a"},
+            "name": "cell",
+            "mask": {"rle": {"size": [h, w], "counts": [h * w]}},
+        }
+
+    gt = write(tmp_path / "gt.ndjson", [mask(2, 3)])
+    pred = write(tmp_path / "pred.ndjson", [mask(3, 3)])
+    code, _, err = evaluate("--ground-truth", gt, "--predictions", pred)
+    assert code == 2 and "pred.ndjson:1: mask of 3x3" in err and "gt.ndjson:1" in err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--confidence-thresholds", "0,x"),
+        ("--iou-thresholds", "0,1.5"),
+        ("--iou-thresholds", "nan"),
+        ("--point-radius", "0"),
+    ],
+)
+def test_bad_options_exit_with_2(files: tuple[Path, Path], args: tuple[str, str]) -> None:
+    gt, pred = files
+    code, out, _ = evaluate("--ground-truth", gt, "--predictions", pred, *args)
+    assert code == 2 and out == ""
+
+
+def test_a_missing_file_exits_with_2(tmp_path: Path, files: tuple[Path, Path]) -> None:
+    code, out, _ = evaluate("--ground-truth", tmp_path / "nope.ndjson", "--predictions", files[1])
+    assert code == 2 and out == ""
+
+
+def test_blank_lines_are_skipped_and_line_numbers_still_count_them(tmp_path: Path) -> None:
+    line = b'{"dataRow": {"globalKey": "a"}, "name": "car", "bbox": {"left": 0, "top": 0, "width": 1, "height": 2}}'
+    gt = tmp_path / "gt.ndjson"
+    gt.write_bytes(b"\n" + line + b"\n  \n\n")
+    pred = tmp_path / "pred.ndjson"
+    pred.write_bytes(line + b"\n\n" + line.replace(b"2}", b"-2}") + b"\n")
+    code, _, err = evaluate("--ground-truth", gt, "--predictions", pred)
+    assert code == 2 and "pred.ndjson:3: bbox of 'car'" in err
+    pred.write_bytes(line + b"\n\n")
+    code, out, err = evaluate(
+        "--ground-truth", gt, "--predictions", pred, "--iou-thresholds", "0.5"
+    )
+    assert code == 0, err
+    assert orjson.loads(out)["features"]["car"]["tp"][0] == [1]

@@ -1,0 +1,224 @@
+"""A slow, literal reading of METRICS.md, to check the engine against.
+
+Plain Python, one object and one pair at a time, and a separate walk at every grid point
+(c, t): nothing of the engine's layout, one-walk-per-c trick or IoU cut is used here. The
+union of two shapes is area(A) + area(B) - area(A ∩ B) as in the engine, so both compute
+bit-identical IoUs and ties compare equal on both sides.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from pycocotools import mask as mask_api
+
+from domain.annotations.objects import (
+    Annotation,
+    Answer,
+    Box,
+    Mask,
+    Point,
+    Polygon,
+    Polyline,
+    Span,
+    TextAnswer,
+)
+
+
+def confidence(p: Annotation) -> float:
+    return 1.0 if p.confidence is None else p.confidence
+
+
+def _repaired(points: tuple[tuple[float, float], ...]) -> shapely.Geometry:
+    if len(points) < 3:
+        return shapely.Polygon()
+    fixed = shapely.make_valid(shapely.Polygon(points))
+    parts = [
+        g for g in getattr(fixed, "geoms", [fixed]) if g.geom_type in ("Polygon", "MultiPolygon")
+    ]
+    polygons = [p for g in parts for p in getattr(g, "geoms", [g])]
+    return shapely.MultiPolygon(polygons) if polygons else shapely.Polygon()
+
+
+def _shape(a: Annotation, radius: float) -> shapely.Geometry:
+    g = a.geometry
+    if isinstance(g, Polygon):
+        return _repaired(g.points)
+    if isinstance(g, Point):
+        return shapely.Point(g.x, g.y).buffer(radius)
+    assert isinstance(g, Polyline)
+    line = shapely.LineString(g.points) if len(g.points) > 1 else shapely.Point(g.points[0])
+    return line.buffer(radius)
+
+
+def _shape_iou(a: shapely.Geometry, b: shapely.Geometry) -> float:
+    inter = a.intersection(b).area
+    union = a.area + b.area - inter
+    return min(inter / union, 1.0) if union > 0 else 0.0
+
+
+def _box_iou(a: Box, b: Box) -> float:
+    ax0, ay0, ax1, ay1 = a.left, a.top, a.left + a.width, a.top + a.height
+    bx0, by0, bx1, by1 = b.left, b.top, b.left + b.width, b.top + b.height
+    iw = min(ax1, bx1) - max(ax0, bx0)
+    ih = min(ay1, by1) - max(ay0, by0)
+    if iw <= 0 or ih <= 0:
+        return 0.0
+    inter = iw * ih
+    union = (ax1 - ax0) * (ay1 - ay0) + (bx1 - bx0) * (by1 - by0) - inter
+    return min(inter / union, 1.0) if union > 0 else 0.0
+
+
+@functools.cache
+def _pixels(m: Mask) -> np.ndarray:
+    with warnings.catch_warnings():
+        # pycocotools' decode predates numpy 2's copy keyword and says so on every call.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return mask_api.decode({"size": [m.height, m.width], "counts": m.counts}).astype(bool)
+
+
+def _mask_iou(a: Mask, b: Mask) -> float:
+    pa, pb = _pixels(a), _pixels(b)
+    union = int((pa | pb).sum())
+    return int((pa & pb).sum()) / union if union else 0.0
+
+
+@functools.cache
+def _shape_of(a: Annotation, radius: float) -> shapely.Geometry:
+    return _shape(a, radius)
+
+
+def pair_iou(a: Annotation, p: Annotation, radius: float) -> float | None:
+    """The IoU of a pair of the same pool, None when the pair is not in one pool."""
+    ga, gp = a.geometry, p.geometry
+    if type(ga) is not type(gp) or isinstance(ga, TextAnswer):
+        return None
+    if isinstance(ga, Box):
+        return _box_iou(ga, gp)  # type: ignore[arg-type]
+    if isinstance(ga, Polygon | Point | Polyline):
+        return _shape_iou(_shape_of(a, radius), _shape_of(p, radius))
+    if isinstance(ga, Mask):
+        return _mask_iou(ga, gp)  # type: ignore[arg-type]
+    if isinstance(ga, Span):
+        assert isinstance(gp, Span)
+        overlap = max(0, min(ga.end, gp.end) - max(ga.start, gp.start))
+        return overlap / ((ga.end - ga.start) + (gp.end - gp.start) - overlap)
+    assert isinstance(ga, Answer) and isinstance(gp, Answer)
+    return 1.0 if ga.question == gp.question else None
+
+
+@dataclass
+class PointResult:
+    """Everything at one grid point, keyed by (row, feature) and by confusion cell."""
+
+    tp: Counter = field(default_factory=Counter)
+    fp: Counter = field(default_factory=Counter)
+    fn: Counter = field(default_factory=Counter)
+    tn: Counter = field(default_factory=Counter)
+    iou_sum: Counter = field(default_factory=Counter)
+    confusion: Counter = field(default_factory=Counter)  # (g or None, f or None)
+    taken: list[tuple[int, int, int]] = field(default_factory=list)  # (row, ann, pred)
+
+
+class Reference:
+    """Pair IoUs are computed once per row (they do not depend on c or t)."""
+
+    def __init__(
+        self,
+        ground_truth: Sequence[Sequence[Annotation]],
+        predictions: Sequence[Sequence[Annotation]],
+        features: Sequence[str],
+        radius: float = 70.0,
+    ) -> None:
+        self.gt, self.pred, self.features = ground_truth, predictions, list(features)
+        self.ious = [
+            {
+                (i, j): v
+                for i, a in enumerate(gts)
+                for j, p in enumerate(preds)
+                if (v := pair_iou(a, p, radius)) is not None
+            }
+            for gts, preds in zip(ground_truth, predictions, strict=True)
+        ]
+
+    def at(self, c: float, t: float) -> PointResult:
+        out = PointResult()
+        for r, (gts, preds) in enumerate(zip(self.gt, self.pred, strict=True)):
+            anns = {i: a for i, a in enumerate(gts) if not isinstance(a.geometry, TextAnswer)}
+            active = {
+                j: p
+                for j, p in enumerate(preds)
+                if not isinstance(p.geometry, TextAnswer) and confidence(p) >= c
+            }
+            # §2 steps 2-3: candidates with IoU > t, in the five-key order.
+            candidates = [(i, j, v) for (i, j), v in self.ious[r].items() if j in active and v > t]
+            candidates.sort(
+                key=lambda x: (
+                    -x[2],
+                    anns[x[0]].feature != active[x[1]].feature,
+                    -confidence(active[x[1]]),
+                    x[0],
+                    x[1],
+                )
+            )
+            taken_a: set[int] = set()
+            taken_p: set[int] = set()
+            for i, j, v in candidates:  # step 4
+                if i in taken_a or j in taken_p:
+                    continue
+                taken_a.add(i)
+                taken_p.add(j)
+                out.taken.append((r, i, j))
+                g, f = anns[i].feature, active[j].feature
+                out.confusion[g, f] += 1
+                if g == f:
+                    out.tp[r, f] += 1
+                    out.iou_sum[r, f] += v
+                else:
+                    out.fn[r, g] += 1
+                    out.fp[r, f] += 1
+            for i, a in anns.items():
+                if i not in taken_a:
+                    out.fn[r, a.feature] += 1
+                    out.confusion[a.feature, None] += 1
+            for j, p in active.items():
+                if j not in taken_p:
+                    out.fp[r, p.feature] += 1
+                    out.confusion[None, p.feature] += 1
+            present = {a.feature for a in anns.values()} | {p.feature for p in active.values()}
+            for f in self.features:
+                if f not in present:
+                    out.tn[r, f] = 1
+        return out
+
+
+def feature_ratios(tp: int, fp: int, fn: int, iou_sum: float) -> tuple[float | None, ...]:
+    """(precision, recall, f1, iou), None where a denominator is 0."""
+
+    def div(a: float, b: float) -> float | None:
+        return a / b if b else None
+
+    return (
+        div(tp, tp + fp),
+        div(tp, tp + fn),
+        div(2 * tp, 2 * tp + fp + fn),
+        div(iou_sum, tp + fp + fn),
+    )
+
+
+def row_ious(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, iou_sum: np.ndarray) -> np.ndarray:
+    """§4 on dense (row, feature) counts: per row, the unweighted mean of its features'
+    non-null IoUs; NaN for a row where every one is null."""
+    denominator = tp + fp + fn
+    out = np.full(tp.shape[0], np.nan)
+    for r in range(tp.shape[0]):
+        defined = denominator[r] > 0
+        if defined.any():
+            out[r] = np.mean(iou_sum[r][defined] / denominator[r][defined])
+    return out
