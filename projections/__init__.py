@@ -1,0 +1,163 @@
+"""Read models: event-sourced projections of the ModelLedger application into PostgreSQL.
+
+`start_read_models` starts one projection runner per read model (see projections.runners)
+and returns the `ReadModels` facade the API and the commands read through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from time import monotonic
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.projection import ProjectionRunner
+
+from application import ModelLedger
+from application.row_directory import RowInfo
+from domain.annotations.objects import Annotation
+from projections.catalog.queries import CatalogQueries
+from projections.catalog.view import CatalogView
+from projections.model_runs.queries import ModelRunQueries
+from projections.model_runs.view import ModelRunsView
+from projections.records import (
+    DatasetRecord,
+    ModelRecord,
+    ModelRunRecord,
+    Page,
+    RunDiffRecord,
+)
+from projections.runners import READ_MODELS, read_model_env, wait_for
+from storage.database import Database
+
+DEFAULT_TIMEOUT = 60.0
+
+
+class ReadModelRows:
+    """What commands ask of the read models (application.row_directory.RowDirectory)."""
+
+    def __init__(self, read_models: ReadModels) -> None:
+        self._read_models = read_models
+
+    def wait_until_current(self, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self._read_models.wait_until_current(timeout)
+
+    def dataset_rows(
+        self, dataset_id: UUID, ids: Sequence[str] = (), global_keys: Sequence[str] = ()
+    ) -> dict[str, RowInfo]:
+        return self._read_models.catalog.dataset_rows(dataset_id, ids, global_keys)
+
+    def all_dataset_rows(self, dataset_id: UUID) -> list[RowInfo]:
+        return self._read_models.catalog.all_dataset_rows(dataset_id)
+
+    def dataset_labels(self, dataset_id: UUID, row_ids: Sequence[str]) -> dict[str, list[Annotation]]:
+        return self._read_models.catalog.dataset_labels(dataset_id, row_ids)
+
+    def run_rows(
+        self, run_id: UUID, ids: Sequence[str] = (), global_keys: Sequence[str] = ()
+    ) -> dict[str, RowInfo]:
+        return self._read_models.runs.current_rows(run_id, ids, global_keys)
+
+
+class ReadModels:
+    """The running read models and every query on them."""
+
+    def __init__(self, database: Database, runners: dict[str, ProjectionRunner[Any, Any]]) -> None:
+        self.database = database
+        self._runners = runners
+        catalog_view = runners["catalog"].view
+        runs_view = runners["model_runs"].view
+        assert isinstance(catalog_view, CatalogView) and isinstance(runs_view, ModelRunsView)
+        self.catalog = CatalogQueries(catalog_view)
+        self.runs = ModelRunQueries(runs_view)
+        self.rows = ReadModelRows(self)
+
+    # -- catching up ---------------------------------------------------------------------
+
+    def wait(self, notification_id: int | None, timeout: float = DEFAULT_TIMEOUT) -> None:
+        """Block until every read model has processed the events up to this notification."""
+        deadline = monotonic() + timeout
+        for runner in self._runners.values():
+            wait_for(runner, notification_id, deadline)
+
+    def wait_until_current(self, timeout: float = DEFAULT_TIMEOUT) -> None:
+        """Block until every read model holds all events recorded before this call."""
+        first = next(iter(self._runners.values()))
+        self.wait(first.app.recorder.max_notification_id(), timeout)
+
+    def stop(self) -> None:
+        self.stop_runners(self._runners)
+
+    @staticmethod
+    def stop_runners(runners: dict[str, ProjectionRunner[Any, Any]]) -> None:
+        errors: list[BaseException] = []
+        for runner in runners.values():
+            try:
+                runner.__exit__(None, None, None)
+            except Exception as exc:  # noqa: BLE001 (every runner is stopped; the first error is raised)
+                errors.append(exc)
+            finally:
+                runner.view.datastore.close()
+        if errors:
+            raise errors[0]
+
+    # -- queries -------------------------------------------------------------------------
+
+    def datasets(self, first: int | None = None, after: str | None = None) -> Page:
+        return self.catalog.datasets(first, after)
+
+    def dataset(self, dataset_id: UUID | str) -> DatasetRecord | None:
+        return self.catalog.dataset(dataset_id)
+
+    def data_rows(self, dataset_id: UUID | str, first: int | None = None, after: str | None = None) -> Page:
+        return self.catalog.data_rows(dataset_id, first, after)
+
+    def models(self, first: int | None = None, after: str | None = None) -> Page:
+        return self.catalog.models(first, after)
+
+    def model(self, model_id: UUID | str) -> ModelRecord | None:
+        return self.catalog.model(model_id)
+
+    def model_runs(self, model_id: UUID | str, first: int | None = None, after: str | None = None) -> Page:
+        return self.runs.model_runs(model_id, first, after)
+
+    def model_run(self, run_id: UUID | str, version: int | None = None) -> ModelRunRecord | None:
+        return self.runs.model_run(run_id, version)
+
+    def run_rows(
+        self,
+        run_id: UUID | str,
+        version: int | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        split: str | None = None,
+    ) -> Page:
+        return self.runs.run_rows(run_id, version, first, after, split)
+
+    def run_history(self, run_id: UUID | str, first: int | None = None, after: str | None = None) -> Page:
+        return self.runs.run_history(run_id, first, after)
+
+    def run_diff(self, run_id: UUID | str, from_version: int, to_version: int) -> RunDiffRecord:
+        return self.runs.run_diff(run_id, from_version, to_version)
+
+
+def start_read_models(database: Database, app_env: dict[str, str]) -> ReadModels:
+    """Start a projection runner per read model, each following the application's log."""
+    runners: dict[str, ProjectionRunner[Any, Any]] = {}
+    try:
+        for model in READ_MODELS:
+            runner = ProjectionRunner(
+                application_class=ModelLedger,
+                projection_class=model.projection,
+                view_class=model.view,
+                env=read_model_env(app_env, model, ModelLedger.name),
+            )
+            # Entered as a context manager now, left in `ReadModels.stop`.
+            runners[model.name] = runner.__enter__()
+    except BaseException:
+        ReadModels.stop_runners(runners)
+        raise
+    return ReadModels(database, runners)
+
+
+__all__ = ["ReadModelRows", "ReadModels", "start_read_models"]

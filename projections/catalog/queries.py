@@ -1,0 +1,154 @@
+"""Reading the catalog: datasets, data rows and models as records, and row look-ups for
+commands."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from psycopg.rows import DictRow
+
+from application.row_directory import RowInfo
+from domain.annotations.objects import Annotation
+from domain.errors import NotFound
+from projections.annotation_json import annotations_from_json
+from projections.catalog.view import CatalogView
+from projections.ids import as_uuids, keyed_as_asked
+from projections.postgres_view import encode_cursor, int_cursor, page_size
+from projections.records import DataRowRecord, DatasetRecord, ModelRecord, Page
+
+
+def _dataset(row: DictRow) -> DatasetRecord:
+    return DatasetRecord(
+        id=str(row["id"]),
+        name=row["name"],
+        row_count=row["row_count"],
+        version=row["version"],
+        created_at=row["created_at"],
+        metadata_fields=row["metadata_fields"],
+    )
+
+
+def _model(row: DictRow) -> ModelRecord:
+    return ModelRecord(
+        id=str(row["id"]),
+        name=row["name"],
+        version=row["version"],
+        created_at=row["created_at"],
+        ontology=row["ontology"],
+    )
+
+
+def _data_row(row: DictRow) -> DataRowRecord:
+    return DataRowRecord(
+        id=str(row["id"]),
+        dataset_id=str(row["dataset_id"]),
+        global_key=row["global_key"],
+        row_data=row["row_data"],
+        media_type=row["media_type"],
+        width=row["width"],
+        height=row["height"],
+        metadata=row["metadata"],
+        labels=row["labels"],
+    )
+
+
+class CatalogQueries:
+    def __init__(self, view: CatalogView) -> None:
+        self.view = view
+
+    def _page(self, kind: str, table: str, first: int | None, after: str | None) -> Page:
+        """A page of live datasets or models in creation order."""
+        size = page_size(first)
+        start = int_cursor(kind, after)
+        rows = self.view.fetch(
+            f"SELECT * FROM {{s}}.{table} WHERE NOT deleted AND seq > %s ORDER BY seq LIMIT %s",
+            (start or 0, size + 1),
+        )
+        total = self.view.fetch_one(f"SELECT count(*) AS n FROM {{s}}.{table} WHERE NOT deleted")
+        items = rows[:size]
+        return Page(
+            items=items,
+            total_count=total["n"] if total else 0,
+            end_cursor=encode_cursor(kind, items[-1]["seq"]) if items else None,
+            has_next_page=len(rows) > size,
+        )
+
+    def datasets(self, first: int | None = None, after: str | None = None) -> Page:
+        page = self._page("datasets", "catalog_datasets", first, after)
+        return Page([_dataset(r) for r in page.items], page.total_count, page.end_cursor, page.has_next_page)
+
+    def dataset(self, dataset_id: UUID | str) -> DatasetRecord | None:
+        ids = as_uuids([str(dataset_id)])
+        if not ids:
+            return None
+        row = self.view.fetch_one(
+            "SELECT * FROM {s}.catalog_datasets WHERE id = %s AND NOT deleted", (ids[0],)
+        )
+        return None if row is None else _dataset(row)
+
+    def models(self, first: int | None = None, after: str | None = None) -> Page:
+        page = self._page("models", "catalog_models", first, after)
+        return Page([_model(r) for r in page.items], page.total_count, page.end_cursor, page.has_next_page)
+
+    def model(self, model_id: UUID | str) -> ModelRecord | None:
+        ids = as_uuids([str(model_id)])
+        if not ids:
+            return None
+        row = self.view.fetch_one("SELECT * FROM {s}.catalog_models WHERE id = %s AND NOT deleted", (ids[0],))
+        return None if row is None else _model(row)
+
+    def data_rows(
+        self, dataset_id: UUID | str, first: int | None = None, after: str | None = None
+    ) -> Page:
+        """The dataset's rows in upload order."""
+        dataset = self.dataset(dataset_id)
+        if dataset is None:
+            raise NotFound(f"dataset {dataset_id} not found")
+        size = page_size(first)
+        start = int_cursor("data_rows", after)
+        rows = self.view.fetch(
+            "SELECT * FROM {s}.catalog_data_rows WHERE dataset_id = %s AND ord > %s"
+            " ORDER BY ord LIMIT %s",
+            (dataset.id, -1 if start is None else start, size + 1),
+        )
+        items = rows[:size]
+        return Page(
+            items=[_data_row(r) for r in items],
+            total_count=dataset.row_count,
+            end_cursor=encode_cursor("data_rows", items[-1]["ord"]) if items else None,
+            has_next_page=len(rows) > size,
+        )
+
+    # -- for commands (application.row_directory.RowDirectory) ----------------------------
+
+    def dataset_rows(
+        self, dataset_id: UUID, ids: Sequence[str] = (), global_keys: Sequence[str] = ()
+    ) -> dict[str, RowInfo]:
+        rows = self.view.fetch(
+            "SELECT id, global_key, width, height FROM {s}.catalog_data_rows"
+            " WHERE dataset_id = %s AND (id = ANY(%s) OR global_key = ANY(%s))",
+            (dataset_id, as_uuids(ids), list(global_keys)),
+        )
+        return keyed_as_asked([_row_info(r) for r in rows], ids, global_keys)
+
+    def all_dataset_rows(self, dataset_id: UUID) -> list[RowInfo]:
+        rows = self.view.fetch(
+            "SELECT id, global_key, width, height FROM {s}.catalog_data_rows"
+            " WHERE dataset_id = %s ORDER BY ord",
+            (dataset_id,),
+        )
+        return [_row_info(r) for r in rows]
+
+    def dataset_labels(self, dataset_id: UUID, row_ids: Sequence[str]) -> dict[str, list[Annotation]]:
+        rows = self.view.fetch(
+            "SELECT id, labels FROM {s}.catalog_data_rows"
+            " WHERE dataset_id = %s AND id = ANY(%s) AND label_count > 0",
+            (dataset_id, as_uuids(row_ids)),
+        )
+        return {str(r["id"]): annotations_from_json(r["labels"]) for r in rows}
+
+
+def _row_info(row: dict[str, Any]) -> RowInfo:
+    return RowInfo(str(row["id"]), row["global_key"], row["width"], row["height"])

@@ -1,0 +1,266 @@
+"""Reading model runs: a run as of any version, its rows, history and diffs, as records."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+import orjson
+from psycopg.rows import DictRow
+
+from application.row_directory import RowInfo
+from domain.errors import NotFound, ValidationFailed
+from domain.splits import parse_split
+from projections.ids import as_uuid, as_uuids, keyed_as_asked
+from projections.model_runs.view import ModelRunsView, as_of
+from projections.postgres_view import decode_cursor, encode_cursor, int_cursor, page_size
+from projections.records import ModelRunRecord, Page, RunDiffRecord, RunEventRecord, RunRowRecord
+
+_ROWS_AS_OF = (
+    "SELECT r.row_id, r.global_key, r.split, r.width, r.height,"
+    " l.labels, p.row_id IS NOT NULL AS covered, p.predictions"
+    " FROM {s}.run_rows r"
+    " LEFT JOIN {s}.run_labels l ON l.run_id = r.run_id AND l.row_id = r.row_id AND " + as_of("l") +
+    " LEFT JOIN {s}.run_predictions p ON p.run_id = r.run_id AND p.row_id = r.row_id AND " + as_of("p") +
+    " WHERE r.run_id = %(run)s AND " + as_of("r")
+)
+
+
+class ModelRunQueries:
+    def __init__(self, view: ModelRunsView) -> None:
+        self.view = view
+
+    def _run(self, run_id: UUID | str) -> DictRow | None:
+        parsed = as_uuid(str(run_id))
+        if parsed is None:
+            return None
+        return self.view.fetch_one("SELECT * FROM {s}.model_runs WHERE id = %s", (parsed,))
+
+    def _version(self, run_id: UUID | str, version: int | None) -> tuple[DictRow, int]:
+        """The run and the version to read: the latest of a live run, or any recorded one."""
+        run = self._run(run_id)
+        if run is None or (version is None and run["deleted"]):
+            raise NotFound(f"model run {run_id} not found")
+        if version is None:
+            return run, run["version"]
+        if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= run["version"]:
+            raise ValidationFailed(
+                f"version {version!r} of model run {run_id} does not exist (1 to {run['version']})"
+            )
+        return run, version
+
+    def model_runs(self, model_id: UUID | str, first: int | None = None, after: str | None = None) -> Page:
+        """The model's live runs in creation order, each as of its latest version."""
+        size = page_size(first)
+        start = int_cursor("model_runs", after)
+        parsed = as_uuid(str(model_id))
+        rows = self.view.fetch(
+            _RUN_RECORD + " WHERE m.model_id = %s AND NOT m.deleted AND m.seq > %s"
+            " ORDER BY m.seq LIMIT %s",
+            (parsed, start or 0, size + 1),
+        )
+        total = self.view.fetch_one(
+            "SELECT count(*) AS n FROM {s}.model_runs WHERE model_id = %s AND NOT deleted", (parsed,)
+        )
+        items = rows[:size]
+        return Page(
+            items=[_run_record(r) for r in items],
+            total_count=total["n"] if total else 0,
+            end_cursor=encode_cursor("model_runs", items[-1]["seq"]) if items else None,
+            has_next_page=len(rows) > size,
+        )
+
+    def model_run(self, run_id: UUID | str, version: int | None = None) -> ModelRunRecord | None:
+        """The run as of `version` (default: latest). None for an unknown run, and for the
+        latest of a deleted one; an earlier version of a deleted run is still readable."""
+        try:
+            run, shown = self._version(run_id, version)
+        except NotFound:
+            return None
+        row = self.view.fetch_one(_RUN_RECORD.replace("v.version = m.version", "v.version = %s")
+                                  + " WHERE m.id = %s", (shown, run["id"]))
+        return None if row is None else _run_record(row)
+
+    def run_rows(
+        self,
+        run_id: UUID | str,
+        version: int | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        split: str | None = None,
+    ) -> Page:
+        """The run's rows as of `version`, by data row id."""
+        run, shown = self._version(run_id, version)
+        size = page_size(first)
+        start = decode_cursor("run_rows", after)
+        start_id = as_uuid(start) if start is not None else None
+        if start is not None and start_id is None:
+            raise ValidationFailed(f"invalid cursor {after!r} for run_rows")
+        params: dict[str, Any] = {"run": run["id"], "v": shown, "after": start_id, "n": size + 1}
+        where = ""
+        if split is not None:
+            params["split"] = parse_split(split).value
+            where = " AND r.split = %(split)s"
+        rows = self.view.fetch(
+            _ROWS_AS_OF + where + " AND (%(after)s::uuid IS NULL OR r.row_id > %(after)s::uuid)"
+            " ORDER BY r.row_id LIMIT %(n)s",
+            params,
+        )
+        total = self.view.fetch_one(
+            "SELECT count(*) AS n FROM {s}.run_rows r WHERE r.run_id = %(run)s AND " + as_of("r") + where,
+            params,
+        )
+        items = rows[:size]
+        return Page(
+            items=[_run_row(r) for r in items],
+            total_count=total["n"] if total else 0,
+            end_cursor=encode_cursor("run_rows", items[-1]["row_id"]) if items else None,
+            has_next_page=len(rows) > size,
+        )
+
+    def run_history(self, run_id: UUID | str, first: int | None = None, after: str | None = None) -> Page:
+        """The run's audit trail, oldest first (also for a deleted run)."""
+        run = self._run(run_id)
+        if run is None:
+            raise NotFound(f"model run {run_id} not found")
+        size = page_size(first)
+        start = int_cursor("run_history", after)
+        rows = self.view.fetch(
+            "SELECT * FROM {s}.model_run_events WHERE run_id = %s AND version > %s"
+            " ORDER BY version LIMIT %s",
+            (run["id"], start or 0, size + 1),
+        )
+        items = [
+            RunEventRecord(r["version"], r["type"], r["actor"], r["at"], r["summary"]) for r in rows[:size]
+        ]
+        return Page(
+            items=items,
+            total_count=run["version"],
+            end_cursor=encode_cursor("run_history", items[-1].version) if items else None,
+            has_next_page=len(rows) > size,
+        )
+
+    def run_diff(self, run_id: UUID | str, from_version: int, to_version: int) -> RunDiffRecord:
+        """What changed from one version to another.
+
+        Labels and predictions count as changed for a row of `to_version` whose content
+        differs from `from_version` (a row absent then had none, and was not covered).
+        """
+        run, before = self._version(run_id, from_version)
+        _, after = self._version(run_id, to_version)
+        params = {"run": run["id"], "a": before, "b": after}
+        rows = self.view.fetch(_DIFF_ROWS, params)
+        changed_labels = self.view.fetch(_diff_sets("run_labels", "labels"), params)
+        changed_predictions = self.view.fetch(_diff_sets("run_predictions", "predictions"), params)
+        states = {
+            r["version"]: r
+            for r in self.view.fetch(
+                "SELECT version, config, metric_settings FROM {s}.model_run_versions"
+                " WHERE run_id = %s AND version = ANY(%s)",
+                (run["id"], [before, after]),
+            )
+        }
+        return RunDiffRecord(
+            from_version=before,
+            to_version=after,
+            rows_added=[r["key_b"] for r in rows if r["split_a"] is None],
+            rows_removed=[r["key_a"] for r in rows if r["split_b"] is None],
+            splits_changed=[
+                {"globalKey": r["key_b"], "from": r["split_a"], "to": r["split_b"]}
+                for r in rows
+                if r["split_a"] is not None and r["split_b"] is not None
+            ],
+            labels_changed=[r["global_key"] for r in changed_labels],
+            predictions_changed=[r["global_key"] for r in changed_predictions],
+            config_before=states[before]["config"],
+            config_after=states[after]["config"],
+            metric_settings_before=states[before]["metric_settings"],
+            metric_settings_after=states[after]["metric_settings"],
+        )
+
+    # -- for commands (application.row_directory.RowDirectory) ----------------------------
+
+    def current_rows(
+        self, run_id: UUID, ids: Sequence[str] = (), global_keys: Sequence[str] = ()
+    ) -> dict[str, RowInfo]:
+        rows = self.view.fetch(
+            "SELECT row_id, global_key, width, height FROM {s}.run_rows"
+            " WHERE run_id = %s AND valid_to IS NULL AND (row_id = ANY(%s) OR global_key = ANY(%s))",
+            (run_id, as_uuids(ids), list(global_keys)),
+        )
+        infos = [RowInfo(str(r["row_id"]), r["global_key"], r["width"], r["height"]) for r in rows]
+        return keyed_as_asked(infos, ids, global_keys)
+
+
+# A run with the state of one of its versions (the latest unless the statement says).
+_RUN_RECORD = (
+    "SELECT m.id, m.model_id, m.seq, m.version AS latest_version, m.created_at,"
+    " v.version, v.name, v.config, v.metric_settings, v.row_count, v.deleted, v.at"
+    " FROM {s}.model_runs m JOIN {s}.model_run_versions v"
+    " ON v.run_id = m.id AND v.version = m.version"
+)
+
+
+def _run_record(row: DictRow) -> ModelRunRecord:
+    return ModelRunRecord(
+        id=str(row["id"]),
+        model_id=str(row["model_id"]),
+        name=row["name"],
+        version=row["version"],
+        latest_version=row["latest_version"],
+        created_at=row["created_at"],
+        updated_at=row["at"],
+        config=row["config"],
+        metric_settings=row["metric_settings"],
+        row_count=row["row_count"],
+        deleted=row["deleted"],
+    )
+
+
+def _objects(stored: bytes | None) -> list[dict[str, Any]]:
+    return [] if stored is None else orjson.loads(stored)
+
+
+def _run_row(row: DictRow) -> RunRowRecord:
+    return RunRowRecord(
+        id=str(row["row_id"]),
+        global_key=row["global_key"],
+        split=row["split"],
+        width=row["width"],
+        height=row["height"],
+        labels=_objects(row["labels"]),
+        covered=row["covered"],
+        predictions=_objects(row["predictions"]),
+    )
+
+
+def _at(alias: str, version: str) -> str:
+    return as_of(alias).replace("%(v)s", version)
+
+
+# Rows present at either version whose membership or split differs between them.
+_DIFF_ROWS = (
+    "SELECT a.global_key AS key_a, a.split AS split_a, b.global_key AS key_b, b.split AS split_b"
+    " FROM (SELECT * FROM {s}.run_rows a WHERE a.run_id = %(run)s AND " + _at("a", "%(a)s") + ") a"
+    " FULL JOIN (SELECT * FROM {s}.run_rows b WHERE b.run_id = %(run)s AND " + _at("b", "%(b)s") + ") b"
+    " ON a.row_id = b.row_id"
+    " WHERE a.split IS DISTINCT FROM b.split"
+    " ORDER BY coalesce(b.row_id, a.row_id)"
+)
+
+
+def _diff_sets(table: str, column: str) -> str:
+    """Rows of version b whose set in `table` differs from the one at version a (no record
+    means no labels; for predictions, not covered)."""
+    return (
+        "SELECT r.global_key FROM {s}.run_rows r"
+        f" LEFT JOIN {{s}}.{table} x ON x.run_id = r.run_id AND x.row_id = r.row_id AND "
+        + _at("x", "%(a)s")
+        + f" LEFT JOIN {{s}}.{table} y ON y.run_id = r.run_id AND y.row_id = r.row_id AND "
+        + _at("y", "%(b)s")
+        + " WHERE r.run_id = %(run)s AND "
+        + _at("r", "%(b)s")
+        + f" AND x.{column} IS DISTINCT FROM y.{column}"
+        " ORDER BY r.row_id"
+    )

@@ -1,0 +1,101 @@
+"""The read models that exist, and waiting for their projection runners to catch up."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from time import monotonic, sleep
+from typing import Any
+
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.projection import Projection, ProjectionRunner
+from psycopg.sql import SQL, Identifier
+
+from projections.catalog.projection import CatalogProjection
+from projections.catalog.view import CatalogView
+from projections.model_runs.projection import ModelRunsProjection
+from projections.model_runs.view import ModelRunsView
+from projections.postgres_view import PostgresView
+
+
+@dataclass(frozen=True)
+class ReadModel:
+    projection: type[Projection[Any]]
+    view: type[PostgresView]
+
+    @property
+    def name(self) -> str:
+        return self.projection.name
+
+
+# Every read model, in the order they are started and verified.
+READ_MODELS: tuple[ReadModel, ...] = (
+    ReadModel(CatalogProjection, CatalogView),
+    ReadModel(ModelRunsProjection, ModelRunsView),
+)
+
+# Connections per read model: its projection writes on one at a time and queries read on
+# others, so few are kept open but as many as the application's pools allow may be
+# opened under load; its own copy of the application follows the log (one connection
+# listens) and answers "what is the last event" for waits.
+VIEW_POOL = {"POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "14"}
+FOLLOWER_POOL = {"POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "14"}
+
+
+def read_model_env(app_env: dict[str, str], model: ReadModel, application_name: str) -> dict[str, str]:
+    """The environment of a read model's runner: the application's, with small pools."""
+    env = dict(app_env)
+    for prefix, pool in ((model.name, VIEW_POOL), (application_name, FOLLOWER_POOL)):
+        for key, value in pool.items():
+            env.setdefault(f"{prefix.upper()}_{key}", value)
+    return env
+
+
+# Polling starts fine (a command usually waits for one small event) and backs off.
+_FIRST_POLL = 0.002
+_LONGEST_POLL = 0.05
+
+
+def last_relevant_notification(
+    recorder: PostgresApplicationRecorder, topics: Sequence[str], upto: int
+) -> int | None:
+    """The last notification up to `upto` that a projection subscribed to `topics` sees.
+
+    A projection only tracks the events it subscribes to, so "caught up with N" means
+    "tracked the last of its events at or before N".
+    """
+    statement = SQL(
+        "SELECT notification_id FROM {schema}.{table} WHERE notification_id <= %s"
+        " AND topic = ANY(%s) ORDER BY notification_id DESC LIMIT 1"
+    ).format(schema=Identifier(recorder.datastore.schema), table=Identifier(recorder.events_table_name))
+    with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+        curs.execute(statement, (upto, list(topics)))
+        row = curs.fetchone()
+    return None if row is None else row["notification_id"]
+
+
+def wait_for(runner: ProjectionRunner[Any, Any], notification_id: int | None, deadline: float) -> None:
+    """Block until the runner's view has processed everything it sees up to the id."""
+    if notification_id is None:
+        return
+    recorder = runner.app.recorder
+    target = last_relevant_notification(recorder, runner.projection.topics, notification_id)
+    if target is None:
+        return
+    pause = _FIRST_POLL
+    while True:
+        tracked = runner.view.max_tracking_id(runner.app_name)
+        if tracked is not None and tracked >= target:
+            return
+        if runner.is_interrupted.is_set():
+            # Re-raises the projection's error, if it stopped on one.
+            runner.run_forever(timeout=0)
+            raise RuntimeError(f"read model {runner.projection.name!r} is stopped")
+        remaining = deadline - monotonic()
+        if remaining <= 0:
+            raise TimeoutError(
+                f"read model {runner.projection.name!r} has not processed notification "
+                f"{target} yet (at {tracked})"
+            )
+        sleep(min(pause, remaining))
+        pause = min(pause * 2, _LONGEST_POLL)

@@ -1,0 +1,1 @@
+"""HTTP routes beside GraphQL: bulk NDJSON uploads, health and readiness."""

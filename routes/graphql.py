@@ -1,0 +1,83 @@
+"""GraphQL over HTTP and websockets (graphql-transport-ws), behind API keys and a body limit."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.schema import BaseSchema
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UnsetType
+
+from routes.auth import api_keys, unauthorized
+from routes.request_body import BodyTooLarge, read_limited, replay, too_large
+from schema.context import Context
+from schema.limits import Limits
+
+API_KEY = "modelledger.api_key"
+
+
+class GraphQLRoute(GraphQL[Context, None]):
+    def __init__(self, schema: BaseSchema, limits: Limits, max_body_bytes: int, graphiql: bool = True) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if graphiql else None,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            # A client that never sends connection_init holds a socket for nothing.
+            connection_init_wait_timeout=timedelta(seconds=10),
+        )
+        self.limits = limits
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            # Websockets authenticate in connection_init (on_ws_connect below).
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        if self._is_ide_page(request):
+            # The page itself is public; the queries it sends carry the key as a header.
+            await super().__call__(scope, receive, send)
+            return
+        key = await api_keys(request).authenticate(request.headers.get("authorization"))
+        if key is None:
+            await unauthorized()(scope, receive, send)
+            return
+        try:
+            body = await read_limited(request, self.max_body_bytes)
+        except BodyTooLarge as exc:
+            await too_large(exc)(scope, receive, send)
+            return
+        scope[API_KEY] = key
+        await super().__call__(scope, replay(body, receive), send)
+
+    def _is_ide_page(self, request: Request) -> bool:
+        return self.graphql_ide is not None and self.should_render_graphql_ide(
+            self.request_adapter_class(request)
+        )
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        state = request.app.state
+        return Context(
+            runtime=state.runtime,
+            limits=self.limits,
+            feed=state.run_event_feed,
+            request=request,
+            response=response,
+            api_key=request.scope.get(API_KEY),
+        )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        params = context.connection_params or {}
+        authorization = params.get("authorization", params.get("Authorization"))
+        key = await api_keys(context.request).authenticate(authorization)
+        if key is None:
+            # Closes the socket with 4403 before anything is acknowledged.
+            raise ConnectionRejectionError({"message": "an API key is required in connection_init"})
+        context.api_key = key
+        return await super().on_ws_connect(context)

@@ -1,0 +1,116 @@
+"""Bulk NDJSON uploads: data rows (with labels) into a dataset, predictions into a model run.
+
+The body is streamed and validated whole before anything is recorded: the answer is
+`200 {"accepted": lines, "version": V}` or, with nothing recorded,
+`422 {"errors": [{"line": n, "message": ...}]}` (413 too large, 404 unknown dataset or
+run, 409 a concurrent write got there first, 401 no key, 403 read-only key).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import anyio.to_thread
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from application.uploads import decode_lines
+from domain.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from routes.auth import api_keys, read_only, unauthorized
+from routes.ndjson import Counted, pull, split_lines
+from routes.request_body import BodyTooLarge, check_declared_length, limited_stream, too_large
+from schema.ids import try_parse_id
+
+if TYPE_CHECKING:
+    from application import ModelLedger
+    from runtime import Runtime
+
+Lines = Iterable[tuple[int, Any]]
+# A command takes (ledger, owner id, lines, actor) and gives (new version, notification id).
+UploadCommand = Callable[["ModelLedger", UUID, Lines, str], tuple[int, int]]
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    max_body_bytes: int = 2 * 1024**3
+    # One line is held whole while it is decoded; a mask PNG is a few MB at most.
+    max_line_bytes: int = 64 * 1024**2
+    # How long the answer waits for the read models to show the upload.
+    read_model_wait_seconds: float = 60.0
+
+
+def add_data_rows(app: ModelLedger, dataset_id: UUID, lines: Lines, actor: str) -> tuple[int, int]:
+    dataset, notification_id = app.add_data_rows(dataset_id, lines, actor)
+    return dataset.version, notification_id
+
+
+def upload_predictions(app: ModelLedger, run_id: UUID, lines: Lines, actor: str) -> tuple[int, int]:
+    run, notification_id, _ = app.upload_predictions(run_id, lines, actor)
+    return run.version, notification_id
+
+
+async def data_rows_route(request: Request) -> Response:
+    return await _upload(request, request.path_params["dataset_id"], "dataset", add_data_rows)
+
+
+async def predictions_route(request: Request) -> Response:
+    return await _upload(request, request.path_params["run_id"], "model run", upload_predictions)
+
+
+def upload_routes() -> list[Route]:
+    return [
+        Route("/upload/datasets/{dataset_id}/data-rows", data_rows_route, methods=["POST"]),
+        Route("/upload/model-runs/{run_id}/predictions", predictions_route, methods=["POST"]),
+    ]
+
+
+async def _upload(request: Request, owner: str, what: str, command: UploadCommand) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    limits: UploadLimits = request.app.state.upload_limits
+    key = await api_keys(request).authenticate(request.headers.get("authorization"))
+    if key is None:
+        return unauthorized()
+    if key.read_only:
+        return read_only(key)
+    owner_id = try_parse_id(owner)
+    if owner_id is None:
+        return _error(404, f"{what} {owner!r} not found")
+    try:
+        check_declared_length(request, limits.max_body_bytes)
+    except BodyTooLarge as exc:
+        return too_large(exc)
+
+    lines = Counted(decode_lines(split_lines(pull(limited_stream(request, limits.max_body_bytes)), limits.max_line_bytes)))
+
+    def record() -> int:
+        version, notification_id = command(runtime.app, owner_id, lines, key.name)
+        # Recorded: past the wait the answer goes out anyway, read models still catching up.
+        with contextlib.suppress(TimeoutError):
+            runtime.read_models.wait(notification_id, limits.read_model_wait_seconds)
+        return version
+
+    try:
+        version = await anyio.to_thread.run_sync(record)
+    except BodyTooLarge as exc:
+        return too_large(exc)
+    except DomainError as exc:
+        return _domain_error(exc)
+    return JSONResponse({"accepted": lines.count, "version": version})
+
+
+def _domain_error(exc: DomainError) -> Response:
+    if isinstance(exc, ValidationFailed):
+        # Errors not tied to one line (an empty upload, a deleted dataset) have line null.
+        errors = [{"line": e.line, "message": e.message} for e in exc.errors]
+        return JSONResponse({"errors": errors or [{"line": None, "message": exc.message}]}, status_code=422)
+    status = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 403 if isinstance(exc, Forbidden) else 400
+    return _error(status, exc.message)
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"errors": [{"message": message}]}, status_code=status)

@@ -1,0 +1,81 @@
+"""Per-request limits of the GraphQL API, on by default.
+
+They bound what one request can make the server do: how deep and wide a query may reach
+(depth, aliases, tokens) and how many items one page may hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from graphql import GraphQLError
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+
+from domain.errors import DomainError
+
+# Distinct query texts whose parse and validation are kept; clients send few distinct ones.
+CACHED_QUERIES = 512
+
+
+@dataclass(frozen=True)
+class Limits:
+    # The deepest query a client needs (modelRun → history → edges → node → summary) is 5;
+    # introspection fields do not count.
+    max_depth: int = 10
+    max_aliases: int = 30
+    max_tokens: int = 5_000
+    max_page_size: int = 1_000
+    default_page_size: int = 100
+    # How long a mutation waits for the read models to show its write before answering.
+    read_model_wait_seconds: float = 10.0
+
+
+def is_internal(error: GraphQLError) -> bool:
+    """Mask everything a resolver raised by accident; keep what is meant for the client.
+
+    Errors without an original exception come from parsing and validation (syntax, depth,
+    aliases, tokens, unknown fields) or were raised as GraphQLError on purpose (a page too
+    large); domain errors carry a message written for the user.
+    """
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError | DomainError):
+        return False
+    return True
+
+
+def limit_extensions(limits: Limits) -> list[Callable[[], SchemaExtension]]:
+    """Factories: strawberry makes fresh extensions for every operation.
+
+    The depth and alias rules are made once and shared, so that the validation of a query
+    text seen before is answered from the cache (its key includes the rule classes, and
+    each limiter makes new ones). Parsing is cached too; both caches are bounded.
+    """
+    rules = [
+        *QueryDepthLimiter(max_depth=limits.max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
+    ]
+    return [
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        lambda: ParserCache(maxsize=CACHED_QUERIES),
+        lambda: AddValidationRules(rules),
+        lambda: ValidationCache(maxsize=CACHED_QUERIES),
+        lambda: MaskErrors(should_mask_error=is_internal, error_message="Internal error."),
+    ]
+
+
+def check_page_size(first: int | None, limits: Limits) -> int:
+    if first is None:
+        return limits.default_page_size
+    if not 0 <= first <= limits.max_page_size:
+        raise GraphQLError(f"first must be between 0 and {limits.max_page_size}, got {first}")
+    return first

@@ -1,0 +1,15 @@
+"""The Mutation type: one mixin per kind of object, combined here."""
+
+from __future__ import annotations
+
+import strawberry
+
+from schema.mutations.dataset_mutations import DatasetMutations
+from schema.mutations.model_mutations import ModelMutations
+from schema.mutations.model_run_mutations import ModelRunMutations
+from schema.mutations.run_config_mutations import RunConfigMutations
+
+
+@strawberry.type
+class Mutation(DatasetMutations, ModelMutations, ModelRunMutations, RunConfigMutations):
+    pass

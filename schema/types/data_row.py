@@ -1,0 +1,76 @@
+"""A data row: one asset, read from its dataset (catalog) or from a model run."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+from strawberry.scalars import JSON
+
+from domain.splits import Split as DomainSplit
+from projections.records import DataRowRecord, RunRowRecord
+
+Split = strawberry.enum(DomainSplit, name="Split", description="Where a data row is in a model run.")
+
+
+@strawberry.enum(description="What kind of asset a data row is.")
+class MediaType(Enum):
+    IMAGE = "IMAGE"
+    TEXT = "TEXT"
+    VIDEO = "VIDEO"
+    AUDIO = "AUDIO"
+    DOCUMENT = "DOCUMENT"
+    DICOM = "DICOM"
+    HTML = "HTML"
+    JSON = "JSON"
+    CONVERSATION = "CONVERSATION"
+    GEOSPATIAL_TILE = "GEOSPATIAL_TILE"
+
+
+@strawberry.type(
+    description="One asset. Read from a dataset it carries rowData, mediaType and metadata; "
+    "read from a model run it carries its split, its predictions and whether a prediction "
+    "upload covered it, with its labels as snapshotted into the run."
+)
+class DataRow:
+    id: strawberry.ID
+    global_key: str
+    width: int | None
+    height: int | None
+    labels: JSON = strawberry.field(description="Ground-truth annotations, in the NDJSON line format.")
+    row_data: str | None = None
+    media_type: MediaType | None = None
+    metadata: JSON | None = None
+    split: Split | None = None  # type: ignore[valid-type]
+    covered: bool | None = strawberry.field(
+        default=None, description="A prediction upload covered this row (possibly with nothing)."
+    )
+    predictions: JSON | None = strawberry.field(
+        default=None, description="The run's predictions, in the NDJSON line format."
+    )
+
+    @classmethod
+    def from_dataset_row(cls, record: DataRowRecord) -> DataRow:
+        return cls(
+            id=strawberry.ID(record.id),
+            global_key=record.global_key,
+            width=record.width,
+            height=record.height,
+            labels=record.labels,
+            row_data=record.row_data,
+            media_type=MediaType(record.media_type),
+            metadata=record.metadata,
+        )
+
+    @classmethod
+    def from_run_row(cls, record: RunRowRecord) -> DataRow:
+        return cls(
+            id=strawberry.ID(record.id),
+            global_key=record.global_key,
+            width=record.width,
+            height=record.height,
+            labels=record.labels,
+            split=DomainSplit(record.split),
+            covered=record.covered,
+            predictions=record.predictions,
+        )

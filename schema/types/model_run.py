@@ -1,0 +1,123 @@
+"""A model run, as of one version: the latest, or the one `modelRun(id, version)` asked for."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import orjson
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from domain.model_runs import ModelRun as ModelRunAggregate
+from projections.records import ModelRunRecord
+from schema.context import Context
+from schema.limits import check_page_size
+from schema.pagination import Connection, connection
+from schema.types.data_row import DataRow, Split
+from schema.types.metric_settings import MetricSettings
+from schema.types.node import Node
+from schema.types.run_diff import RunDiff
+from schema.types.run_event import RunEvent
+
+if TYPE_CHECKING:
+    from schema.types.model import Model
+
+
+@strawberry.type
+class ModelRun(Node):
+    id: strawberry.ID
+    model_id: strawberry.ID
+    name: str
+    version: int = strawberry.field(description="The version shown: every field reads as of it.")
+    latest_version: int
+    created_at: datetime
+    updated_at: datetime
+    config: JSON = strawberry.field(description="Hyperparameters: booleans, strings, numbers, null.")
+    metric_settings: MetricSettings
+    row_count: int
+    deleted: bool
+
+    @strawberry.field(description="The config as a JSON document, to download or diff.")
+    def config_json(self) -> str:
+        return orjson.dumps(self.config, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
+
+    @strawberry.field
+    async def model(
+        self, info: Info[Context, None]
+    ) -> Annotated[Model, strawberry.lazy("schema.types.model")] | None:
+        from schema.types.model import Model
+
+        record = await info.context.loaders.model_by_id.load(str(self.model_id))
+        return Model.from_record(record) if record is not None else None
+
+    @strawberry.field(description="The audit trail: every event of the run, oldest first.")
+    async def history(
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None
+    ) -> Connection[RunEvent]:
+        ctx = info.context
+        size = check_page_size(first, ctx.limits)
+        page = await ctx.read(ctx.read_models.run_history, str(self.id), first=size, after=after)
+        run_id = str(self.id)
+        return connection(page, lambda r: RunEvent.from_record(run_id, r), after)
+
+    @strawberry.field(description="What changed between two versions of the run.")
+    async def diff(self, info: Info[Context, None], from_version: int, to_version: int) -> RunDiff:
+        ctx = info.context
+        record = await ctx.read(ctx.read_models.run_diff, str(self.id), from_version, to_version)
+        return RunDiff.from_record(record)
+
+    @strawberry.field(description="The run's data rows as of the version shown, in run order.")
+    async def data_rows(
+        self,
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        split: Split | None = None,  # type: ignore[valid-type]
+    ) -> Connection[DataRow]:
+        ctx = info.context
+        size = check_page_size(first, ctx.limits)
+        page = await ctx.read(
+            ctx.read_models.run_rows,
+            str(self.id),
+            version=self.version,
+            first=size,
+            after=after,
+            split=None if split is None else str(split.value),
+        )
+        return connection(page, DataRow.from_run_row, after)
+
+    @classmethod
+    def from_record(cls, record: ModelRunRecord) -> ModelRun:
+        return cls(
+            id=strawberry.ID(record.id),
+            model_id=strawberry.ID(record.model_id),
+            name=record.name,
+            version=record.version,
+            latest_version=record.latest_version,
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+            config=record.config,
+            metric_settings=MetricSettings.from_dict(record.metric_settings),
+            row_count=record.row_count,
+            deleted=record.deleted,
+        )
+
+    @classmethod
+    def from_aggregate(cls, run: ModelRunAggregate) -> ModelRun:
+        """The run exactly as a command left it (a payload shows its own write)."""
+        return cls(
+            id=strawberry.ID(str(run.id)),
+            model_id=strawberry.ID(str(run.model_id)),
+            name=run.name,
+            version=run.version,
+            latest_version=run.version,
+            created_at=run.created_on,
+            updated_at=run.modified_on,
+            config=dict(run.config),
+            metric_settings=MetricSettings.from_dict(run.metric_settings),
+            row_count=run.row_count,
+            deleted=run.deleted,
+        )
+

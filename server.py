@@ -1,0 +1,94 @@
+"""The ASGI app: GraphQL at /graphql (GraphiQL, subscriptions), bulk uploads, /health, /ready.
+
+    uvicorn --factory server:create_app
+
+opens the database named by the POSTGRES_* variables (or the embedded one) at start-up.
+The command line passes the runtime it opened instead, and closes it itself.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import anyio.to_thread
+from starlette.applications import Starlette
+from starlette.routing import Route, WebSocketRoute
+
+from routes.auth import ApiKeys
+from routes.graphql import GraphQLRoute
+from routes.health import health_routes
+from routes.uploads import UploadLimits, upload_routes
+from runtime import Runtime, open_runtime
+from schema import Limits, build_schema
+from schema.run_event_feed import RunEventFeed
+from storage.database import database_from_environment
+
+
+@dataclass(frozen=True)
+class Settings:
+    limits: Limits = field(default_factory=Limits)
+    uploads: UploadLimits = field(default_factory=UploadLimits)
+    graphql_max_body_bytes: int = 1024**2
+    graphiql: bool = True
+    # How often subscriptions look for new events (see schema/run_event_feed.py).
+    subscription_poll_seconds: float = 0.2
+
+    @classmethod
+    def from_environment(cls) -> Settings:
+        """Defaults, with MODELLEDGER_GRAPHQL_MAX_BODY_BYTES / _UPLOAD_MAX_BODY_BYTES applied."""
+        settings = cls()
+        graphql_max = os.environ.get("MODELLEDGER_GRAPHQL_MAX_BODY_BYTES")
+        upload_max = os.environ.get("MODELLEDGER_UPLOAD_MAX_BODY_BYTES")
+        return cls(
+            limits=settings.limits,
+            uploads=UploadLimits(max_body_bytes=int(upload_max)) if upload_max else settings.uploads,
+            graphql_max_body_bytes=int(graphql_max) if graphql_max else settings.graphql_max_body_bytes,
+            graphiql=settings.graphiql,
+            subscription_poll_seconds=settings.subscription_poll_seconds,
+        )
+
+
+def create_app(runtime: Runtime | None = None, settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_environment()
+    graphql = GraphQLRoute(
+        build_schema(settings.limits),
+        limits=settings.limits,
+        max_body_bytes=settings.graphql_max_body_bytes,
+        graphiql=settings.graphiql,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        opened = runtime is None
+        current = runtime
+        if current is None:
+            current = await anyio.to_thread.run_sync(lambda: open_runtime(database_from_environment()))
+        feed = RunEventFeed(
+            current,
+            poll_seconds=settings.subscription_poll_seconds,
+            wait_seconds=settings.limits.read_model_wait_seconds,
+        )
+        app.state.runtime = current
+        app.state.run_event_feed = feed
+        app.state.api_keys = ApiKeys(current)
+        try:
+            yield
+        finally:
+            await feed.close()
+            if opened:
+                await anyio.to_thread.run_sync(current.close)
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            *upload_routes(),
+            *health_routes(),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.upload_limits = settings.uploads
+    return app

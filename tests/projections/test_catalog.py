@@ -1,0 +1,137 @@
+"""The catalog read model: datasets, data rows with metadata and labels, models."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.errors import NotFound, ValidationFailed
+from runtime import Runtime
+from tests.projections.builders import box, numbered, row_line, scenario
+
+
+def test_datasets_and_data_rows_with_metadata_and_labels(ledger: Runtime) -> None:
+    s = scenario(ledger, rows=5)
+    dataset = ledger.read_models.dataset(s.dataset_id)
+    assert dataset is not None
+    assert (dataset.name, dataset.row_count) == ("street scenes", 5)
+    assert {f["key"]: f["kind"] for f in dataset.metadata_fields} == {"index": "NUMBER", "city": "STRING"}
+
+    page = ledger.read_models.data_rows(s.dataset_id, first=3)
+    assert [r.global_key for r in page.items] == ["k0", "k1", "k2"]  # upload order
+    assert (page.total_count, page.has_next_page) == (5, True)
+    rest = ledger.read_models.data_rows(s.dataset_id, first=3, after=page.end_cursor)
+    assert [r.global_key for r in rest.items] == ["k3", "k4"]
+    assert not rest.has_next_page
+
+    first = page.items[0]
+    assert (first.width, first.height, first.media_type) == (640, 480, "IMAGE")
+    assert first.metadata == {"index": 0.0, "city": "Lyon"}
+    assert first.labels == [
+        {"name": "car", "bbox": box(top=0)},
+        {"name": "weather", "answer": {"name": "sunny"}},
+    ]
+
+
+def test_metadata_updates_merge_and_remove_keys(ledger: Runtime) -> None:
+    s = scenario(ledger, rows=2)
+    _, notification = ledger.app.update_metadata(
+        s.dataset_id,
+        numbered(
+            [
+                {"dataRow": {"globalKey": "k0"}, "metadata": {"city": None, "weather": "dry"}},
+                {"dataRow": {"globalKey": "k1"}, "metadata": {"index": 7}},
+            ]
+        ),
+        actor="erin",
+    )
+    ledger.read_models.wait(notification)
+    rows = {r.global_key: r for r in ledger.read_models.data_rows(s.dataset_id).items}
+    assert rows["k0"].metadata == {"index": 0.0, "weather": "dry"}
+    assert rows["k1"].metadata == {"index": 7.0, "city": "Lyon"}
+
+
+def test_label_updates_replace_a_rows_labels(ledger: Runtime) -> None:
+    s = scenario(ledger, rows=2)
+    _, notification = ledger.app.update_labels(
+        s.dataset_id,
+        numbered(
+            [
+                {"dataRow": {"globalKey": "k0"}, "labels": [{"name": "person", "bbox": box(1, 2, 3, 4)}]},
+                {"dataRow": {"globalKey": "k1"}, "labels": []},
+            ]
+        ),
+        actor="erin",
+    )
+    ledger.read_models.wait(notification)
+    rows = {r.global_key: r for r in ledger.read_models.data_rows(s.dataset_id).items}
+    assert rows["k0"].labels == [{"name": "person", "bbox": box(1, 2, 3, 4)}]
+    assert rows["k1"].labels == []
+    labels = ledger.read_models.rows.dataset_labels(s.dataset_id, [rows["k0"].id, rows["k1"].id])
+    assert list(labels) == [rows["k0"].id]
+    assert labels[rows["k0"].id][0].feature == "person"
+
+
+def test_models_with_their_ontology(ledger: Runtime) -> None:
+    s = scenario(ledger, rows=1)
+    model = ledger.read_models.model(s.model_id)
+    assert model is not None and model.name == "detector"
+    names = set(model.ontology["name"])
+    assert {"car", "person", "road", "weather", "weather/sunny", "weather/rainy"} <= names
+    ledger.app.extend_ontology(s.model_id, tools=[{"name": "bus", "tool": "BBOX"}], classifications=[], actor="bob")
+    ledger.app.rename_model(s.model_id, "detector v2", actor="bob")
+    ledger.read_models.wait_until_current()
+    model = ledger.read_models.model(s.model_id)
+    assert model is not None
+    assert (model.name, model.version) == ("detector v2", 4)
+    assert "bus" in model.ontology["name"]
+    assert [m.name for m in ledger.read_models.models().items] == ["detector v2"]
+
+
+def test_deleted_datasets_and_models_leave_the_lists(ledger: Runtime) -> None:
+    s = scenario(ledger, rows=1)
+    other = ledger.app.create_dataset("other", actor="alice")
+    ledger.app.delete_dataset(s.dataset_id, actor="alice")
+    ledger.app.delete_model(s.model_id, actor="bob")
+    ledger.read_models.wait_until_current()
+    datasets = ledger.read_models.datasets()
+    assert [d.id for d in datasets.items] == [str(other.id)]
+    assert datasets.total_count == 1
+    assert ledger.read_models.dataset(s.dataset_id) is None
+    assert ledger.read_models.models().items == []
+    assert ledger.read_models.model(s.model_id) is None
+    with pytest.raises(NotFound):
+        ledger.read_models.data_rows(s.dataset_id)
+
+
+def test_row_directory_answers_commands(ledger: Runtime) -> None:
+    s = scenario(ledger, rows=3)
+    rows = ledger.read_models.rows
+    by_key = rows.dataset_rows(s.dataset_id, global_keys=["k1", "missing"])
+    assert list(by_key) == ["k1"]
+    info = by_key["k1"]
+    assert (info.global_key, info.size) == ("k1", (480, 640))
+    by_id = rows.dataset_rows(s.dataset_id, ids=[info.id, "not-a-uuid"])
+    assert by_id == {info.id: info}
+    assert [r.global_key for r in rows.all_dataset_rows(s.dataset_id)] == ["k0", "k1", "k2"]
+    assert set(rows.run_rows(s.run_id, global_keys=["k0", "k2", "k9"])) == {"k0", "k2"}
+
+
+def test_pages_are_bounded_and_cursors_checked(ledger: Runtime) -> None:
+    s = scenario(ledger, rows=2)
+    with pytest.raises(ValidationFailed, match="first"):
+        ledger.read_models.datasets(first=1001)
+    with pytest.raises(ValidationFailed, match="invalid cursor 'garbage'"):
+        ledger.read_models.data_rows(s.dataset_id, after="garbage")
+    cursor = ledger.read_models.datasets(first=1).end_cursor
+    with pytest.raises(ValidationFailed, match="invalid cursor"):
+        ledger.read_models.data_rows(s.dataset_id, after=cursor)  # another list's cursor
+    assert ledger.read_models.datasets(first=0).items == []
+
+
+def test_rows_added_later_keep_upload_order(ledger: Runtime) -> None:
+    s = scenario(ledger, rows=2)
+    _, notification = ledger.app.add_data_rows(s.dataset_id, numbered([row_line("a"), row_line("b")]), actor="alice")
+    ledger.read_models.wait(notification)
+    page = ledger.read_models.data_rows(s.dataset_id)
+    assert [r.global_key for r in page.items] == ["k0", "k1", "a", "b"]
+    assert page.total_count == 4

@@ -1,0 +1,199 @@
+"""The model runs read model: a run as of every version, history and diffs."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.errors import NotFound, ValidationFailed
+from runtime import Runtime
+from tests.projections.builders import all_run_rows, box, numbered, predict, scenario
+
+
+def test_a_new_run_is_a_snapshot_of_rows_splits_and_labels(ledger: Runtime) -> None:
+    s = scenario(ledger, rows=4)
+    run = ledger.read_models.model_run(s.run_id)
+    assert run is not None
+    assert (run.name, run.version, run.latest_version, run.row_count) == ("run 1", 1, 1, 4)
+    assert run.config["learning_rate"] is None
+    assert run.metric_settings["iou_thresholds"][-1] == 1.0
+    rows = all_run_rows(ledger, s.run_id)
+    assert {k: r.split for k, r in rows.items()} == {
+        "k0": "TRAINING", "k1": "TRAINING", "k2": "TEST", "k3": "TEST"
+    }
+    assert rows["k0"].labels == [
+        {"name": "car", "bbox": box(top=0)},
+        {"name": "weather", "answer": {"name": "sunny"}},
+    ]
+    assert not any(r.covered for r in rows.values())
+    # Later catalog edits do not reach the run.
+    _, notification = ledger.app.update_labels(
+        s.dataset_id, numbered([{"dataRow": {"globalKey": "k0"}, "labels": []}]), actor="erin"
+    )
+    ledger.read_models.wait(notification)
+    assert all_run_rows(ledger, s.run_id)["k0"].labels == rows["k0"].labels
+    assert [r.name for r in ledger.read_models.model_runs(s.model_id).items] == ["run 1"]
+
+
+def test_predictions_replace_a_rows_set_and_cover_it(ledger: Runtime) -> None:
+    s = scenario(ledger, rows=3)
+    car = {"dataRow": {"globalKey": "k0"}, "name": "car", "bbox": box(), "confidence": 0.9}
+    predict(ledger, s.run_id, [car, {**car, "bbox": box(top=50)}, {"dataRow": {"globalKey": "k1"}}])
+    rows = all_run_rows(ledger, s.run_id)
+    assert rows["k0"].covered and len(rows["k0"].predictions) == 2
+    assert rows["k0"].predictions[0] == {"name": "car", "bbox": box(), "confidence": 0.9}
+    assert rows["k1"].covered and rows["k1"].predictions == []  # covered, predicted nothing
+    assert not rows["k2"].covered
+
+    answer = {"dataRow": {"globalKey": "k0"}, "name": "weather", "answer": {"name": "rainy", "confidence": 0.4}}
+    predict(ledger, s.run_id, [answer])
+    rows = all_run_rows(ledger, s.run_id)
+    assert rows["k0"].predictions == [{"name": "weather", "answer": {"name": "rainy", "confidence": 0.4}}]
+    assert rows["k1"].covered and rows["k1"].predictions == []  # not in the upload: untouched
+
+    # Each version still reads as it was.
+    assert len(all_run_rows(ledger, s.run_id, version=2)["k0"].predictions) == 2
+    assert not all_run_rows(ledger, s.run_id, version=1)["k0"].covered
+
+
+def test_split_reassignment_and_removal_are_versions(ledger: Runtime) -> None:
+    s = scenario(ledger, rows=4)
+    predict(ledger, s.run_id, [{"dataRow": {"globalKey": "k3"}, "name": "car", "bbox": box()}])
+    ledger.app.reassign_splits(s.run_id, {"k0": "validation", "k1": "TRAINING"}, actor="frank")
+    ledger.app.remove_run_rows(s.run_id, ["k2", "k3"], actor="frank")
+    ledger.read_models.wait_until_current()
+
+    latest = ledger.read_models.model_run(s.run_id)
+    assert latest is not None and (latest.version, latest.row_count) == (4, 2)
+    assert {k: r.split for k, r in all_run_rows(ledger, s.run_id).items()} == {
+        "k0": "VALIDATION", "k1": "TRAINING"
+    }
+    at_3 = all_run_rows(ledger, s.run_id, version=3)
+    assert {k: r.split for k, r in at_3.items()} == {
+        "k0": "VALIDATION", "k1": "TRAINING", "k2": "TEST", "k3": "TEST"
+    }
+    assert at_3["k3"].covered
+    assert ledger.read_models.model_run(s.run_id, version=3).row_count == 4  # type: ignore[union-attr]
+    page = ledger.read_models.run_rows(s.run_id, version=1, split="TEST")
+    assert sorted(r.global_key for r in page.items) == ["k2", "k3"] and page.total_count == 2
+
+    diff = ledger.read_models.run_diff(s.run_id, 1, 4)
+    assert sorted(diff.rows_removed) == ["k2", "k3"]
+    assert diff.rows_added == []
+    assert diff.splits_changed == [{"globalKey": "k0", "from": "TRAINING", "to": "VALIDATION"}]
+    back = ledger.read_models.run_diff(s.run_id, 4, 1)
+    assert sorted(back.rows_added) == ["k2", "k3"]
+
+
+def test_upsert_adds_rows_and_replaces_splits_and_labels(ledger: Runtime) -> None:
+    s = scenario(ledger, rows=4)
+    ledger.app.remove_run_rows(s.run_id, ["k3"], actor="frank")
+    _, notification = ledger.app.update_labels(
+        s.dataset_id,
+        numbered(
+            [
+                {"dataRow": {"globalKey": "k0"}, "labels": []},
+                {"dataRow": {"globalKey": "k1"}, "labels": [{"name": "person", "bbox": box(1, 1, 5, 5)}]},
+            ]
+        ),
+        actor="erin",
+    )
+    ledger.read_models.wait(notification)
+    ledger.app.upsert_run_rows(s.run_id, s.dataset_id, actor="grace", global_keys=["k0", "k1", "k3"])
+    ledger.read_models.wait_until_current()
+
+    rows = all_run_rows(ledger, s.run_id)
+    assert sorted(rows) == ["k0", "k1", "k2", "k3"]
+    assert rows["k0"].labels == []  # the snapshot has no labels for it: reset
+    assert rows["k1"].labels == [{"name": "person", "bbox": box(1, 1, 5, 5)}]
+    assert rows["k2"].labels[0]["name"] == "car"  # not upserted: untouched
+    assert rows["k3"].split == "UNASSIGNED"
+    run = ledger.read_models.model_run(s.run_id)
+    assert run is not None and (run.version, run.row_count) == (3, 4)
+
+    diff = ledger.read_models.run_diff(s.run_id, 2, 3)
+    assert diff.rows_added == ["k3"]
+    assert set(diff.labels_changed) == {"k0", "k1", "k3"}
+    assert {c["globalKey"] for c in diff.splits_changed} == {"k0", "k1"}
+
+
+def test_config_and_settings_per_version_history_and_diff(ledger: Runtime) -> None:
+    s = scenario(ledger, rows=2)
+    app = ledger.app
+    app.update_config(s.run_id, {"learning_rate": 0.01, "optimizer": "adam"}, actor="heidi")
+    app.set_metric_settings(s.run_id, actor="ivan", iou_thresholds=[0.5, 0.75])
+    app.rename_model_run(s.run_id, "baseline", actor="heidi")
+    app.reset_config(s.run_id, actor="judy")
+    ledger.read_models.wait_until_current()
+
+    at_2 = ledger.read_models.model_run(s.run_id, version=2)
+    assert at_2 is not None
+    assert at_2.config == {"learning_rate": 0.01, "optimizer": "adam"}
+    assert at_2.metric_settings["iou_thresholds"][0] == 0.0
+    at_4 = ledger.read_models.model_run(s.run_id, version=4)
+    assert at_4 is not None and at_4.name == "baseline" and at_4.metric_settings["iou_thresholds"] == [0.5, 0.75]
+    latest = ledger.read_models.model_run(s.run_id)
+    assert latest is not None and latest.version == 5 and latest.config["optimizer"] is None
+
+    history = ledger.read_models.run_history(s.run_id, first=3)
+    assert [(e.version, e.type, e.actor) for e in history.items] == [
+        (1, "Created", "carol"), (2, "ConfigUpdated", "heidi"), (3, "MetricSettingsChanged", "ivan")
+    ]
+    assert history.items[1].summary["config"] == {"learning_rate": 0.01, "optimizer": "adam"}
+    assert history.items[0].summary["rows"] == 2
+    rest = ledger.read_models.run_history(s.run_id, first=3, after=history.end_cursor)
+    assert [(e.type, e.actor) for e in rest.items] == [("Renamed", "heidi"), ("ConfigUpdated", "judy")]
+    assert rest.total_count == 5 and not rest.has_next_page
+    assert rest.items[0].at >= history.items[0].at
+
+    diff = ledger.read_models.run_diff(s.run_id, 1, 3)
+    assert diff.config_after == {"learning_rate": 0.01, "optimizer": "adam"}
+    assert diff.config_before["learning_rate"] is None
+    assert diff.metric_settings_after["iou_thresholds"] == [0.5, 0.75]
+    assert (diff.rows_added, diff.labels_changed, diff.predictions_changed) == ([], [], [])
+
+
+def test_diff_lists_prediction_changes(ledger: Runtime) -> None:
+    s = scenario(ledger, rows=3)
+    predict(ledger, s.run_id, [{"dataRow": {"globalKey": "k0"}, "name": "car", "bbox": box()}, {"dataRow": {"globalKey": "k1"}}])
+    predict(ledger, s.run_id, [{"dataRow": {"globalKey": "k0"}, "name": "car", "bbox": box()}])  # same again
+    assert sorted(ledger.read_models.run_diff(s.run_id, 1, 2).predictions_changed) == ["k0", "k1"]
+    assert ledger.read_models.run_diff(s.run_id, 2, 3).predictions_changed == []
+
+
+def test_a_deleted_run_leaves_lists_but_earlier_versions_stay_readable(ledger: Runtime) -> None:
+    s = scenario(ledger, rows=2)
+    ledger.app.update_config(s.run_id, {"epochs": 3}, actor="heidi")
+    ledger.app.delete_model_run(s.run_id, actor="mallory")
+    ledger.read_models.wait_until_current()
+    assert ledger.read_models.model_run(s.run_id) is None
+    assert ledger.read_models.model_runs(s.model_id).items == []
+    assert ledger.read_models.model_runs(s.model_id).total_count == 0
+    earlier = ledger.read_models.model_run(s.run_id, version=2)
+    assert earlier is not None and earlier.config == {"epochs": 3} and not earlier.deleted
+    assert len(all_run_rows(ledger, s.run_id, version=2)) == 2
+    assert ledger.read_models.run_history(s.run_id).items[-1].type == "Deleted"
+    with pytest.raises(NotFound):
+        ledger.read_models.run_rows(s.run_id)
+
+
+def test_run_rows_pages_by_id_and_checks_its_arguments(ledger: Runtime) -> None:
+    s = scenario(ledger, rows=5)
+    ids: list[str] = []
+    after = None
+    while True:
+        page = ledger.read_models.run_rows(s.run_id, first=2, after=after)
+        assert page.total_count == 5
+        ids += [r.id for r in page.items]
+        if not page.has_next_page:
+            break
+        after = page.end_cursor
+    assert ids == sorted(ids) and len(ids) == 5
+    with pytest.raises(ValidationFailed, match="invalid cursor 'bm9wZQ=='"):
+        ledger.read_models.run_rows(s.run_id, after="bm9wZQ==")
+    with pytest.raises(ValidationFailed, match="version 9"):
+        ledger.read_models.run_rows(s.run_id, version=9)
+    with pytest.raises(ValidationFailed, match="first"):
+        ledger.read_models.run_rows(s.run_id, first=5000)
+    with pytest.raises(ValidationFailed, match="split"):
+        ledger.read_models.run_rows(s.run_id, split="holdout")
+    assert ledger.read_models.model_run("not-a-run") is None
