@@ -15,7 +15,7 @@ def _register() -> None:
     import cli
 
     for module in pkgutil.iter_modules(cli.__path__):
-        if module.name != "main":
+        if module.name != "main" and not module.name.startswith("_"):
             importlib.import_module(f"cli.{module.name}")
 
 
