@@ -29,13 +29,12 @@ FEATURES = [f"class-{i:02d}" for i in range(80)]
 
 
 def start_server(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], str]:
-    exe = Path(sys.executable).with_name("modelledger")
     proc = subprocess.Popen(
-        [str(exe), "serve", "--data-dir", str(data_dir), "--port", str(port)],
+        [sys.executable, "-m", "cli", "serve", "--data-dir", str(data_dir), "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith("POSTGRES_")},
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("POSTGRES_")}, "PYTHONUNBUFFERED": "1"},
     )
     assert proc.stdout is not None
     key = ""
@@ -44,6 +43,8 @@ def start_server(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], str]
             key = line.strip()
         if "/graphql" in line and key:
             break
+    else:
+        raise RuntimeError(f"the server exited with {proc.wait()} before it was ready")
     threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()  # type: ignore[union-attr]
     return proc, key
 

@@ -93,9 +93,11 @@ def serve(runtime: Runtime, settings: Settings) -> tuple[str, uvicorn.Server, th
     return f"http://127.0.0.1:{port}", server, thread
 
 
-@pytest.fixture(scope="module")
-def module_database(external_server: Database) -> Iterator[Database]:
-    scoped = external_server.with_schema(f"t_api_{uuid.uuid4().hex[:10]}")
+@pytest.fixture(scope="module", params=["embedded", "external"])
+def module_database(request: pytest.FixtureRequest) -> Iterator[Database]:
+    """Every API test module runs on both servers (see tests/conftest.py)."""
+    server: Database = request.getfixturevalue(f"{request.param}_server")
+    scoped = server.with_schema(f"t_api_{uuid.uuid4().hex[:10]}")
     ensure_schema(scoped)
     try:
         yield scoped
