@@ -8,7 +8,7 @@ from uuid import UUID
 
 from application.ledger import LedgerCore
 from application.row_directory import RowInfo
-from application.uploads import ErrorCollector, in_chunks
+from application.uploads import ErrorCollector, collector_paused, in_chunks
 from domain.annotations.columns import chunk_rows, encode_rows
 from domain.annotations.ndjson import parse_annotation_line
 from domain.annotations.objects import Annotation, Mask
@@ -72,6 +72,10 @@ class DatasetCommands(LedgerCore):
 
     def add_data_rows(self, dataset_id: UUID, lines: Iterable[tuple[int, Any]], actor: str) -> tuple[Dataset, int]:
         """Add new rows (globalKey unique per dataset) with their labels; all or nothing."""
+        with collector_paused():
+            return self._add_data_rows(dataset_id, lines, actor)
+
+    def _add_data_rows(self, dataset_id: UUID, lines: Iterable[tuple[int, Any]], actor: str) -> tuple[Dataset, int]:
         self.rows.wait_until_current()
         dataset = self.load(Dataset, dataset_id, "dataset")
         fields = dataset.fields

@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 
 from application.ledger import LedgerCore
 from application.row_directory import RowInfo
-from application.uploads import ErrorCollector, in_chunks
+from application.uploads import ErrorCollector, collector_paused, in_chunks
 from domain.annotations.columns import chunk_rows, encode_rows
 from domain.annotations.ndjson import DataRowRef, parse_annotation_line
 from domain.annotations.objects import Annotation
@@ -173,6 +173,12 @@ class ModelRunCommands(LedgerCore):
 
         Returns the run, the notification id of the save and the number of predictions.
         """
+        with collector_paused():
+            return self._upload_predictions(run_id, lines, actor)
+
+    def _upload_predictions(
+        self, run_id: UUID, lines: Iterable[tuple[int, Any]], actor: str
+    ) -> tuple[ModelRun, int, int]:
         self.rows.wait_until_current()
         run = self.load_run(run_id)
         model = self.load(Model, run.model_id, "model")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import orjson
@@ -26,6 +28,23 @@ def decode_lines(lines: Iterable[bytes]) -> Iterator[tuple[int, Any]]:
             yield number, orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise AnnotationLineError(number, f"not valid JSON ({exc})") from None
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a bulk upload builds its objects.
+
+    A million parsed predictions are a million new container objects; the collector
+    would walk them again and again as they pile up (measured: it triples parse time),
+    and none of them form cycles.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class ErrorCollector:
