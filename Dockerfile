@@ -1,5 +1,5 @@
 FROM python:3.11-slim
-RUN apt-get update && apt-get install -y --no-install-recommends build-essential && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends build-essential procps && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY domain domain
@@ -9,6 +9,7 @@ COPY schema schema
 COPY routes routes
 COPY storage storage
 COPY cli cli
+COPY workers workers
 COPY server.py runtime.py ./
 RUN pip install --no-cache-dir .
 RUN useradd --create-home modelledger

@@ -18,6 +18,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
 
 from routes.auth import ApiKeys
+from routes.embedding_uploads import embedding_upload_routes
 from routes.graphql import GraphQLRoute
 from routes.health import health_routes
 from routes.uploads import UploadLimits, upload_routes
@@ -25,6 +26,7 @@ from runtime import Runtime, open_runtime
 from schema import Limits, build_schema
 from schema.run_event_feed import RunEventFeed
 from storage.database import database_from_environment
+from workers.in_process import server_work
 
 
 @dataclass(frozen=True)
@@ -74,9 +76,12 @@ def create_app(runtime: Runtime | None = None, settings: Settings | None = None)
         app.state.runtime = current
         app.state.run_event_feed = feed
         app.state.api_keys = ApiKeys(current)
+        # Metric computations (and the sweeper that keeps them going) run beside the API.
+        work = await anyio.to_thread.run_sync(lambda: server_work(current))
         try:
             yield
         finally:
+            await anyio.to_thread.run_sync(work.stop)
             await feed.close()
             if opened:
                 await anyio.to_thread.run_sync(current.close)
@@ -86,6 +91,7 @@ def create_app(runtime: Runtime | None = None, settings: Settings | None = None)
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             *upload_routes(),
+            *embedding_upload_routes(),
             *health_routes(),
         ],
         lifespan=lifespan,

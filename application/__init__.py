@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from application.api_key_commands import ApiKeyCommands
 from application.dataset_commands import DatasetCommands
+from application.embedding_commands import EmbeddingCommands
+from application.metric_commands import MetricCommands
 from application.model_commands import ModelCommands
 from application.model_run_commands import CustomMetricCommands, ModelRunCommands, SplitSpec
+from application.projector_commands import ProjectorCommands
 
 
-class ModelLedger(DatasetCommands, ModelCommands, ModelRunCommands, CustomMetricCommands, ApiKeyCommands):
+class ModelLedger(
+    DatasetCommands, ModelCommands, ModelRunCommands, CustomMetricCommands, ApiKeyCommands, MetricCommands,
+    EmbeddingCommands, ProjectorCommands,
+):
     """Every command of the product, one mixin per kind of aggregate."""
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from application.ledger import LedgerCore
+from application.metric_commands import MetricCommands
 from application.row_directory import RowInfo
 from application.uploads import ErrorCollector, collector_paused, in_chunks
 from domain.annotations.columns import chunk_rows, encode_rows
@@ -46,7 +47,7 @@ class SplitSpec:
         return split_by_ratios([r.id for r in rows], self.train, self.validate, self.test, self.seed)
 
 
-class ModelRunCommands(LedgerCore):
+class ModelRunCommands(MetricCommands):
     def _snapshot_chunks(
         self, model: Model, dataset_id: UUID, rows: list[RowInfo], splits: list[Split]
     ) -> tuple[list[dict[str, Any]], int]:
@@ -129,7 +130,8 @@ class ModelRunCommands(LedgerCore):
         chunks, _ = self._snapshot_chunks(model, dataset.id, rows, assigned)
         upload = self.new_upload(run, "run_rows", actor, chunks)
         run.upsert_rows(upload_id=upload.id, rows=len(rows), added=len(rows) - len(present), actor=actor)
-        self.store(run, upload)
+        row_chunks = [i for i, payload in enumerate(chunks) if "rows" in payload]
+        self.store(run, upload, self.metrics_for_upload(run, upload, row_chunks, len(rows), actor))
         return run
 
     def _run_rows_named(self, run: ModelRun, keys: list[str]) -> dict[str, RowInfo]:
@@ -216,7 +218,8 @@ class ModelRunCommands(LedgerCore):
         rows = list(by_row.items())
         upload = self.new_upload(run, "predictions", actor, [{"predictions": encode_rows(p)} for p in chunk_rows(rows)])
         run.upload_predictions(upload_id=upload.id, rows=len(rows), predictions=count, actor=actor)
-        return run, self.store(run, upload), count
+        computation = self.metrics_for_upload(run, upload, list(range(upload.chunk_count)), len(rows), actor)
+        return run, self.store(run, upload, computation), count
 
     def update_config(
         self, run_id: UUID, config: Any, actor: str, expected_version: int | None = None
@@ -245,8 +248,9 @@ class ModelRunCommands(LedgerCore):
         self, run_id: UUID, actor: str, expected_version: int | None = None, **changes: Any
     ) -> ModelRun:
         run = self.load_run(run_id, expected_version)
+        before = run.settings
         run.change_metric_settings(actor=actor, **changes)
-        self.store(run)
+        self.store(run, self.metrics_for_settings(run, before, actor))
         return run
 
     def rename_model_run(self, run_id: UUID, name: str, actor: str, expected_version: int | None = None) -> ModelRun:

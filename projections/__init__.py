@@ -18,8 +18,11 @@ from application.row_directory import RowInfo
 from domain.annotations.objects import Annotation
 from projections.catalog.queries import CatalogQueries
 from projections.catalog.view import CatalogView
+from projections.following import FollowedLedger
+from projections.metrics.read_models import MetricReadModels
 from projections.model_runs.queries import ModelRunQueries
 from projections.model_runs.view import ModelRunsView
+from projections.projector.queries import projector_queries
 from projections.records import (
     DatasetRecord,
     ModelRecord,
@@ -70,7 +73,11 @@ class ReadModels:
         assert isinstance(catalog_view, CatalogView) and isinstance(runs_view, ModelRunsView)
         self.catalog = CatalogQueries(catalog_view)
         self.runs = ModelRunQueries(runs_view)
+        self.projector = projector_queries(runners)
         self.rows = ReadModelRows(self)
+        metric_read_models = MetricReadModels(runners)
+        self.computation_status = metric_read_models.computation_status
+        self.metrics = metric_read_models.metrics
 
     # -- catching up ---------------------------------------------------------------------
 
@@ -147,7 +154,7 @@ def start_read_models(database: Database, app_env: dict[str, str]) -> ReadModels
     try:
         for model in READ_MODELS:
             runner = ProjectionRunner(
-                application_class=ModelLedger,
+                application_class=FollowedLedger,
                 projection_class=model.projection,
                 view_class=model.view,
                 env=read_model_env(app_env, model, ModelLedger.name),

@@ -1,10 +1,11 @@
 """Annotations in the NDJSON line format (API.md), as read models store and return them.
 
 `annotation_to_json` gives back what an upload line says about one object (without its
-"dataRow"); `annotation_from_json` reads such an item back. Read models store each data
-row's labels and predictions as a JSON list of these items, so both directions run once
-per object of a million-prediction upload: they dispatch on the geometry's type with a
-dict lookup and build plain dicts, no validation (what is stored was validated on upload).
+"dataRow"); `annotation_from_json` reads such an item back, without validation (what is
+stored was validated on upload). Read models store each data row's labels and predictions
+as a JSON list of these items. `row_sets` turns an upload chunk into those lists: through
+projections.columns_json straight from the columns for the bulk case, through value
+objects and `annotation_to_json` otherwise; both write the same bytes.
 
 Classification answers: a radio or checklist answer, Annotation(feature="<q>/<a>",
 geometry=Answer(q, a)), is {"name": q, "answer": {"name": a, "confidence"?,

@@ -18,6 +18,7 @@ from psycopg import Cursor, IsolationLevel
 from psycopg.sql import SQL, Identifier
 
 from application import ModelLedger
+from projections.following import FollowedLedger
 from projections.postgres_view import PostgresView
 from projections.runners import READ_MODELS, ReadModel, read_model_env
 from storage.database import Database, drop_schema, ensure_schema
@@ -34,7 +35,7 @@ def _view(model: ReadModel, database: Database) -> PostgresView:
     return InfrastructureFactory[Any].construct(env=env).tracking_recorder(model.view)
 
 
-def _rebuild(app: ModelLedger, model: ReadModel, projection: Any, view: PostgresView, upto: int) -> None:
+def _rebuild(app: FollowedLedger, model: ReadModel, projection: Any, view: PostgresView, upto: int) -> None:
     """Process the log's events for this projection from where the view is, up to `upto`."""
     position = view.max_tracking_id(app.name) or 0
     while position < upto:
@@ -51,9 +52,12 @@ def _rebuild(app: ModelLedger, model: ReadModel, projection: Any, view: Postgres
 def _compare_table(curs: Cursor[Any], live: str, scratch: str, table: str) -> str | None:
     sides = {}
     for name, first, second in (("live", live, scratch), ("rebuilt", scratch, live)):
-        statement = SQL("SELECT row_to_json(d)::text AS r FROM (SELECT * FROM {}.{} EXCEPT ALL SELECT * FROM {}.{}) d").format(
-            Identifier(first), Identifier(table), Identifier(second), Identifier(table)
-        )
+        # Rows of one side missing from the other, duplicates counted: with every table
+        # keyed, equal multisets are equal ordered contents.
+        statement = SQL(
+            "SELECT row_to_json(d)::text AS r FROM"
+            " (SELECT * FROM {}.{} EXCEPT ALL SELECT * FROM {}.{}) d"
+        ).format(Identifier(first), Identifier(table), Identifier(second), Identifier(table))
         curs.execute(statement)
         sides[name] = [row[0] for row in curs.fetchall()]
     if not sides["live"] and not sides["rebuilt"]:
@@ -66,7 +70,7 @@ def _compare_table(curs: Cursor[Any], live: str, scratch: str, table: str) -> st
     )
 
 
-def _verify_model(app: ModelLedger, model: ReadModel, database: Database, scratch: Database) -> list[str]:
+def _verify_model(app: FollowedLedger, model: ReadModel, database: Database, scratch: Database) -> list[str]:
     live_view = _view(model, database)
     rebuilt_view = _view(model, scratch)
     try:
@@ -102,7 +106,7 @@ def verify_replay(database: Database) -> list[str]:
     """Every difference between the live read models and a rebuild from the log ([] = none)."""
     scratch = database.with_schema(f"{database.schema}_replay_{uuid.uuid4().hex[:8]}"[:63])
     ensure_schema(scratch)
-    app = ModelLedger(env=read_model_env(database.application_env(), READ_MODELS[0], ModelLedger.name))
+    app = FollowedLedger(env=read_model_env(database.application_env(), READ_MODELS[0], ModelLedger.name))
     try:
         differences: list[str] = []
         for model in READ_MODELS:

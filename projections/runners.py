@@ -13,9 +13,17 @@ from psycopg.sql import SQL, Identifier
 
 from projections.catalog.projection import CatalogProjection
 from projections.catalog.view import CatalogView
+from projections.computation_status.projection import ComputationStatusProjection
+from projections.computation_status.view import ComputationStatusView
+from projections.embeddings.projection import EmbeddingsProjection
+from projections.embeddings.view import EmbeddingsView
+from projections.metrics.projection import MetricsProjection
+from projections.metrics.view import MetricsView
 from projections.model_runs.projection import ModelRunsProjection
 from projections.model_runs.view import ModelRunsView
 from projections.postgres_view import PostgresView
+from projections.projector.projection import ProjectorProjection
+from projections.projector.view import ProjectorView
 
 
 @dataclass(frozen=True)
@@ -32,14 +40,18 @@ class ReadModel:
 READ_MODELS: tuple[ReadModel, ...] = (
     ReadModel(CatalogProjection, CatalogView),
     ReadModel(ModelRunsProjection, ModelRunsView),
+    ReadModel(ComputationStatusProjection, ComputationStatusView),
+    ReadModel(MetricsProjection, MetricsView),
+    ReadModel(EmbeddingsProjection, EmbeddingsView),
+    ReadModel(ProjectorProjection, ProjectorView),
 )
 
 # Connections per read model: its projection writes on one at a time and queries read on
 # others, so few are kept open but as many as the application's pools allow may be
 # opened under load; its own copy of the application follows the log (one connection
 # listens) and answers "what is the last event" for waits.
-VIEW_POOL = {"POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "14"}
-FOLLOWER_POOL = {"POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "14"}
+VIEW_POOL = {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "15"}
+FOLLOWER_POOL = {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "15"}
 
 
 def read_model_env(app_env: dict[str, str], model: ReadModel, application_name: str) -> dict[str, str]:
@@ -57,19 +69,21 @@ _LONGEST_POLL = 0.05
 
 
 def last_relevant_notification(
-    recorder: PostgresApplicationRecorder, topics: Sequence[str], upto: int
+    recorder: PostgresApplicationRecorder, topics: Sequence[str], upto: int, after: int = 0
 ) -> int | None:
-    """The last notification up to `upto` that a projection subscribed to `topics` sees.
+    """The last notification in (after, upto] that a projection subscribed to `topics` sees.
 
     A projection only tracks the events it subscribes to, so "caught up with N" means
-    "tracked the last of its events at or before N".
+    "tracked the last of its events at or before N". Pass the position the projection has
+    tracked as `after`: the search then covers only what it may still have to process,
+    not the log back to the last event it ever subscribed to.
     """
     statement = SQL(
         "SELECT notification_id FROM {schema}.{table} WHERE notification_id <= %s"
-        " AND topic = ANY(%s) ORDER BY notification_id DESC LIMIT 1"
+        " AND notification_id > %s AND topic = ANY(%s) ORDER BY notification_id DESC LIMIT 1"
     ).format(schema=Identifier(recorder.datastore.schema), table=Identifier(recorder.events_table_name))
     with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
-        curs.execute(statement, (upto, list(topics)))
+        curs.execute(statement, (upto, after, list(topics)))
         row = curs.fetchone()
     return None if row is None else row["notification_id"]
 
@@ -78,14 +92,15 @@ def wait_for(runner: ProjectionRunner[Any, Any], notification_id: int | None, de
     """Block until the runner's view has processed everything it sees up to the id."""
     if notification_id is None:
         return
-    recorder = runner.app.recorder
-    target = last_relevant_notification(recorder, runner.projection.topics, notification_id)
+    tracked = runner.view.max_tracking_id(runner.app_name) or 0
+    if tracked >= notification_id:
+        return
+    target = last_relevant_notification(runner.app.recorder, runner.projection.topics, notification_id, tracked)
     if target is None:
         return
     pause = _FIRST_POLL
     while True:
-        tracked = runner.view.max_tracking_id(runner.app_name)
-        if tracked is not None and tracked >= target:
+        if tracked >= target:
             return
         if runner.is_interrupted.is_set():
             # Re-raises the projection's error, if it stopped on one.
@@ -99,3 +114,4 @@ def wait_for(runner: ProjectionRunner[Any, Any], notification_id: int | None, de
             )
         sleep(min(pause, remaining))
         pause = min(pause * 2, _LONGEST_POLL)
+        tracked = runner.view.max_tracking_id(runner.app_name) or 0

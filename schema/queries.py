@@ -11,7 +11,9 @@ from projections.records import DatasetRecord, ModelRecord, ModelRunRecord
 from schema.context import Context
 from schema.ids import try_parse_id
 from schema.limits import check_page_size
+from schema.metrics_queries import MetricsQueries
 from schema.pagination import Connection, connection
+from schema.projector_queries import ProjectorQueryFields
 from schema.types.dataset import Dataset
 from schema.types.model import Model
 from schema.types.model_run import ModelRun
@@ -19,7 +21,7 @@ from schema.types.node import Node
 
 
 @strawberry.type
-class Query:
+class Query(ProjectorQueryFields, MetricsQueries):
     @strawberry.field(description="Any object by its id.")
     async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:  # noqa: A002
         if try_parse_id(id) is None:

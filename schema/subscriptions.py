@@ -12,6 +12,8 @@ from projections.postgres_view import encode_cursor
 from projections.records import RunEventRecord
 from schema.context import Context
 from schema.ids import try_parse_id
+from schema.metrics_subscriptions import MetricsSubscriptions
+from schema.projector_queries import ProjectorSubscriptions
 from schema.types.run_event import RunEvent
 
 
@@ -38,7 +40,7 @@ class RunHistoryReader:
 
 
 @strawberry.type
-class Subscription:
+class Subscription(ProjectorSubscriptions, MetricsSubscriptions):
     @strawberry.subscription(
         description="Each new event of the run as it is recorded. With `afterVersion`, the "
         "events after that version come first (so nothing between a read and the "

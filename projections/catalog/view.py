@@ -13,16 +13,17 @@ from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import Tracking
-from psycopg.rows import DictRow
 
-from projections.postgres_view import PostgresView
+from projections.postgres_view import FollowsUploads, uploads_table
 
 # Rows of one chunk get consecutive positions after the chunk's notification id, so upload
 # order is a plain integer that a rebuild from the log reproduces exactly.
 ROWS_PER_NOTIFICATION = 1_000_000
 
 
-class CatalogView(PostgresView):
+class CatalogView(FollowsUploads):
+
+    uploads = "catalog_uploads"
     tables = (
         (
             "catalog_datasets",
@@ -48,12 +49,7 @@ class CatalogView(PostgresView):
             " version integer NOT NULL, created_at timestamptz NOT NULL,"
             " updated_at timestamptz NOT NULL, ontology jsonb NOT NULL, deleted boolean NOT NULL)",
         ),
-        (
-            "catalog_uploads",
-            "CREATE TABLE IF NOT EXISTS {s}.catalog_uploads ("
-            " id uuid PRIMARY KEY, owner_id uuid NOT NULL, owner_version integer NOT NULL,"
-            " kind text NOT NULL)",
-        ),
+        uploads_table("catalog_uploads"),
     )
     indexes = (
         "CREATE INDEX IF NOT EXISTS catalog_data_rows_ord ON {s}.catalog_data_rows (dataset_id, ord)",
@@ -144,23 +140,6 @@ class CatalogView(PostgresView):
         return None if row is None else row["ontology"]
 
     # -- uploads -------------------------------------------------------------------------
-
-    def start_upload(
-        self, upload_id: UUID, owner_id: UUID, owner_version: int, kind: str, tracking: Tracking
-    ) -> None:
-        with self.tracked(tracking) as curs:
-            curs.execute(
-                self.sql(
-                    "INSERT INTO {s}.catalog_uploads (id, owner_id, owner_version, kind)"
-                    " VALUES (%s, %s, %s, %s)"
-                ),
-                (upload_id, owner_id, owner_version, kind),
-            )
-
-    def upload(self, upload_id: UUID) -> DictRow | None:
-        return self.fetch_one(
-            "SELECT owner_id, owner_version, kind FROM {s}.catalog_uploads WHERE id = %s", (upload_id,)
-        )
 
     def add_rows(self, dataset_id: UUID, rows: list[list[Any]], tracking: Tracking) -> None:
         """Rows as uploaded: [id, globalKey, rowData, mediaType, width, height, metadata]."""

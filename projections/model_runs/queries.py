@@ -17,13 +17,19 @@ from projections.model_runs.view import ModelRunsView, as_of
 from projections.postgres_view import decode_cursor, encode_cursor, int_cursor, page_size
 from projections.records import ModelRunRecord, Page, RunDiffRecord, RunEventRecord, RunRowRecord
 
+# A page of the run's rows as of %(v)s: the rows walk the primary key in id order, and
+# each row's labels and predictions are probed by key (LATERAL ... OFFSET 0 keeps the
+# planner from joining whole tables, whatever their statistics say).
 _ROWS_AS_OF = (
     "SELECT r.row_id, r.global_key, r.split, r.width, r.height,"
     " l.labels, p.row_id IS NOT NULL AS covered, p.predictions"
-    " FROM {s}.run_rows r"
-    " LEFT JOIN {s}.run_labels l ON l.run_id = r.run_id AND l.row_id = r.row_id AND " + as_of("l") +
-    " LEFT JOIN {s}.run_predictions p ON p.run_id = r.run_id AND p.row_id = r.row_id AND " + as_of("p") +
-    " WHERE r.run_id = %(run)s AND " + as_of("r")
+    " FROM (SELECT r.* FROM {s}.run_rows r WHERE r.run_id = %(run)s AND " + as_of("r") + "{where}"
+    "   ORDER BY r.row_id LIMIT %(n)s) r"
+    " LEFT JOIN LATERAL (SELECT l.labels FROM {s}.run_labels l WHERE l.run_id = %(run)s"
+    "   AND l.row_id = r.row_id AND " + as_of("l") + " OFFSET 0) l ON true"
+    " LEFT JOIN LATERAL (SELECT p.row_id, p.predictions FROM {s}.run_predictions p"
+    "   WHERE p.run_id = %(run)s AND p.row_id = r.row_id AND " + as_of("p") + " OFFSET 0) p ON true"
+    " ORDER BY r.row_id"
 )
 
 
@@ -102,11 +108,8 @@ class ModelRunQueries:
         if split is not None:
             params["split"] = parse_split(split).value
             where = " AND r.split = %(split)s"
-        rows = self.view.fetch(
-            _ROWS_AS_OF + where + " AND (%(after)s::uuid IS NULL OR r.row_id > %(after)s::uuid)"
-            " ORDER BY r.row_id LIMIT %(n)s",
-            params,
-        )
+        page_where = where + (" AND r.row_id > %(after)s" if start_id is not None else "")
+        rows = self.view.fetch(_ROWS_AS_OF.replace("{where}", page_where), params)
         total = self.view.fetch_one(
             "SELECT count(*) AS n FROM {s}.run_rows r WHERE r.run_id = %(run)s AND " + as_of("r") + where,
             params,

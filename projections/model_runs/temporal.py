@@ -19,7 +19,7 @@ from eventsourcing.persistence import Tracking
 from psycopg import Cursor
 from psycopg.rows import DictRow
 
-from projections.postgres_view import PostgresView
+from projections.postgres_view import FollowsUploads, array_literal
 
 SetTable = Literal["run_labels", "run_predictions"]
 _SET_COLUMNS: dict[str, tuple[str, str]] = {
@@ -29,25 +29,29 @@ _SET_COLUMNS: dict[str, tuple[str, str]] = {
 _ROW_COLUMNS = ("global_key", "split", "width", "height", "dataset_id")
 
 
-class TemporalWrites(PostgresView):
-    """The model runs view's writes of temporal records (its tables are declared there)."""
+class TemporalWrites(FollowsUploads):
+    """The model runs view's writes of temporal records (its tables are declared there).
+
+    Row ids are handled as the canonical strings the upload chunks carry.
+    """
 
     def _current(
-        self, curs: Cursor[DictRow], table: str, run_id: UUID, ids: list[UUID], columns: str = ""
-    ) -> dict[UUID, DictRow]:
+        self, curs: Cursor[DictRow], table: str, run_id: UUID, ids: list[str], columns: str = ""
+    ) -> dict[str, DictRow]:
         """The current records of these rows, found by probing the primary key per row."""
         curs.execute(
             self.sql(
                 f"SELECT x.* FROM unnest(%s::uuid[]) AS u(id), LATERAL ("
-                f" SELECT t.ctid::text AS ctid, t.row_id, t.valid_from{columns} FROM {{s}}.{table} t"
+                f" SELECT t.ctid::text AS ctid, t.row_id::text AS id, t.valid_from{columns}"
+                f" FROM {{s}}.{table} t"
                 " WHERE t.run_id = %s AND t.row_id = u.id AND t.valid_to IS NULL OFFSET 0) AS x"
             ),
-            (ids, run_id),
+            (array_literal(ids), run_id),
         )
-        return {r["row_id"]: r for r in curs.fetchall()}
+        return {r["id"]: r for r in curs.fetchall()}
 
     def _end(
-        self, curs: Cursor[DictRow], table: str, run_id: UUID, version: int, current: dict[UUID, DictRow]
+        self, curs: Cursor[DictRow], table: str, run_id: UUID, version: int, current: dict[str, DictRow]
     ) -> None:
         """End these current records at `version`; drop the ones that began at it.
 
@@ -59,12 +63,12 @@ class TemporalWrites(PostgresView):
         earlier = [r["ctid"] for r in current.values() if r["valid_from"] < version]
         if begun:
             curs.execute(
-                self.sql(f"DELETE FROM {{s}}.{table} WHERE ctid = ANY(%s::tid[])"), (begun,)
+                self.sql(f"DELETE FROM {{s}}.{table} WHERE ctid = ANY(%s::tid[])"), (array_literal(begun),)
             )
         if earlier:
             curs.execute(
                 self.sql(f"UPDATE {{s}}.{table} SET valid_to = %s WHERE ctid = ANY(%s::tid[])"),
-                (version, earlier),
+                (version, array_literal(earlier)),
             )
 
     def _copy_rows(self, curs: Cursor[DictRow], run_id: UUID, version: int, rows: list[tuple[Any, ...]]) -> None:
@@ -86,16 +90,16 @@ class TemporalWrites(PostgresView):
         New rows are added; rows already there take the snapshot's split, and their labels
         end here: the upload's label chunks (if any for the row) bring the new ones.
         """
-        by_id = {UUID(row[0]): row for row in rows}
+        by_id = {row[0]: row for row in rows}
         ids = list(by_id)
         with self.tracked(tracking) as curs:
-            present = self._current(curs, "run_rows", run_id, ids, ", split")
+            present = self._current(curs, "run_rows", run_id, ids, ", t.split")
             changed = {i: r for i, r in present.items() if r["split"] != by_id[i][2]}
             self._end(curs, "run_rows", run_id, version, changed)
             labels = self._current(curs, "run_labels", run_id, [i for i in ids if i in present])
             self._end(curs, "run_labels", run_id, version, {i: r for i, r in labels.items() if r["valid_from"] < version})
             fresh = [i for i in ids if i not in present or i in changed]
-            self._copy_rows(curs, run_id, version, [(i, *by_id[i][1:]) for i in fresh])
+            self._copy_rows(curs, run_id, version, [by_id[i] for i in fresh])
 
     def put_sets(
         self,
@@ -113,13 +117,12 @@ class TemporalWrites(PostgresView):
         column, count_column = _SET_COLUMNS[table]
         if table == "run_labels":
             items = [item for item in items if item[2]]
-        keyed = [(UUID(row_id), data, count) for row_id, data, count in items]
         with self.tracked(tracking) as curs:
-            current = self._current(curs, table, run_id, [k[0] for k in keyed])
+            current = self._current(curs, table, run_id, [item[0] for item in items])
             self._end(curs, table, run_id, version, {i: r for i, r in current.items() if r["valid_from"] < version})
             begun = {i for i, r in current.items() if r["valid_from"] == version}
             if begun:
-                self._amend(curs, table, run_id, version, [k for k in keyed if k[0] in begun])
+                self._amend(curs, table, run_id, version, [item for item in items if item[0] in begun])
             with curs.copy(
                 self.sql(
                     f"COPY {{s}}.{table} (run_id, row_id, valid_from, {column}, {count_column})"
@@ -127,12 +130,12 @@ class TemporalWrites(PostgresView):
                 )
             ) as copy:
                 copy.set_types(["uuid", "uuid", "int4", "bytea", "int4"])
-                for row_id, data, count in keyed:
+                for row_id, data, count in items:
                     if row_id not in begun:
-                        copy.write_row((run_id, row_id, version, data, count))
+                        copy.write_row((run_id, UUID(row_id), version, data, count))
 
     def _amend(
-        self, curs: Cursor[DictRow], table: SetTable, run_id: UUID, version: int, items: list[tuple[UUID, bytes, int]]
+        self, curs: Cursor[DictRow], table: SetTable, run_id: UUID, version: int, items: list[tuple[str, bytes, int]]
     ) -> None:
         """A row whose objects span several chunks of one upload: gather its lists."""
         column, count_column = _SET_COLUMNS[table]
@@ -156,9 +159,10 @@ class TemporalWrites(PostgresView):
 
     def reassign_splits(self, run_id: UUID, version: int, pairs: list[list[str]], tracking: Tracking) -> None:
         """[[row id, split]]: rows whose split differs get a new record from `version`."""
-        splits = {UUID(row_id): split for row_id, split in pairs}
+        splits = dict(pairs)
         with self.tracked(tracking) as curs:
-            current = self._current(curs, "run_rows", run_id, list(splits), ", " + ", ".join(_ROW_COLUMNS))
+            columns = ", " + ", ".join(f"t.{c}" for c in _ROW_COLUMNS)
+            current = self._current(curs, "run_rows", run_id, list(splits), columns)
             changed = {i: r for i, r in current.items() if r["split"] != splits[i]}
             self._end(curs, "run_rows", run_id, version, changed)
             self._copy_rows(
@@ -170,10 +174,9 @@ class TemporalWrites(PostgresView):
 
     def remove_rows(self, run_id: UUID, version: int, ids: list[str], tracking: Tracking) -> None:
         """The rows leave the run at `version`, with their labels and predictions."""
-        keys = [UUID(i) for i in ids]
         with self.tracked(tracking) as curs:
             for table in ("run_rows", "run_labels", "run_predictions"):
-                self._end(curs, table, run_id, version, self._current(curs, table, run_id, keys))
+                self._end(curs, table, run_id, version, self._current(curs, table, run_id, ids))
 
 
 def join_lists(first: bytes, second: bytes) -> bytes:

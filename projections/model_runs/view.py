@@ -22,9 +22,9 @@ from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import Tracking
-from psycopg.rows import DictRow
 
 from projections.model_runs.temporal import TemporalWrites
+from projections.postgres_view import uploads_table
 
 CURRENT = "valid_to IS NULL"
 
@@ -49,6 +49,7 @@ def _temporal(table: str, columns: str) -> tuple[str, str]:
 
 
 class ModelRunsView(TemporalWrites):
+    uploads = "run_uploads"
     tables = (
         (
             "model_runs",
@@ -79,12 +80,7 @@ class ModelRunsView(TemporalWrites):
         ),
         _temporal("run_labels", "labels bytea NOT NULL, label_count integer NOT NULL"),
         _temporal("run_predictions", "predictions bytea NOT NULL, prediction_count integer NOT NULL"),
-        (
-            "run_uploads",
-            "CREATE TABLE IF NOT EXISTS {s}.run_uploads ("
-            " id uuid PRIMARY KEY, owner_id uuid NOT NULL, owner_version integer NOT NULL,"
-            " kind text NOT NULL)",
-        ),
+        uploads_table("run_uploads"),
     )
     indexes = (
         "CREATE INDEX IF NOT EXISTS model_runs_model ON {s}.model_runs (model_id, seq)",
@@ -197,19 +193,3 @@ class ModelRunsView(TemporalWrites):
 
     # -- uploads -------------------------------------------------------------------------
 
-    def start_upload(
-        self, upload_id: UUID, owner_id: UUID, owner_version: int, kind: str, tracking: Tracking
-    ) -> None:
-        with self.tracked(tracking) as curs:
-            curs.execute(
-                self.sql(
-                    "INSERT INTO {s}.run_uploads (id, owner_id, owner_version, kind)"
-                    " VALUES (%s, %s, %s, %s)"
-                ),
-                (upload_id, owner_id, owner_version, kind),
-            )
-
-    def upload(self, upload_id: UUID) -> DictRow | None:
-        return self.fetch_one(
-            "SELECT owner_id, owner_version, kind FROM {s}.run_uploads WHERE id = %s", (upload_id,)
-        )

@@ -5,11 +5,15 @@ from __future__ import annotations
 import strawberry
 
 from schema.mutations.dataset_mutations import DatasetMutations
+from schema.mutations.metric_mutations import MetricMutations
 from schema.mutations.model_mutations import ModelMutations
 from schema.mutations.model_run_mutations import ModelRunMutations
+from schema.mutations.projector_mutations import ProjectorMutations
 from schema.mutations.run_config_mutations import RunConfigMutations
 
 
 @strawberry.type
-class Mutation(DatasetMutations, ModelMutations, ModelRunMutations, RunConfigMutations):
+class Mutation(
+    DatasetMutations, ModelMutations, ModelRunMutations, RunConfigMutations, ProjectorMutations, MetricMutations
+):
     pass

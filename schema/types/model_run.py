@@ -14,7 +14,9 @@ from domain.model_runs import ModelRun as ModelRunAggregate
 from projections.records import ModelRunRecord
 from schema.context import Context
 from schema.limits import check_page_size
+from schema.metrics_queries import ModelRunMetricsFields
 from schema.pagination import Connection, connection
+from schema.projector_queries import ModelRunProjectorFields
 from schema.types.data_row import DataRow, Split
 from schema.types.metric_settings import MetricSettings
 from schema.types.node import Node
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
 
 
 @strawberry.type
-class ModelRun(Node):
+class ModelRun(Node, ModelRunProjectorFields, ModelRunMetricsFields):
     id: strawberry.ID
     model_id: strawberry.ID
     name: str

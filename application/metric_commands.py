@@ -1,0 +1,155 @@
+"""Commands on background computations: request, record a chunk, fail, retry.
+
+A change of a run that affects its metrics records a metric computation in the same save
+(`metrics_for_upload`, `metrics_for_settings`), so the work is derived from the log: a
+sweeper finds every computation requested and not finished, whatever became of the queue.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+from uuid import UUID
+
+from application.ledger import LedgerCore
+from domain.computations import FAILED, METRICS, Computation, new_result
+from domain.errors import Conflict, NotFound, ValidationFailed
+from domain.metric_settings import MetricSettings
+from domain.model_runs import ModelRun
+from domain.uploads import Upload
+
+# Rows per chunk when every row of a run is recomputed (new confidence thresholds): a
+# chunk's match table then stays a few events, and the work spreads over the workers.
+ROWS_PER_FULL_CHUNK = 1_000
+# Concurrent chunk completions of one computation conflict on its version; each retry
+# reloads it (cheap: its events are small) and saves again.
+CONFLICT_RETRIES = 50
+
+
+def metric_parameters(run: ModelRun) -> dict[str, Any]:
+    """What a metric chunk is computed with: fixed at request time, whatever changes later."""
+    settings = run.settings
+    return {
+        "model_id": str(run.model_id),
+        "confidence_thresholds": list(settings.confidence_thresholds),
+        "point_radius": settings.point_radius,
+    }
+
+
+def needs_rematch(before: MetricSettings, after: MetricSettings) -> bool:
+    """IoU thresholds cut the match results at query time; only these change the matching."""
+    return (
+        before.confidence_thresholds != after.confidence_thresholds
+        or before.point_radius != after.point_radius
+    )
+
+
+class MetricCommands(LedgerCore):
+    snapshotting_intervals = {**LedgerCore.snapshotting_intervals, Computation: 50}  # noqa: RUF012
+
+    # -- requests, recorded by the commands that change a run ---------------------------
+
+    def metrics_for_upload(
+        self, run: ModelRun, upload: Upload, chunk_indexes: list[int], rows: int, actor: str
+    ) -> Computation | None:
+        """Recompute the rows an upload changed: one chunk per upload chunk naming rows.
+
+        Call after the run's change is applied, so the run's version is the new one.
+        """
+        if rows == 0 or not chunk_indexes:
+            return None
+        plan = {"scope": "upload", "upload_id": str(upload.id), "upload_chunks": list(chunk_indexes)}
+        return Computation(
+            kind=METRICS,
+            owner_id=run.id,
+            owner_version=run.version,
+            chunks=len(chunk_indexes),
+            rows=rows,
+            plan=plan,
+            parameters=metric_parameters(run),
+            actor=actor,
+        )
+
+    def metrics_for_all_rows(self, run: ModelRun, actor: str) -> Computation:
+        """Recompute every row of the run, split into ranges of row ids."""
+        chunks = max(1, math.ceil(run.row_count / ROWS_PER_FULL_CHUNK))
+        return Computation(
+            kind=METRICS,
+            owner_id=run.id,
+            owner_version=run.version,
+            chunks=chunks,
+            rows=run.row_count,
+            plan={"scope": "all"},
+            parameters=metric_parameters(run),
+            actor=actor,
+        )
+
+    def metrics_for_settings(self, run: ModelRun, before: MetricSettings, actor: str) -> Computation | None:
+        return self.metrics_for_all_rows(run, actor) if needs_rematch(before, run.settings) else None
+
+    # -- what workers record -------------------------------------------------------------
+
+    def computation(self, computation_id: UUID) -> Computation:
+        return self.load(Computation, computation_id, "computation")
+
+    def record_chunk_result(
+        self, computation_id: UUID, chunk: int, rows: int, parts: list[dict[str, Any]]
+    ) -> bool:
+        """Record a chunk's result once. False when it was recorded before (by a retried
+        message, or another worker that got there first): nothing is recorded then."""
+        for _ in range(CONFLICT_RETRIES):
+            computation = self.computation(computation_id)
+            if computation.is_done(chunk):
+                return False
+            result = new_result(computation, chunk, rows, parts)
+            computation.complete_chunk(chunk, rows)
+            try:
+                # The result's events first: a reader that sees the chunk completed can
+                # count on its result being before it in the log.
+                self.store(result, computation)
+            except Conflict:
+                continue  # another chunk (or this one) was recorded meanwhile: look again
+            return True
+        raise Conflict(f"computation {computation_id} kept changing; chunk {chunk} not recorded")
+
+    def fail_computation(self, computation_id: UUID, chunk: int, reason: str) -> bool:
+        for _ in range(CONFLICT_RETRIES):
+            computation = self.computation(computation_id)
+            if computation.is_done(chunk) or not computation.fail(chunk, reason):
+                return False
+            try:
+                self.store(computation)
+            except Conflict:
+                continue
+            return True
+        raise Conflict(f"computation {computation_id} kept changing; its failure was not recorded")
+
+    # -- what users ask for --------------------------------------------------------------
+
+    def retry_computations(self, run_id: UUID, computation_ids: list[UUID], actor: str) -> list[Computation]:
+        """Resume failed computations of a run (their missing chunks are computed again)."""
+        self.load_run(run_id)
+        if not computation_ids:
+            raise ValidationFailed(f"model run {run_id} has no failed metric computation to retry")
+        retried = []
+        for computation_id in computation_ids:
+            try:
+                computation = self.computation(computation_id)
+            except NotFound:
+                raise ValidationFailed(f"computation {computation_id} not found") from None
+            if computation.owner_id != run_id:
+                raise ValidationFailed(f"computation {computation_id} is not of model run {run_id}")
+            if computation.state == FAILED:
+                computation.retry(actor=actor)
+                retried.append(computation)
+        if not retried:
+            raise ValidationFailed(f"model run {run_id} has no failed metric computation to retry")
+        self.store(*retried)
+        return retried
+
+    def recompute_metrics(self, run_id: UUID, actor: str) -> Computation:
+        """Match every row of the run again (e.g. after a failure that a retry cannot mend)."""
+        run = self.load_run(run_id)
+        computation = self.metrics_for_all_rows(run, actor)
+        self.store(computation)
+        return computation

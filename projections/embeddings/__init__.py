@@ -1,0 +1,1 @@
+"""The embeddings read model: each dataset's embedding spaces and their vectors by version."""

@@ -1,0 +1,71 @@
+"""Fills the embeddings view from embedding space events and their upload chunks."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from eventsourcing.dispatch import singledispatchmethod
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection
+from eventsourcing.utils import get_topic
+
+from domain.embeddings import EmbeddingSpace
+from domain.uploads import Upload
+from projections.embeddings.view import EmbeddingsView
+from projections.uploads import UploadDirectory
+
+UPLOAD_KIND = "embeddings"
+
+
+class EmbeddingsProjection(Projection[EmbeddingsView]):
+    name = "embeddings"
+    topics = tuple(
+        get_topic(cls)
+        for cls in (EmbeddingSpace.Created, EmbeddingSpace.VectorsUploaded, Upload.Started, Upload.ChunkAdded)
+    )
+
+    def __init__(self, view: EmbeddingsView) -> None:
+        super().__init__(view)
+        self.uploads = UploadDirectory(view.upload)
+
+    @singledispatchmethod
+    def process_event(self, domain_event: DomainEventProtocol[UUID], tracking: Tracking) -> None:
+        self.view.insert_tracking(tracking)
+
+    @process_event.register
+    def _(self, event: EmbeddingSpace.Created, tracking: Tracking) -> None:
+        self.view.create_space(
+            event.originator_id, event.dataset_id, event.name, event.dimension, event.timestamp, tracking
+        )
+
+    @process_event.register
+    def _(self, event: EmbeddingSpace.VectorsUploaded, tracking: Tracking) -> None:
+        self.view.advance_space(event.originator_id, event.originator_version, event.timestamp, tracking)
+
+    @process_event.register
+    def _(self, event: Upload.Started, tracking: Tracking) -> None:
+        if event.kind != UPLOAD_KIND:
+            self.view.insert_tracking(tracking)
+            return
+        self.view.start_upload(event.originator_id, event.owner_id, event.owner_version, event.kind, tracking)
+        self.uploads.started(event.originator_id, event.owner_id, event.owner_version, event.kind)
+
+    @process_event.register
+    def _(self, event: Upload.ChunkAdded, tracking: Tracking) -> None:
+        upload = self.uploads.get(event.originator_id)
+        if upload is None or upload.kind != UPLOAD_KIND:
+            self.view.insert_tracking(tracking)
+            return
+        payload = event.payload
+        ids: bytes = payload["rowIds"]
+        packed: bytes = payload["vectors"]
+        count = len(ids) // 16
+        width = len(packed) // count if count else 0
+        self.view.put_vectors(
+            upload.owner_id,
+            upload.owner_version,
+            [UUID(bytes=ids[i * 16 : (i + 1) * 16]) for i in range(count)],
+            [packed[i * width : (i + 1) * width] for i in range(count)],
+            tracking,
+        )

@@ -1,0 +1,104 @@
+"""Two runs of one model side by side, on the data rows both evaluated.
+
+Both runs' figures are computed over their common rows (and the filter, which each run
+answers for its own rows: a row is compared when both select it), at one grid point that
+both runs have. Rows where run B is worse than run A on a chosen metric come most worse
+first: higher is better for every metric except FP and FN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+import numpy as np
+
+from domain.errors import ValidationFailed
+from projections.metrics.filters import Clause, metric_values
+from projections.metrics.queries import MetricQueries, MetricsRecord, RowRef
+from projections.postgres_view import encode_cursor, int_cursor, page_size
+from projections.records import Page
+
+LOWER_IS_BETTER = frozenset({"fp", "fn"})
+
+
+@dataclass(frozen=True, slots=True)
+class WorseRow:
+    row: RowRef
+    a: float
+    b: float
+    by: float  # how much worse B is (always > 0)
+
+
+@dataclass(frozen=True, slots=True)
+class ComparisonRecord:
+    metric: str
+    feature: str | None
+    common_data_rows: int
+    a: MetricsRecord
+    b: MetricsRecord
+    worse: Page  # of WorseRow
+
+
+def compare_runs(
+    queries: MetricQueries,
+    run_a: UUID | str,
+    run_b: UUID | str,
+    confidence: float,
+    iou: float,
+    clauses: Sequence[Clause] = (),
+    metric: str = "f1",
+    feature: str | None = None,
+    first: int | None = None,
+    after: str | None = None,
+) -> ComparisonRecord:
+    a, b = queries.loaded(run_a), queries.loaded(run_b)
+    models = queries.view.fetch(
+        "SELECT DISTINCT model_id FROM {s}.model_runs WHERE id = ANY(%s)", ([UUID(a.run_id), UUID(b.run_id)],)
+    )
+    if len(models) != 1:
+        raise ValidationFailed("only runs of the same model can be compared")
+    grid_a, grid_b = queries.grid(a, confidence, iou), queries.grid(b, confidence, iou)
+    common = np.intersect1d(a.keys, b.keys, assume_unique=True)
+    rows_a, rows_b = a.rows_of_keys(common), b.rows_of_keys(common)
+    # The filter, each run on its own rows; compared rows are those both select.
+    selected_a = queries.selection(a, clauses, grid_a)
+    selected_b = queries.selection(b, clauses, grid_b)
+    both = np.ones(common.size, dtype=bool)
+    if selected_a is not None:
+        both &= selected_a[rows_a]
+    if selected_b is not None:
+        both &= selected_b[rows_b]
+    rows_a, rows_b = rows_a[both], rows_b[both]
+    mask_a = np.zeros(a.results.n_rows, dtype=bool)
+    mask_a[rows_a] = True
+    mask_b = np.zeros(b.results.n_rows, dtype=bool)
+    mask_b[rows_b] = True
+    report_a = queries.report(a, grid_a, mask_a, (confidence, iou))
+    report_b = queries.report(b, grid_b, mask_b, (confidence, iou))
+
+    values_a = metric_values(a, metric, feature, grid_a)[rows_a]
+    values_b = metric_values(b, metric, feature, grid_b)[rows_b]
+    worse_by = values_b - values_a if metric.lower() in LOWER_IS_BETTER else values_a - values_b
+    defined = ~np.isnan(worse_by) & (worse_by > 0)
+    order = np.flatnonzero(defined)
+    order = order[np.lexsort((order, -worse_by[order]))]
+    size = page_size(first)
+    start = int_cursor("worse_rows", after) or 0
+    chosen = order[start : start + size]
+    ids = a.ids_at(rows_a[chosen])
+    keys = queries.global_keys(a.run_id, ids)
+    items = [
+        WorseRow(RowRef(row_id, keys.get(row_id, "")), float(values_a[i]), float(values_b[i]), float(worse_by[i]))
+        for row_id, i in zip(ids, chosen.tolist(), strict=True)
+    ]
+    end = start + len(items)
+    return ComparisonRecord(
+        metric=metric,
+        feature=feature,
+        common_data_rows=int(rows_a.size),
+        a=report_a,
+        b=report_b,
+        worse=Page(items, int(order.size), encode_cursor("worse_rows", end) if items else None, end < order.size),
+    )

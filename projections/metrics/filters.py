@@ -1,0 +1,154 @@
+"""Which evaluated rows a metrics query covers: an AND of clauses, each an OR of values.
+
+The clauses are those of the gallery's filter language (API.md's DataRowFilter) that the
+metrics read model can answer, plus a confusion-matrix cell. Clauses on metric values (a
+metric range, a confusion cell) depend on the match results, so they are refused while the
+run's metrics are being computed: the answer would mix old and new results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from domain.errors import ValidationFailed
+from domain.splits import parse_split
+from projections.metrics.loader import SPLITS, LoadedRun, key_of
+from projections.metrics.results import ROW_METRICS
+
+
+@dataclass(frozen=True, slots=True)
+class AnnotationClause:
+    features: tuple[str, ...]
+    present: bool = True
+    min: int | None = None
+    max: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PredictionClause:
+    features: tuple[str, ...]
+    present: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class MetricClause:
+    name: str
+    feature: str | None = None
+    min: float | None = None
+    max: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SplitClause:
+    splits: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DataRowsClause:
+    ids: tuple[str, ...] = ()
+    global_keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ConfusionClause:
+    """Rows with an outcome in one confusion cell; None is the None label."""
+
+    ground_truth: str | None
+    prediction: str | None
+
+
+Clause = AnnotationClause | PredictionClause | MetricClause | SplitClause | DataRowsClause | ConfusionClause
+Grid = tuple[int, float]  # (confidence threshold index, IoU threshold)
+# Global keys -> data row ids of the run (the read model of rows answers it).
+KeyResolver = Callable[[Sequence[str]], list[str]]
+
+
+def depends_on_results(clauses: Sequence[Clause]) -> bool:
+    return any(isinstance(c, MetricClause | ConfusionClause) for c in clauses)
+
+
+def feature_index(loaded: LoadedRun, name: str) -> int:
+    try:
+        return loaded.results.features.index(name)
+    except ValueError:
+        raise ValidationFailed(f"feature {name!r} is not a matched feature of this run's results") from None
+
+
+def row_mask(loaded: LoadedRun, clauses: Sequence[Clause], grid: Grid, resolve: KeyResolver) -> np.ndarray | None:
+    """The selected rows (None for all)."""
+    mask: np.ndarray | None = None
+    for clause in clauses:
+        selected = clause_mask(loaded, clause, grid, resolve)
+        mask = selected if mask is None else mask & selected
+    return mask
+
+
+def clause_mask(loaded: LoadedRun, clause: Clause, grid: Grid, resolve: KeyResolver) -> np.ndarray:
+    n = loaded.results.n_rows
+    if isinstance(clause, SplitClause):
+        codes = [SPLITS.index(parse_split(s).value) for s in clause.splits]
+        return np.isin(loaded.splits, codes)
+    if isinstance(clause, DataRowsClause):
+        ids = list(clause.ids) + resolve(clause.global_keys) if clause.global_keys else list(clause.ids)
+        keys = []
+        for row_id in ids:
+            try:
+                keys.append(key_of(row_id))
+            except ValueError:
+                continue  # not an id: it names no row
+        mask = np.zeros(n, dtype=bool)
+        if keys:
+            rows = loaded.rows_of_keys(np.asarray(keys, dtype="S16"))
+            mask[rows[rows >= 0]] = True
+        return mask
+    if isinstance(clause, AnnotationClause | PredictionClause):
+        counts = _object_counts(loaded, clause.features, "ann" if isinstance(clause, AnnotationClause) else "pred")
+        if not clause.present:
+            return counts == 0
+        low = getattr(clause, "min", None)
+        high = getattr(clause, "max", None)
+        mask = counts >= (1 if low is None else low)
+        return mask if high is None else mask & (counts <= high)
+    if isinstance(clause, MetricClause):
+        values = metric_values(loaded, clause.name, clause.feature, grid)
+        mask = ~np.isnan(values)
+        if clause.min is not None:
+            mask &= values >= clause.min
+        if clause.max is not None:
+            mask &= values <= clause.max
+        return mask
+    gt = None if clause.ground_truth is None else feature_index(loaded, clause.ground_truth)
+    pred = None if clause.prediction is None else feature_index(loaded, clause.prediction)
+    mask = np.zeros(n, dtype=bool)
+    mask[loaded.results.confusion_cell_rows(grid[0], grid[1], gt, pred, None)] = True
+    return mask
+
+
+def metric_values(loaded: LoadedRun, name: str, feature: str | None, grid: Grid) -> np.ndarray:
+    """An automatic or custom metric per evaluated row at the grid point (NaN = null)."""
+    results = loaded.results
+    if name.lower() in ROW_METRICS:
+        index = None if feature is None else feature_index(loaded, feature)
+        return results.row_metric(name.lower(), grid[0], grid[1], index)
+    metric = loaded.custom.index(name, feature)
+    if metric is None:
+        scope = "" if feature is None else f" of feature {feature!r}"
+        raise ValidationFailed(f"metric {name!r}{scope} is neither an automatic metric nor an uploaded custom metric")
+    return loaded.custom.per_row(metric, grid[0], results.n_rows)
+
+
+def _object_counts(loaded: LoadedRun, features: Sequence[str], side: str) -> np.ndarray:
+    table = loaded.results.table
+    n = loaded.results.n_rows
+    counts = np.zeros(n, dtype=np.int64)
+    for group_name, names in ((side, table.features), (f"text_{side}", table.text_features)):
+        wanted = [names.index(f) for f in features if f in names]
+        if not wanted:
+            continue
+        group = table.group(group_name)
+        keep = np.isin(group["feature"], wanted)
+        counts += np.bincount(group["row"][keep], weights=group["count"][keep], minlength=n).astype(np.int64)
+    return counts

@@ -1,0 +1,416 @@
+"""The metrics view's queries: a run's metrics at any grid point, over any selection of rows.
+
+Each query reads one small stamp (the run's version and the position of its last result);
+the run's results stay in memory while the stamp holds, so a query is numpy over columns
+already there. A new result, a removed row or a new split changes the stamp, and the next
+query loads the run again.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from uuid import UUID
+
+import numpy as np
+
+from domain.computations import METRICS
+from domain.errors import NotFound, ValidationFailed
+from domain.metrics import Counts
+from domain.metrics.ratios import MacroMeans
+from domain.splits import parse_split
+from projections.computation_status.queries import (
+    COMPUTING,
+    IN_SYNC,
+    ComputationStatusQueries,
+    StatusRecord,
+)
+from projections.ids import as_uuid
+from projections.metrics.custom import CustomAggregate
+from projections.metrics.filters import (
+    Clause,
+    Grid,
+    SplitClause,
+    depends_on_results,
+    feature_index,
+    metric_values,
+    row_mask,
+)
+from projections.metrics.loader import SPLITS, LoadedRun, Stamp, load_run, read_stamp
+from projections.metrics.results import PrPoint, feature_report
+from projections.metrics.view import MetricsView
+from projections.postgres_view import encode_cursor, int_cursor, page_size
+from projections.records import Page
+
+CACHED_RUNS = 4
+# Up to this many features a confusion matrix lists them all; past it, the non-empty ones.
+DENSE_CONFUSION_FEATURES = 200
+HISTOGRAM_BINS = 10
+
+
+class MetricsOutOfSync(ValidationFailed):
+    """A filter on metric values while they are being computed."""
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureRecord:
+    feature: str | None
+    tp: int
+    fp: int
+    fn: int
+    tn: int
+    precision: float | None
+    recall: float | None
+    f1: float | None
+    iou: float | None
+    annotations: int
+    predictions: int
+    custom: list[CustomAggregate] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsRecord:
+    confidence: float
+    iou: float
+    features: list[FeatureRecord]
+    all: FeatureRecord
+    macro: MacroMeans
+    custom: list[CustomAggregate]
+    data_rows: int
+    pending_data_rows: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConfusionCellRecord:
+    ground_truth: str | None
+    prediction: str | None
+    count: int
+    data_rows: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConfusionRecord:
+    labels: list[str | None]
+    counts: list[list[int]]
+    cells: list[ConfusionCellRecord]
+
+
+@dataclass(frozen=True, slots=True)
+class DistributionBar:
+    feature: str
+    objects: int
+    data_rows: int
+
+
+@dataclass(frozen=True, slots=True)
+class HistogramBin:
+    low: float
+    high: float
+    data_rows: int
+
+
+@dataclass(frozen=True, slots=True)
+class HistogramRecord:
+    metric: str
+    feature: str | None
+    bins: list[HistogramBin]
+    nulls: int
+    outside: int  # values outside [0, 1] (custom metrics may have them)
+
+
+@dataclass(frozen=True, slots=True)
+class RowRef:
+    id: str
+    global_key: str
+
+
+def split_selection(clauses: Sequence[Clause]) -> list[int] | None:
+    """The splits (as codes) when the clauses select whole splits only, else None."""
+    chosen = set(range(len(SPLITS)))
+    for clause in clauses:
+        if not isinstance(clause, SplitClause):
+            return None
+        chosen &= {SPLITS.index(parse_split(s).value) for s in clause.splits}
+    return sorted(chosen)
+
+
+def _value(x: float) -> float | None:
+    return None if np.isnan(x) else float(x)
+
+
+class MetricQueries:
+    def __init__(
+        self,
+        view: MetricsView,
+        status: ComputationStatusQueries,
+        results_position: Callable[[int], int | None] = lambda position: None,
+    ) -> None:
+        self.view = view
+        self.status_queries = status
+        # Where this read model is, when it lags behind a position of the log that holds
+        # results (None when it holds all of them): the status is not IN_SYNC before the
+        # results it announces can be read.
+        self._results_position = results_position
+        self._cache: OrderedDict[str, LoadedRun] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # -- the run in memory ---------------------------------------------------------------
+
+    def loaded(self, run_id: UUID | str) -> LoadedRun:
+        parsed = as_uuid(str(run_id))
+        found = None if parsed is None else read_stamp(self.view, parsed)
+        if parsed is None or found is None:
+            raise NotFound(f"model run {run_id} not found")
+        stamp, settings = found
+        key = str(parsed)
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None and cached.stamp == stamp:
+                self._cache.move_to_end(key)
+                return cached
+            loaded = load_run(self.view, parsed, stamp, settings)
+            self._cache[key] = loaded
+            self._cache.move_to_end(key)
+            while len(self._cache) > CACHED_RUNS:
+                self._cache.popitem(last=False)
+            return loaded
+
+    def stamp(self, run_id: UUID) -> Stamp | None:
+        found = read_stamp(self.view, run_id)
+        return None if found is None else found[0]
+
+    def status(self, run_id: UUID | str) -> StatusRecord:
+        parsed = as_uuid(str(run_id))
+        if parsed is None:
+            raise NotFound(f"model run {run_id} not found")
+        status = self.status_queries.status(parsed, METRICS)
+        if status.state == IN_SYNC:
+            lagging = self._results_position(status.position)
+            if lagging is not None:
+                pending = self.status_queries.rows_finished_since(parsed, METRICS, lagging)
+                return replace(status, state=COMPUTING, pending_data_rows=pending)
+        return status
+
+    def grid(self, loaded: LoadedRun, confidence: float, iou: float) -> Grid:
+        """The grid point's position; a value off the run's grid is refused, named."""
+        settings = loaded.settings
+        confidences = [float(c) for c in settings["confidence_thresholds"]]  # type: ignore[attr-defined]
+        if confidence not in confidences:
+            raise ValidationFailed(f"confidence {confidence!r} is not a confidence threshold of this run: {confidences}")
+        return confidences.index(confidence), self.iou_threshold(loaded, iou)
+
+    def iou_threshold(self, loaded: LoadedRun, iou: float) -> float:
+        ious = [float(t) for t in loaded.settings["iou_thresholds"]]  # type: ignore[attr-defined]
+        if iou not in ious:
+            raise ValidationFailed(f"iou {iou!r} is not an IoU threshold of this run: {ious}")
+        return float(iou)
+
+    def selection(self, loaded: LoadedRun, clauses: Sequence[Clause], grid: Grid) -> np.ndarray | None:
+        if depends_on_results(clauses):
+            status = self.status(loaded.run_id)
+            if status.state == COMPUTING:
+                raise MetricsOutOfSync(
+                    f"metrics out of sync: {status.pending_data_rows} data rows pending; filters on "
+                    "metrics are available again once the computation completes"
+                )
+        return row_mask(loaded, clauses, grid, lambda keys: self.resolve_keys(loaded.run_id, keys))
+
+    # -- metrics -------------------------------------------------------------------------
+
+    def metrics(self, run_id: UUID | str, confidence: float, iou: float, clauses: Sequence[Clause] = ()) -> MetricsRecord:
+        loaded = self.loaded(run_id)
+        grid = self.grid(loaded, confidence, iou)
+        splits = split_selection(clauses)
+        if splits is not None:
+            counts = loaded.figures.feature_counts(grid[0], grid[1], splits)
+            mask = None if len(splits) == len(SPLITS) else np.isin(loaded.splits, splits)
+            return self.report(loaded, grid, mask, (confidence, iou), counts)
+        return self.report(loaded, grid, self.selection(loaded, clauses, grid), (confidence, iou))
+
+    def report(
+        self,
+        loaded: LoadedRun,
+        grid: Grid,
+        mask: np.ndarray | None,
+        point: tuple[float, float],
+        counted: tuple[Counts, np.ndarray, np.ndarray] | None = None,
+    ) -> MetricsRecord:
+        """The figures of the rows in `mask` (counted already, when the caller has them)."""
+        confidence, iou = point
+        results = loaded.results
+        counts, annotations, predictions = counted or results.feature_counts(grid[0], grid[1], mask)
+        report = feature_report(results.features, counts)
+        custom = loaded.custom.aggregate(grid[0], mask)
+        per = report.per_feature
+        features = [
+            FeatureRecord(
+                name, int(per.tp[i]), int(per.fp[i]), int(per.fn[i]), int(per.tn[i]),
+                _value(per.precision[i]), _value(per.recall[i]), _value(per.f1[i]), _value(per.iou[i]),
+                int(annotations[i]), int(predictions[i]), [c for c in custom if c.feature == name],
+            )
+            for i, name in enumerate(report.features)
+        ]  # fmt: skip
+        total = report.all
+        everything = FeatureRecord(
+            None, total.tp, total.fp, total.fn, total.tn, total.precision, total.recall, total.f1, total.iou,
+            int(annotations.sum()), int(predictions.sum()), [c for c in custom if c.feature is None],
+        )  # fmt: skip
+        return MetricsRecord(
+            confidence=confidence,
+            iou=iou,
+            features=features,
+            all=everything,
+            macro=report.macro,
+            custom=custom,
+            data_rows=results.selected_rows(mask),
+            pending_data_rows=loaded.pending_rows,
+        )
+
+    def confusion(self, run_id: UUID | str, confidence: float, iou: float, clauses: Sequence[Clause] = ()) -> ConfusionRecord:
+        loaded = self.loaded(run_id)
+        grid = self.grid(loaded, confidence, iou)
+        results = loaded.results
+        n = len(results.features)
+        splits = split_selection(clauses)
+        if splits is not None:
+            keys, counts, rows = loaded.figures.confusion(grid[0], grid[1], splits)
+        else:
+            mask = self.selection(loaded, clauses, grid)
+            matrix = results.confusion(grid[0], grid[1], mask).ravel()
+            row_matrix = results.confusion_rows(grid[0], grid[1], mask).ravel()
+            keys = np.flatnonzero(matrix)
+            counts, rows = matrix[keys], row_matrix[keys]
+        g, f = np.divmod(keys, n + 1)
+        # Every feature when there are few; else the ones with a non-empty cell.
+        shown = np.arange(n) if n <= DENSE_CONFUSION_FEATURES else np.unique(np.concatenate([g, f]))
+        shown = np.concatenate([shown[shown < n], [n]])
+        position = np.full(n + 1, -1, dtype=np.int64)
+        position[shown] = np.arange(shown.size)
+        matrix = np.zeros((shown.size, shown.size), dtype=np.int64)
+        matrix[position[g], position[f]] = counts
+        names: list[str | None] = [*results.features, None]
+        labels = [names[i] for i in shown.tolist()]
+        cells = [
+            ConfusionCellRecord(names[a], names[b], int(c), int(r))
+            for a, b, c, r in zip(g.tolist(), f.tolist(), counts.tolist(), rows.tolist(), strict=True)
+        ]
+        return ConfusionRecord(labels, matrix.tolist(), cells)
+
+    def pr_curve(
+        self, run_id: UUID | str, iou: float, feature: str | None = None, clauses: Sequence[Clause] = ()
+    ) -> list[PrPoint]:
+        loaded = self.loaded(run_id)
+        t = self.iou_threshold(loaded, iou)
+        index = None if feature is None else feature_index(loaded, feature)
+        splits = split_selection(clauses)
+        if splits is not None:
+            return loaded.figures.pr_curve(t, index, splits)
+        mask = self.selection(loaded, clauses, (0, t))
+        return loaded.results.pr_curve(t, index, mask)
+
+    def rows(
+        self,
+        run_id: UUID | str,
+        clauses: Sequence[Clause],
+        confidence: float,
+        iou: float,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Page:
+        """The selected evaluated rows (e.g. a confusion cell's), by id, as RowRef."""
+        loaded = self.loaded(run_id)
+        grid = self.grid(loaded, confidence, iou)
+        mask = self.selection(loaded, clauses, grid)
+        selected = np.arange(loaded.results.n_rows) if mask is None else np.flatnonzero(mask)
+        return self._page(loaded, selected, first, after)
+
+    def _page(self, loaded: LoadedRun, selected: np.ndarray, first: int | None, after: str | None) -> Page:
+        size = page_size(first)
+        start = int_cursor("metric_rows", after) or 0
+        chosen = selected[start : start + size]
+        ids = loaded.ids_at(chosen)
+        keys = self.global_keys(loaded.run_id, ids)
+        end = start + len(chosen)
+        return Page(
+            items=[RowRef(i, keys.get(i, "")) for i in ids],
+            total_count=int(selected.size),
+            end_cursor=encode_cursor("metric_rows", end) if chosen.size else None,
+            has_next_page=end < selected.size,
+        )
+
+    # -- distributions -------------------------------------------------------------------
+
+    def distribution(
+        self,
+        run_id: UUID | str,
+        side: str,
+        clauses: Sequence[Clause] = (),
+        confidence: float | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Page:
+        """Annotations ("ann") or predictions ("pred") per feature, most first (DistributionBar)."""
+        loaded = self.loaded(run_id)
+        iou = float(loaded.settings["iou_thresholds"][0])  # type: ignore[index]
+        c_index = None
+        if confidence is not None:
+            c_index = self.grid(loaded, confidence, iou)[0]
+        mask = self.selection(loaded, clauses, (c_index or 0, iou))
+        names, objects, rows = loaded.results.object_counts(side, mask, c_index)
+        order = sorted(range(len(names)), key=lambda i: (-int(objects[i]), names[i]))
+        order = [i for i in order if objects[i] > 0]
+        size = page_size(first)
+        start = int_cursor("distribution", after) or 0
+        chosen = order[start : start + size]
+        end = start + len(chosen)
+        return Page(
+            items=[DistributionBar(names[i], int(objects[i]), int(rows[i])) for i in chosen],
+            total_count=len(order),
+            end_cursor=encode_cursor("distribution", end) if chosen else None,
+            has_next_page=end < len(order),
+        )
+
+    def histogram(
+        self,
+        run_id: UUID | str,
+        metric: str,
+        confidence: float,
+        iou: float,
+        feature: str | None = None,
+        clauses: Sequence[Clause] = (),
+    ) -> HistogramRecord:
+        """Data rows per tenth of [0, 1] of a per-row metric, and rows where it is null."""
+        loaded = self.loaded(run_id)
+        grid = self.grid(loaded, confidence, iou)
+        mask = self.selection(loaded, clauses, grid)
+        values = metric_values(loaded, metric, feature, grid)
+        if mask is not None:
+            values = values[mask]
+        defined = values[~np.isnan(values)]
+        inside = defined[(defined >= 0) & (defined <= 1)]
+        # Bin i holds [i/10, (i+1)/10); the last one holds 1 too.
+        index = np.minimum((inside * HISTOGRAM_BINS).astype(np.int64), HISTOGRAM_BINS - 1)
+        counts = np.bincount(index, minlength=HISTOGRAM_BINS)
+        bins = [HistogramBin(i / HISTOGRAM_BINS, (i + 1) / HISTOGRAM_BINS, int(counts[i])) for i in range(HISTOGRAM_BINS)]
+        return HistogramRecord(metric, feature, bins, int(values.size - defined.size), int(defined.size - inside.size))
+
+    # -- data rows -----------------------------------------------------------------------
+
+    def global_keys(self, run_id: str, ids: Sequence[str]) -> dict[str, str]:
+        if not ids:
+            return {}
+        rows = self.view.fetch(
+            "SELECT row_id, global_key FROM {s}.run_rows WHERE run_id = %s AND row_id = ANY(%s::uuid[])"
+            " AND valid_to IS NULL",
+            (UUID(run_id), list(ids)),
+        )
+        return {str(r["row_id"]): r["global_key"] for r in rows}
+
+    def resolve_keys(self, run_id: str, global_keys: Sequence[str]) -> list[str]:
+        rows = self.view.fetch(
+            "SELECT row_id FROM {s}.run_rows WHERE run_id = %s AND global_key = ANY(%s) AND valid_to IS NULL",
+            (UUID(run_id), list(global_keys)),
+        )
+        return [str(r["row_id"]) for r in rows]

@@ -1,0 +1,319 @@
+"""A run's match results in memory, cut at any grid point with vectorised numpy.
+
+`RunResults` holds the current match table of every evaluated data row of a run (see
+match_table.py) with what every query needs derived once: the (data row, feature) cells,
+which cell each pair and each prediction group belongs to, and when each cell is present.
+A query is then a handful of bincounts over the pairs and groups it selects (METRICS.md §4):
+per feature, per data row, per confusion cell, or per confidence threshold for a curve.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from domain.metrics import Counts
+from domain.metrics.ratios import (
+    FeatureReport,
+    Metrics,
+    macro,
+    mean_of_defined,
+    metrics,
+    ratio,
+    summary,
+)
+from projections.metrics.match_table import MatchTable
+
+# A cell holding an annotation is present at every confidence threshold.
+ALWAYS = 255
+ROW_METRICS = ("tp", "fp", "fn", "tn", "precision", "recall", "f1", "iou")
+
+
+@dataclass(frozen=True, slots=True)
+class PrPoint:
+    confidence: float
+    precision: float | None
+    recall: float | None
+
+
+class RunResults:
+    def __init__(self, table: MatchTable) -> None:
+        self.table = table
+        self.n_rows = table.n_rows
+        self.features = table.features
+        self.thresholds = table.confidence_thresholds
+        n_f = max(len(self.features), 1)
+        ann, pred, pair = table.group("ann"), table.group("pred"), table.group("pair")
+        keys = np.concatenate(
+            [ann["row"].astype(np.int64) * n_f + ann["feature"], pred["row"].astype(np.int64) * n_f + pred["feature"]]
+        )
+        cell_keys, inverse = np.unique(keys, return_inverse=True)
+        self.ann_cell, self.pred_cell = inverse[: ann["row"].size], inverse[ann["row"].size :]
+        self.cell_row, self.cell_feature = np.divmod(cell_keys, n_f)
+        n_cells = cell_keys.size
+        self.cell_ann = np.bincount(self.ann_cell, weights=ann["count"], minlength=n_cells).astype(np.int64)
+        presence = np.zeros(n_cells, dtype=np.int64)
+        np.maximum.at(presence, self.pred_cell, pred["level"].astype(np.int64))
+        presence[self.cell_ann > 0] = ALWAYS
+        self.cell_presence = presence
+        self.pair_same = pair["gt"] == pair["pred"]
+        # Same-feature pairs count in the cell of their (row, feature); the annotation is
+        # there, so the cell exists.
+        self.pair_cell = np.searchsorted(cell_keys, pair["row"].astype(np.int64) * n_f + pair["gt"])
+        self._taken: dict[int, np.ndarray] = {}
+
+    # -- selections -----------------------------------------------------------------------
+
+    def confidence_index(self, confidence: float) -> int | None:
+        for i, c in enumerate(self.thresholds):
+            if c == confidence:
+                return i
+        return None
+
+    def taken(self, c_index: int) -> np.ndarray:
+        found = self._taken.get(c_index)
+        if found is None:
+            found = self._taken[c_index] = self.table.taken_at(c_index)
+        return found
+
+    def pairs_at(self, c_index: int, t: float, mask: np.ndarray | None) -> np.ndarray:
+        """Whether each pair is taken at (c, t) in the selected rows."""
+        pair = self.table.group("pair")
+        keep = self.taken(c_index) & (pair["iou"] > t)
+        if mask is not None:
+            keep &= mask[pair["row"]]
+        return keep
+
+    def _active(self, c_index: int, mask: np.ndarray | None) -> np.ndarray:
+        pred = self.table.group("pred")
+        keep = pred["level"] > c_index
+        if mask is not None:
+            keep &= mask[pred["row"]]
+        return keep
+
+    def selected_rows(self, mask: np.ndarray | None) -> int:
+        return self.n_rows if mask is None else int(mask.sum())
+
+    # -- per feature ----------------------------------------------------------------------
+
+    def feature_counts(self, c_index: int, t: float, mask: np.ndarray | None = None) -> tuple[Counts, np.ndarray, np.ndarray]:
+        """Counts per feature, and annotations and active predictions per feature."""
+        n = len(self.features)
+        pair, pred, ann = self.table.group("pair"), self.table.group("pred"), self.table.group("ann")
+        keep = self.pairs_at(c_index, t, mask) & self.pair_same
+        tp = np.bincount(pair["gt"][keep], minlength=n)
+        iou_sum = np.bincount(pair["gt"][keep], weights=pair["iou"][keep], minlength=n)
+        active = self._active(c_index, mask)
+        predictions = np.bincount(pred["feature"][active], weights=pred["count"][active], minlength=n).astype(np.int64)
+        ann_keep = slice(None) if mask is None else mask[ann["row"]]
+        annotations = np.bincount(ann["feature"][ann_keep], weights=ann["count"][ann_keep], minlength=n).astype(np.int64)
+        present = self.cell_presence > c_index
+        if mask is not None:
+            present &= mask[self.cell_row]
+        tn = self.selected_rows(mask) - np.bincount(self.cell_feature[present], minlength=n)
+        counts = Counts(tp=tp, fp=predictions - tp, fn=annotations - tp, tn=tn, iou_sum=iou_sum)
+        return counts, annotations, predictions
+
+    def feature_report(self, c_index: int, t: float, mask: np.ndarray | None = None) -> FeatureReport:
+        return feature_report(self.features, self.feature_counts(c_index, t, mask)[0])
+
+    def confusion(self, c_index: int, t: float, mask: np.ndarray | None = None) -> np.ndarray:
+        """(F + 1)²: rows ground truth, columns predictions, the last of each is None."""
+        n = len(self.features)
+        size = n + 1
+        pair = self.table.group("pair")
+        keep = self.pairs_at(c_index, t, mask)
+        g, f = pair["gt"][keep].astype(np.int64), pair["pred"][keep].astype(np.int64)
+        matrix = np.bincount(g * size + f, minlength=size * size).reshape(size, size)
+        _, annotations, predictions = self.feature_counts(c_index, t, mask)
+        matrix[:n, n] = annotations - np.bincount(g, minlength=n)
+        matrix[n, :n] = predictions - np.bincount(f, minlength=n)
+        return matrix
+
+    def pr_curve(self, t: float, feature: int | None = None, mask: np.ndarray | None = None) -> list[PrPoint]:
+        """(c, precision, recall) at every confidence threshold, re-matched at each."""
+        n_c = len(self.thresholds)
+        pair, pred, ann = self.table.group("pair"), self.table.group("pred"), self.table.group("ann")
+        keep = self.pair_same & (pair["iou"] > t)
+        pred_keep = np.ones(pred["row"].size, dtype=bool)
+        ann_keep = np.ones(ann["row"].size, dtype=bool)
+        if feature is not None:
+            keep &= pair["gt"] == feature
+            pred_keep &= pred["feature"] == feature
+            ann_keep &= ann["feature"] == feature
+        if mask is not None:
+            keep &= mask[pair["row"]]
+            pred_keep &= mask[pred["row"]]
+            ann_keep &= mask[ann["row"]]
+        bits = np.unpackbits(self.table.taken[keep], axis=1, bitorder="little")[:, :n_c]
+        tp = bits.sum(axis=0, dtype=np.int64)
+        by_level = np.bincount(pred["level"][pred_keep], weights=pred["count"][pred_keep], minlength=n_c + 2)
+        # Active at threshold i: the predictions whose level is above i.
+        active = np.cumsum(by_level[::-1])[::-1][1 : n_c + 1].astype(np.int64)
+        annotations = int(ann["count"][ann_keep].sum())
+        precision = ratio(tp, active)
+        recall = ratio(tp, np.full(n_c, annotations))
+        return [
+            PrPoint(c, _nullable(p), _nullable(r))
+            for c, p, r in zip(self.thresholds, precision.tolist(), recall.tolist(), strict=True)
+        ]
+
+    # -- per data row ---------------------------------------------------------------------
+
+    def cell_counts(self, c_index: int, t: float) -> tuple[Counts, np.ndarray]:
+        """Counts of every cell at (c, t), and whether each cell is present (not a TN)."""
+        n_cells = self.cell_row.size
+        pair, pred = self.table.group("pair"), self.table.group("pred")
+        keep = self.pairs_at(c_index, t, None) & self.pair_same
+        tp = np.bincount(self.pair_cell[keep], minlength=n_cells)
+        iou_sum = np.bincount(self.pair_cell[keep], weights=pair["iou"][keep], minlength=n_cells)
+        active = self._active(c_index, None)
+        predictions = np.bincount(self.pred_cell[active], weights=pred["count"][active], minlength=n_cells).astype(np.int64)
+        present = self.cell_presence > c_index
+        counts = Counts(tp=tp, fp=predictions - tp, fn=self.cell_ann - tp, tn=(~present).astype(np.int64), iou_sum=iou_sum)
+        return counts, present
+
+    def row_metrics(self, c_index: int, t: float) -> Metrics:
+        """Per data row (METRICS.md §4): sums over its features; IoU the mean of its
+        features' defined IoUs."""
+        cells, present = self.cell_counts(c_index, t)
+        n = self.n_rows
+        row = self.cell_row
+
+        def per_row(values: np.ndarray) -> np.ndarray:
+            return np.bincount(row, weights=values, minlength=n).astype(np.int64)
+
+        tp, fp, fn = per_row(cells.tp), per_row(cells.fp), per_row(cells.fn)
+        tn = len(self.features) - np.bincount(row[present], minlength=n)
+        cell_iou = ratio(cells.iou_sum, cells.tp + cells.fp + cells.fn)
+        defined = present & ~np.isnan(cell_iou)
+        iou = ratio(
+            np.bincount(row[defined], weights=cell_iou[defined], minlength=n),
+            np.bincount(row[defined], minlength=n),
+        )
+        m = metrics(tp, fp, fn, tn, np.zeros(n))
+        return Metrics(tp, fp, fn, tn, m.precision, m.recall, m.f1, iou)
+
+    def feature_row_metrics(self, c_index: int, t: float, feature: int) -> Metrics:
+        """Per data row, the metrics of one feature's cell (a row without one is a TN)."""
+        cells, present = self.cell_counts(c_index, t)
+        n = self.n_rows
+        of_feature = (self.cell_feature == feature) & present
+        rows = self.cell_row[of_feature]
+        columns = []
+        for values in (cells.tp, cells.fp, cells.fn, cells.iou_sum):
+            column = np.zeros(n, dtype=values.dtype)
+            column[rows] = values[of_feature]
+            columns.append(column)
+        tp, fp, fn, iou_sum = columns
+        tn = np.ones(n, dtype=np.int64)
+        tn[rows] = 0
+        return metrics(tp, fp, fn, tn, iou_sum)
+
+    def row_metric(self, name: str, c_index: int, t: float, feature: int | None = None) -> np.ndarray:
+        """One automatic metric per data row, float64 with NaN for null."""
+        if name not in ROW_METRICS:
+            raise KeyError(name)
+        found = self.row_metrics(c_index, t) if feature is None else self.feature_row_metrics(c_index, t, feature)
+        return np.asarray(getattr(found, name), dtype=np.float64)
+
+    # -- confusion cells ------------------------------------------------------------------
+
+    def confusion_cell_rows(
+        self, c_index: int, t: float, gt: int | None, prediction: int | None, mask: np.ndarray | None
+    ) -> np.ndarray:
+        """The data rows (ascending) with at least one outcome in the cell (gt, prediction);
+        None is the None label."""
+        pair = self.table.group("pair")
+        keep = self.pairs_at(c_index, t, mask)
+        if gt is not None and prediction is not None:
+            hit = keep & (pair["gt"] == gt) & (pair["pred"] == prediction)
+            return np.unique(pair["row"][hit])
+        if gt is None and prediction is None:
+            return np.empty(0, dtype=np.int64)
+        n_cells = self.cell_row.size
+        side = "gt" if gt is not None else "pred"
+        feature = gt if gt is not None else prediction
+        cell_of_pair = self._cell_of(pair["row"], pair[side])
+        taken = np.bincount(cell_of_pair[keep], minlength=n_cells)
+        if gt is not None:
+            total = self.cell_ann
+        else:
+            pred = self.table.group("pred")
+            active = self._active(c_index, None)
+            total = np.bincount(self.pred_cell[active], weights=pred["count"][active], minlength=n_cells)
+        left = (total - taken > 0) & (self.cell_feature == feature)
+        if mask is not None:
+            left &= mask[self.cell_row]
+        return np.unique(self.cell_row[left])
+
+    def confusion_rows(self, c_index: int, t: float, mask: np.ndarray | None) -> np.ndarray:
+        """(F + 1)²: how many data rows have an outcome in each cell (all cells at once)."""
+        n = len(self.features)
+        size = n + 1
+        pair = self.table.group("pair")
+        keep = self.pairs_at(c_index, t, mask)
+        g, f, row = pair["gt"][keep].astype(np.int64), pair["pred"][keep].astype(np.int64), pair["row"][keep]
+        matrix = np.zeros((size, size), dtype=np.int64)
+        cell_row_keys = np.unique((g * size + f) * max(self.n_rows, 1) + row)
+        matrix += np.bincount(cell_row_keys // max(self.n_rows, 1), minlength=size * size).reshape(size, size)
+        n_cells = self.cell_row.size
+        in_mask = np.ones(n_cells, dtype=bool) if mask is None else mask[self.cell_row]
+        taken_gt = np.bincount(self._cell_of(pair["row"][keep], pair["gt"][keep]), minlength=n_cells)
+        left_gt = (self.cell_ann - taken_gt > 0) & in_mask
+        matrix[:n, n] = np.bincount(self.cell_feature[left_gt], minlength=n)
+        pred = self.table.group("pred")
+        active = self._active(c_index, None)
+        predictions = np.bincount(self.pred_cell[active], weights=pred["count"][active], minlength=n_cells)
+        taken_pred = np.bincount(self._cell_of(pair["row"][keep], pair["pred"][keep]), minlength=n_cells)
+        left_pred = (predictions - taken_pred > 0) & in_mask
+        matrix[n, :n] = np.bincount(self.cell_feature[left_pred], minlength=n)
+        return matrix
+
+    def _cell_of(self, row: np.ndarray, feature: np.ndarray) -> np.ndarray:
+        n_f = max(len(self.features), 1)
+        keys = self.cell_row * n_f + self.cell_feature
+        return np.searchsorted(keys, row.astype(np.int64) * n_f + feature)
+
+    # -- distributions --------------------------------------------------------------------
+
+    def object_counts(
+        self, side: str, mask: np.ndarray | None, c_index: int | None = None
+    ) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+        """(feature names, objects per feature, data rows with one per feature) of the
+        annotations ("ann") or predictions ("pred", active at c_index if given), text included."""
+        names = (*self.features, *self.table.text_features)
+        objects = np.zeros(len(names), dtype=np.int64)
+        rows = np.zeros(len(names), dtype=np.int64)
+        for group_name, offset in ((side, 0), (f"text_{side}", len(self.features))):
+            group = self.table.group(group_name)
+            keep = np.ones(group["row"].size, dtype=bool)
+            if mask is not None:
+                keep &= mask[group["row"]]
+            if c_index is not None and "level" in group:
+                keep &= group["level"] > c_index
+            width = len(names)
+            objects += np.bincount(group["feature"][keep] + offset, weights=group["count"][keep], minlength=width).astype(np.int64)
+            pairs = np.unique(group["row"][keep].astype(np.int64) * width + group["feature"][keep] + offset)
+            rows += np.bincount(pairs % width, minlength=width)
+        return names, objects, rows
+
+
+def feature_report(features: tuple[str, ...], counts: Counts) -> FeatureReport:
+    """Per feature, all features summed (micro) and the per-feature mean (macro)."""
+    per_feature = metrics(counts.tp, counts.fp, counts.fn, counts.tn, counts.iou_sum)
+    total = summary(
+        int(counts.tp.sum()), int(counts.fp.sum()), int(counts.fn.sum()), int(counts.tn.sum()),
+        float(counts.iou_sum.sum()),
+    )  # fmt: skip
+    return FeatureReport(features, per_feature, total, macro(per_feature))
+
+
+def _nullable(value: float) -> float | None:
+    return None if math.isnan(value) else float(value)
+
+
+def macro_of(values: np.ndarray) -> float | None:
+    return _nullable(float(mean_of_defined(values)))

@@ -1,0 +1,1 @@
+"""The projector read model: each projection's request, status and coordinates."""

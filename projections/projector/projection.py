@@ -1,0 +1,83 @@
+"""Fills the projector view from projection, computation and result events."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from eventsourcing.dispatch import singledispatchmethod
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection as EventProjection
+from eventsourcing.utils import get_topic
+
+from domain.computations import Computation, ComputationResult
+from domain.projector.projection import PROJECTION_KIND, Projection
+from projections.projector.view import ProjectorView
+
+
+class ProjectorProjection(EventProjection[ProjectorView]):
+    name = "projector"
+    topics = tuple(
+        get_topic(cls)
+        for cls in (
+            Projection.Requested,
+            Projection.ProgressNoted,
+            Computation.Completed,
+            Computation.Failed,
+            Computation.Retried,
+            ComputationResult.Recorded,
+            ComputationResult.PartAdded,
+        )
+    )
+
+    @singledispatchmethod
+    def process_event(self, domain_event: DomainEventProtocol[UUID], tracking: Tracking) -> None:
+        self.view.insert_tracking(tracking)
+
+    @process_event.register
+    def _(self, event: Projection.Requested, tracking: Tracking) -> None:
+        fields = {
+            "run_id": event.run_id,
+            "run_version": event.run_version,
+            "space": event.space,
+            "spaces": event.spaces,
+            "method": event.params["method"],
+            "sphereize": bool(event.params["sphereize"]),
+            "points": event.points,
+            "selected": event.selected,
+            "source": event.source_projection_id,
+            "computation_id": event.computation_id,
+            "actor": event.actor,
+        }
+        self.view.request(event.originator_id, fields, event.timestamp, tracking)
+
+    @process_event.register
+    def _(self, event: Projection.ProgressNoted, tracking: Tracking) -> None:
+        self.view.note_progress(event.originator_id, event.fraction, event.stage, event.timestamp, tracking)
+
+    @process_event.register
+    def _(self, event: Computation.Completed, tracking: Tracking) -> None:
+        self.view.change_computation(event.originator_id, event.timestamp, tracking, completed=True)
+
+    @process_event.register
+    def _(self, event: Computation.Failed, tracking: Tracking) -> None:
+        self.view.change_computation(event.originator_id, event.timestamp, tracking, error=event.reason)
+
+    @process_event.register
+    def _(self, event: Computation.Retried, tracking: Tracking) -> None:
+        self.view.change_computation(event.originator_id, event.timestamp, tracking, retried=True)
+
+    @process_event.register
+    def _(self, event: ComputationResult.Recorded, tracking: Tracking) -> None:
+        if event.kind != PROJECTION_KIND:
+            self.view.insert_tracking(tracking)
+            return
+        self.view.expect_parts(event.owner_id, event.parts, tracking)
+
+    @process_event.register
+    def _(self, event: ComputationResult.PartAdded, tracking: Tracking) -> None:
+        if event.kind != PROJECTION_KIND:
+            self.view.insert_tracking(tracking)
+            return
+        payload = event.payload
+        self.view.add_points(event.owner_id, event.index, payload["rowIds"], payload["xy"], tracking)

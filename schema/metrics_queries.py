@@ -1,0 +1,197 @@
+"""Metric fields of a model run, and the comparison of two runs.
+
+`ModelRunMetricsFields` is mixed into the ModelRun type; `MetricsQueries` into Query. Every
+figure is read from the metrics read model (numpy over the run's results in memory), off
+the event loop. Values off the run's grid, unknown features and filters on metrics while
+the run is computing are refused with a message naming the value.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import strawberry
+from strawberry.types import Info
+
+from projections.metrics.compare import ComparisonRecord, WorseRow, compare_runs
+from projections.metrics.filters import ConfusionClause
+from projections.metrics.queries import RowRef
+from schema.context import Context
+from schema.limits import check_page_size
+from schema.pagination import Connection, connection
+from schema.types.metrics import (
+    ConfusionCell,
+    ConfusionMatrix,
+    DataRowFilter,
+    DistributionEntry,
+    MetricDataRow,
+    MetricHistogram,
+    MetricHistogramBin,
+    MetricsStatus,
+    PrPoint,
+    RunComparison,
+    RunMetrics,
+    WorseDataRow,
+    clauses_of,
+)
+
+if TYPE_CHECKING:
+    from projections.metrics.queries import MetricQueries
+
+
+def metric_queries(ctx: Context) -> MetricQueries:
+    return ctx.read_models.metrics  # type: ignore[attr-defined,no-any-return]
+
+
+def _row(ref: RowRef) -> MetricDataRow:
+    return MetricDataRow(id=strawberry.ID(ref.id), global_key=ref.global_key)
+
+
+@strawberry.type
+class ModelRunMetricsFields:
+    def _run_id(self) -> str:
+        return str(self.id)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="IN_SYNC, COMPUTING (pending data rows) or FAILED (why).")
+    async def metrics_status(self, info: Info[Context, None]) -> MetricsStatus:
+        ctx = info.context
+        return MetricsStatus.from_record(await ctx.read(metric_queries(ctx).status, self._run_id()))
+
+    @strawberry.field(description="Per feature, all features (micro) and their mean (macro) at a grid point.")
+    async def metrics(
+        self, info: Info[Context, None], confidence: float, iou: float, filter: DataRowFilter | None = None  # noqa: A002
+    ) -> RunMetrics:
+        ctx = info.context
+        record = await ctx.read(metric_queries(ctx).metrics, self._run_id(), confidence, iou, clauses_of(filter))
+        return RunMetrics.from_record(record)
+
+    @strawberry.field(description="Rows are ground truth, columns predictions; None last on both axes.")
+    async def confusion_matrix(
+        self, info: Info[Context, None], confidence: float, iou: float, filter: DataRowFilter | None = None  # noqa: A002
+    ) -> ConfusionMatrix:
+        ctx = info.context
+        record = await ctx.read(metric_queries(ctx).confusion, self._run_id(), confidence, iou, clauses_of(filter))
+        return ConfusionMatrix(
+            labels=record.labels,
+            counts=record.counts,
+            cells=[ConfusionCell.from_record(c, filter) for c in record.cells],
+        )
+
+    @strawberry.field(description="The data rows with an outcome in one confusion-matrix cell.")
+    async def confusion_cell_data_rows(
+        self,
+        info: Info[Context, None],
+        confidence: float,
+        iou: float,
+        ground_truth: str | None = None,
+        prediction: str | None = None,
+        filter: DataRowFilter | None = None,  # noqa: A002
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[MetricDataRow]:
+        ctx = info.context
+        clauses = [*clauses_of(filter), ConfusionClause(ground_truth, prediction)]
+        size = check_page_size(first, ctx.limits)
+        page = await ctx.read(metric_queries(ctx).rows, self._run_id(), clauses, confidence, iou, size, after)
+        return connection(page, _row, after)
+
+    @strawberry.field(description="(confidence, precision, recall) at every confidence threshold.")
+    async def precision_recall_curve(
+        self,
+        info: Info[Context, None],
+        iou: float,
+        feature: str | None = None,
+        filter: DataRowFilter | None = None,  # noqa: A002
+    ) -> list[PrPoint]:
+        ctx = info.context
+        points = await ctx.read(metric_queries(ctx).pr_curve, self._run_id(), iou, feature, clauses_of(filter))
+        return [PrPoint.from_record(p) for p in points]
+
+    @strawberry.field(description="Annotations per feature, most first (100 per page by default).")
+    async def annotation_distribution(
+        self,
+        info: Info[Context, None],
+        filter: DataRowFilter | None = None,  # noqa: A002
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[DistributionEntry]:
+        ctx = info.context
+        size = check_page_size(first, ctx.limits)
+        page = await ctx.read(metric_queries(ctx).distribution, self._run_id(), "ann", clauses_of(filter), None, size, after)
+        return connection(page, lambda bar: DistributionEntry.from_record(bar, "annotation", filter), after)
+
+    @strawberry.field(description="Predictions per feature (active at `confidence` if given), most first.")
+    async def prediction_distribution(
+        self,
+        info: Info[Context, None],
+        confidence: float | None = None,
+        filter: DataRowFilter | None = None,  # noqa: A002
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[DistributionEntry]:
+        ctx = info.context
+        size = check_page_size(first, ctx.limits)
+        page = await ctx.read(
+            metric_queries(ctx).distribution, self._run_id(), "pred", clauses_of(filter), confidence, size, after
+        )
+        return connection(page, lambda bar: DistributionEntry.from_record(bar, "prediction", filter), after)
+
+    @strawberry.field(description="Data rows per tenth of [0, 1] of a per-row metric (automatic or custom).")
+    async def metric_histogram(
+        self,
+        info: Info[Context, None],
+        metric: str,
+        confidence: float,
+        iou: float,
+        feature: str | None = None,
+        filter: DataRowFilter | None = None,  # noqa: A002
+    ) -> MetricHistogram:
+        ctx = info.context
+        record = await ctx.read(
+            metric_queries(ctx).histogram, self._run_id(), metric, confidence, iou, feature, clauses_of(filter)
+        )
+        return MetricHistogram(
+            metric=record.metric,
+            feature=record.feature,
+            bins=[MetricHistogramBin.from_record(b, metric, feature, filter) for b in record.bins],
+            nulls=record.nulls,
+            outside=record.outside,
+        )
+
+
+@strawberry.type
+class MetricsQueries:
+    @strawberry.field(
+        description="Two runs of one model on their common data rows, and the rows where B is worse than A."
+    )
+    async def compare_model_runs(
+        self,
+        info: Info[Context, None],
+        run_a: strawberry.ID,
+        run_b: strawberry.ID,
+        confidence: float,
+        iou: float,
+        metric: str = "f1",
+        feature: str | None = None,
+        filter: DataRowFilter | None = None,  # noqa: A002
+        first: int | None = None,
+        after: str | None = None,
+    ) -> RunComparison:
+        ctx = info.context
+        size = check_page_size(first, ctx.limits)
+        record: ComparisonRecord = await ctx.read(
+            compare_runs, metric_queries(ctx), str(run_a), str(run_b), confidence, iou,
+            clauses_of(filter), metric, feature, size, after,
+        )  # fmt: skip
+        return RunComparison(
+            metric=record.metric,
+            feature=record.feature,
+            common_data_rows=record.common_data_rows,
+            a=RunMetrics.from_record(record.a),
+            b=RunMetrics.from_record(record.b),
+            worse_data_rows=connection(record.worse, _worse, after),
+        )
+
+
+def _worse(row: WorseRow) -> WorseDataRow:
+    return WorseDataRow(data_row=_row(row.row), a=row.a, b=row.b, by=row.by)

@@ -1,0 +1,355 @@
+"""GraphQL types of a run's metrics: status, per-feature figures, confusion matrix, curves,
+distributions, histograms, comparisons; and the data row filter they take."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from domain.errors import ValidationFailed
+from projections.computation_status.queries import StatusRecord
+from projections.metrics.custom import CustomAggregate
+from projections.metrics.filters import (
+    AnnotationClause,
+    Clause,
+    ConfusionClause,
+    DataRowsClause,
+    MetricClause,
+    PredictionClause,
+    SplitClause,
+)
+from projections.metrics.queries import (
+    ConfusionCellRecord,
+    DistributionBar,
+    FeatureRecord,
+    HistogramBin,
+    MetricsRecord,
+)
+from projections.metrics.results import PrPoint as PrPointRecord
+from schema.pagination import Connection
+
+
+@strawberry.enum
+class MetricsState(Enum):
+    IN_SYNC = "IN_SYNC"
+    COMPUTING = "COMPUTING"
+    FAILED = "FAILED"
+
+
+@strawberry.type(description="Whether a run's metrics reflect all its data; pushed live by the subscription.")
+class MetricsStatus:
+    state: MetricsState
+    pending_data_rows: int = strawberry.field(description="Data rows whose metrics are not computed yet.")
+    progress: float | None = strawberry.field(description="Share of the pending work done, 0 to 1.")
+    error: str | None = strawberry.field(description="Why the computation failed; retryMetrics resumes it.")
+
+    @classmethod
+    def from_record(cls, record: StatusRecord) -> MetricsStatus:
+        return cls(
+            state=MetricsState(record.state),
+            pending_data_rows=record.pending_data_rows,
+            progress=record.progress,
+            error=record.error,
+        )
+
+
+# -- the filter ----------------------------------------------------------------------------
+
+
+@strawberry.enum
+class FilterSplit(Enum):
+    TRAINING = "TRAINING"
+    VALIDATION = "VALIDATION"
+    TEST = "TEST"
+    UNASSIGNED = "UNASSIGNED"
+
+
+@strawberry.input(description="Rows with (or, present false, without) annotations of any of the features.")
+class AnnotationFilter:
+    features: list[str]
+    present: bool = True
+    min: int | None = None
+    max: int | None = None
+
+
+@strawberry.input
+class PredictionFilter:
+    features: list[str]
+    present: bool = True
+
+
+@strawberry.input(description="Rows whose metric, at the query's grid point, is in [min, max].")
+class MetricFilter:
+    name: str
+    feature: str | None = None
+    min: float | None = None
+    max: float | None = None
+
+
+@strawberry.input
+class DataRowsFilter:
+    ids: list[strawberry.ID] | None = None
+    global_keys: list[str] | None = None
+
+
+@strawberry.input(description="Rows with an outcome in this confusion-matrix cell; null is None.")
+class ConfusionCellFilter:
+    ground_truth: str | None = None
+    prediction: str | None = None
+
+
+@strawberry.input(one_of=True, description="Exactly one condition; lists inside it are OR-ed.")
+class FilterClause:
+    annotation: AnnotationFilter | None = strawberry.UNSET
+    prediction: PredictionFilter | None = strawberry.UNSET
+    metric: MetricFilter | None = strawberry.UNSET
+    split: list[FilterSplit] | None = strawberry.UNSET
+    data_rows: DataRowsFilter | None = strawberry.UNSET
+    confusion_cell: ConfusionCellFilter | None = strawberry.UNSET
+
+
+@strawberry.input(description="The rows a query covers: all clauses hold (AND).")
+class DataRowFilter:
+    all: list[FilterClause] | None = None
+
+
+def clauses_of(selection: DataRowFilter | None) -> list[Clause]:
+    clauses: list[Clause] = []
+    for clause in (selection.all or []) if selection is not None else []:
+        if clause.annotation:
+            a = clause.annotation
+            clauses.append(AnnotationClause(tuple(a.features), a.present, a.min, a.max))
+        elif clause.prediction:
+            clauses.append(PredictionClause(tuple(clause.prediction.features), clause.prediction.present))
+        elif clause.metric:
+            m = clause.metric
+            clauses.append(MetricClause(m.name, m.feature, m.min, m.max))
+        elif clause.split:
+            clauses.append(SplitClause(tuple(s.value for s in clause.split)))
+        elif clause.data_rows:
+            d = clause.data_rows
+            clauses.append(DataRowsClause(tuple(str(i) for i in d.ids or ()), tuple(d.global_keys or ())))
+        elif clause.confusion_cell:
+            c = clause.confusion_cell
+            clauses.append(ConfusionClause(c.ground_truth, c.prediction))
+        else:
+            raise ValidationFailed("a filter clause must set exactly one condition")
+    return clauses
+
+
+def with_clause(selection: DataRowFilter | None, clause: dict[str, Any]) -> dict[str, Any]:
+    """The filter (as JSON, the shape of DataRowFilter) with one more clause: what a bar or
+    a cell gives a client to select its rows."""
+    clauses = [_clause_json(c) for c in (selection.all or [])] if selection is not None else []
+    return {"all": [*clauses, clause]}
+
+
+def _clause_json(clause: FilterClause) -> dict[str, Any]:
+    for name in ("annotation", "prediction", "metric", "split", "data_rows", "confusion_cell"):
+        value = getattr(clause, name)
+        if value:
+            key = "dataRows" if name == "data_rows" else "confusionCell" if name == "confusion_cell" else name
+            return {key: _plain(value)}
+    return {}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, Enum):
+        return value.value
+    if hasattr(value, "__dataclass_fields__") or hasattr(value, "__strawberry_definition__"):
+        out = {}
+        for key, item in vars(value).items():
+            if item is None or item is strawberry.UNSET:
+                continue
+            camel = "".join(p if i == 0 else p.title() for i, p in enumerate(key.split("_")))
+            out[camel] = _plain(item)
+        return out
+    return value
+
+
+# -- figures -------------------------------------------------------------------------------
+
+
+@strawberry.type(description="A custom metric aggregated over the rows, with its declared aggregation.")
+class CustomMetric:
+    name: str
+    feature: str | None
+    aggregation: str
+    value: float | None
+    data_rows: int
+
+    @classmethod
+    def from_record(cls, record: CustomAggregate) -> CustomMetric:
+        return cls(
+            name=record.name,
+            feature=record.feature,
+            aggregation=record.aggregation,
+            value=record.value,
+            data_rows=record.count,
+        )
+
+
+@strawberry.type
+class FeatureMetrics:
+    feature: str | None = strawberry.field(description="Null in `all`.")
+    tp: int
+    fp: int
+    fn: int
+    tn: int
+    precision: float | None
+    recall: float | None
+    f1: float | None
+    iou: float | None
+    annotations: int
+    predictions: int = strawberry.field(description="Active predictions (confidence ≥ the threshold).")
+    custom: list[CustomMetric]
+
+    @classmethod
+    def from_record(cls, r: FeatureRecord) -> FeatureMetrics:
+        return cls(
+            feature=r.feature, tp=r.tp, fp=r.fp, fn=r.fn, tn=r.tn, precision=r.precision, recall=r.recall,
+            f1=r.f1, iou=r.iou, annotations=r.annotations, predictions=r.predictions,
+            custom=[CustomMetric.from_record(c) for c in r.custom],
+        )  # fmt: skip
+
+
+@strawberry.type(description="Unweighted means over features of their defined values.")
+class MacroMetrics:
+    precision: float | None
+    recall: float | None
+    f1: float | None
+    iou: float | None
+
+
+@strawberry.type
+class RunMetrics:
+    confidence: float
+    iou: float
+    features: list[FeatureMetrics]
+    all: FeatureMetrics = strawberry.field(description="Every feature summed (micro).")
+    macro: MacroMetrics
+    custom: list[CustomMetric] = strawberry.field(description="Every custom metric, per feature and per row.")
+    data_rows: int = strawberry.field(description="Evaluated data rows covered.")
+    pending_data_rows: int
+
+    @classmethod
+    def from_record(cls, r: MetricsRecord) -> RunMetrics:
+        m = r.macro
+        return cls(
+            confidence=r.confidence,
+            iou=r.iou,
+            features=[FeatureMetrics.from_record(f) for f in r.features],
+            all=FeatureMetrics.from_record(r.all),
+            macro=MacroMetrics(precision=m.precision, recall=m.recall, f1=m.f1, iou=m.iou),
+            custom=[CustomMetric.from_record(c) for c in r.custom],
+            data_rows=r.data_rows,
+            pending_data_rows=r.pending_data_rows,
+        )
+
+
+@strawberry.type(description="A non-empty cell; `filter` (a DataRowFilter) selects its data rows.")
+class ConfusionCell:
+    ground_truth: str | None
+    prediction: str | None
+    count: int
+    data_rows: int
+    filter: JSON
+
+    @classmethod
+    def from_record(cls, r: ConfusionCellRecord, selection: DataRowFilter | None) -> ConfusionCell:
+        clause = {"confusionCell": {"groundTruth": r.ground_truth, "prediction": r.prediction}}
+        return cls(
+            ground_truth=r.ground_truth,
+            prediction=r.prediction,
+            count=r.count,
+            data_rows=r.data_rows,
+            filter=with_clause(selection, clause),
+        )
+
+
+@strawberry.type
+class ConfusionMatrix:
+    labels: list[str | None] = strawberry.field(description="Features, then null for None.")
+    counts: list[list[int]] = strawberry.field(description="Rows are ground truth, columns predictions.")
+    cells: list[ConfusionCell]
+
+
+@strawberry.type
+class PrPoint:
+    confidence: float
+    precision: float | None
+    recall: float | None
+
+    @classmethod
+    def from_record(cls, r: PrPointRecord) -> PrPoint:
+        return cls(confidence=r.confidence, precision=r.precision, recall=r.recall)
+
+
+@strawberry.type
+class DistributionEntry:
+    feature: str
+    objects: int
+    data_rows: int
+    filter: JSON
+
+    @classmethod
+    def from_record(cls, r: DistributionBar, side: str, selection: DataRowFilter | None) -> DistributionEntry:
+        clause = {side: {"features": [r.feature]}}
+        return cls(feature=r.feature, objects=r.objects, data_rows=r.data_rows, filter=with_clause(selection, clause))
+
+
+@strawberry.type
+class MetricHistogramBin:
+    min: float
+    max: float
+    data_rows: int
+    filter: JSON
+    sort: JSON = strawberry.field(description="Sorts the bin's rows by the metric, lowest first.")
+
+    @classmethod
+    def from_record(
+        cls, r: HistogramBin, metric: str, feature: str | None, selection: DataRowFilter | None
+    ) -> MetricHistogramBin:
+        clause = {"metric": {"name": metric, "feature": feature, "min": r.low, "max": r.high}}
+        sort = {"metric": {"name": metric, "feature": feature}, "descending": False}
+        return cls(min=r.low, max=r.high, data_rows=r.data_rows, filter=with_clause(selection, clause), sort=sort)
+
+
+@strawberry.type
+class MetricHistogram:
+    metric: str
+    feature: str | None
+    bins: list[MetricHistogramBin] = strawberry.field(description="Ten bins on [0, 1]: [a, b), the last [0.9, 1].")
+    nulls: int = strawberry.field(description="Data rows where the metric is null.")
+    outside: int = strawberry.field(description="Data rows whose value is outside [0, 1].")
+
+
+@strawberry.type
+class MetricDataRow:
+    id: strawberry.ID
+    global_key: str
+
+
+@strawberry.type
+class WorseDataRow:
+    data_row: MetricDataRow
+    a: float
+    b: float
+    by: float = strawberry.field(description="How much worse run B is there.")
+
+
+@strawberry.type(description="Two runs of one model on their common data rows, at one grid point.")
+class RunComparison:
+    metric: str
+    feature: str | None
+    common_data_rows: int
+    a: RunMetrics
+    b: RunMetrics
+    worse_data_rows: Connection[WorseDataRow] = strawberry.field(
+        description="Rows where B is worse than A on the metric, most worse first."
+    )

@@ -1,0 +1,69 @@
+"""Parsing and packing embedding upload lines (domain/embeddings.py)."""
+
+from __future__ import annotations
+
+import math
+import uuid
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domain.embeddings import (
+    CHUNK_VECTOR_BYTES,
+    MAX_DIMENSION,
+    parse_embedding_line,
+    rows_per_chunk,
+    unpack_row_ids,
+    unpack_vectors,
+    vector_chunks,
+)
+from domain.errors import AnnotationLineError
+
+
+def test_a_line_names_its_row_by_id_or_global_key_in_either_place() -> None:
+    assert parse_embedding_line({"dataRow": {"globalKey": "a"}, "vector": [1, 2]}, 1, 2).row.global_key == "a"
+    assert parse_embedding_line({"dataRow": {"id": "b"}, "vector": [1, 2]}, 1, 2).row.id == "b"
+    assert parse_embedding_line({"id": "c", "vector": [1, 2]}, 1, None).row.id == "c"
+    with pytest.raises(AnnotationLineError, match="both id and globalKey"):
+        parse_embedding_line({"dataRow": {"id": "b", "globalKey": "a"}, "vector": [1]}, 1, None)
+
+
+def test_the_vector_becomes_float32() -> None:
+    line = parse_embedding_line({"id": "c", "vector": [1, 2.5, -3]}, 4, 3)
+    assert line.vector.dtype == np.float32 and line.vector.tolist() == [1.0, 2.5, -3.0] and line.line == 4
+
+
+@given(
+    st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), min_size=1, max_size=40),
+)
+def test_exactly_the_vectors_with_a_non_finite_float32_value_are_refused(values: list[float]) -> None:
+    with np.errstate(over="ignore"):
+        finite = all(math.isfinite(v) and math.isfinite(float(np.float32(v))) for v in values)
+    if finite:
+        assert parse_embedding_line({"id": "r", "vector": values}, 9, len(values)).vector.shape == (len(values),)
+    else:
+        with pytest.raises(AnnotationLineError) as caught:
+            parse_embedding_line({"id": "r", "vector": values}, 9, len(values))
+        assert caught.value.line == 9 and "position" in caught.value.reason
+
+
+@given(st.integers(min_value=0, max_value=MAX_DIMENSION + 5), st.integers(min_value=1, max_value=8))
+def test_a_length_other_than_the_dimension_is_refused(length: int, dimension: int) -> None:
+    values = [0.5] * length
+    if length == dimension:
+        parse_embedding_line({"id": "r", "vector": values}, 2, dimension)
+    else:
+        with pytest.raises(AnnotationLineError, match=f"has {length} values"):
+            parse_embedding_line({"id": "r", "vector": values}, 2, dimension)
+
+
+def test_chunks_are_bounded_and_round_trip() -> None:
+    ids = [str(uuid.uuid4()) for _ in range(100)]
+    data = np.random.default_rng(0).normal(size=(100, 1000)).astype(np.float32)
+    chunks = vector_chunks(ids, data)
+    assert len(chunks) == -(-100 // rows_per_chunk(1000)) > 1
+    assert all(len(c["vectors"]) <= CHUNK_VECTOR_BYTES for c in chunks)
+    assert [i for c in chunks for i in unpack_row_ids(c["rowIds"])] == ids
+    assert np.array_equal(np.concatenate([unpack_vectors(c["vectors"], 1000) for c in chunks]), data)

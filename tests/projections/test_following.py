@@ -1,0 +1,27 @@
+"""Runners read upload chunks lazily: a projection that ignores a chunk never decodes it."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+from application import ModelLedger
+from domain.uploads import Upload
+from projections.following import FollowedLedger, LazyChunkAdded
+
+
+def test_chunk_events_decode_on_first_use_and_equal_the_eager_ones() -> None:
+    app = FollowedLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    upload = Upload(owner_id=uuid4(), owner_version=3, kind="predictions", actor="dave")
+    upload.add_chunk(index=0, payload={"rows": [["a", 1]], "blob": b"\x00\x01"})
+    app.save(upload)
+    notifications = app.recorder.select_notifications(start=1, limit=10)
+    started, chunk = (app.mapper.to_domain_event(n) for n in notifications)
+
+    assert isinstance(started, Upload.Started) and started.kind == "predictions"
+    assert isinstance(chunk, LazyChunkAdded) and isinstance(chunk, Upload.ChunkAdded)
+    assert chunk.originator_id == upload.id and chunk.originator_version == 2
+    assert "_decode" in vars(chunk)  # nothing decoded yet
+    assert chunk.payload == {"rows": [["a", 1]], "blob": b"\x00\x01"}
+    assert chunk.index == 0 and chunk.timestamp is not None
+    assert "_decode" not in vars(chunk)
+    assert FollowedLedger.name == ModelLedger.name  # the same application, the same tables

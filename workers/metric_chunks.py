@@ -1,0 +1,66 @@
+"""Matching one chunk of a run's rows: the metric kind's chunk handler.
+
+The chunk's rows are the rows an upload changed (one chunk per chunk of the upload) or a
+range of row ids (every row of the run). Only covered rows are evaluated (METRICS.md §3);
+the match table of those rows is the chunk's result.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import orjson
+
+from domain.computations import METRICS, Computation
+from domain.metrics import build_objects, match
+from domain.models import Model
+from domain.ontology import TEXT
+from projections.annotation_json import annotations_from_json
+from projections.metrics.inputs import InputRow
+from projections.metrics.match_table import from_match, to_parts
+from workers.kinds import ChunkResult, register
+from workers.services import WorkerServices
+
+
+def upload_rows(services: WorkerServices, upload_id: UUID, index: int) -> list[str]:
+    """The data row ids one chunk event of an upload names (chunk i is version i + 2)."""
+    for event in services.app.repository.event_store.get(upload_id, gt=index + 1, lte=index + 2):
+        payload = event.payload  # type: ignore[attr-defined]
+        if "predictions" in payload:
+            return list(dict.fromkeys(payload["predictions"]["rows"]))
+        if "labels" in payload:
+            return list(dict.fromkeys(payload["labels"]["rows"]))
+        if "rows" in payload:
+            return [row[0] for row in payload["rows"]]
+        return []
+    raise LookupError(f"upload {upload_id} has no chunk {index}")
+
+
+def matched_features(services: WorkerServices, model_id: UUID) -> list[str]:
+    model = services.app.repository.get(model_id)
+    assert isinstance(model, Model)
+    return [f.name for f in model.ontology.features if f.kind != TEXT]
+
+
+def chunk_rows(services: WorkerServices, computation: Computation, chunk: int) -> list[InputRow]:
+    plan = computation.plan
+    run_id, version = computation.owner_id, computation.owner_version
+    if plan["scope"] == "upload":
+        ids = upload_rows(services, UUID(plan["upload_id"]), plan["upload_chunks"][chunk])
+        return services.inputs.rows_by_id(run_id, version, ids)
+    return services.inputs.rows_in_range(run_id, version, chunk, computation.chunk_count)
+
+
+def compute_metric_chunk(services: WorkerServices, computation: Computation, chunk: int) -> ChunkResult:
+    rows = chunk_rows(services, computation, chunk)
+    parameters = computation.parameters
+    features = matched_features(services, UUID(parameters["model_id"]))
+    ground_truth = [annotations_from_json(orjson.loads(labels)) if labels else [] for _, labels, _ in rows]
+    predictions = [annotations_from_json(orjson.loads(found)) for _, _, found in rows]
+    objects = build_objects(ground_truth, predictions, features)
+    result = match(objects, parameters["confidence_thresholds"], float(parameters["point_radius"]))
+    table = from_match(result, [row_id for row_id, _, _ in rows])
+    return len(rows), to_parts(table)
+
+
+register(METRICS, compute_metric_chunk)
