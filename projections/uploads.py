@@ -10,8 +10,14 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
+
+from eventsourcing.persistence import Tracking
+
+if TYPE_CHECKING:
+    from domain.uploads import Upload
+    from projections.postgres_view import FollowsUploads
 
 REMEMBERED = 64
 
@@ -46,3 +52,28 @@ class UploadDirectory:
         self._recent.move_to_end(upload_id)
         while len(self._recent) > REMEMBERED:
             self._recent.popitem(last=False)
+
+
+class FollowedUploads:
+    """The uploads of some kinds, as a projection follows them: Started events of those kinds
+    are recorded in the view's uploads table; any other event of an upload is only tracked."""
+
+    def __init__(self, view: FollowsUploads, kinds: frozenset[str]) -> None:
+        self.view = view
+        self.kinds = kinds
+        self.directory = UploadDirectory(view.upload)
+
+    def started(self, event: Upload.Started, tracking: Tracking) -> None:
+        if event.kind not in self.kinds:
+            self.view.insert_tracking(tracking)
+            return
+        self.view.start_upload(event.originator_id, event.owner_id, event.owner_version, event.kind, tracking)
+        self.directory.started(event.originator_id, event.owner_id, event.owner_version, event.kind)
+
+    def of_chunk(self, event: Upload.ChunkAdded, tracking: Tracking) -> UploadInfo | None:
+        """The chunk's upload, or None (the event then tracked) if it is not one kept here."""
+        upload = self.directory.get(event.originator_id)
+        if upload is None or upload.kind not in self.kinds:
+            self.view.insert_tracking(tracking)
+            return None
+        return upload

@@ -17,7 +17,7 @@ from domain.ontology import Ontology
 from domain.uploads import Upload
 from projections.annotation_json import row_sets
 from projections.catalog.view import CatalogView
-from projections.uploads import UploadDirectory
+from projections.uploads import FollowedUploads
 
 UPLOAD_KINDS = frozenset({"data_rows", "metadata", "labels"})
 
@@ -60,7 +60,7 @@ class CatalogProjection(Projection[CatalogView]):
 
     def __init__(self, view: CatalogView) -> None:
         super().__init__(view)
-        self.uploads = UploadDirectory(view.upload)
+        self.uploads = FollowedUploads(view, UPLOAD_KINDS)
 
     @singledispatchmethod
     def process_event(self, domain_event: DomainEventProtocol[UUID], tracking: Tracking) -> None:
@@ -141,19 +141,15 @@ class CatalogProjection(Projection[CatalogView]):
 
     @process_event.register
     def _(self, event: Upload.Started, tracking: Tracking) -> None:
-        if event.kind not in UPLOAD_KINDS:
-            self.view.insert_tracking(tracking)
-            return
-        self.view.start_upload(event.originator_id, event.owner_id, event.owner_version, event.kind, tracking)
-        self.uploads.started(event.originator_id, event.owner_id, event.owner_version, event.kind)
+        self.uploads.started(event, tracking)
 
     @process_event.register
     def _(self, event: Upload.ChunkAdded, tracking: Tracking) -> None:
-        upload = self.uploads.get(event.originator_id)
-        payload = event.payload
+        upload = self.uploads.of_chunk(event, tracking)
         if upload is None:
-            self.view.insert_tracking(tracking)
-        elif "rows" in payload:
+            return
+        payload = event.payload
+        if "rows" in payload:
             self.view.add_rows(upload.owner_id, payload["rows"], tracking)
         elif "labels" in payload:
             labels = [(row_id, data.decode(), n) for row_id, data, n in row_sets(payload["labels"])]

@@ -13,7 +13,7 @@ from eventsourcing.utils import get_topic
 from domain.embeddings import EmbeddingSpace
 from domain.uploads import Upload
 from projections.embeddings.view import EmbeddingsView
-from projections.uploads import UploadDirectory
+from projections.uploads import FollowedUploads
 
 UPLOAD_KIND = "embeddings"
 
@@ -27,7 +27,7 @@ class EmbeddingsProjection(Projection[EmbeddingsView]):
 
     def __init__(self, view: EmbeddingsView) -> None:
         super().__init__(view)
-        self.uploads = UploadDirectory(view.upload)
+        self.uploads = FollowedUploads(view, frozenset({UPLOAD_KIND}))
 
     @singledispatchmethod
     def process_event(self, domain_event: DomainEventProtocol[UUID], tracking: Tracking) -> None:
@@ -45,17 +45,12 @@ class EmbeddingsProjection(Projection[EmbeddingsView]):
 
     @process_event.register
     def _(self, event: Upload.Started, tracking: Tracking) -> None:
-        if event.kind != UPLOAD_KIND:
-            self.view.insert_tracking(tracking)
-            return
-        self.view.start_upload(event.originator_id, event.owner_id, event.owner_version, event.kind, tracking)
-        self.uploads.started(event.originator_id, event.owner_id, event.owner_version, event.kind)
+        self.uploads.started(event, tracking)
 
     @process_event.register
     def _(self, event: Upload.ChunkAdded, tracking: Tracking) -> None:
-        upload = self.uploads.get(event.originator_id)
-        if upload is None or upload.kind != UPLOAD_KIND:
-            self.view.insert_tracking(tracking)
+        upload = self.uploads.of_chunk(event, tracking)
+        if upload is None:
             return
         payload = event.payload
         ids: bytes = payload["rowIds"]

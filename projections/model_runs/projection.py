@@ -18,7 +18,7 @@ from domain.run_config import CONFIG_TEMPLATE
 from domain.uploads import Upload
 from projections.annotation_json import row_sets
 from projections.model_runs.view import ModelRunsView
-from projections.uploads import UploadDirectory
+from projections.uploads import FollowedUploads
 
 UPLOAD_KINDS = frozenset({"run_rows", "splits", "remove_rows", "predictions"})
 
@@ -66,7 +66,7 @@ class ModelRunsProjection(Projection[ModelRunsView]):
 
     def __init__(self, view: ModelRunsView) -> None:
         super().__init__(view)
-        self.uploads = UploadDirectory(view.upload)
+        self.uploads = FollowedUploads(view, UPLOAD_KINDS)
 
     @singledispatchmethod
     def process_event(self, domain_event: DomainEventProtocol[UUID], tracking: Tracking) -> None:
@@ -128,17 +128,12 @@ class ModelRunsProjection(Projection[ModelRunsView]):
 
     @process_event.register
     def _(self, event: Upload.Started, tracking: Tracking) -> None:
-        if event.kind not in UPLOAD_KINDS:
-            self.view.insert_tracking(tracking)
-            return
-        self.view.start_upload(event.originator_id, event.owner_id, event.owner_version, event.kind, tracking)
-        self.uploads.started(event.originator_id, event.owner_id, event.owner_version, event.kind)
+        self.uploads.started(event, tracking)
 
     @process_event.register
     def _(self, event: Upload.ChunkAdded, tracking: Tracking) -> None:
-        upload = self.uploads.get(event.originator_id)
+        upload = self.uploads.of_chunk(event, tracking)
         if upload is None:
-            self.view.insert_tracking(tracking)
             return
         run_id, version, payload = upload.owner_id, upload.owner_version, event.payload
         if upload.kind == "predictions":
