@@ -9,11 +9,12 @@ from application.metric_commands import MetricCommands
 from application.model_commands import ModelCommands
 from application.model_run_commands import CustomMetricCommands, ModelRunCommands, SplitSpec
 from application.projector_commands import ProjectorCommands
+from application.slice_commands import SliceCommands
 
 
 class ModelLedger(
     DatasetCommands, ModelCommands, ModelRunCommands, CustomMetricCommands, ApiKeyCommands, MetricCommands,
-    EmbeddingCommands, ProjectorCommands,
+    EmbeddingCommands, ProjectorCommands, SliceCommands,
 ):
     """Every command of the product, one mixin per kind of aggregate."""
 

@@ -12,7 +12,13 @@ from application.uploads import ErrorCollector, collector_paused, in_chunks
 from domain.annotations.columns import chunk_rows, encode_rows
 from domain.annotations.ndjson import parse_annotation_line
 from domain.annotations.objects import Annotation, Mask
-from domain.data_rows import DataRowLine, MetadataField, infer_metadata_field, parse_data_row_line
+from domain.data_rows import (
+    DataRowLine,
+    MetadataField,
+    declared_metadata_field,
+    infer_metadata_field,
+    parse_data_row_line,
+)
 from domain.datasets import Dataset
 from domain.errors import ValidationFailed
 
@@ -67,6 +73,19 @@ class DatasetCommands(LedgerCore):
     def delete_dataset(self, dataset_id: UUID, actor: str) -> Dataset:
         dataset = self.load(Dataset, dataset_id, "dataset")
         dataset.delete(actor=actor)
+        self.store(dataset)
+        return dataset
+
+    def declare_metadata_fields(self, dataset_id: UUID, fields: list[dict[str, Any]], actor: str) -> Dataset:
+        """Declare typed metadata keys ({key, kind, options}) before rows use them; a key
+        already declared must be declared the same. All or nothing."""
+        dataset = self.load(Dataset, dataset_id, "dataset")
+        dataset.check_live()
+        parsed = [declared_metadata_field(f.get("key"), f.get("kind"), f.get("options")) for f in fields]
+        keys = [f.key for f in parsed]
+        if len(set(keys)) != len(keys):
+            raise ValidationFailed(f"a metadata key is declared twice: {sorted(k for k in set(keys) if keys.count(k) > 1)}")
+        dataset.declare_metadata_fields(parsed, actor=actor)
         self.store(dataset)
         return dataset
 

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from application import SplitSpec
-from projections.metrics.filters import SplitClause
+from domain.filter_language import SplitClause
 from projections.metrics.inputs import MetricInputs
 from runtime import open_runtime
 from storage.database import (

@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid5
 
-from domain.errors import AnnotationLineError
+from domain.errors import AnnotationLineError, ValidationFailed
 
 MEDIA_TYPES = frozenset(
     {
@@ -63,6 +63,32 @@ class MetadataField:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MetadataField:
         return cls(data["key"], MetadataKind(data["kind"]), tuple(data.get("options", ())))
+
+
+MAX_METADATA_KEY = 100
+MAX_ENUM_OPTIONS = 1_000
+
+
+def declared_metadata_field(key: Any, kind: Any, options: Any = None) -> MetadataField:
+    """A field declared explicitly (the only way to a DATETIME or ENUM field)."""
+    if not isinstance(key, str) or not key.strip() or len(key) > MAX_METADATA_KEY:
+        raise ValidationFailed(f"a metadata key must be a non-empty string of at most {MAX_METADATA_KEY} characters, got {key!r}")
+    try:
+        parsed = MetadataKind(str(kind).upper())
+    except ValueError:
+        raise ValidationFailed(
+            f"metadata {key!r}: unknown kind {kind!r}; expected one of {[k.value for k in MetadataKind]}"
+        ) from None
+    values = list(options or [])
+    if parsed is MetadataKind.ENUM:
+        if not values or len(values) > MAX_ENUM_OPTIONS:
+            raise ValidationFailed(f"metadata {key!r}: an ENUM field needs 1 to {MAX_ENUM_OPTIONS} options")
+        bad = [v for v in values if not isinstance(v, str) or not v]
+        if bad or len(set(values)) != len(values):
+            raise ValidationFailed(f"metadata {key!r}: options must be distinct non-empty strings, got {values!r}")
+    elif values:
+        raise ValidationFailed(f"metadata {key!r}: only ENUM fields take options")
+    return MetadataField(key, parsed, tuple(values))
 
 
 def infer_metadata_field(key: str, value: Any, line: int) -> MetadataField:

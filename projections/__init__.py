@@ -19,6 +19,9 @@ from domain.annotations.objects import Annotation
 from projections.catalog.queries import CatalogQueries
 from projections.catalog.view import CatalogView
 from projections.following import FollowedLedger
+from projections.gallery.projection import GalleryProjection
+from projections.gallery.queries import GalleryQueries
+from projections.gallery.view import GalleryView
 from projections.metrics.read_models import MetricReadModels
 from projections.model_runs.queries import ModelRunQueries
 from projections.model_runs.view import ModelRunsView
@@ -31,6 +34,7 @@ from projections.records import (
     RunDiffRecord,
 )
 from projections.runners import READ_MODELS, read_model_env, wait_for
+from projections.slices.queries import slice_queries
 from storage.database import Database
 
 DEFAULT_TIMEOUT = 60.0
@@ -74,10 +78,22 @@ class ReadModels:
         self.catalog = CatalogQueries(catalog_view)
         self.runs = ModelRunQueries(runs_view)
         self.projector = projector_queries(runners)
+        self.slices = slice_queries(runners)
         self.rows = ReadModelRows(self)
         metric_read_models = MetricReadModels(runners)
         self.computation_status = metric_read_models.computation_status
         self.metrics = metric_read_models.metrics
+        gallery_view = runners[GalleryProjection.name].view
+        assert isinstance(gallery_view, GalleryView)
+        self.gallery = GalleryQueries(gallery_view, self.runs, self.metrics)
+        self.gallery.saved_slice = self._saved_slice
+        self.gallery.model_slices = lambda model_id: [
+            (r.id, r.name, r.filter) for r in self.slices.slices_of_model(model_id)
+        ]
+
+    def _saved_slice(self, slice_id: str) -> tuple[UUID, object] | None:
+        found = self.slices.slice(slice_id)
+        return None if found is None else (UUID(found.model_id), found.filter)
 
     # -- catching up ---------------------------------------------------------------------
 

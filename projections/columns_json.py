@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from math import isnan
 from typing import Any
 
-import numpy as np
 import orjson
 
 from domain.annotations import columns as c
@@ -33,28 +32,21 @@ _KNOWN = frozenset(
 )
 
 
-def _array(payload: dict[str, Any], key: str) -> np.ndarray:
-    column = payload.get(key)
-    if column is None:
-        return np.empty(0)
-    return np.frombuffer(column["data"], dtype=np.dtype(column["dtype"])).reshape(column["shape"])
-
-
 def _pairs(payload: dict[str, Any], key: str) -> list[list[Any]]:
-    array = _array(payload, key)
+    array = c.column(payload, key)
     return array.tolist() if len(array) else []
 
 
 def _ragged(payload: dict[str, Any], kind: str) -> list[list[dict[str, float]]]:
     xy = _pairs(payload, f"{kind}_xy")
-    ends: list[int] = _array(payload, f"{kind}_ends").tolist()
+    ends: list[int] = c.column(payload, f"{kind}_ends").tolist()
     vertices = [{"x": x, "y": y} for x, y in xy]
     return [vertices[start:end] for start, end in zip([0, *ends[:-1]], ends, strict=True)] if ends else []
 
 
 def _masks(payload: dict[str, Any]) -> list[dict[str, Any]]:
     counts: bytes = payload.get("mask_counts", b"")
-    ends: list[int] = _array(payload, "mask_ends").tolist()
+    ends: list[int] = c.column(payload, "mask_ends").tolist()
     if not ends:
         return []
     sizes = _pairs(payload, "mask_size")
@@ -94,10 +86,10 @@ def _no_cycle_collection() -> Iterator[None]:
 
 def _items(payload: dict[str, Any]) -> list[Item]:
     strings: list[str] = payload["strings"]
-    kinds: list[int] = _array(payload, "kind").tolist()
-    features = [strings[i] for i in _array(payload, "feature").tolist()]
+    kinds: list[int] = c.column(payload, "kind").tolist()
+    features = [strings[i] for i in c.column(payload, "feature").tolist()]
     confidences: list[float | None] = (
-        [None if isnan(x) else x for x in _array(payload, "confidence").tolist()]
+        [None if isnan(x) else x for x in c.column(payload, "confidence").tolist()]
         if "confidence" in payload
         else [None] * len(kinds)
     )
@@ -146,7 +138,7 @@ def chunk_row_sets(payload: dict[str, Any]) -> RowSets | None:
         return None
     with _no_cycle_collection():
         items = _items(payload)
-        ends: list[int] = _array(payload, "row_ends").tolist()
+        ends: list[int] = c.column(payload, "row_ends").tolist()
         joined: dict[str, list[Item]] = {}
         start = 0
         for row_id, end in zip(payload["rows"], ends, strict=True):

@@ -76,6 +76,10 @@ class RunRowRecord:
     labels: list[dict[str, Any]]
     covered: bool  # some prediction upload covered it (METRICS.md §3)
     predictions: list[dict[str, Any]]
+    # The asset, from its dataset: read for the gallery, not for a run as of a version.
+    row_data: str | None = None
+    media_type: str | None = None
+    metadata: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

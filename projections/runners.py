@@ -17,6 +17,8 @@ from projections.computation_status.projection import ComputationStatusProjectio
 from projections.computation_status.view import ComputationStatusView
 from projections.embeddings.projection import EmbeddingsProjection
 from projections.embeddings.view import EmbeddingsView
+from projections.gallery.projection import GalleryProjection
+from projections.gallery.view import GalleryView
 from projections.metrics.projection import MetricsProjection
 from projections.metrics.view import MetricsView
 from projections.model_runs.projection import ModelRunsProjection
@@ -24,6 +26,8 @@ from projections.model_runs.view import ModelRunsView
 from projections.postgres_view import PostgresView
 from projections.projector.projection import ProjectorProjection
 from projections.projector.view import ProjectorView
+from projections.slices.projection import SlicesProjection
+from projections.slices.view import SlicesView
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,8 @@ READ_MODELS: tuple[ReadModel, ...] = (
     ReadModel(MetricsProjection, MetricsView),
     ReadModel(EmbeddingsProjection, EmbeddingsView),
     ReadModel(ProjectorProjection, ProjectorView),
+    ReadModel(GalleryProjection, GalleryView),
+    ReadModel(SlicesProjection, SlicesView),
 )
 
 # Connections per read model: its projection writes on one at a time and queries read on

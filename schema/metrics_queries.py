@@ -13,16 +13,16 @@ from typing import TYPE_CHECKING
 import strawberry
 from strawberry.types import Info
 
+from domain.filter_language import ConfusionClause
 from projections.metrics.compare import ComparisonRecord, WorseRow, compare_runs
-from projections.metrics.filters import ConfusionClause
 from projections.metrics.queries import RowRef
 from schema.context import Context
 from schema.limits import check_page_size
 from schema.pagination import Connection, connection
+from schema.types.filters import DataRowFilter, clauses_of
 from schema.types.metrics import (
     ConfusionCell,
     ConfusionMatrix,
-    DataRowFilter,
     DistributionEntry,
     MetricDataRow,
     MetricHistogram,
@@ -32,7 +32,6 @@ from schema.types.metrics import (
     RunComparison,
     RunMetrics,
     WorseDataRow,
-    clauses_of,
 )
 
 if TYPE_CHECKING:

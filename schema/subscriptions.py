@@ -11,6 +11,7 @@ from domain.errors import NotFound
 from projections.postgres_view import encode_cursor
 from projections.records import RunEventRecord
 from schema.context import Context
+from schema.gallery_subscriptions import GallerySubscriptions
 from schema.ids import try_parse_id
 from schema.metrics_subscriptions import MetricsSubscriptions
 from schema.projector_queries import ProjectorSubscriptions
@@ -40,7 +41,7 @@ class RunHistoryReader:
 
 
 @strawberry.type
-class Subscription(ProjectorSubscriptions, MetricsSubscriptions):
+class Subscription(ProjectorSubscriptions, MetricsSubscriptions, GallerySubscriptions):
     @strawberry.subscription(
         description="Each new event of the run as it is recorded. With `afterVersion`, the "
         "events after that version come first (so nothing between a read and the "

@@ -82,21 +82,21 @@ def decode_rows(payload: dict[str, Any]) -> Rows:
 
 def _decode(payload: dict[str, Any]) -> Rows:
     strings: list[str] = payload["strings"]
-    kinds: list[int] = _array(payload, "kind").tolist()
+    kinds: list[int] = column(payload, "kind").tolist()
     count = len(kinds)
-    features = [strings[i] for i in _array(payload, "feature").tolist()]
+    features = [strings[i] for i in column(payload, "feature").tolist()]
     confidences: list[float | None] = (
-        [None if isnan(c) else c for c in _array(payload, "confidence").tolist()]
+        [None if isnan(c) else c for c in column(payload, "confidence").tolist()]
         if "confidence" in payload
         else [None] * count
     )
     children: list[int] | None = (
-        _array(payload, "children").tolist() if "children" in payload else None
+        column(payload, "children").tolist() if "children" in payload else None
     )
     geometries = _decode_geometries(payload, kinds, strings)
     if not len(features) == len(confidences) == len(geometries) == count:
         raise ValueError("annotation columns differ in length")
-    row_ends: list[int] = _array(payload, "row_ends").tolist()
+    row_ends: list[int] = column(payload, "row_ends").tolist()
     if len(row_ends) != len(payload["rows"]) or (row_ends and row_ends[-1] != count):
         raise ValueError("annotation columns and rows disagree")
     if children is None:
@@ -392,13 +392,13 @@ def _pack(dtype: str, values: list[Any], width: int = 0) -> dict[str, Any]:
     return {"dtype": dtype, "shape": list(array.shape), "data": array.tobytes()}
 
 
-def _array(payload: dict[str, Any], key: str) -> np.ndarray:
-    column = payload.get(key)
-    if column is None:
+def column(payload: dict[str, Any], key: str) -> np.ndarray:
+    """One numpy column of a payload, read in place (empty when absent)."""
+    stored = payload.get(key)
+    if stored is None:
         return np.empty(0)
-    data = column["data"]
-    array = np.frombuffer(data, dtype=np.dtype(column["dtype"]))
-    return array.reshape(column["shape"])
+    array = np.frombuffer(stored["data"], dtype=np.dtype(stored["dtype"]))
+    return array.reshape(stored["shape"])
 
 
 def _decode_geometries(
@@ -406,11 +406,11 @@ def _decode_geometries(
 ) -> list[Geometry]:
     """Each kind's objects built column-wise, then interleaved in object order."""
     by_kind: dict[int, list[Any]] = {
-        BOX: _objects(Box, _array(payload, "box"), 4),
-        POINT: _objects(Point, _array(payload, "point"), 2),
-        SPAN: _objects(Span, _array(payload, "span"), 2),
-        ANSWER: _strings(Answer, _array(payload, "answer"), strings),
-        TEXT: _strings(TextAnswer, _array(payload, "text"), strings),
+        BOX: _objects(Box, column(payload, "box"), 4),
+        POINT: _objects(Point, column(payload, "point"), 2),
+        SPAN: _objects(Span, column(payload, "span"), 2),
+        ANSWER: _strings(Answer, column(payload, "answer"), strings),
+        TEXT: _strings(TextAnswer, column(payload, "text"), strings),
         POLYGON: list(map(Polygon, _ragged(payload, "polygon"))),
         POLYLINE: list(map(Polyline, _ragged(payload, "polyline"))),
         MASK: _masks(payload),
@@ -442,11 +442,11 @@ def _strings(kind: type, array: np.ndarray, strings: list[str]) -> list[Any]:
 
 
 def _ragged(payload: dict[str, Any], kind: str) -> list[tuple[tuple[float, float], ...]]:
-    xy = _array(payload, f"{kind}_xy")
+    xy = column(payload, f"{kind}_xy")
     if not len(xy):
         return []
     vertices = list(zip(xy[:, 0].tolist(), xy[:, 1].tolist(), strict=True))
-    ends: list[int] = _array(payload, f"{kind}_ends").tolist()
+    ends: list[int] = column(payload, f"{kind}_ends").tolist()
     return [tuple(vertices[start:end]) for start, end in zip(_starts(ends), ends, strict=True)]
 
 
@@ -457,8 +457,8 @@ def _starts(ends: list[int]) -> list[int]:
 
 def _masks(payload: dict[str, Any]) -> list[Mask]:
     counts: bytes = payload.get("mask_counts", b"")
-    sizes = _array(payload, "mask_size").tolist()
-    ends: list[int] = _array(payload, "mask_ends").tolist()
+    sizes = column(payload, "mask_size").tolist()
+    ends: list[int] = column(payload, "mask_ends").tolist()
     return [
         Mask(height, width, counts[start:end])
         for (height, width), start, end in zip(sizes, _starts(ends), ends, strict=True)

@@ -9,65 +9,30 @@ run's metrics are being computed: the answer would mix old and new results.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from domain.errors import ValidationFailed
+from domain.filter_language import (
+    AnnotationClause,
+    AutoSliceClause,
+    Clause,
+    ConfidenceClause,
+    DataRowsClause,
+    MetadataClause,
+    MetricClause,
+    PredictionClause,
+    SelectionClause,
+    SliceClause,
+    SplitClause,
+)
 from domain.splits import parse_split
 from projections.metrics.loader import SPLITS, LoadedRun, key_of
 from projections.metrics.results import ROW_METRICS
 
-
-@dataclass(frozen=True, slots=True)
-class AnnotationClause:
-    features: tuple[str, ...]
-    present: bool = True
-    min: int | None = None
-    max: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class PredictionClause:
-    features: tuple[str, ...]
-    present: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class MetricClause:
-    name: str
-    feature: str | None = None
-    min: float | None = None
-    max: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SplitClause:
-    splits: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class DataRowsClause:
-    ids: tuple[str, ...] = ()
-    global_keys: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class ConfusionClause:
-    """Rows with an outcome in one confusion cell; None is the None label."""
-
-    ground_truth: str | None
-    prediction: str | None
-
-
-Clause = AnnotationClause | PredictionClause | MetricClause | SplitClause | DataRowsClause | ConfusionClause
 Grid = tuple[int, float]  # (confidence threshold index, IoU threshold)
 # Global keys -> data row ids of the run (the read model of rows answers it).
 KeyResolver = Callable[[Sequence[str]], list[str]]
-
-
-def depends_on_results(clauses: Sequence[Clause]) -> bool:
-    return any(isinstance(c, MetricClause | ConfusionClause) for c in clauses)
 
 
 def feature_index(loaded: LoadedRun, name: str) -> int:
@@ -77,12 +42,36 @@ def feature_index(loaded: LoadedRun, name: str) -> int:
         raise ValidationFailed(f"feature {name!r} is not a matched feature of this run's results") from None
 
 
-def row_mask(loaded: LoadedRun, clauses: Sequence[Clause], grid: Grid, resolve: KeyResolver) -> np.ndarray | None:
+# Clauses on what only the gallery holds (exact confidences, metadata, saved slices): the
+# gallery answers them with the keys of the run's rows they select.
+GALLERY_CLAUSES = (ConfidenceClause, MetadataClause, SliceClause, AutoSliceClause)
+# (run id, clauses, (confidence, iou)) -> keys of the rows selected.
+GalleryRows = Callable[[str, Sequence[Clause], tuple[float, float]], np.ndarray]
+
+
+def row_mask(
+    loaded: LoadedRun, clauses: Sequence[Clause], grid: Grid, resolve: KeyResolver, gallery: GalleryRows | None = None
+) -> np.ndarray | None:
     """The selected rows (None for all)."""
     mask: np.ndarray | None = None
+    outside = [c for c in clauses if isinstance(c, GALLERY_CLAUSES)]
+    if outside:
+        if gallery is None:
+            raise ValidationFailed("confidence, metadata and slice clauses are not available here")
+        confidence = float(loaded.results.thresholds[grid[0]])
+        mask = _keys_mask(loaded, gallery(loaded.run_id, outside, (confidence, grid[1])))
     for clause in clauses:
+        if isinstance(clause, GALLERY_CLAUSES):
+            continue
         selected = clause_mask(loaded, clause, grid, resolve)
         mask = selected if mask is None else mask & selected
+    return mask
+
+
+def _keys_mask(loaded: LoadedRun, keys: np.ndarray) -> np.ndarray:
+    mask = np.zeros(loaded.results.n_rows, dtype=bool)
+    rows = loaded.rows_of_keys(keys)
+    mask[rows[rows >= 0]] = True
     return mask
 
 
@@ -91,8 +80,9 @@ def clause_mask(loaded: LoadedRun, clause: Clause, grid: Grid, resolve: KeyResol
     if isinstance(clause, SplitClause):
         codes = [SPLITS.index(parse_split(s).value) for s in clause.splits]
         return np.isin(loaded.splits, codes)
-    if isinstance(clause, DataRowsClause):
-        ids = list(clause.ids) + resolve(clause.global_keys) if clause.global_keys else list(clause.ids)
+    if isinstance(clause, DataRowsClause | SelectionClause):
+        keyed = getattr(clause, "global_keys", ())
+        ids = list(clause.ids) + resolve(keyed) if keyed else list(clause.ids)
         keys = []
         for row_id in ids:
             try:

@@ -8,7 +8,7 @@ not a million Python objects, and are matched with numpy's sorted search.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from uuid import UUID
 
 import numpy as np
@@ -57,6 +57,9 @@ class LoadedRun:
     custom: CustomValues
 
     _figures: SplitFigures | None = None
+    # What other read models derive from these results (automatic slices per grid point):
+    # kept as long as the results are.
+    derived: dict[object, object] = field(default_factory=dict)
 
     @property
     def figures(self) -> SplitFigures:

@@ -4,8 +4,8 @@ Nothing is stored per grid point (DESIGN.md §3). From the engine's walk (one pe
 threshold) a chunk keeps, per data row:
 
 - the taken pairs, each once whatever the number of thresholds that took it: data row,
-  ground-truth feature, predicted feature, IoU (float64, so the cut `IoU > t` is exact) and
-  a bit set of the confidence thresholds whose walk took it;
+  ground-truth feature, predicted feature, IoU (float64, so the cut `IoU > t` is exact),
+  the prediction's confidence and a bit set of the confidence thresholds whose walk took it;
 - the predictions grouped by (data row, feature, level), where the level is the number of
   confidence thresholds at or below the prediction's confidence: it is active at
   threshold i exactly when i < level;
@@ -37,7 +37,7 @@ MAX_PART_BYTES = 180_000
 
 # (column, dtype) of each row-sorted group of columns; the first column is the data row.
 GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
-    "pair": (("row", "<i4"), ("gt", "<i4"), ("pred", "<i4"), ("iou", "<f8"), ("level", "u1")),
+    "pair": (("row", "<i4"), ("gt", "<i4"), ("pred", "<i4"), ("iou", "<f8"), ("level", "u1"), ("confidence", "<f4")),
     "pred": (("row", "<i4"), ("feature", "<i4"), ("level", "u1"), ("count", "<i4")),
     "ann": (("row", "<i4"), ("feature", "<i4"), ("count", "<i4")),
     "text_pred": (("row", "<i4"), ("feature", "<i4"), ("level", "u1"), ("count", "<i4")),
@@ -124,6 +124,8 @@ def from_match(result: MatchResult, row_ids: list[str]) -> MatchTable:
         "pred": taken.pred_feature[first].astype(np.int32),
         "iou": taken.iou[first].astype(np.float64),
         "level": levels(taken.confidence[first], thresholds),
+        # The prediction's own confidence (1 when it has none): candidate mislabels need it.
+        "confidence": taken.confidence[first].astype(np.float32),
     }
     n_f, n_t = len(result.features), len(result.text_features)
     text_gt, text_pred = result.text_ground_truth, result.text_predictions

@@ -18,6 +18,7 @@ import numpy as np
 
 from domain.computations import METRICS
 from domain.errors import NotFound, ValidationFailed
+from domain.filter_language import Clause, SplitClause, depends_on_results
 from domain.metrics import Counts
 from domain.metrics.ratios import MacroMeans
 from domain.splits import parse_split
@@ -29,15 +30,7 @@ from projections.computation_status.queries import (
 )
 from projections.ids import as_uuid
 from projections.metrics.custom import CustomAggregate
-from projections.metrics.filters import (
-    Clause,
-    Grid,
-    SplitClause,
-    depends_on_results,
-    feature_index,
-    metric_values,
-    row_mask,
-)
+from projections.metrics.filters import GalleryRows, Grid, feature_index, metric_values, row_mask
 from projections.metrics.loader import SPLITS, LoadedRun, Stamp, load_run, read_stamp
 from projections.metrics.results import PrPoint, feature_report
 from projections.metrics.view import MetricsView
@@ -154,6 +147,8 @@ class MetricQueries:
         # results it announces can be read.
         self._results_position = results_position
         self._cache: OrderedDict[str, LoadedRun] = OrderedDict()
+        # Set by the gallery once it exists: the rows of clauses only it can answer.
+        self.gallery_rows: GalleryRows | None = None
         self._lock = threading.Lock()
 
     # -- the run in memory ---------------------------------------------------------------
@@ -207,15 +202,18 @@ class MetricQueries:
             raise ValidationFailed(f"iou {iou!r} is not an IoU threshold of this run: {ious}")
         return float(iou)
 
+    def require_in_sync(self, run_id: str, what: str) -> None:
+        status = self.status(run_id)
+        if status.state == COMPUTING:
+            raise MetricsOutOfSync(
+                f"metrics out of sync: {status.pending_data_rows} data rows pending; {what} "
+                "are available again once the computation completes"
+            )
+
     def selection(self, loaded: LoadedRun, clauses: Sequence[Clause], grid: Grid) -> np.ndarray | None:
         if depends_on_results(clauses):
-            status = self.status(loaded.run_id)
-            if status.state == COMPUTING:
-                raise MetricsOutOfSync(
-                    f"metrics out of sync: {status.pending_data_rows} data rows pending; filters on "
-                    "metrics are available again once the computation completes"
-                )
-        return row_mask(loaded, clauses, grid, lambda keys: self.resolve_keys(loaded.run_id, keys))
+            self.require_in_sync(loaded.run_id, "filters on metrics")
+        return row_mask(loaded, clauses, grid, lambda keys: self.resolve_keys(loaded.run_id, keys), self.gallery_rows)
 
     # -- metrics -------------------------------------------------------------------------
 

@@ -10,7 +10,10 @@ per feature, per data row, per confusion cell, or per confidence threshold for a
 from __future__ import annotations
 
 import math
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -29,6 +32,9 @@ from projections.metrics.match_table import MatchTable
 # A cell holding an annotation is present at every confidence threshold.
 ALWAYS = 255
 ROW_METRICS = ("tp", "fp", "fn", "tn", "precision", "recall", "f1", "iou")
+# Grid points whose per-cell counts and per-row metrics stay cached (a few arrays of the
+# size of the cells each).
+CACHED_GRID_POINTS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +69,8 @@ class RunResults:
         # there, so the cell exists.
         self.pair_cell = np.searchsorted(cell_keys, pair["row"].astype(np.int64) * n_f + pair["gt"])
         self._taken: dict[int, np.ndarray] = {}
+        self._cells: dict[tuple[int, float], tuple[Counts, np.ndarray]] = {}
+        self._row_metrics: dict[tuple[int, float], Metrics] = {}
 
     # -- selections -----------------------------------------------------------------------
 
@@ -163,7 +171,13 @@ class RunResults:
     # -- per data row ---------------------------------------------------------------------
 
     def cell_counts(self, c_index: int, t: float) -> tuple[Counts, np.ndarray]:
-        """Counts of every cell at (c, t), and whether each cell is present (not a TN)."""
+        """Counts of every cell at (c, t), and whether each cell is present (not a TN).
+
+        Kept for the last few grid points: per-row metrics, filters, sorts and automatic
+        slices of one gallery page all start from them."""
+        return _cached(self._cells, (c_index, float(t)), lambda: self._cell_counts(c_index, t))
+
+    def _cell_counts(self, c_index: int, t: float) -> tuple[Counts, np.ndarray]:
         n_cells = self.cell_row.size
         pair, pred = self.table.group("pair"), self.table.group("pred")
         keep = self.pairs_at(c_index, t, None) & self.pair_same
@@ -178,6 +192,9 @@ class RunResults:
     def row_metrics(self, c_index: int, t: float) -> Metrics:
         """Per data row (METRICS.md §4): sums over its features; IoU the mean of its
         features' defined IoUs."""
+        return _cached(self._row_metrics, (c_index, float(t)), lambda: self._compute_row_metrics(c_index, t))
+
+    def _compute_row_metrics(self, c_index: int, t: float) -> Metrics:
         cells, present = self.cell_counts(c_index, t)
         n = self.n_rows
         row = self.cell_row
@@ -299,6 +316,24 @@ class RunResults:
             pairs = np.unique(group["row"][keep].astype(np.int64) * width + group["feature"][keep] + offset)
             rows += np.bincount(pairs % width, minlength=width)
         return names, objects, rows
+
+
+_CACHE_LOCK = threading.Lock()
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _cached(cache: dict[K, V], key: K, compute: Callable[[], V]) -> V:
+    """A value of a small per-run cache, computed outside the lock (two threads may both
+    compute it; either result is the same)."""
+    found = cache.get(key)
+    if found is None:
+        found = compute()
+        with _CACHE_LOCK:
+            cache[key] = found
+            while len(cache) > CACHED_GRID_POINTS:
+                cache.pop(next(iter(cache)))
+    return found
 
 
 def feature_report(features: tuple[str, ...], counts: Counts) -> FeatureReport:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -30,6 +31,17 @@ _ROWS_AS_OF = (
     " LEFT JOIN LATERAL (SELECT p.row_id, p.predictions FROM {s}.run_predictions p"
     "   WHERE p.run_id = %(run)s AND p.row_id = r.row_id AND " + as_of("p") + " OFFSET 0) p ON true"
     " ORDER BY r.row_id"
+)
+
+# The current rows named, with their assets (the gallery's page).
+_ROWS_WITH_ASSETS = (
+    "SELECT r.row_id, r.global_key, r.split, r.width, r.height, d.row_data, d.media_type, d.metadata,"
+    " l.labels, p.row_id IS NOT NULL AS covered, p.predictions"
+    " FROM {s}.run_rows r"
+    " LEFT JOIN {s}.catalog_data_rows d ON d.dataset_id = r.dataset_id AND d.id = r.row_id"
+    " LEFT JOIN {s}.run_labels l ON l.run_id = r.run_id AND l.row_id = r.row_id AND l.valid_to IS NULL"
+    " LEFT JOIN {s}.run_predictions p ON p.run_id = r.run_id AND p.row_id = r.row_id AND p.valid_to IS NULL"
+    " WHERE r.run_id = %s AND r.row_id = ANY(%s::uuid[]) AND r.valid_to IS NULL"
 )
 
 
@@ -121,6 +133,16 @@ class ModelRunQueries:
             end_cursor=encode_cursor("run_rows", items[-1]["row_id"]) if items else None,
             has_next_page=len(rows) > size,
         )
+
+    def current_rows_with_assets(self, run_id: UUID, ids: list[str]) -> dict[str, RunRowRecord]:
+        """The named current rows of the run with their assets, by id."""
+        rows = self.view.fetch(_ROWS_WITH_ASSETS, (run_id, ids)) if ids else []
+        return {
+            str(r["row_id"]): replace(
+                _run_row(r), row_data=r["row_data"], media_type=r["media_type"], metadata=r["metadata"]
+            )
+            for r in rows
+        }
 
     def run_history(self, run_id: UUID | str, first: int | None = None, after: str | None = None) -> Page:
         """The run's audit trail, oldest first (also for a deleted run)."""

@@ -10,10 +10,12 @@ from schema.mutations.model_mutations import ModelMutations
 from schema.mutations.model_run_mutations import ModelRunMutations
 from schema.mutations.projector_mutations import ProjectorMutations
 from schema.mutations.run_config_mutations import RunConfigMutations
+from schema.mutations.slice_mutations import SliceMutations
 
 
 @strawberry.type
 class Mutation(
-    DatasetMutations, ModelMutations, ModelRunMutations, RunConfigMutations, ProjectorMutations, MetricMutations
+    DatasetMutations, ModelMutations, ModelRunMutations, RunConfigMutations, ProjectorMutations, MetricMutations,
+    SliceMutations,
 ):
     pass

@@ -9,7 +9,7 @@ from schema.context import Context
 from schema.errors import UserError
 from schema.ids import parse_id
 from schema.mutations.results import result_union
-from schema.types.dataset import Dataset
+from schema.types.dataset import Dataset, MetadataKind
 
 
 @strawberry.input
@@ -26,6 +26,21 @@ class RenameDatasetInput:
 @strawberry.input
 class DeleteDatasetInput:
     dataset_id: strawberry.ID
+
+
+@strawberry.input(description="A typed metadata key: STRING, NUMBER, DATETIME (ISO 8601 with a time zone) "
+                  "or ENUM (one of `options`).")
+class MetadataFieldInput:
+    key: str
+    kind: MetadataKind
+    options: list[str] | None = None
+
+
+@strawberry.input(description="Declare metadata keys before rows use them (undeclared keys take STRING or "
+                  "NUMBER from their first value).")
+class DeclareMetadataFieldsInput:
+    dataset_id: strawberry.ID
+    fields: list[MetadataFieldInput]
 
 
 @strawberry.type
@@ -49,9 +64,15 @@ class DeleteDatasetPayload(DatasetPayload):
     pass
 
 
+@strawberry.type
+class DeclareMetadataFieldsPayload(DatasetPayload):
+    pass
+
+
 CreateDatasetResult = result_union("CreateDatasetResult", CreateDatasetPayload)
 RenameDatasetResult = result_union("RenameDatasetResult", RenameDatasetPayload)
 DeleteDatasetResult = result_union("DeleteDatasetResult", DeleteDatasetPayload)
+DeclareMetadataFieldsResult = result_union("DeclareMetadataFieldsResult", DeclareMetadataFieldsPayload)
 
 
 @strawberry.type
@@ -83,3 +104,16 @@ class DatasetMutations:
         if isinstance(done, UserError):
             return done
         return DeleteDatasetPayload(dataset=Dataset.from_aggregate(done), version=done.version)
+
+    @strawberry.mutation(description="Declare typed metadata keys of a dataset; a key already declared must match.")
+    async def declare_metadata_fields(
+        self, info: Info[Context, None], input: DeclareMetadataFieldsInput  # noqa: A002
+    ) -> DeclareMetadataFieldsResult:
+        app = info.context.app
+        fields = [{"key": f.key, "kind": f.kind.value, "options": f.options} for f in input.fields]
+        done = await info.context.write(
+            lambda actor: app.declare_metadata_fields(parse_id(input.dataset_id, "dataset"), fields, actor)
+        )
+        if isinstance(done, UserError):
+            return done
+        return DeclareMetadataFieldsPayload(dataset=Dataset.from_aggregate(done), version=done.version)

@@ -20,6 +20,7 @@ from schema.errors import UserError
 from schema.ids import parse_id
 from schema.mutations.results import result_union
 from schema.projector_queries import EmbeddingSpace
+from schema.types.filters import DataRowFilter, clauses_of
 from schema.types.projection import Projection, ProjectionMethod, projector_queries
 
 
@@ -60,7 +61,8 @@ class ProjectionPointsInput:
 
 @strawberry.input(
     description="Project the run's rows that have a vector in `space`: all of them, the data rows "
-    "`dataRowIds`, or the points `points` chosen in an earlier projection (re-run on a selection)."
+    "`dataRowIds`, the rows `filter` selects now (at `confidence` and `iou` for metric clauses), or the "
+    "points `points` chosen in an earlier projection (re-run on a selection)."
 )
 class RequestProjectionInput:
     run_id: strawberry.ID
@@ -69,6 +71,9 @@ class RequestProjectionInput:
     sphereize: bool = False
     data_row_ids: list[strawberry.ID] | None = None
     points: ProjectionPointsInput | None = None
+    filter: DataRowFilter | None = None
+    confidence: float | None = None
+    iou: float | None = None
 
 
 @strawberry.input
@@ -161,11 +166,16 @@ class ProjectorMutations:
 
         def request(actor: str) -> tuple[str, bool]:
             run_id = parse_id(input.run_id, "model run")
+            given = [name for name, v in (("dataRowIds", input.data_row_ids), ("points", input.points),
+                                          ("filter", input.filter)) if v is not None]
+            if len(given) > 1:
+                raise ValidationFailed(f"give one of dataRowIds, points and filter, not {' and '.join(given)}")
             selection = None if input.data_row_ids is None else [str(i) for i in input.data_row_ids]
+            if input.filter is not None:
+                grid = None if input.confidence is None or input.iou is None else (input.confidence, input.iou)
+                selection = ctx.read_models.gallery.selected_ids(run_id, clauses_of(input.filter), grid)
             source = None
             if input.points is not None:
-                if selection is not None:
-                    raise ValidationFailed("give either dataRowIds or points, not both")
                 source = parse_id(input.points.projection_id, "projection")
                 earlier = queries.projection(run_id, source)
                 if earlier is None or earlier.state != "READY":

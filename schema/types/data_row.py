@@ -73,4 +73,7 @@ class DataRow:
             split=DomainSplit(record.split),
             covered=record.covered,
             predictions=record.predictions,
+            row_data=record.row_data,
+            media_type=None if record.media_type is None else MediaType(record.media_type),
+            metadata=record.metadata,
         )

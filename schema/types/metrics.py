@@ -4,23 +4,12 @@ distributions, histograms, comparisons; and the data row filter they take."""
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
 
-from domain.errors import ValidationFailed
 from projections.computation_status.queries import StatusRecord
 from projections.metrics.custom import CustomAggregate
-from projections.metrics.filters import (
-    AnnotationClause,
-    Clause,
-    ConfusionClause,
-    DataRowsClause,
-    MetricClause,
-    PredictionClause,
-    SplitClause,
-)
 from projections.metrics.queries import (
     ConfusionCellRecord,
     DistributionBar,
@@ -30,6 +19,7 @@ from projections.metrics.queries import (
 )
 from projections.metrics.results import PrPoint as PrPointRecord
 from schema.pagination import Connection
+from schema.types.filters import DataRowFilter, with_clause
 
 
 @strawberry.enum
@@ -54,122 +44,6 @@ class MetricsStatus:
             progress=record.progress,
             error=record.error,
         )
-
-
-# -- the filter ----------------------------------------------------------------------------
-
-
-@strawberry.enum
-class FilterSplit(Enum):
-    TRAINING = "TRAINING"
-    VALIDATION = "VALIDATION"
-    TEST = "TEST"
-    UNASSIGNED = "UNASSIGNED"
-
-
-@strawberry.input(description="Rows with (or, present false, without) annotations of any of the features.")
-class AnnotationFilter:
-    features: list[str]
-    present: bool = True
-    min: int | None = None
-    max: int | None = None
-
-
-@strawberry.input
-class PredictionFilter:
-    features: list[str]
-    present: bool = True
-
-
-@strawberry.input(description="Rows whose metric, at the query's grid point, is in [min, max].")
-class MetricFilter:
-    name: str
-    feature: str | None = None
-    min: float | None = None
-    max: float | None = None
-
-
-@strawberry.input
-class DataRowsFilter:
-    ids: list[strawberry.ID] | None = None
-    global_keys: list[str] | None = None
-
-
-@strawberry.input(description="Rows with an outcome in this confusion-matrix cell; null is None.")
-class ConfusionCellFilter:
-    ground_truth: str | None = None
-    prediction: str | None = None
-
-
-@strawberry.input(one_of=True, description="Exactly one condition; lists inside it are OR-ed.")
-class FilterClause:
-    annotation: AnnotationFilter | None = strawberry.UNSET
-    prediction: PredictionFilter | None = strawberry.UNSET
-    metric: MetricFilter | None = strawberry.UNSET
-    split: list[FilterSplit] | None = strawberry.UNSET
-    data_rows: DataRowsFilter | None = strawberry.UNSET
-    confusion_cell: ConfusionCellFilter | None = strawberry.UNSET
-
-
-@strawberry.input(description="The rows a query covers: all clauses hold (AND).")
-class DataRowFilter:
-    all: list[FilterClause] | None = None
-
-
-def clauses_of(selection: DataRowFilter | None) -> list[Clause]:
-    clauses: list[Clause] = []
-    for clause in (selection.all or []) if selection is not None else []:
-        if clause.annotation:
-            a = clause.annotation
-            clauses.append(AnnotationClause(tuple(a.features), a.present, a.min, a.max))
-        elif clause.prediction:
-            clauses.append(PredictionClause(tuple(clause.prediction.features), clause.prediction.present))
-        elif clause.metric:
-            m = clause.metric
-            clauses.append(MetricClause(m.name, m.feature, m.min, m.max))
-        elif clause.split:
-            clauses.append(SplitClause(tuple(s.value for s in clause.split)))
-        elif clause.data_rows:
-            d = clause.data_rows
-            clauses.append(DataRowsClause(tuple(str(i) for i in d.ids or ()), tuple(d.global_keys or ())))
-        elif clause.confusion_cell:
-            c = clause.confusion_cell
-            clauses.append(ConfusionClause(c.ground_truth, c.prediction))
-        else:
-            raise ValidationFailed("a filter clause must set exactly one condition")
-    return clauses
-
-
-def with_clause(selection: DataRowFilter | None, clause: dict[str, Any]) -> dict[str, Any]:
-    """The filter (as JSON, the shape of DataRowFilter) with one more clause: what a bar or
-    a cell gives a client to select its rows."""
-    clauses = [_clause_json(c) for c in (selection.all or [])] if selection is not None else []
-    return {"all": [*clauses, clause]}
-
-
-def _clause_json(clause: FilterClause) -> dict[str, Any]:
-    for name in ("annotation", "prediction", "metric", "split", "data_rows", "confusion_cell"):
-        value = getattr(clause, name)
-        if value:
-            key = "dataRows" if name == "data_rows" else "confusionCell" if name == "confusion_cell" else name
-            return {key: _plain(value)}
-    return {}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, Enum):
-        return value.value
-    if hasattr(value, "__dataclass_fields__") or hasattr(value, "__strawberry_definition__"):
-        out = {}
-        for key, item in vars(value).items():
-            if item is None or item is strawberry.UNSET:
-                continue
-            camel = "".join(p if i == 0 else p.title() for i, p in enumerate(key.split("_")))
-            out[camel] = _plain(item)
-        return out
-    return value
 
 
 # -- figures -------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from schema.context import Context
 from schema.limits import check_page_size
 from schema.pagination import Connection, connection
 from schema.types.node import Node
+from schema.types.slice import SavedSlice
 
 if TYPE_CHECKING:
     from schema.types.model_run import ModelRun
@@ -92,6 +93,12 @@ class Model(Node):
         size = check_page_size(first, ctx.limits)
         page = await ctx.read(ctx.read_models.model_runs, str(self.id), first=size, after=after)
         return connection(page, ModelRun.from_record, after)
+
+    @strawberry.field(description="The model's saved slices, by name.")
+    async def saved_slices(self, info: Info[Context, None]) -> list[SavedSlice]:
+        ctx = info.context
+        records = await ctx.read(ctx.read_models.slices.slices_of_model, str(self.id))
+        return [SavedSlice.from_record(r) for r in records]
 
     @classmethod
     def from_record(cls, record: ModelRecord) -> Model:

@@ -10,14 +10,18 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from domain.errors import ValidationFailed
+from domain.filter_language import SplitClause
 from domain.model_runs import ModelRun as ModelRunAggregate
 from projections.records import ModelRunRecord
 from schema.context import Context
+from schema.gallery_queries import ModelRunGalleryFields
 from schema.limits import check_page_size
 from schema.metrics_queries import ModelRunMetricsFields
 from schema.pagination import Connection, connection
 from schema.projector_queries import ModelRunProjectorFields
 from schema.types.data_row import DataRow, Split
+from schema.types.filters import DataRowFilter, DataRowSort, clauses_of
 from schema.types.metric_settings import MetricSettings
 from schema.types.node import Node
 from schema.types.run_diff import RunDiff
@@ -28,7 +32,7 @@ if TYPE_CHECKING:
 
 
 @strawberry.type
-class ModelRun(Node, ModelRunProjectorFields, ModelRunMetricsFields):
+class ModelRun(Node, ModelRunProjectorFields, ModelRunMetricsFields, ModelRunGalleryFields):
     id: strawberry.ID
     model_id: strawberry.ID
     name: str
@@ -70,24 +74,39 @@ class ModelRun(Node, ModelRunProjectorFields, ModelRunMetricsFields):
         record = await ctx.read(ctx.read_models.run_diff, str(self.id), from_version, to_version)
         return RunDiff.from_record(record)
 
-    @strawberry.field(description="The run's data rows as of the version shown, in run order.")
+    @strawberry.field(
+        description="The gallery: the run's data rows with their assets, labels and predictions, "
+        "filtered, sorted (by id if no sort is given) and paged by keyset. `confidence` and `iou` "
+        "pick the grid point of metric clauses and sorts. An older version shown lists its rows "
+        "as of that version, in id order, without filter or sort."
+    )
     async def data_rows(
         self,
         info: Info[Context, None],
+        filter: DataRowFilter | None = None,  # noqa: A002
+        sort: list[DataRowSort] | None = None,
+        confidence: float | None = None,
+        iou: float | None = None,
         first: int | None = None,
         after: str | None = None,
         split: Split | None = None,  # type: ignore[valid-type]
     ) -> Connection[DataRow]:
         ctx = info.context
         size = check_page_size(first, ctx.limits)
-        page = await ctx.read(
-            ctx.read_models.run_rows,
-            str(self.id),
-            version=self.version,
-            first=size,
-            after=after,
-            split=None if split is None else str(split.value),
-        )
+        split_value = None if split is None else str(split.value)
+        if self.version != self.latest_version:
+            if filter is not None or sort or confidence is not None or iou is not None:
+                raise ValidationFailed(
+                    f"filters and sorts apply to the latest version ({self.latest_version}), not version {self.version}"
+                )
+            page = await ctx.read(
+                ctx.read_models.run_rows, str(self.id), version=self.version, first=size, after=after, split=split_value
+            )
+            return connection(page, DataRow.from_run_row, after)
+        clauses = clauses_of(filter) + ([SplitClause((split_value,))] if split_value is not None else [])
+        grid = None if confidence is None or iou is None else (confidence, iou)
+        keys = [s.to_key() for s in sort or []]
+        page = await ctx.read(ctx.read_models.gallery.data_rows, str(self.id), clauses, keys, grid, size, after)
         return connection(page, DataRow.from_run_row, after)
 
     @classmethod

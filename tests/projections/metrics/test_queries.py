@@ -10,8 +10,7 @@ import pytest
 
 from application import SplitSpec
 from domain.errors import ValidationFailed
-from projections.metrics.compare import compare_runs
-from projections.metrics.filters import (
+from domain.filter_language import (
     AnnotationClause,
     ConfusionClause,
     DataRowsClause,
@@ -19,6 +18,7 @@ from projections.metrics.filters import (
     PredictionClause,
     SplitClause,
 )
+from projections.metrics.compare import compare_runs
 from projections.metrics.queries import MetricsOutOfSync
 from tests.projections.builders import box, numbered, predict, scenario
 from tests.workers.stack import Stack

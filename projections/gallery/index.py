@@ -1,0 +1,195 @@
+"""A run's data rows in memory, as the gallery filters and sorts them.
+
+Built once per change of the run (its version) or of its uploads' parts, and kept while
+neither changes: every current data row (16-byte keys ascending, global keys, splits,
+datasets) and, per side, the objects of each row (row, feature, confidence) from the newest
+part naming the row. Metadata columns are read on first use, one key at a time.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from uuid import UUID
+
+import numpy as np
+
+from projections.gallery.parts import ANNOTATIONS, PREDICTIONS, Part, unpack
+from projections.gallery.view import GalleryView
+
+SPLITS = ("TRAINING", "VALIDATION", "TEST", "UNASSIGNED")
+# Derived columns kept per index (each one value per row).
+DERIVED_COLUMNS = 64
+
+_ROWS = (
+    "SELECT coalesce(string_agg(uuid_send(row_id), ''::bytea ORDER BY row_id), ''::bytea) AS ids,"
+    " coalesce(string_agg(CASE split WHEN 'TRAINING' THEN '0' WHEN 'VALIDATION' THEN '1'"
+    " WHEN 'TEST' THEN '2' ELSE '3' END, '' ORDER BY row_id), '') AS splits,"
+    " coalesce(array_agg(global_key ORDER BY row_id), '{{}}') AS global_keys,"
+    " coalesce(array_agg(DISTINCT dataset_id), '{{}}') AS datasets"
+    " FROM {s}.run_rows WHERE run_id = %s AND valid_to IS NULL"
+)
+
+
+@dataclass(frozen=True, eq=False)
+class Objects:
+    """One side's objects of the current rows, sorted by row."""
+
+    rows: np.ndarray  # int64 index into the index's rows
+    features: np.ndarray  # int32 index into GalleryIndex.features
+    confidences: np.ndarray  # float64, NaN = none
+
+    def per_row(self, n_rows: int, wanted: np.ndarray | None = None) -> np.ndarray:
+        """Objects per row (of the wanted features only, when given)."""
+        rows = self.rows if wanted is None else self.rows[np.isin(self.features, wanted)]
+        return np.bincount(rows, minlength=n_rows)
+
+
+@dataclass(eq=False)
+class GalleryIndex:
+    run_id: UUID
+    stamp: tuple[int, int]  # (run version, last part's position in the log)
+    keys: np.ndarray  # S16 ascending
+    global_keys: np.ndarray  # str per row
+    splits: np.ndarray  # uint8 index into SPLITS
+    datasets: list[UUID]
+    features: list[str]
+    annotations: Objects
+    predictions: Objects
+    _metadata: dict[tuple[str, str, object], np.ndarray] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _results_rows: tuple[object, np.ndarray] | None = None
+    _derived: dict[object, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.keys.size)
+
+    def feature_indices(self, names: tuple[str, ...] | list[str]) -> np.ndarray:
+        known = {name: i for i, name in enumerate(self.features)}
+        return np.asarray([known[n] for n in names if n in known], dtype=np.int32)
+
+    def rows_of_keys(self, keys: np.ndarray) -> np.ndarray:
+        """The row of each key, -1 for a key that is not a current row."""
+        if self.keys.size == 0 or keys.size == 0:
+            return np.full(keys.size, -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.keys, keys), self.keys.size - 1)
+        return np.where(self.keys[at] == keys, at, -1)
+
+    def rows_of_results(self, keys: np.ndarray, stamp: object) -> np.ndarray:
+        """The row of each evaluated row's key (`keys` of the metrics results with `stamp`),
+        -1 where it is not a current row; kept while the results are the same."""
+        with self._lock:
+            if self._results_rows is None or self._results_rows[0] != stamp:
+                self._results_rows = (stamp, self.rows_of_keys(keys))
+            return self._results_rows[1]
+
+    def derived(self, key: object, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """A column derived from this index alone (object counts, confidence columns), kept
+        with it; the least recently made go past DERIVED_COLUMNS."""
+        found = self._derived.get(key)
+        if found is None:
+            found = compute()
+            with self._lock:
+                self._derived[key] = found
+                while len(self._derived) > DERIVED_COLUMNS:
+                    self._derived.pop(next(iter(self._derived)))
+        return found
+
+    def ids_at(self, rows: np.ndarray) -> list[str]:
+        return [str(UUID(bytes=k.ljust(16, b"\0"))) for k in self.keys[rows].tolist()]
+
+    def metadata_column(self, view: GalleryView, key: str, kind: str, datasets_stamp: object) -> np.ndarray:
+        """Values of a metadata field per row: float64 (NaN = absent) for numbers and
+        datetimes (seconds since the epoch), str ('' = absent) otherwise. Kept while the
+        datasets' versions (`datasets_stamp`) stay the same."""
+        with self._lock:
+            cache_key = (key, kind, datasets_stamp)
+            found = self._metadata.get(cache_key)
+            if found is None:
+                self._metadata = {k: v for k, v in self._metadata.items() if k[2] == datasets_stamp}
+                found = self._metadata[cache_key] = _metadata_column(view, self, key, kind)
+            return found
+
+
+def load_index(view: GalleryView, run_id: UUID, stamp: tuple[int, int]) -> GalleryIndex:
+    row = view.fetch_one(_ROWS, (run_id,))
+    assert row is not None
+    keys = np.frombuffer(bytes(row["ids"]), dtype="S16")
+    features: dict[str, int] = {}
+    sides = {}
+    for side in (ANNOTATIONS, PREDICTIONS):
+        parts = [unpack(p) for p in view.parts(run_id, side)]
+        sides[side] = _merge(parts, keys, features)
+    return GalleryIndex(
+        run_id=run_id,
+        stamp=stamp,
+        keys=keys,
+        global_keys=np.asarray(row["global_keys"], dtype=np.str_),
+        splits=np.frombuffer(row["splits"].encode(), dtype=np.uint8) - ord("0"),
+        datasets=list(row["datasets"]),
+        features=list(features),
+        annotations=sides[ANNOTATIONS],
+        predictions=sides[PREDICTIONS],
+    )
+
+
+def _merge(parts: list[Part], current: np.ndarray, features: dict[str, int]) -> Objects:
+    """Each current row's objects from the newest part naming it (parts in log order)."""
+    empty = Objects(np.empty(0, np.int64), np.empty(0, np.int32), np.empty(0, np.float64))
+    if not parts or current.size == 0:
+        return empty
+    part_keys = np.concatenate([p.keys for p in parts])
+    # The newest part of each key: stable sort by key keeps log order, take the last.
+    order = np.argsort(part_keys, kind="stable")
+    ordered = part_keys[order]
+    newest = order[np.r_[ordered[1:] != ordered[:-1], True]]
+    winner = np.zeros(part_keys.size, dtype=bool)
+    winner[newest] = True
+    rows, feats, confs = [], [], []
+    offset = 0
+    for part in parts:
+        n = part.keys.size
+        won = winner[offset : offset + n]
+        offset += n
+        counts = np.diff(np.r_[0, part.ends])
+        object_row = np.repeat(np.arange(n), counts)
+        keep = won[object_row]
+        if not keep.any():
+            continue
+        at = np.minimum(np.searchsorted(current, part.keys), current.size - 1)
+        row_of = np.where(current[at] == part.keys, at, -1)
+        kept_rows = row_of[object_row[keep]]
+        live = kept_rows >= 0
+        mapping = np.asarray([features.setdefault(name, len(features)) for name in part.names], dtype=np.int32)
+        rows.append(kept_rows[live])
+        feats.append(mapping[part.features[keep][live]] if mapping.size else part.features[keep][live])
+        confs.append(part.confidences[keep][live])
+    if not rows:
+        return empty
+    all_rows = np.concatenate(rows)
+    order = np.argsort(all_rows, kind="stable")
+    return Objects(all_rows[order], np.concatenate(feats)[order], np.concatenate(confs)[order])
+
+
+_METADATA = {
+    "NUMBER": "(d.metadata->>%s)::float8",
+    "DATETIME": "extract(epoch FROM (d.metadata->>%s)::timestamptz)::float8",
+}
+
+
+def _metadata_column(view: GalleryView, index: GalleryIndex, key: str, kind: str) -> np.ndarray:
+    expression = _METADATA.get(kind, "d.metadata->>%s")
+    rows = view.fetch(
+        "SELECT coalesce(array_agg(" + expression + " ORDER BY r.row_id), '{{}}') AS v"
+        " FROM {s}.run_rows r JOIN {s}.catalog_data_rows d ON d.dataset_id = r.dataset_id AND d.id = r.row_id"
+        " WHERE r.run_id = %s AND r.valid_to IS NULL",
+        (key, index.run_id),
+    )
+    values = rows[0]["v"] if rows else []
+    if len(values) != index.n_rows:
+        raise RuntimeError(f"metadata {key!r} of run {index.run_id}: {len(values)} values for {index.n_rows} rows")
+    if kind in _METADATA:
+        return np.asarray([np.nan if v is None else v for v in values], dtype=np.float64)
+    return np.asarray(["" if v is None else v for v in values], dtype=np.str_)

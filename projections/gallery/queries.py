@@ -1,0 +1,344 @@
+"""The gallery's queries: a run's rows filtered, sorted and paged; counts of saved and
+automatic slices; the rows of clauses only the gallery can answer, for the metrics queries.
+
+The run's index (gallery/index.py) is kept in memory per run and rebuilt when the run's
+version or its parts change; match results come from the metrics read model at the query's
+grid point.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+import numpy as np
+
+from domain.errors import NotFound, ValidationFailed
+from domain.filter_language import Clause, clauses_from_json
+from domain.ontology import Ontology
+from projections.gallery import sorting
+from projections.gallery.auto_slices import AUTO_SLICES, bounds_of, result_slices
+from projections.gallery.detail import RowDetail, row_detail
+from projections.gallery.index import GalleryIndex, load_index
+from projections.gallery.selection import Context, select
+from projections.gallery.view import GalleryView
+from projections.ids import as_uuid
+from projections.metrics.filters import metric_values
+from projections.metrics.loader import LoadedRun
+from projections.metrics.queries import MetricQueries
+from projections.model_runs.queries import ModelRunQueries
+from projections.postgres_view import page_size
+from projections.records import Page, RunRowRecord
+
+CACHED_RUNS = 4
+
+# A saved slice: (its model's id, its filter as JSON), or None when there is none.
+SavedSlice = Callable[[str], tuple[UUID, object] | None]
+# A model's saved slices: (id, name, filter as JSON), by name.
+ModelSlices = Callable[[UUID], list[tuple[str, str, object]]]
+
+
+@dataclass(frozen=True, slots=True)
+class CustomValue:
+    name: str
+    feature: str | None
+    value: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class DataRowDetail:
+    row: RunRowRecord
+    outcomes: RowDetail
+    custom: list[CustomValue]
+
+
+@dataclass(frozen=True, slots=True)
+class SliceCount:
+    name: str
+    count: int
+    slice_id: str | None = None
+
+
+class GalleryQueries:
+    def __init__(self, view: GalleryView, runs: ModelRunQueries, metrics: MetricQueries) -> None:
+        self.view = view
+        self.runs = runs
+        self.metrics = metrics
+        # Set by the slices read model once it exists.
+        self.saved_slice: SavedSlice = lambda slice_id: None
+        self.model_slices: ModelSlices = lambda model_id: []
+        self._cache: OrderedDict[UUID, GalleryIndex] = OrderedDict()
+        self._lock = threading.Lock()
+        metrics.gallery_rows = self.selected_keys
+
+    # -- the run in memory ---------------------------------------------------------------
+
+    def index(self, run_id: UUID | str) -> GalleryIndex:
+        parsed = as_uuid(str(run_id))
+        run = None if parsed is None else self.view.fetch_one(
+            "SELECT version, model_id FROM {s}.model_runs WHERE id = %s AND NOT deleted", (parsed,)
+        )
+        if parsed is None or run is None:
+            raise NotFound(f"model run {run_id} not found")
+        stamp = (int(run["version"]), self.view.stamp(parsed))
+        with self._lock:
+            cached = self._cache.get(parsed)
+            if cached is not None and cached.stamp == stamp:
+                self._cache.move_to_end(parsed)
+                return cached
+            index = load_index(self.view, parsed, stamp)
+            self._cache[parsed] = index
+            while len(self._cache) > CACHED_RUNS:
+                self._cache.popitem(last=False)
+            return index
+
+    def _context(self, index: GalleryIndex, grid: tuple[float, float] | None) -> Context:
+        model = self.view.fetch_one(
+            "SELECT c.ontology FROM {s}.model_runs m JOIN {s}.catalog_models c ON c.id = m.model_id WHERE m.id = %s",
+            (index.run_id,),
+        )
+        ontology = Ontology.from_dict(model["ontology"]) if model else None
+        names = frozenset(f.name for f in ontology.features) if ontology is not None else frozenset()
+        kinds: dict[str, str] = {}
+        datasets = self.view.fetch(
+            "SELECT id, version, metadata_fields FROM {s}.catalog_datasets WHERE id = ANY(%s) ORDER BY id",
+            (index.datasets,),
+        )
+        for row in datasets:
+            for field in row["metadata_fields"]:
+                kinds.setdefault(field["key"], field["kind"])
+        stamp = tuple((str(row["id"]), int(row["version"])) for row in datasets)
+
+        def result_rows(clauses: Sequence[Clause]) -> np.ndarray:
+            if grid is None:
+                raise ValidationFailed("metric and confusion clauses need the query's confidence and iou")
+            loaded = self.metrics.loaded(index.run_id)
+            mask = self.metrics.selection(loaded, clauses, self.metrics.grid(loaded, *grid))
+            rows = index.rows_of_results(loaded.keys, loaded.stamp)
+            chosen = rows if mask is None else rows[mask]
+            return chosen[chosen >= 0]
+
+        def auto_slice_rows(name: str) -> np.ndarray:
+            if grid is None:
+                raise ValidationFailed("automatic slices need the query's confidence and iou")
+            self.metrics.require_in_sync(str(index.run_id), "automatic slices")
+            return _auto_slice_rows(index, self.metrics.loaded(index.run_id), name, self.metrics, *grid)
+
+        return Context(self.view, index, names, kinds, stamp, result_rows, auto_slice_rows, self._slice_clauses(index))
+
+    def _slice_clauses(self, index: GalleryIndex) -> Callable[[str], list[Clause]]:
+        def clauses(slice_id: str) -> list[Clause]:
+            found = self.saved_slice(slice_id)
+            if found is None:
+                raise ValidationFailed(f"unknown slice {slice_id!r}")
+            model_id, filter_json = found
+            run = self.view.fetch_one("SELECT model_id FROM {s}.model_runs WHERE id = %s", (index.run_id,))
+            if run is None or run["model_id"] != model_id:
+                raise ValidationFailed(f"slice {slice_id!r} belongs to another model")
+            return clauses_from_json(filter_json)
+
+        return clauses
+
+    def _selected(
+        self, run_id: UUID | str, clauses: Sequence[Clause], grid: tuple[float, float] | None
+    ) -> tuple[GalleryIndex, Context, np.ndarray]:
+        index = self.index(run_id)
+        ctx = self._context(index, grid)
+        return index, ctx, np.flatnonzero(select(ctx, clauses))
+
+    # -- for the metrics queries ---------------------------------------------------------
+
+    def selected_keys(self, run_id: str, clauses: Sequence[Clause], grid: tuple[float, float]) -> np.ndarray:
+        """Keys of the rows the clauses select at the grid point (confidence, iou)."""
+        index, _, rows = self._selected(run_id, clauses, grid)
+        return index.keys[rows]
+
+    def selected_ids(
+        self, run_id: UUID | str, clauses: Sequence[Clause], grid: tuple[float, float] | None = None
+    ) -> list[str]:
+        """The ids of the rows the filter selects now (a projector request takes them)."""
+        index, _, rows = self._selected(run_id, clauses, grid)
+        return index.ids_at(rows)
+
+    def membership(
+        self, run_id: UUID | str, clauses: Sequence[Clause], grid: tuple[float, float] | None = None
+    ) -> tuple[int, str]:
+        """How many rows the clauses select, and a digest of which: equal digests, same rows."""
+        index, _, rows = self._selected(run_id, clauses, grid)
+        return int(rows.size), hashlib.blake2b(index.keys[rows].tobytes(), digest_size=16).hexdigest()
+
+    # -- the gallery ---------------------------------------------------------------------
+
+    def data_rows(
+        self,
+        run_id: UUID | str,
+        clauses: Sequence[Clause],
+        sort: Sequence[sorting.SortKey] = (),
+        grid: tuple[float, float] | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Page:
+        """The selected rows in the sort's order, with their assets, labels and predictions."""
+        index, ctx, rows = self._selected(run_id, clauses, grid)
+        keys, ids_descending = sorting.split_id(sort)
+        columns = [self._column(index, ctx, key, grid) for key in keys]
+        total = int(rows.size)
+        if after is not None:
+            cursor = sorting.parse_cursor(after, keys)
+            rows = rows[sorting.after(rows, columns, keys, index.keys, cursor, ids_descending)]
+        comparables = [
+            sorting.comparable(column, key, lambda c, k=key: index.derived(_rank_key(k, ctx), lambda: _ranks(c)))
+            for column, key in zip(columns, keys, strict=True)
+        ]
+        size = page_size(first)
+        page = sorting.first_page(rows, comparables, size, ids_descending)
+        chosen = page[:size]
+        ids = index.ids_at(chosen)
+        records = self.runs.current_rows_with_assets(index.run_id, ids)
+        return Page(
+            items=[records[i] for i in ids if i in records],
+            total_count=total,
+            end_cursor=sorting.cursor_of(int(chosen[-1]), columns, index.keys) if chosen.size else None,
+            has_next_page=page.size > size,
+        )
+
+    def count(self, run_id: UUID | str, clauses: Sequence[Clause], grid: tuple[float, float] | None = None) -> int:
+        return int(self._selected(run_id, clauses, grid)[2].size)
+
+    def _column(
+        self, index: GalleryIndex, ctx: Context, key: sorting.SortKey, grid: tuple[float, float] | None
+    ) -> np.ndarray:
+        if key.field == "GLOBAL_KEY":
+            return index.global_keys
+        if key.field == "METADATA":
+            kind = ctx.metadata_kinds.get(str(key.key))
+            if kind is None:
+                raise ValidationFailed(f"sort: unknown metadata key {key.key!r}; known: {sorted(ctx.metadata_kinds)}")
+            return index.metadata_column(self.view, str(key.key), kind, ctx.datasets_stamp)
+        if key.field in ("CONFIDENCE_MAX", "CONFIDENCE_MIN"):
+            return _confidence_column(index, ctx, key)
+        if grid is None:
+            raise ValidationFailed("sort: a METRIC sort needs the query's confidence and iou")
+        loaded = self.metrics.loaded(index.run_id)
+        self.metrics.require_in_sync(loaded.run_id, "sorts on metrics")
+        values = metric_values(loaded, str(key.metric), key.feature, self.metrics.grid(loaded, *grid))
+        return _on_index(index, loaded, values)
+
+    def row_detail(self, run_id: UUID | str, row_id: str, confidence: float, iou: float) -> DataRowDetail:
+        """One current row with each object's outcome at the grid point (which must be on
+        the run's grid) and the row's custom metric values."""
+        index = self.index(run_id)
+        loaded = self.metrics.loaded(index.run_id)
+        self.metrics.grid(loaded, confidence, iou)
+        parsed = as_uuid(row_id)
+        record = None if parsed is None else self.runs.current_rows_with_assets(index.run_id, [str(parsed)]).get(str(parsed))
+        if record is None:
+            raise NotFound(f"data row {row_id} is not in model run {index.run_id}")
+        radius = float(loaded.settings.get("point_radius", 70.0))  # type: ignore[arg-type]
+        outcomes = row_detail(record.labels, record.predictions, confidence, iou, radius)
+        rows = self.view.fetch(
+            "SELECT name, feature, value FROM {s}.custom_metric_values WHERE run_id = %s AND row_id = %s"
+            " ORDER BY name, feature",
+            (index.run_id, parsed),
+        )
+        custom = [CustomValue(r["name"], r["feature"] or None, r["value"]) for r in rows]
+        return DataRowDetail(record, outcomes, custom)
+
+    # -- slices --------------------------------------------------------------------------
+
+    def saved_slice_counts(self, run_id: UUID | str, grid: tuple[float, float] | None = None) -> list[SliceCount]:
+        """The run's model's saved slices, each counted in the run."""
+        index = self.index(run_id)
+        run = self.view.fetch_one("SELECT model_id FROM {s}.model_runs WHERE id = %s", (index.run_id,))
+        ctx = self._context(index, grid)
+        counts = []
+        for slice_id, name, filter_json in self.model_slices(run["model_id"]) if run else []:
+            try:
+                count = int(select(ctx, clauses_from_json(filter_json)).sum())
+            except ValidationFailed as exc:
+                raise ValidationFailed(f"slice {name!r}: {exc.message}") from None
+            counts.append(SliceCount(name, count, slice_id))
+        return counts
+
+    def auto_slices(self, run_id: UUID | str, confidence: float, iou: float) -> list[SliceCount]:
+        index = self.index(run_id)
+        loaded = self.metrics.loaded(index.run_id)
+        c_index, t = self.metrics.grid(loaded, confidence, iou)
+        masks = result_slices(loaded, c_index, t)
+        counts = {name: int(mask.sum()) for name, mask in masks.items()}
+        counts["Low confidence"] = int(_low_confidence(index, loaded, confidence).sum())
+        return [SliceCount(name, counts[name]) for name in AUTO_SLICES]
+
+
+
+def _auto_slice_rows(
+    index: GalleryIndex, loaded: LoadedRun, name: str, metrics: MetricQueries, confidence: float, iou: float
+) -> np.ndarray:
+    """The index rows of an automatic slice at the grid point."""
+    if name == "Low confidence":
+        return np.flatnonzero(_low_confidence(index, loaded, confidence))
+    if name not in AUTO_SLICES:
+        raise ValidationFailed(f"unknown automatic slice {name!r}; expected one of {list(AUTO_SLICES)}")
+    c_index, t = metrics.grid(loaded, confidence, iou)
+    rows = index.rows_of_results(loaded.keys, loaded.stamp)[result_slices(loaded, c_index, t)[name]]
+    return rows[rows >= 0]
+
+
+def _rank_key(key: sorting.SortKey, ctx: Context) -> object:
+    """Ranks of a metadata column hold while the datasets stay at their versions."""
+    return ("rank", key.field, key.key, ctx.datasets_stamp if key.field == "METADATA" else None)
+
+
+def _ranks(column: np.ndarray) -> np.ndarray:
+    """Each value's rank among the column's distinct values (strings sort as numpy does)."""
+    return np.unique(column, return_inverse=True)[1].reshape(-1)
+
+
+def _on_index(index: GalleryIndex, loaded: LoadedRun, values: np.ndarray) -> np.ndarray:
+    """Values per evaluated row as a column over the index's rows (NaN where not evaluated)."""
+    column = np.full(index.n_rows, np.nan)
+    rows = index.rows_of_results(loaded.keys, loaded.stamp)
+    known = rows >= 0
+    column[rows[known]] = values[known]
+    return column
+
+
+def _confidence_column(index: GalleryIndex, ctx: Context, key: sorting.SortKey) -> np.ndarray:
+    """The highest or lowest prediction confidence per row (of one feature, if given)."""
+    if key.feature is not None and key.feature not in ctx.feature_names:
+        raise ValidationFailed(f"sort: unknown feature {key.feature!r} in this run's model")
+    return index.derived(("confidence", key.field, key.feature), lambda: _confidences(index, key))
+
+
+def _confidences(index: GalleryIndex, key: sorting.SortKey) -> np.ndarray:
+    predictions = index.predictions
+    keep = ~np.isnan(predictions.confidences)
+    if key.feature is not None:
+        keep &= np.isin(predictions.features, index.feature_indices([key.feature]))
+    rows, values = predictions.rows[keep], predictions.confidences[keep]
+    column = np.full(index.n_rows, np.nan)
+    if rows.size:
+        # Objects are sorted by row: one reduction per row's run of objects.
+        starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+        reduce = np.maximum if key.field == "CONFIDENCE_MAX" else np.minimum
+        column[rows[starts]] = reduce.reduceat(values, starts)
+    return column
+
+
+def _low_confidence(index: GalleryIndex, loaded: LoadedRun, confidence: float) -> np.ndarray:
+    """Evaluated rows with an active prediction (confidence ≥ c; none counts as 1) whose
+    confidence is below the run's low-confidence bound."""
+    bound = bounds_of(loaded.settings)["low_confidence"]
+    predictions = index.predictions
+    conf = np.where(np.isnan(predictions.confidences), 1.0, predictions.confidences)
+    low = (conf >= confidence) & (conf < bound)
+    mask = np.zeros(index.n_rows, dtype=bool)
+    mask[predictions.rows[low]] = True
+    evaluated = np.zeros(index.n_rows, dtype=bool)
+    rows = index.rows_of_results(loaded.keys, loaded.stamp)
+    evaluated[rows[rows >= 0]] = True
+    return mask & evaluated

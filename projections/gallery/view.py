@@ -1,0 +1,45 @@
+"""The gallery read model's table: per run, the parts (gallery/parts.py) of its uploads in
+log order. The newest part naming a row holds that row's side; queries merge them."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking
+
+from projections.postgres_view import FollowsUploads, uploads_table
+
+
+class GalleryView(FollowsUploads):
+    uploads = "gallery_uploads"
+    tables = (
+        (
+            "gallery_parts",
+            "CREATE TABLE IF NOT EXISTS {s}.gallery_parts ("
+            " run_id uuid NOT NULL, seq bigint NOT NULL, side text NOT NULL,"
+            " run_version integer NOT NULL, payload bytea NOT NULL,"
+            " PRIMARY KEY (run_id, seq, side))",
+        ),
+        uploads_table("gallery_uploads"),
+    )
+
+    def add_parts(self, run_id: UUID, version: int, parts: list[tuple[str, bytes]], tracking: Tracking) -> None:
+        with self.tracked(tracking) as curs:
+            for side, payload in parts:
+                curs.execute(
+                    self.sql(
+                        "INSERT INTO {s}.gallery_parts (run_id, seq, side, run_version, payload)"
+                        " VALUES (%s, %s, %s, %s, %s)"
+                    ),
+                    (run_id, tracking.notification_id, side, version, payload),
+                )
+
+    def stamp(self, run_id: UUID) -> int:
+        row = self.fetch_one("SELECT coalesce(max(seq), 0) AS seq FROM {s}.gallery_parts WHERE run_id = %s", (run_id,))
+        return 0 if row is None else int(row["seq"])
+
+    def parts(self, run_id: UUID, side: str) -> list[bytes]:
+        rows = self.fetch(
+            "SELECT payload FROM {s}.gallery_parts WHERE run_id = %s AND side = %s ORDER BY seq", (run_id, side)
+        )
+        return [bytes(r["payload"]) for r in rows]

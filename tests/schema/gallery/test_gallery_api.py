@@ -1,0 +1,111 @@
+"""The gallery over GraphQL on a live server: dataRows with a filter, a sort and keyset
+pages; the automatic slices; a filter's error naming its clause."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+from websockets.sync.client import connect
+
+from tests.server.live import LiveServer
+from tests.server.operations import Scenario, box, build_scenario
+
+WAIT_SECONDS = 120.0
+STATUS = "query($id: ID!) { modelRun(id: $id) { metricsStatus { state } } }"
+ROWS = """
+query($id: ID!, $filter: DataRowFilter, $sort: [DataRowSort!], $after: String, $first: Int) {
+  modelRun(id: $id) {
+    dataRows(filter: $filter, sort: $sort, confidence: 0.5, iou: 0.5, first: $first, after: $after) {
+      totalCount pageInfo { hasNextPage endCursor }
+      nodes { globalKey rowData mediaType metadata split labels predictions }
+    }
+  }
+}"""
+AUTO = "query($id: ID!) { modelRun(id: $id) { autoSlices(confidence: 0.5, iou: 0.5) { id name count } } }"
+
+
+@pytest.fixture(scope="module")
+def scenario(live: LiveServer) -> Scenario:
+    return _prepared(live, "gx")
+
+
+def _prepared(live: LiveServer, prefix: str) -> Scenario:
+    s = build_scenario(live.writer, rows=6, prefix=prefix)
+    # Rows 0-2: a car on its label; rows 3-5: far off. Confidence 0.5 + i/10.
+    lines = [
+        {"dataRow": {"globalKey": f"{prefix}-{i}"}, "name": "car", "bbox": box(i if i < 3 else i + 300, i), "confidence": 0.5 + i / 10}
+        for i in range(6)
+    ]
+    answer = live.writer.upload(f"/upload/model-runs/{s.run_id}/predictions", lines)
+    assert answer.status_code == 200, answer.text
+    deadline = time.monotonic() + WAIT_SECONDS
+    while live.reader.data(STATUS, id=s.run_id)["modelRun"]["metricsStatus"]["state"] != "IN_SYNC":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    return s
+
+
+def _rows(live: LiveServer, run_id: str, **variables: Any) -> dict[str, Any]:
+    return live.reader.data(ROWS, id=run_id, **variables)["modelRun"]["dataRows"]  # type: ignore[no-any-return]
+
+
+def test_a_filter_and_a_sort_page_by_keyset(live: LiveServer, scenario: Scenario) -> None:
+    wrong = {"all": [{"metric": {"name": "precision", "feature": "car", "max": 0.5}}, {"metadata": {"key": "camera", "in": ["front", "rear"]}}]}
+    sort = [{"field": "CONFIDENCE_MAX", "descending": True}]
+    first = _rows(live, scenario.run_id, filter=wrong, sort=sort, first=2)
+    assert first["totalCount"] == 3 and first["pageInfo"]["hasNextPage"]
+    rest = _rows(live, scenario.run_id, filter=wrong, sort=sort, first=2, after=first["pageInfo"]["endCursor"])
+    keys = [n["globalKey"] for n in first["nodes"] + rest["nodes"]]
+    assert keys == ["gx-5", "gx-4", "gx-3"] and not rest["pageInfo"]["hasNextPage"]
+    node = first["nodes"][0]
+    assert node["rowData"] == "https://assets.example/gx-5.jpg" and node["mediaType"] == "IMAGE"
+    assert node["metadata"] == {"camera": "front"} and node["predictions"][0]["confidence"] == 1.0
+    assert node["labels"][0]["name"] == "car"
+
+
+def test_metadata_and_split_clauses(live: LiveServer, scenario: Scenario) -> None:
+    front = _rows(live, scenario.run_id, filter={"all": [{"metadata": {"key": "camera", "equals": "front"}}]})
+    assert sorted(n["globalKey"] for n in front["nodes"]) == ["gx-1", "gx-3", "gx-5"]
+    by_key = _rows(live, scenario.run_id, sort=[{"field": "METADATA", "key": "camera"}, {"field": "GLOBAL_KEY", "descending": True}])
+    assert [n["globalKey"] for n in by_key["nodes"]] == ["gx-5", "gx-3", "gx-1", "gx-4", "gx-2", "gx-0"]
+
+
+def test_automatic_slices_are_counted(live: LiveServer, scenario: Scenario) -> None:
+    counts = {s["name"]: s["count"] for s in live.reader.data(AUTO, id=scenario.run_id)["modelRun"]["autoSlices"]}
+    assert (counts["True positive"], counts["False positive"], counts["False negative"]) == (3, 3, 3)
+    chosen = _rows(live, scenario.run_id, filter={"all": [{"autoSlice": "False positive"}]})
+    assert sorted(n["globalKey"] for n in chosen["nodes"]) == ["gx-3", "gx-4", "gx-5"]
+
+
+def test_a_bad_clause_is_named(live: LiveServer, scenario: Scenario) -> None:
+    answer = live.reader.graphql(ROWS, id=scenario.run_id, filter={"all": [{"split": ["TEST"]}, {"annotation": {"features": ["dog"]}}]})
+    assert "clause 2 (annotation): unknown feature 'dog'" in answer["errors"][0]["message"]
+    answer = live.reader.graphql(ROWS, id=scenario.run_id, after="garbage")
+    assert "invalid cursor" in answer["errors"][0]["message"]
+
+
+def _next(ws: Any) -> dict[str, Any]:
+    message = json.loads(ws.recv(timeout=WAIT_SECONDS))
+    assert message["type"] == "next", message
+    return message["payload"]["data"]["sliceMembership"]  # type: ignore[no-any-return]
+
+
+def test_membership_changes_are_pushed(live: LiveServer) -> None:
+    scenario = _prepared(live, "gs")
+    query = """subscription($id: ID!) {
+      sliceMembership(runId: $id, autoSlice: "False positive", confidence: 0.5, iou: 0.5) { name count runVersion } }"""
+    with connect(live.ws_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+        ws.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {live.read_key}"}}))
+        assert json.loads(ws.recv(timeout=10))["type"] == "connection_ack"
+        ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": {"id": scenario.run_id}}}))
+        first = _next(ws)
+        assert (first["name"], first["count"]) == ("False positive", 3)
+        # gs-0's prediction moves far off its label: one more false positive once recomputed.
+        moved = [{"dataRow": {"globalKey": "gs-0"}, "name": "car", "bbox": box(400, 0), "confidence": 0.9}]
+        answer = live.writer.upload(f"/upload/model-runs/{scenario.run_id}/predictions", moved)
+        assert answer.status_code == 200, answer.text
+        second = _next(ws)
+        assert second["count"] == 4 and second["runVersion"] > first["runVersion"]
