@@ -11,6 +11,7 @@ from application.ledger import LedgerCore
 from application.metric_commands import MetricCommands
 from application.row_directory import RowInfo
 from application.uploads import ErrorCollector, collector_paused, in_chunks
+from domain.annotations.box_columns import BoxLines, prediction_payloads
 from domain.annotations.columns import chunk_rows, encode_rows
 from domain.annotations.ndjson import DataRowRef, parse_annotation_line
 from domain.annotations.objects import Annotation
@@ -187,20 +188,35 @@ class ModelRunCommands(MetricCommands):
         errors = ErrorCollector()
         parsed: list[tuple[int, DataRowRef, list[Annotation]]] = []
         names = model.ontology.names_by_id
+        # Plain box lines go straight into columns; every other line is parsed into objects.
+        box_lines = BoxLines(names)
+        take = box_lines.take
         for line_no, obj in lines:
+            if take(obj, line_no):
+                continue
             result = errors.attempt(line_no, lambda o=obj, n=line_no: parse_annotation_line(o, n, names))
             if result is not None:
                 parsed.append((line_no, result[0], result[1]))
             if errors.full:
                 break
-        ids = list({ref.id for _, ref, _ in parsed if ref.id is not None})
-        keys = list({ref.global_key for _, ref, _ in parsed if ref.global_key is not None})
+        boxes = box_lines.finish()
+        refs = [*boxes.refs, *(ref for _, ref, _ in parsed)]
+        ids = list({ref.id for ref in refs if ref.id is not None})
+        keys = list({ref.global_key for ref in refs if ref.global_key is not None})
         found = self.rows.run_rows(run.id, ids=ids, global_keys=keys)
-        by_row: dict[str, list[Annotation]] = {}
-        count = 0
+        box_rows = [found.get(_key(ref)) for ref in boxes.refs]
+        unknown = {
+            index: f"data row {_key(ref)!r} is not in model run {run.id}"
+            for index, (ref, row) in enumerate(zip(boxes.refs, box_rows, strict=True))
+            if row is None
+        }
+        for line_no, message in boxes.line_errors(unknown, model.ontology):
+            errors.add(line_no, message)
+        others: list[tuple[int, str, list[Annotation]]] = []
+        count = len(boxes)
         for line_no, ref, row_predictions in parsed:
-            key = ref.id if ref.id is not None else ref.global_key
-            row = found.get(key) if key is not None else None
+            key = _key(ref)
+            row = found.get(key)
             if row is None:
                 errors.add(line_no, f"data row {key!r} is not in model run {run.id}")
                 continue
@@ -210,15 +226,15 @@ class ModelRunCommands(MetricCommands):
             )
             if checked is None:
                 continue
-            by_row.setdefault(row.id, []).extend(row_predictions)
+            others.append((line_no, row.id, row_predictions))
             count += len(row_predictions)
-        if not parsed and not errors.errors:
+        if not parsed and not len(boxes) and not errors.errors:
             errors.add(1, "the upload holds no prediction line")
         errors.raise_if_any("prediction upload")
-        rows = list(by_row.items())
-        upload = self.new_upload(run, "predictions", actor, [{"predictions": encode_rows(p)} for p in chunk_rows(rows)])
-        run.upload_predictions(upload_id=upload.id, rows=len(rows), predictions=count, actor=actor)
-        computation = self.metrics_for_upload(run, upload, list(range(upload.chunk_count)), len(rows), actor)
+        payloads, rows = prediction_payloads(boxes, [row.id for row in box_rows if row is not None], others)
+        upload = self.new_upload(run, "predictions", actor, [{"predictions": p} for p in payloads])
+        run.upload_predictions(upload_id=upload.id, rows=rows, predictions=count, actor=actor)
+        computation = self.metrics_for_upload(run, upload, list(range(upload.chunk_count)), rows, actor)
         return run, self.store(run, upload, computation), count
 
     def update_config(
@@ -266,6 +282,9 @@ class ModelRunCommands(MetricCommands):
         return run
 
 
+def _key(ref: DataRowRef) -> str:
+    """How a line names its data row: by id or by global key."""
+    return ref.id if ref.id is not None else ref.global_key  # type: ignore[return-value]
 
 
 class CustomMetricCommands(LedgerCore):

@@ -2,8 +2,9 @@
 
 Run from the repository root: `python -m bench.annotation_codec`. Prints, for 100,000 box
 predictions over 10,000 data rows (80 classes, uuid row ids, full-precision coordinates):
-the encoded bytes per box, encode and decode throughput, chunking into bounded events, and
-parse + validate throughput of the same predictions as NDJSON lines. Best of three runs.
+the encoded bytes per box, encode and decode throughput, chunking into bounded events,
+parse + validate throughput of the same predictions as NDJSON lines, and the decoded lines
+to chunk payloads both through objects and as box columns. Best of three runs.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 import numpy as np
 import orjson
 
+from application.uploads import collector_paused
+from domain.annotations.box_columns import BoxLines, prediction_payloads
 from domain.annotations.columns import chunk_rows, decode_rows, encode_rows, payload_size
 from domain.annotations.ndjson import parse_annotation_line
 from domain.annotations.objects import Annotation, Box
@@ -101,9 +104,35 @@ def main() -> None:
         for number, obj in enumerate(decoded_lines, 1):
             parse_annotation_line(obj, number)
 
+    names = ontology.names_by_id
+
+    def through_objects() -> list[dict[str, Any]]:
+        """Decoded lines to chunk payloads as the general upload path takes them."""
+        by_row: dict[str, list[Annotation]] = {}
+        for number, obj in enumerate(decoded_lines, 1):
+            ref, annotations = parse_annotation_line(obj, number, names)
+            validate_annotations(annotations, ontology, None, number)
+            by_row.setdefault(str(ref.id), []).extend(annotations)
+        return [encode_rows(part) for part in chunk_rows(list(by_row.items()))]
+
+    def as_columns() -> list[dict[str, Any]]:
+        """The same as box columns (domain.annotations.box_columns)."""
+        box_lines = BoxLines(names)
+        for number, obj in enumerate(decoded_lines, 1):
+            if not box_lines.take(obj, number):
+                raise AssertionError(f"line {number} is not a plain box")
+        boxes = box_lines.finish()
+        if boxes.line_errors({}, ontology):
+            raise AssertionError("a feature is not a box tool")
+        return prediction_payloads(boxes, [str(ref.id) for ref in boxes.refs], [])[0]
+
     parse_s, parsed = best_of(3, parse_all)
     assert parsed == count
     parse_only_s, _ = best_of(3, parse_only)
+    with collector_paused():
+        objects_s, by_objects = best_of(3, through_objects)
+        columns_s, by_columns = best_of(3, as_columns)
+    assert by_columns == by_objects
 
     print(f"{count:,} box predictions over {ROWS:,} data rows, {CLASSES} classes")
     print(f"  encoded size as JSON (bytes as base64): {payload_size(payload) / count:6.1f} B/box")
@@ -118,6 +147,8 @@ def main() -> None:
     )
     print(f"  NDJSON parse only (decoded dicts):     {count / parse_only_s:12,.0f} lines/s")
     print(f"  NDJSON orjson + parse + validate:      {count / parse_s:12,.0f} lines/s")
+    print(f"  decoded lines to chunk payloads, through objects: {objects_s * 1e3:7.1f} ms")
+    print(f"  decoded lines to chunk payloads, as box columns:  {columns_s * 1e3:7.1f} ms")
 
 
 if __name__ == "__main__":

@@ -31,6 +31,8 @@ from typing import Any, Final
 
 import numpy as np
 
+# Splitting rows into bounded chunks lives next door; callers import it from here too.
+from domain.annotations.chunking import chunk_rows as chunk_rows
 from domain.annotations.objects import (
     Annotation,
     Answer,
@@ -43,7 +45,6 @@ from domain.annotations.objects import (
     Span,
     TextAnswer,
 )
-from domain.errors import ValidationFailed
 
 FORMAT: Final = 1
 Rows = list[tuple[str, list[Annotation]]]
@@ -71,6 +72,32 @@ def encode_rows(rows: Iterable[tuple[str, Sequence[Annotation]]]) -> dict[str, A
         encoder.add_all(objects)
         row_ends.append(len(encoder.kinds))
     return encoder.payload(row_ids, row_ends)
+
+
+def box_payload(
+    row_ids: list[str],
+    row_ends: list[int],
+    strings: list[str],
+    features: np.ndarray,
+    confidences: np.ndarray,
+    boxes: np.ndarray,
+) -> dict[str, Any]:
+    """What `encode_rows` gives for rows of plain boxes (no nested classifications), from
+    ready columns: `features` index `strings`, numbered in order of first use; confidences
+    are NaN where there is none; boxes are rows of (left, top, width, height)."""
+    payload: dict[str, Any] = {
+        "format": FORMAT,
+        "rows": row_ids,
+        "row_ends": _pack(_unsigned(row_ends), row_ends),
+        "strings": strings,
+        "feature": _pack(_unsigned([int(features.max(initial=0))]), features),
+        "kind": _pack("|u1", np.full(len(features), BOX, dtype=np.uint8)),
+    }
+    if not np.isnan(confidences).all():
+        payload["confidence"] = _pack("<f8", confidences)
+    if len(boxes):
+        payload["box"] = _pack("<f8", boxes, 4)
+    return payload
 
 
 def decode_rows(payload: dict[str, Any]) -> Rows:
@@ -153,118 +180,6 @@ def _without_cycle_collection() -> Iterator[None]:
 def payload_size(payload: dict[str, Any]) -> int:
     """Bytes of the payload as JSON with bytes as base64: what an event's size is held to."""
     return len(json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=_b64))
-
-
-def chunk_rows(
-    rows: Iterable[tuple[str, Sequence[Annotation]]], max_bytes: int = 200_000
-) -> list[Rows]:
-    """Split rows into consecutive chunks whose payloads each stay under `max_bytes`.
-
-    Rows stay whole where they fit. A row too big for one chunk alone is split between its
-    top-level annotations over consecutive chunks, so its id then appears at the end of one
-    chunk and the start of the next: a reader must join consecutive parts of the same row
-    before replacing that row's set. One annotation too big for a chunk is rejected.
-    """
-    budget = max_bytes - _FIXED_BYTES
-    if budget <= 0:
-        raise ValueError(f"max_bytes {max_bytes} leaves no room for annotations")
-    chunks: list[Rows] = []
-    chunk: Rows = []
-    strings: set[str] = set()
-    used = 0
-    string_bytes: dict[str, int] = {}
-
-    def cost(items: Sequence[Annotation], seen: set[str]) -> tuple[int, set[str]]:
-        raw, found = _raw_cost(items)
-        new = found - seen
-        return _b64_bound(raw) + sum(_string_bytes(s, string_bytes) for s in new), new
-
-    def close() -> None:
-        nonlocal chunk, used, strings
-        if chunk:
-            chunks.append(chunk)
-        chunk, used, strings = [], 0, set()
-
-    for row_id, objects in rows:
-        row_bytes = _string_bytes(row_id, string_bytes) + _ROW_BYTES
-        need, new = cost(objects, strings)
-        if used + row_bytes + need > budget:
-            close()
-            need, new = cost(objects, strings)
-        if row_bytes + need <= budget:
-            chunk.append((row_id, list(objects)))
-            strings |= new
-            used += row_bytes + need
-            continue
-        # Too big for any chunk: fill chunks with its annotations one by one.
-        part: list[Annotation] = []
-        for annotation in objects:
-            one, new = cost((annotation,), strings)
-            if used + row_bytes + one > budget:
-                if part:
-                    chunk.append((row_id, part))
-                close()
-                part = []
-                one, new = cost((annotation,), strings)
-                if row_bytes + one > budget:
-                    raise ValidationFailed(
-                        f"an annotation of {annotation.feature!r} on data row {row_id!r} "
-                        f"takes about {one} bytes, more than one event may hold ({max_bytes})"
-                    )
-            part.append(annotation)
-            strings |= new
-            used += one
-        if part:
-            chunk.append((row_id, part))
-            used += row_bytes
-    close()
-    return chunks
-
-
-# A bound on everything but the columns' contents: keys, dtypes, shapes, base64 padding and
-# the transcoder's type tag for each of up to 18 columns.
-_FIXED_BYTES: Final = 4096
-# A row's end offset (uint64 at most, base64) and the comma after its id.
-_ROW_BYTES: Final = 12
-# Per object: feature index (uint32 at most), kind, confidence, children count (uint32).
-_OBJECT_BYTES: Final = 4 + 1 + 8 + 4
-_GEOMETRY_BYTES: Final = {BOX: 32, POINT: 16, SPAN: 16, ANSWER: 8, TEXT: 8}
-
-
-def _raw_cost(annotations: Iterable[Annotation]) -> tuple[int, set[str]]:
-    """Column bytes (before base64) of these objects, and the strings they use."""
-    raw = 0
-    strings: set[str] = set()
-    stack = list(annotations)
-    while stack:
-        annotation = stack.pop()
-        geometry = annotation.geometry
-        strings.add(annotation.feature)
-        code = _CODES[type(geometry)]
-        raw += _OBJECT_BYTES + _GEOMETRY_BYTES.get(code, 0)
-        if isinstance(geometry, Polygon | Polyline):
-            raw += 16 * len(geometry.points) + 8
-        elif isinstance(geometry, Mask):
-            raw += 8 + 8 + len(geometry.counts)
-        elif isinstance(geometry, Answer):
-            strings.add(geometry.question)
-            strings.add(geometry.answer)
-        elif isinstance(geometry, TextAnswer):
-            strings.add(geometry.question)
-            strings.add(geometry.text)
-        stack.extend(annotation.classifications)
-    return raw, strings
-
-
-def _b64_bound(raw: int) -> int:
-    return raw * 4 // 3 + 4
-
-
-def _string_bytes(value: str, known: dict[str, int]) -> int:
-    size = known.get(value)
-    if size is None:
-        size = known[value] = len(json.dumps(value, ensure_ascii=False).encode()) + 1
-    return size
 
 
 class _Encoder:
@@ -385,7 +300,7 @@ def _unsigned(values: list[int]) -> str:
     return "<u8"
 
 
-def _pack(dtype: str, values: list[Any], width: int = 0) -> dict[str, Any]:
+def _pack(dtype: str, values: Sequence[Any] | np.ndarray, width: int = 0) -> dict[str, Any]:
     array = np.array(values, dtype=dtype)
     if width:
         array = array.reshape(-1, width)

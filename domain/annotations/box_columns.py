@@ -1,0 +1,301 @@
+"""Plain box predictions straight into columns: the bulk case of a prediction upload.
+
+Most prediction uploads are many lines like
+
+    {"dataRow": {"globalKey": "row-42"}, "name": "car", "bbox": {...}, "confidence": 0.93}
+
+Parsing each into Annotation and Box objects, validating them one by one and turning them
+back into columns would cost most of such an upload. `BoxLines.take` instead appends a line
+that is a plain box valid on its own to columns. Any other line (another geometry, nested
+classifications, extra keys, a value the general parser refuses) is left to
+domain.annotations.ndjson, which also words every error, so a line's error is the same
+whichever way it came. What a box line still needs, its data row and a BBOX feature of that
+name, is checked once per distinct row and feature (`BoxColumns.line_errors`), and
+`prediction_payloads` encodes the rows into exactly the chunk payloads that `chunk_rows`
+and `encode_rows` give for the same rows as annotation objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from heapq import merge
+from itertools import accumulate
+from math import isfinite
+from operator import itemgetter
+from typing import Any, Final
+
+import numpy as np
+
+from domain.annotations.chunking import GEOMETRY_BYTES, OBJECT_BYTES, chunk_parts, chunk_rows
+from domain.annotations.columns import box_payload, encode_rows
+from domain.annotations.ndjson import DataRowRef
+from domain.annotations.objects import Annotation, Box
+from domain.annotations.validation import validate_annotations
+from domain.errors import AnnotationLineError
+from domain.ontology import Ontology
+
+NAN: Final = float("nan")
+BOX_BYTES: Final = OBJECT_BYTES + GEOMETRY_BYTES[Box]
+# One gathered line: line number, data row reference, feature, left, top, width, height and
+# confidence (NaN for none), as a row of a float64 array.
+_WIDTH: Final = 8
+# Lines are turned into an array block by block, while their numbers are still in cache.
+_BLOCK: Final = 4096
+
+
+class BoxLines:
+    """Gathers plain box prediction lines as columns; `finish` gives them as arrays.
+
+    A plain line has exactly the keys dataRow ({"id"} or {"globalKey"}), name or schemaId,
+    bbox and optionally confidence, with JSON numbers (not booleans) for the box sides and
+    the confidence. `names_by_id` resolves a schemaId as the general parser does.
+    """
+
+    def __init__(self, names_by_id: Mapping[str, str]) -> None:
+        self._names = names_by_id
+        self._lines: list[tuple[float, ...]] = []
+        self._blocks: list[np.ndarray] = []
+        self._refs: list[DataRowRef] = []
+        self._by_key: dict[str, int] = {}
+        self._by_id: dict[str, int] = {}
+        self._features: dict[str, int] = {}
+        # The last row reference: a row's predictions come on consecutive lines.
+        self._last_refs: dict[str, int] | None = None
+        self._last_key: Any = None
+        self._last_ref = -1
+
+    def take(self, obj: Any, line_no: int) -> bool:
+        """Gather the line if it is a plain box valid on its own; False leaves it alone."""
+        if type(obj) is not dict:
+            return False
+        bbox = obj.get("bbox")
+        row = obj.get("dataRow")
+        if type(bbox) is not dict or type(row) is not dict or len(row) != 1:
+            return False
+        confidence = obj.get("confidence")
+        if confidence is None:
+            keys = 3
+            confidence = NAN
+        else:
+            keys = 4
+            if type(confidence) is not float:
+                if type(confidence) is not int or not 0 <= confidence <= 1:
+                    return False
+                confidence = float(confidence)
+            elif not 0.0 <= confidence <= 1.0:
+                return False
+        if len(obj) != keys:
+            return False
+        name = obj.get("name")
+        if name is None:
+            schema_id = obj.get("schemaId")
+            name = self._names.get(schema_id) if type(schema_id) is str else None
+            if name is None:
+                return False
+        elif type(name) is not str or not name:
+            return False
+        top, left = bbox.get("top"), bbox.get("left")
+        height, width = bbox.get("height"), bbox.get("width")
+        if not (
+            type(top) is float
+            and type(left) is float
+            and type(height) is float
+            and type(width) is float
+        ):
+            sides = _floats(top, left, height, width)
+            if sides is None:
+                return False
+            top, left, height, width = sides
+        if not (width > 0.0 and height > 0.0 and isfinite(top + left + height + width)):
+            return False
+        key = row.get("globalKey")
+        refs = self._by_key
+        if key is None:
+            key = row.get("id")
+            refs = self._by_id
+        if refs is not self._last_refs or key != self._last_key:
+            if type(key) is not str or not key:
+                return False
+            ref = refs.get(key)
+            if ref is None:
+                ref = refs[key] = len(self._refs)
+                by_id = refs is self._by_id
+                self._refs.append(DataRowRef(id=key) if by_id else DataRowRef(global_key=key))
+            self._last_refs, self._last_key, self._last_ref = refs, key, ref
+        feature = self._features.get(name)
+        if feature is None:
+            feature = self._features[name] = len(self._features)
+        lines = self._lines
+        lines.append((line_no, self._last_ref, feature, left, top, width, height, confidence))
+        if len(lines) == _BLOCK:
+            self._blocks.append(np.array(lines, dtype=np.float64))
+            lines.clear()
+        return True
+
+    def finish(self) -> BoxColumns:
+        """The gathered lines as columns, in line order."""
+        blocks, self._blocks = self._blocks, []
+        if self._lines:
+            blocks.append(np.array(self._lines, dtype=np.float64))
+            self._lines.clear()
+        values = np.concatenate(blocks) if blocks else np.empty((0, _WIDTH))
+        return BoxColumns(
+            refs=self._refs,
+            features=list(self._features),
+            line=values[:, 0].astype(np.int64),
+            ref=values[:, 1].astype(np.intp),
+            feature=values[:, 2].astype(np.intp),
+            box=np.ascontiguousarray(values[:, 3:7]),
+            confidence=values[:, 7].copy(),
+        )
+
+
+def _floats(*values: Any) -> tuple[float, ...] | None:
+    """JSON numbers as floats, as the general parser converts them; None for anything else."""
+    numbers = []
+    for value in values:
+        kind = type(value)
+        if kind is int:
+            try:
+                value = float(value)
+            except OverflowError:
+                return None
+        elif kind is not float:
+            return None
+        numbers.append(value)
+    return tuple(numbers)
+
+
+@dataclass(frozen=True, eq=False)
+class BoxColumns:
+    """Plain box lines: `refs` and `features` are indexed by the per-line columns."""
+
+    refs: list[DataRowRef]
+    features: list[str]
+    line: np.ndarray
+    ref: np.ndarray
+    feature: np.ndarray
+    box: np.ndarray  # (left, top, width, height) per line
+    confidence: np.ndarray  # NaN where the line gives none
+
+    def __len__(self) -> int:
+        return len(self.line)
+
+    def line_errors(self, ref_errors: Mapping[int, str], ontology: Ontology) -> list[tuple[int, str]]:
+        """(line, message) in line order for the lines whose ref is in `ref_errors` (say,
+        its row is unknown), else whose feature the ontology does not take as a box."""
+        feature_errors = {
+            index: message
+            for index, name in enumerate(self.features)
+            if (message := _feature_error(name, ontology)) is not None
+        }
+        if not ref_errors and not feature_errors:
+            return []
+        bad_ref = _flags(len(self.refs), ref_errors)[self.ref]
+        bad = bad_ref | _flags(len(self.features), feature_errors)[self.feature]
+        lines, refs, features = self.line.tolist(), self.ref.tolist(), self.feature.tolist()
+        return [
+            (lines[i], ref_errors[refs[i]] if bad_ref[i] else feature_errors[features[i]])
+            for i in np.flatnonzero(bad).tolist()
+        ]
+
+    def annotations(self) -> list[Annotation]:
+        """One annotation per line, as the general parser gives it."""
+        names = [self.features[i] for i in self.feature.tolist()]
+        boxes = map(Box, *self.box.T.tolist())
+        confidences = [None if c != c else c for c in self.confidence.tolist()]
+        return list(map(Annotation, names, boxes, confidences))
+
+
+def _feature_error(name: str, ontology: Ontology) -> str | None:
+    """Why a box of this feature does not fit the ontology, worded as for any line."""
+    try:
+        validate_annotations([Annotation(name, Box(0.0, 0.0, 1.0, 1.0))], ontology, None, 0)
+    except AnnotationLineError as exc:
+        return exc.reason
+    return None
+
+
+def _flags(size: int, marked: Mapping[int, Any]) -> np.ndarray:
+    flags = np.zeros(size, dtype=bool)
+    flags[list(marked)] = True
+    return flags
+
+
+def prediction_payloads(
+    boxes: BoxColumns,
+    ref_rows: Sequence[str],
+    others: Sequence[tuple[int, str, list[Annotation]]],
+    max_bytes: int = 200_000,
+) -> tuple[list[dict[str, Any]], int]:
+    """The chunk payloads of an upload's predictions, and how many rows they cover.
+
+    `ref_rows` is the data row id of each of the boxes' refs; `others` are the lines the
+    general parser took, in line order, as (line, data row id, annotations). Rows come in
+    order of their first line, each with its predictions in line order: the rows and
+    chunks `chunk_rows` and `encode_rows` give. Boxes alone are encoded from the columns;
+    once another line holds an annotation, every prediction becomes an object.
+    """
+    numbers: dict[str, int] = {}
+    ref_number = np.array([numbers.setdefault(r, len(numbers)) for r in ref_rows], np.intp)
+    other_rows = [numbers.setdefault(row_id, len(numbers)) for _, row_id, _ in others]
+    row_ids = list(numbers)
+    box_rows = ref_number[boxes.ref]
+    first = np.full(len(row_ids), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, box_rows, boxes.line)
+    other_lines = np.array([line for line, _, _ in others], dtype=np.int64)
+    np.minimum.at(first, np.array(other_rows, dtype=np.intp), other_lines)
+    order = np.argsort(first)
+    if any(annotations for _, _, annotations in others):
+        by_row: list[list[Annotation]] = [[] for _ in row_ids]
+        box_lines = zip(boxes.line.tolist(), box_rows.tolist(), boxes.annotations(), strict=True)
+        lines = (
+            (line, row, [annotation]) for line, row, annotation in box_lines
+        )
+        general = zip(other_lines.tolist(), other_rows, (a for _, _, a in others), strict=True)
+        for _, row, annotations in merge(lines, general, key=itemgetter(0)):
+            by_row[row].extend(annotations)
+        rows = [(row_ids[i], by_row[i]) for i in order.tolist()]
+        return [encode_rows(part) for part in chunk_rows(rows, max_bytes)], len(rows)
+    rank = np.empty(len(order), dtype=np.intp)
+    rank[order] = np.arange(len(order))
+    sort = np.argsort(rank[box_rows], kind="stable")
+    ends = np.cumsum(np.bincount(rank[box_rows], minlength=len(order))).tolist()
+    parts = [
+        (row_ids[row], range(start, end))
+        for row, start, end in zip(order.tolist(), [0, *ends[:-1]], ends, strict=True)
+    ]
+    feature = boxes.feature[sort]
+    names: list[str] = np.array(boxes.features, dtype=object)[feature].tolist()
+
+    def measure(objects: range) -> tuple[int, set[str]]:
+        return BOX_BYTES * len(objects), set(names[objects.start : objects.stop])
+
+    chunks = chunk_parts(parts, measure, lambda one: names[one.start], max_bytes)
+    box, confidence = boxes.box[sort], boxes.confidence[sort]
+    payloads = [_payload(chunk, boxes.features, feature, box, confidence) for chunk in chunks]
+    return payloads, len(row_ids)
+
+
+def _payload(
+    chunk: list[tuple[str, range]],
+    features: list[str],
+    feature: np.ndarray,
+    box: np.ndarray,
+    confidence: np.ndarray,
+) -> dict[str, Any]:
+    """One chunk's payload; its parts are consecutive ranges of the sorted columns."""
+    start, end = chunk[0][1].start, chunk[-1][1].stop
+    used, first, inverse = np.unique(feature[start:end], return_index=True, return_inverse=True)
+    by_first = np.argsort(first)
+    number = np.empty(len(used), dtype=np.intp)
+    number[by_first] = np.arange(len(used))
+    return box_payload(
+        [row_id for row_id, _ in chunk],
+        list(accumulate(len(objects) for _, objects in chunk)),
+        [features[i] for i in used[by_first].tolist()],
+        number[inverse],
+        confidence[start:end],
+        box[start:end],
+    )

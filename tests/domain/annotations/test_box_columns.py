@@ -1,0 +1,289 @@
+"""Plain box lines taken as columns give what the general parser and encoder give."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from domain.annotations.box_columns import BoxLines, prediction_payloads
+from domain.annotations.columns import chunk_rows, decode_rows, encode_rows
+from domain.annotations.ndjson import DataRowRef, parse_annotation_line
+from domain.annotations.objects import Annotation
+from domain.annotations.validation import validate_annotations
+from domain.errors import AnnotationLineError
+from domain.ontology import Ontology
+
+_ids = itertools.count()
+ONTOLOGY = Ontology.build(
+    tools=[
+        {"name": "car", "tool": "BBOX"},
+        {"name": "person", "tool": "BBOX"},
+        {"name": "vélo \"2\"", "tool": "BBOX"},
+        {"name": "road", "tool": "POLYGON"},
+    ],
+    classifications=[{"name": "weather", "kind": "RADIO", "answers": ["sunny", "rainy"]}],
+    id_factory=lambda: f"schema-{next(_ids)}",
+)
+NAMES = ONTOLOGY.names_by_id
+IDS = {name: schema_id for schema_id, name in NAMES.items()}
+BOX_FEATURES = ["car", "person", "vélo \"2\""]
+
+
+def row_of(ref: DataRowRef) -> str:
+    """Rows are named "k<n>" by global key and "i<n>" by id: both are the row "row-<n>"."""
+    key = ref.id if ref.id is not None else ref.global_key
+    assert key is not None
+    return f"row-{key[1:]}"
+
+
+def general(lines: list[Any], max_bytes: int) -> tuple[list[dict[str, Any]], int]:
+    """What the upload gives with every line parsed into objects."""
+    by_row: dict[str, list[Annotation]] = {}
+    for line_no, obj in enumerate(lines, 1):
+        ref, annotations = parse_annotation_line(obj, line_no, NAMES)
+        by_row.setdefault(row_of(ref), []).extend(annotations)
+    rows = list(by_row.items())
+    return [encode_rows(part) for part in chunk_rows(rows, max_bytes)], len(rows)
+
+
+def fast(lines: list[Any], max_bytes: int) -> tuple[list[dict[str, Any]], int, int]:
+    """What the upload gives with plain box lines taken as columns; also how many were."""
+    box_lines = BoxLines(NAMES)
+    others = []
+    for line_no, obj in enumerate(lines, 1):
+        if not box_lines.take(obj, line_no):
+            ref, annotations = parse_annotation_line(obj, line_no, NAMES)
+            others.append((line_no, row_of(ref), annotations))
+    boxes = box_lines.finish()
+    payloads, rows = prediction_payloads(boxes, [row_of(r) for r in boxes.refs], others, max_bytes)
+    return payloads, rows, len(boxes)
+
+
+numbers = st.one_of(
+    st.floats(min_value=-1e6, max_value=1e6, allow_nan=False), st.integers(-(10**6), 10**6)
+)
+sides = st.one_of(
+    st.floats(min_value=1e-9, max_value=1e6, allow_nan=False), st.integers(1, 10**6)
+)
+confidences = st.one_of(st.none(), st.floats(0.0, 1.0), st.sampled_from([0, 1]))
+
+
+@st.composite
+def data_rows(draw: st.DrawFn) -> dict[str, str]:
+    row = draw(st.integers(0, 6))
+    return {"globalKey": f"k{row}"} if draw(st.booleans()) else {"id": f"i{row}"}
+
+
+@st.composite
+def box_lines(draw: st.DrawFn) -> dict[str, Any]:
+    feature = draw(st.sampled_from(BOX_FEATURES))
+    line: dict[str, Any] = {"dataRow": draw(data_rows())}
+    if draw(st.booleans()):
+        line["name"] = feature
+    else:
+        line["schemaId"] = IDS[feature]
+    sides_ = {"top": numbers, "left": numbers, "height": sides, "width": sides}
+    line["bbox"] = {key: draw(values) for key, values in sides_.items()}
+    confidence = draw(confidences)
+    if confidence is not None:
+        line["confidence"] = confidence
+    return line
+
+
+@st.composite
+def other_lines(draw: st.DrawFn) -> dict[str, Any]:
+    """Lines the columns leave to the general parser, valid all the same."""
+    row = draw(data_rows())
+    box = draw(box_lines())
+    return draw(
+        st.sampled_from(
+            [
+                {"dataRow": row, "name": "road", "polygon": [{"x": 0, "y": 0}, {"x": 4, "y": 0}, {"x": 0, "y": 3}]},
+                {"dataRow": row, "name": "weather", "answer": {"name": "sunny"}, "confidence": 0.5},
+                {**box, "uuid": "0a1b"},
+                {**box, "confidence": None},
+                {**box, "dataRow": {**row, "extra": 1}},
+            ]
+        )
+    )
+
+
+covered_only = data_rows().map(lambda row: {"dataRow": row})
+chunk_bounds = st.integers(4_600, 12_000)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(box_lines(), box_lines(), covered_only), min_size=1, max_size=60), chunk_bounds)
+def test_box_uploads_give_the_general_paths_payloads(lines: list[Any], max_bytes: int) -> None:
+    lines = orjson.loads(orjson.dumps(lines))  # as the route decodes them
+    expected, rows = general(lines, max_bytes)
+    payloads, fast_rows, taken = fast(lines, max_bytes)
+    assert taken == sum("bbox" in line for line in lines)
+    assert fast_rows == rows
+    assert payloads == expected
+    assert [decode_rows(p) for p in payloads] == [decode_rows(p) for p in expected]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.one_of(box_lines(), box_lines(), box_lines(), covered_only, other_lines()), min_size=1, max_size=40),
+    chunk_bounds,
+)
+def test_mixed_uploads_give_the_general_paths_payloads(lines: list[Any], max_bytes: int) -> None:
+    lines = orjson.loads(orjson.dumps(lines))
+    expected, rows = general(lines, max_bytes)
+    payloads, fast_rows, _ = fast(lines, max_bytes)
+    assert fast_rows == rows
+    assert payloads == expected
+
+
+def test_a_row_bigger_than_a_chunk_is_split_as_the_general_path_splits_it() -> None:
+    lines = [
+        {"dataRow": {"globalKey": "k1"}, "name": BOX_FEATURES[i % 3], "bbox": {"top": i, "left": 1.5, "height": 2, "width": 3.25}, "confidence": i / 500}
+        for i in range(500)
+    ]
+    lines.insert(250, {"dataRow": {"id": "i2"}, "name": "car", "bbox": {"top": 1, "left": 2, "height": 3, "width": 4}})
+    expected, _ = general(lines, 10_000)
+    payloads, _, taken = fast(lines, 10_000)
+    assert taken == 501 and len(expected) > 2
+    assert payloads == expected
+
+
+def test_many_lines_over_many_rows_give_the_general_paths_payloads() -> None:
+    lines: list[Any] = [
+        {"dataRow": {"globalKey": f"k{i // 7}"}, "name": BOX_FEATURES[i % 3], "bbox": {"top": i / 3, "left": 1.5, "height": 2, "width": 3.25}, "confidence": (i % 101) / 100}
+        for i in range(12_000)
+    ]
+    lines[5_000] = {"dataRow": {"globalKey": "k3"}}
+    lines[9_000]["dataRow"] = {"id": "i1"}
+    expected, rows = general(lines, 60_000)
+    payloads, fast_rows, taken = fast(lines, 60_000)
+    assert (taken, fast_rows) == (11_999, rows)
+    assert len(expected) > 5 and payloads == expected
+
+
+def good() -> dict[str, Any]:
+    return {"dataRow": {"globalKey": "k1"}, "name": "car", "bbox": {"top": 1.0, "left": 2.0, "height": 3.0, "width": 4.0}, "confidence": 0.5}
+
+
+def changed(path: str, value: Any) -> dict[str, Any]:
+    line = good()
+    *parents, key = path.split(".")
+    target = line
+    for parent in parents:
+        target = target[parent]
+    if value is _MISSING:
+        del target[key]
+    else:
+        target[key] = value
+    return line
+
+
+_MISSING = object()
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        (changed("confidence", math.nan), "confidence nan of 'car' is not a finite number"),
+        (changed("confidence", 1.5), "confidence 1.5 of 'car' is outside [0, 1]"),
+        (changed("confidence", -0.1), "confidence -0.1 of 'car' is outside [0, 1]"),
+        (changed("confidence", 2), "confidence 2 of 'car' is outside [0, 1]"),
+        (changed("confidence", True), "confidence true of 'car' is not a number"),
+        (changed("confidence", "0.5"), "confidence '0.5' of 'car' is not a number"),
+        (changed("bbox.top", math.inf), "bbox top inf of 'car' is not a finite number"),
+        (changed("bbox.left", -math.inf), "bbox left -inf of 'car' is not a finite number"),
+        (changed("bbox.height", math.nan), "bbox height nan of 'car' is not a finite number"),
+        (changed("bbox.width", 10**400), "bbox width"),
+        (changed("bbox.width", 0.0), "bbox of 'car' has width 0 and height 3; both must be > 0"),
+        (changed("bbox.height", -2), "bbox of 'car' has width 4 and height -2; both must be > 0"),
+        (changed("bbox.top", True), "bbox top true of 'car' is not a number"),
+        (changed("bbox.left", "2"), "bbox left '2' of 'car' is not a number"),
+        (changed("bbox.width", _MISSING), "bbox width of 'car' is missing"),
+        (changed("bbox", [1, 2, 3, 4]), "bbox of 'car' must be an object"),
+        (changed("name", _MISSING), "the line has neither name nor schemaId"),
+        (changed("name", ""), "name '' of the line is not a non-empty string"),
+        (changed("name", 7), "name 7 of the line is not a non-empty string"),
+        ({**changed("name", _MISSING), "schemaId": "nope"}, "schemaId 'nope' of the line is unknown"),
+        ({**good(), "schemaId": IDS["person"]}, "schemaId 'schema-1' of the line does not name 'car'"),
+        (changed("dataRow", _MISSING), "dataRow is missing"),
+        (changed("dataRow", "k1"), "dataRow must be an object, got 'k1'"),
+        (changed("dataRow.globalKey", ""), "dataRow globalKey '' is not a non-empty string"),
+        (changed("dataRow.globalKey", 3), "dataRow globalKey 3 is not a non-empty string"),
+        (changed("dataRow.id", "i1"), "dataRow gives both id 'i1' and globalKey 'k1'"),
+        ({**good(), "point": {"x": 1, "y": 2}}, "a line holds one geometry, got 'bbox' and 'point'"),
+        ({**good(), "classifications": 3}, "classifications of 'car' must be a list, got 3"),
+    ],
+)
+def test_a_bad_box_line_is_left_to_the_general_parser(line: dict[str, Any], words: str) -> None:
+    assert not BoxLines(NAMES).take(line, 7)
+    with pytest.raises(AnnotationLineError) as caught:
+        parse_annotation_line(line, 7, NAMES)
+    assert caught.value.line == 7 and words in caught.value.reason
+
+
+odd_values = st.sampled_from(
+    [math.nan, math.inf, -math.inf, 0, 1, -1, 0.0, -0.0, 1e-300, 1e308, 10**20, 10**400, True, False, None, "1", "", [], {}, [1.0], {"top": 1.0}]
+)
+fields = st.sampled_from(
+    ["confidence", "name", "schemaId", "dataRow", "dataRow.id", "dataRow.globalKey", "bbox", "bbox.top", "bbox.left", "bbox.height", "bbox.width", "bbox.extra", "uuid"]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(fields, st.one_of(odd_values, st.just(_MISSING))), max_size=3))
+def test_a_taken_line_is_one_the_general_parser_reads_the_same(changes: list[tuple[str, Any]]) -> None:
+    line = good()
+    for path, value in changes:
+        *parents, key = path.split(".")
+        target: Any = line
+        for parent in parents:
+            target = target.get(parent) if type(target) is dict else None
+        if type(target) is not dict:
+            continue
+        if value is _MISSING:
+            target.pop(key, None)
+        else:
+            target[key] = value
+    box_lines = BoxLines(NAMES)
+    if not box_lines.take(line, 3):
+        return
+    ref, annotations = parse_annotation_line(line, 3, NAMES)
+    boxes = box_lines.finish()
+    assert boxes.refs == [ref]
+    assert boxes.annotations() == annotations
+    assert boxes.line.tolist() == [3]
+
+
+def test_features_the_ontology_does_not_take_as_boxes_are_worded_as_validation_words_them() -> None:
+    lines = [
+        {"dataRow": {"globalKey": "k1"}, "name": name, "bbox": {"top": 1.0, "left": 2.0, "height": 3.0, "width": 4.0}}
+        for name in ["car", "truck", "road", "weather", "weather/sunny", "car", "truck"]
+    ]
+    lines.append({"dataRow": {"globalKey": "k2"}, "name": "truck", "bbox": {"top": 1.0, "left": 2.0, "height": 3.0, "width": 4.0}})
+    box_lines = BoxLines(NAMES)
+    assert all(box_lines.take(line, n) for n, line in enumerate(lines, 10))
+    boxes = box_lines.finish()
+    unknown_row = {1: "data row 'k2' is not in the run"}
+    expected = []
+    for line_no, line in enumerate(lines, 10):
+        if line["dataRow"]["globalKey"] == "k2":
+            expected.append((line_no, "data row 'k2' is not in the run"))
+            continue
+        try:
+            validate_annotations(parse_annotation_line(line, line_no, NAMES)[1], ONTOLOGY, (9, 9), line_no)
+        except AnnotationLineError as exc:
+            expected.append((line_no, exc.reason))
+    assert boxes.line_errors(unknown_row, ONTOLOGY) == expected
+    assert [message for _, message in expected[:3]] == [
+        "unknown feature 'truck'",
+        "feature 'road' is a POLYGON tool, got a bbox",
+        "unknown feature 'weather'",
+    ]
+    assert boxes.line_errors({}, Ontology.build(tools=[{"name": n, "tool": "BBOX"} for n in ["car", "truck", "road", "weather", "weather/sunny"]], id_factory=lambda: f"x{next(_ids)}")) == []
