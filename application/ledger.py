@@ -6,6 +6,7 @@ Expected failures raise domain.errors (NOT_FOUND, VALIDATION, CONFLICT, FORBIDDE
 
 from __future__ import annotations
 
+import threading
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -24,6 +25,8 @@ from domain.ontology import Ontology
 from domain.uploads import Upload
 
 A = TypeVar("A", bound=Aggregate)
+# Per thread: the events saved since the request began (see LedgerCore.saved_here).
+_saved = threading.local()
 
 
 class OntologyAsDict(Transcoding):
@@ -76,6 +79,21 @@ class LedgerCore(Application[UUID]):
         run = self.load(ModelRun, run_id, "model run")
         check_expected_version(run, expected_version, "model run")
         return run
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        recordings = super().save(*objs, **kwargs)
+        saved = getattr(_saved, "events", None)
+        if saved is not None:
+            saved.extend((r.notification.id, r.notification.topic) for r in recordings)
+        return recordings
+
+    def saved_here(self) -> list[tuple[int, str]]:
+        """(notification id, topic) of each event this thread saved since `forget_saved_here`:
+        what a request waits for before reading its own writes, and nothing else."""
+        return list(getattr(_saved, "events", None) or [])
+
+    def forget_saved_here(self) -> None:
+        _saved.events = []
 
     def store(self, *aggregates: Aggregate | None) -> int:
         """Save atomically; a concurrent writer that got there first is a CONFLICT.

@@ -17,6 +17,7 @@ in a schema of its own that it drops at the end.
 from __future__ import annotations
 
 import argparse
+import itertools
 import time
 import uuid
 from collections.abc import Iterator
@@ -38,6 +39,7 @@ from storage.database import (
 
 CITIES = ["Lyon", "Paris", "Berlin", "Madrid", "Rome", "Oslo", "Vienna", "Prague"]
 UPDATED_ROWS = 10_000
+UPLOAD_ROWS = 100_000
 
 
 class GalleryWorkload(Workload):
@@ -123,14 +125,21 @@ def run(work: WorkloadRun, args: argparse.Namespace) -> None:
     app.declare_metadata_fields(dataset.id, [{"key": "captured", "kind": "DATETIME"},
                                              {"key": "weather", "kind": "ENUM", "options": ["sunny", "rainy", "foggy"]}],
                                 actor="bench")  # fmt: skip
-    app.add_data_rows(dataset.id, load.data_rows(), actor="bench")
+    rows = load.data_rows()
+    for _ in range(0, args.rows, UPLOAD_ROWS):
+        app.add_data_rows(dataset.id, list(itertools.islice(rows, UPLOAD_ROWS)), actor="bench")
     model = app.create_model("bench", tools=[{"name": n, "tool": "BBOX"} for n in load.names], classifications=[], actor="bench")
     work.wait_current()
     run_ = app.create_model_run(model.id, "bench", dataset.id, actor="bench", splits=SplitSpec(train=0.5, test=0.5, seed=1))
     work.wait_current()
     print(f"set-up (data rows, labels, run snapshot): {time.perf_counter() - start:.1f} s")
     start = time.perf_counter()
-    app.upload_predictions(run_.id, load.predictions(), actor="bench")
+    # In requests of UPLOAD_ROWS rows' predictions, as a client would send 10 million.
+    lines = load.predictions()
+    for _ in range(0, args.rows, UPLOAD_ROWS):
+        batch = list(itertools.islice(lines, UPLOAD_ROWS * args.predictions_per_row))
+        app.upload_predictions(run_.id, [(n, line) for n, (_, line) in enumerate(batch, start=1)], actor="bench")
+        del batch
     work.wait_current()
     while (status := read_models.metrics.status(run_.id)).state != "IN_SYNC":
         if status.state == "FAILED":

@@ -2,7 +2,8 @@
 
 Starts `modelledger serve` on a fresh embedded data directory, uploads 100,000 data rows
 and then 1,000,000 box predictions over them as NDJSON, end to end until the read models
-have caught up, and times config edits on that run.
+have caught up, and times config edits on that run: while the server computes its
+metrics in process, and once they are in sync.
 
     python -m bench.ingest [--rows 100000] [--predictions 1000000] [--edits 200]
 """
@@ -202,18 +203,26 @@ def main() -> None:
             wait_ready(client)
             caught_up_s = time.perf_counter() - t0
             peak_upload, peak_db = memory.peak, memory.peak_children
-            latencies = []
-            version = None
-            for i in range(args.edits):
-                t = time.perf_counter()
-                result = gql(
-                    client,
-                    "mutation($r: ID!, $c: JSON!) { updateModelRunConfig(input: {runId: $r, config: $c}) { ... on UpdateModelRunConfigPayload { version } } }",
-                    r=run_id,
-                    c={"learning_rate": i / 1000},
-                )
-                latencies.append((time.perf_counter() - t) * 1000)
-                version = result["updateModelRunConfig"]["version"]
+            edit = (
+                "mutation($r: ID!, $c: JSON!) { updateModelRunConfig(input: {runId: $r, config: $c}) "
+                "{ ... on UpdateModelRunConfigPayload { version } } }"
+            )
+
+            def edits(start: int) -> list[float]:
+                out = []
+                for i in range(start, start + args.edits):
+                    t = time.perf_counter()
+                    gql(client, edit, r=run_id, c={"learning_rate": i / 1000})
+                    out.append((time.perf_counter() - t) * 1000)
+                return out
+
+            # The server computes the run's metrics in process right after the upload.
+            latencies = edits(0)
+            status = "query($r: ID!) { modelRun(id: $r) { version metricsStatus { state } } }"
+            while gql(client, status, r=run_id)["modelRun"]["metricsStatus"]["state"] != "IN_SYNC":
+                time.sleep(0.5)
+            settled = edits(args.edits)
+            version = gql(client, status, r=run_id)["modelRun"]["version"]
             memory.stop()
         finally:
             proc.terminate()
@@ -232,9 +241,12 @@ def main() -> None:
     print(
         f"  server peak RSS during the upload: {peak_upload * mb:,.0f} MiB (target <= 2,048); embedded PostgreSQL processes: {peak_db * mb:,.0f} MiB"
     )
-    print(
-        f"config edits: {args.edits}, p50 {statistics.median(latencies):.1f} ms, p95 {np.percentile(latencies, 95):.1f} ms (target p50 <= 50 ms); run at version {version}"
-    )
+    for label, samples in (("while its metrics compute in the server", latencies), ("once its metrics are in sync", settled)):
+        print(
+            f"config edits {label}: {len(samples)}, p50 {statistics.median(samples):.1f} ms, "
+            f"p95 {np.percentile(samples, 95):.1f} ms (target p50 <= 50 ms)"
+        )
+    print(f"run at version {version}")
 
 
 if __name__ == "__main__":

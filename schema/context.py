@@ -67,19 +67,24 @@ class Context:
         if key is None or key.read_only:
             name = "this request" if key is None else f"API key {key.name!r}"
             return forbidden(f"{name} is read-only; writing needs a read-write API key")
+        def run(actor: str) -> tuple[T, list[tuple[int, str]]]:
+            self.app.forget_saved_here()
+            return command(actor), self.app.saved_here()
+
         try:
-            result = await anyio.to_thread.run_sync(command, key.name)
+            result, saved = await anyio.to_thread.run_sync(run, key.name)
         except DomainError as exc:
             return user_error(exc)
-        await anyio.to_thread.run_sync(self._catch_up)
+        await anyio.to_thread.run_sync(self._catch_up, saved)
         return result
 
-    def _catch_up(self) -> None:
-        """Bounded: past the limit the answer goes out anyway (the write is recorded); a
-        read right after it may then briefly show the version before."""
-        latest = self.app.recorder.max_notification_id()
+    def _catch_up(self, saved: list[tuple[int, str]]) -> None:
+        """Wait until the read models that take this request's own events show them (not
+        what others save meanwhile: background results may be streaming in). Bounded: past
+        the limit the answer goes out anyway (the write is recorded); a read right after it
+        may then briefly show the version before."""
         with contextlib.suppress(TimeoutError):
-            self.read_models.wait(latest, self.limits.read_model_wait_seconds)
+            self.read_models.wait_for_events(saved, self.limits.read_model_wait_seconds)
 
 
 class FreshLoaders(SchemaExtension):
