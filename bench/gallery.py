@@ -8,7 +8,9 @@ boxes and `predictions-per-row` predictions per row, fixed seed) with 10 metadat
 data row (strings, an enum, numbers, a datetime). It prints, for 10 representative
 filter / sort combinations, p50 / p95 of the first page (50 rows) and the filter's
 totalCount; the time to build the run's gallery index (the first query); the time from a
-metadata update of 10,000 rows to the saved slice's new membership; the peak memory.
+metadata update of 10,000 rows to the saved slice's new membership; the peak memory. On
+the way it prints the metrics service's figures for the same run (upload to IN_SYNC, the
+metrics / confusion / PR-curve queries), as bench.metrics_service does.
 
 Without POSTGRES_* it runs on the machine's PostgreSQL at 127.0.0.1:5432, database `test`,
 in a schema of its own that it drops at the end.
@@ -26,7 +28,14 @@ from typing import Any
 import numpy as np
 
 from application import SplitSpec
-from bench.metrics_service import Workload, WorkloadRun, peak_rss_mb, percentile, timed
+from bench.metrics_service import (
+    Workload,
+    WorkloadRun,
+    peak_rss_mb,
+    percentile,
+    print_query_figures,
+    timed,
+)
 from domain.filter_language import clauses_from_json
 from projections.gallery.sorting import SortKey
 from storage.database import (
@@ -140,12 +149,14 @@ def run(work: WorkloadRun, args: argparse.Namespace) -> None:
         batch = list(itertools.islice(lines, UPLOAD_ROWS * args.predictions_per_row))
         app.upload_predictions(run_.id, [(n, line) for n, (_, line) in enumerate(batch, start=1)], actor="bench")
         del batch
+    accepted = time.perf_counter()
     work.wait_current()
     while (status := read_models.metrics.status(run_.id)).state != "IN_SYNC":
         if status.state == "FAILED":
             raise SystemExit(f"metrics failed: {status.error}")
         time.sleep(0.5)
-    print(f"predictions uploaded and metrics IN_SYNC: {time.perf_counter() - start:.1f} s")
+    done = time.perf_counter()
+    print(f"predictions uploaded in {accepted - start:.1f} s; last upload accepted → metrics IN_SYNC: {done - accepted:.1f} s")
 
     saved = app.create_slice(model.id, "rainy days", {"all": [{"metadata": {"key": "weather", "equals": "rainy"}}]}, actor="bench")
     work.wait_current()
@@ -157,6 +168,7 @@ def run(work: WorkloadRun, args: argparse.Namespace) -> None:
     start = time.perf_counter()
     read_models.metrics.metrics(run_.id, 0.5, 0.5)
     print(f"first metrics query (loads the run's results): {time.perf_counter() - start:.2f} s")
+    print_query_figures(read_models.metrics, run_.id, args.queries)
 
     print(f"{'filter / sort':<42} {'p50 ms':>8} {'p95 ms':>8} {'totalCount':>11}")
     for label, filter_json, sort in combinations(str(saved.id)):

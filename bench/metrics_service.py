@@ -109,6 +109,20 @@ def timed(call: Callable[[], Any], repeat: int) -> list[float]:
     return out
 
 
+def print_query_figures(metrics: Any, run_id: Any, repeat: int) -> None:
+    """p50 / p95 of the metrics, confusion-matrix and PR-curve queries at (0.5, 0.5), over
+    the whole run and over its TRAINING half."""
+    half = [SplitClause(("TRAINING",))]
+    for label, clauses in (("whole run", []), ("TRAINING half", half)):
+        for name, call in (
+            ("metrics", lambda c=clauses: metrics.metrics(run_id, 0.5, 0.5, c)),
+            ("confusion matrix", lambda c=clauses: metrics.confusion(run_id, 0.5, 0.5, c)),
+            ("PR curve", lambda c=clauses: metrics.pr_curve(run_id, 0.5, None, c)),
+        ):
+            samples = timed(call, repeat)
+            print(f"{name:>16} over {label:<13}: p50 {percentile(samples, 50):7.1f} ms   p95 {percentile(samples, 95):7.1f} ms")
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -188,15 +202,7 @@ class WorkloadRun:
         first = metrics.metrics(run.id, 0.5, 0.5)
         print(f"first query (loads the run's results): {1000 * (time.perf_counter() - start):.0f} ms; "
               f"{first.data_rows:,} rows, all-feature F1 {first.all.f1}")  # fmt: skip
-        half = [SplitClause(("TRAINING",))]
-        for label, clauses in (("whole run", []), ("TRAINING half", half)):
-            for name, call in (
-                ("metrics", lambda c=clauses: metrics.metrics(run.id, 0.5, 0.5, c)),
-                ("confusion matrix", lambda c=clauses: metrics.confusion(run.id, 0.5, 0.5, c)),
-                ("PR curve", lambda c=clauses: metrics.pr_curve(run.id, 0.5, None, c)),
-            ):
-                samples = timed(call, args.queries)
-                print(f"{name:>16} over {label:<13}: p50 {percentile(samples, 50):7.1f} ms   p95 {percentile(samples, 95):7.1f} ms")
+        print_query_figures(metrics, run.id, args.queries)
         print(f"peak memory of the process (server + in-process workers): {peak_rss_mb():,.0f} MB")
 
 
