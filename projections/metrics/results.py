@@ -71,6 +71,8 @@ class RunResults:
         self._taken: dict[int, np.ndarray] = {}
         self._cells: dict[tuple[int, float], tuple[Counts, np.ndarray]] = {}
         self._row_metrics: dict[tuple[int, float], Metrics] = {}
+        self._feature_row_metrics: dict[tuple[int, float, int], Metrics] = {}
+        self._by_feature: tuple[np.ndarray, np.ndarray] | None = None
 
     # -- selections -----------------------------------------------------------------------
 
@@ -214,10 +216,17 @@ class RunResults:
         return Metrics(tp, fp, fn, tn, m.precision, m.recall, m.f1, iou)
 
     def feature_row_metrics(self, c_index: int, t: float, feature: int) -> Metrics:
-        """Per data row, the metrics of one feature's cell (a row without one is a TN)."""
+        """Per data row, the metrics of one feature's cell (a row without one is a TN).
+        Kept for the last few (grid point, feature)s."""
+        return _cached(
+            self._feature_row_metrics, (c_index, float(t), feature), lambda: self._feature_rows(c_index, t, feature)
+        )
+
+    def _feature_rows(self, c_index: int, t: float, feature: int) -> Metrics:
         cells, present = self.cell_counts(c_index, t)
         n = self.n_rows
-        of_feature = (self.cell_feature == feature) & present
+        of_feature = self.cells_of_feature(feature)
+        of_feature = of_feature[present[of_feature]]
         rows = self.cell_row[of_feature]
         columns = []
         for values in (cells.tp, cells.fp, cells.fn, cells.iou_sum):
@@ -228,6 +237,15 @@ class RunResults:
         tn = np.ones(n, dtype=np.int64)
         tn[rows] = 0
         return metrics(tp, fp, fn, tn, iou_sum)
+
+    def cells_of_feature(self, feature: int) -> np.ndarray:
+        """The cells of one feature (ascending), found without a pass over every cell."""
+        if self._by_feature is None:
+            order = np.argsort(self.cell_feature, kind="stable")
+            bounds = np.searchsorted(self.cell_feature[order], np.arange(len(self.features) + 1))
+            self._by_feature = (order, bounds)
+        order, bounds = self._by_feature
+        return order[bounds[feature] : bounds[feature + 1]]
 
     def row_metric(self, name: str, c_index: int, t: float, feature: int | None = None) -> np.ndarray:
         """One automatic metric per data row, float64 with NaN for null."""
