@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -31,6 +30,7 @@ from application import SplitSpec
 from bench.metrics_service import (
     Workload,
     WorkloadRun,
+    bench_database,
     peak_rss_mb,
     percentile,
     print_query_figures,
@@ -39,11 +39,7 @@ from bench.metrics_service import (
 from domain.filter_language import clauses_from_json
 from projections.gallery.sorting import SortKey
 from storage.database import (
-    Database,
-    database_from_environment,
     drop_schema,
-    ensure_schema,
-    external_database_configured,
 )
 
 CITIES = ["Lyon", "Paris", "Berlin", "Madrid", "Rome", "Oslo", "Vienna", "Prague"]
@@ -109,13 +105,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    if external_database_configured():
-        base = database_from_environment()
-    else:
-        base = Database({"POSTGRES_DBNAME": "test", "POSTGRES_HOST": "127.0.0.1", "POSTGRES_PORT": "5432",
-                         "POSTGRES_USER": "postgres", "POSTGRES_PASSWORD": ""})  # fmt: skip
-    database = base.with_schema(f"bench_gallery_{uuid.uuid4().hex[:8]}")
-    ensure_schema(database)
+    database = bench_database("bench_gallery")
     work = WorkloadRun(database, args)
     try:
         run(work, args)

@@ -109,6 +109,19 @@ def timed(call: Callable[[], Any], repeat: int) -> list[float]:
     return out
 
 
+def bench_database(prefix: str) -> Database:
+    """A schema of its own (dropped by the caller) on POSTGRES_*, or on the machine's
+    PostgreSQL at 127.0.0.1:5432, database `test`."""
+    if external_database_configured():
+        base = database_from_environment()
+    else:
+        base = Database({"POSTGRES_DBNAME": "test", "POSTGRES_HOST": "127.0.0.1", "POSTGRES_PORT": "5432",
+                         "POSTGRES_USER": "postgres", "POSTGRES_PASSWORD": ""})  # fmt: skip
+    database = base.with_schema(f"{prefix}_{uuid.uuid4().hex[:8]}")
+    ensure_schema(database)
+    return database
+
+
 def print_query_figures(metrics: Any, run_id: Any, repeat: int) -> None:
     """p50 / p95 of the metrics, confusion-matrix and PR-curve queries at (0.5, 0.5), over
     the whole run and over its TRAINING half."""
@@ -137,13 +150,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
 
-    if external_database_configured():
-        base = database_from_environment()
-    else:
-        base = Database({"POSTGRES_DBNAME": "test", "POSTGRES_HOST": "127.0.0.1", "POSTGRES_PORT": "5432",
-                         "POSTGRES_USER": "postgres", "POSTGRES_PASSWORD": ""})  # fmt: skip
-    database = base.with_schema(f"bench_metrics_{uuid.uuid4().hex[:8]}")
-    ensure_schema(database)
+    database = bench_database("bench_metrics")
     work = WorkloadRun(database, args)
     try:
         work.run()
