@@ -17,6 +17,7 @@ import numpy as np
 
 from projections.gallery.parts import ANNOTATIONS, PREDICTIONS, Part, unpack
 from projections.gallery.view import GalleryView
+from projections.row_keys import find, ids_of
 
 SPLITS = ("TRAINING", "VALIDATION", "TEST", "UNASSIGNED")
 # Derived columns kept per index (each one value per row).
@@ -49,6 +50,7 @@ class Objects:
 @dataclass(eq=False)
 class GalleryIndex:
     run_id: UUID
+    model_id: UUID  # a run's model never changes
     stamp: tuple[int, int]  # (run version, last part's position in the log)
     keys: np.ndarray  # S16 ascending
     global_keys: np.ndarray  # str per row
@@ -72,10 +74,7 @@ class GalleryIndex:
 
     def rows_of_keys(self, keys: np.ndarray) -> np.ndarray:
         """The row of each key, -1 for a key that is not a current row."""
-        if self.keys.size == 0 or keys.size == 0:
-            return np.full(keys.size, -1, dtype=np.int64)
-        at = np.minimum(np.searchsorted(self.keys, keys), self.keys.size - 1)
-        return np.where(self.keys[at] == keys, at, -1)
+        return find(self.keys, keys)
 
     def rows_of_results(self, keys: np.ndarray, stamp: object) -> np.ndarray:
         """The row of each evaluated row's key (`keys` of the metrics results with `stamp`),
@@ -98,7 +97,7 @@ class GalleryIndex:
         return found
 
     def ids_at(self, rows: np.ndarray) -> list[str]:
-        return [str(UUID(bytes=k.ljust(16, b"\0"))) for k in self.keys[rows].tolist()]
+        return ids_of(self.keys[rows])
 
     def metadata_column(self, view: GalleryView, key: str, kind: str, datasets_stamp: object) -> np.ndarray:
         """Values of a metadata field per row: float64 (NaN = absent) for numbers and
@@ -113,7 +112,7 @@ class GalleryIndex:
             return found
 
 
-def load_index(view: GalleryView, run_id: UUID, stamp: tuple[int, int]) -> GalleryIndex:
+def load_index(view: GalleryView, run_id: UUID, model_id: UUID, stamp: tuple[int, int]) -> GalleryIndex:
     row = view.fetch_one(_ROWS, (run_id,))
     assert row is not None
     keys = np.frombuffer(bytes(row["ids"]), dtype="S16")
@@ -124,6 +123,7 @@ def load_index(view: GalleryView, run_id: UUID, stamp: tuple[int, int]) -> Galle
         sides[side] = _merge(parts, keys, features)
     return GalleryIndex(
         run_id=run_id,
+        model_id=model_id,
         stamp=stamp,
         keys=keys,
         global_keys=np.asarray(row["global_keys"], dtype=np.str_),

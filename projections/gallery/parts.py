@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
 
 import numpy as np
 import orjson
 
 from domain.annotations.columns import column
+from projections.row_keys import row_keys
 
 ANNOTATIONS = "ann"
 PREDICTIONS = "pred"
@@ -30,10 +30,6 @@ class Part:
     features: np.ndarray  # int32 index into names, per object
     confidences: np.ndarray  # float64 per object, NaN = none
     names: list[str]
-
-
-def row_keys(row_ids: list[str]) -> np.ndarray:
-    return np.frombuffer(b"".join(UUID(r).bytes for r in row_ids), dtype="S16").copy()
 
 
 def part_of_payload(payload: dict[str, Any]) -> Part:

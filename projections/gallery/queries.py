@@ -90,17 +90,14 @@ class GalleryQueries:
             if cached is not None and cached.stamp == stamp:
                 self._cache.move_to_end(parsed)
                 return cached
-            index = load_index(self.view, parsed, stamp)
+            index = load_index(self.view, parsed, run["model_id"], stamp)
             self._cache[parsed] = index
             while len(self._cache) > CACHED_RUNS:
                 self._cache.popitem(last=False)
             return index
 
     def _context(self, index: GalleryIndex, grid: tuple[float, float] | None) -> Context:
-        model = self.view.fetch_one(
-            "SELECT c.ontology FROM {s}.model_runs m JOIN {s}.catalog_models c ON c.id = m.model_id WHERE m.id = %s",
-            (index.run_id,),
-        )
+        model = self.view.fetch_one("SELECT ontology FROM {s}.catalog_models WHERE id = %s", (index.model_id,))
         ontology = Ontology.from_dict(model["ontology"]) if model else None
         names = frozenset(f.name for f in ontology.features) if ontology is not None else frozenset()
         kinds: dict[str, str] = {}
@@ -136,8 +133,7 @@ class GalleryQueries:
             if found is None:
                 raise ValidationFailed(f"unknown slice {slice_id!r}")
             model_id, filter_json = found
-            run = self.view.fetch_one("SELECT model_id FROM {s}.model_runs WHERE id = %s", (index.run_id,))
-            if run is None or run["model_id"] != model_id:
+            if model_id != index.model_id:
                 raise ValidationFailed(f"slice {slice_id!r} belongs to another model")
             return clauses_from_json(filter_json)
 
@@ -253,10 +249,9 @@ class GalleryQueries:
     def saved_slice_counts(self, run_id: UUID | str, grid: tuple[float, float] | None = None) -> list[SliceCount]:
         """The run's model's saved slices, each counted in the run."""
         index = self.index(run_id)
-        run = self.view.fetch_one("SELECT model_id FROM {s}.model_runs WHERE id = %s", (index.run_id,))
         ctx = self._context(index, grid)
         counts = []
-        for slice_id, name, filter_json in self.model_slices(run["model_id"]) if run else []:
+        for slice_id, name, filter_json in self.model_slices(index.model_id):
             try:
                 count = int(select(ctx, clauses_from_json(filter_json)).sum())
             except ValidationFailed as exc:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from uuid import UUID
 
 import numpy as np
 
@@ -33,6 +32,7 @@ from domain.filter_language import (
 from domain.splits import parse_split
 from projections.gallery.index import SPLITS, GalleryIndex
 from projections.gallery.view import GalleryView
+from projections.row_keys import keys_of_ids
 
 # Index rows of the evaluated rows selected by result clauses at a grid point.
 ResultRows = Callable[[Sequence[Clause]], np.ndarray]
@@ -93,13 +93,7 @@ def _of_keys(index: GalleryIndex, keys: np.ndarray) -> np.ndarray:
 
 
 def _ids_mask(index: GalleryIndex, ids: Sequence[str]) -> np.ndarray:
-    keys = []
-    for row_id in ids:
-        try:
-            keys.append(UUID(row_id).bytes)
-        except ValueError:
-            continue  # not an id: it names no row
-    return _of_keys(index, np.asarray(keys, dtype="S16")) if keys else np.zeros(index.n_rows, dtype=bool)
+    return _of_keys(index, keys_of_ids(ids))
 
 
 def _clause_mask(ctx: Context, clause: Clause, depth: int) -> np.ndarray:

@@ -19,6 +19,7 @@ import numpy as np
 import orjson
 
 from domain.errors import ValidationFailed
+from projections.row_keys import id_of
 
 SORT_FIELDS = ("ID", "GLOBAL_KEY", "METRIC", "CONFIDENCE_MAX", "CONFIDENCE_MIN", "METADATA")
 
@@ -113,7 +114,7 @@ def cursor_of(row: int, columns: Sequence[np.ndarray], ids: np.ndarray) -> str:
         value = column[row]
         null = bool(np.isnan(value)) if column.dtype.kind == "f" else value == ""
         values.append(None if null else value.item() if hasattr(value, "item") else str(value))
-    values.append(str(UUID(bytes=ids[row].ljust(16, b"\0"))))
+    values.append(id_of(ids[row]))
     return base64.urlsafe_b64encode(orjson.dumps(["gallery", values])).decode()
 
 

@@ -12,7 +12,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from projections.metrics.match_table import GROUPS, MatchTable, empty_table, row_keys
+from projections.metrics.match_table import GROUPS, MatchTable, empty_table
+from projections.row_keys import row_keys
 
 
 def union(names: Sequence[Sequence[str]]) -> tuple[str, ...]:

@@ -27,8 +27,9 @@ from domain.filter_language import (
     SplitClause,
 )
 from domain.splits import parse_split
-from projections.metrics.loader import SPLITS, LoadedRun, key_of
+from projections.metrics.loader import SPLITS, LoadedRun
 from projections.metrics.results import ROW_METRICS
+from projections.row_keys import keys_of_ids
 
 Grid = tuple[int, float]  # (confidence threshold index, IoU threshold)
 # Global keys -> data row ids of the run (the read model of rows answers it).
@@ -83,17 +84,7 @@ def clause_mask(loaded: LoadedRun, clause: Clause, grid: Grid, resolve: KeyResol
     if isinstance(clause, DataRowsClause | SelectionClause):
         keyed = getattr(clause, "global_keys", ())
         ids = list(clause.ids) + resolve(keyed) if keyed else list(clause.ids)
-        keys = []
-        for row_id in ids:
-            try:
-                keys.append(key_of(row_id))
-            except ValueError:
-                continue  # not an id: it names no row
-        mask = np.zeros(n, dtype=bool)
-        if keys:
-            rows = loaded.rows_of_keys(np.asarray(keys, dtype="S16"))
-            mask[rows[rows >= 0]] = True
-        return mask
+        return _keys_mask(loaded, keys_of_ids(ids))
     if isinstance(clause, AnnotationClause | PredictionClause):
         counts = _object_counts(loaded, clause.features, "ann" if isinstance(clause, AnnotationClause) else "pred")
         if not clause.present:

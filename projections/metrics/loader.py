@@ -19,6 +19,7 @@ from projections.metrics.match_table import MatchTable, from_payload, unpack
 from projections.metrics.results import RunResults
 from projections.metrics.split_figures import SplitFigures
 from projections.metrics.view import MetricsView
+from projections.row_keys import find, ids_of
 
 SPLITS = ("TRAINING", "VALIDATION", "TEST", "UNASSIGNED")
 
@@ -77,19 +78,11 @@ class LoadedRun:
         return self.covered - self.results.n_rows
 
     def ids_at(self, rows: np.ndarray) -> list[str]:
-        # numpy drops trailing zero bytes of S16 values: pad them back.
-        return [str(UUID(bytes=k.ljust(16, b"\0"))) for k in self.keys[rows].tolist()]
+        return ids_of(self.keys[rows])
 
     def rows_of_keys(self, keys: np.ndarray) -> np.ndarray:
         """The row numbers of these keys (-1 for a key that is not an evaluated row)."""
-        if self.keys.size == 0:
-            return np.full(keys.size, -1, dtype=np.int64)
-        at = np.minimum(np.searchsorted(self.keys, keys), self.keys.size - 1)
-        return np.where(self.keys[at] == keys, at, -1)
-
-
-def key_of(row_id: str | UUID) -> bytes:
-    return (row_id if isinstance(row_id, UUID) else UUID(str(row_id))).bytes
+        return find(self.keys, keys)
 
 
 def keys_array(raw: bytes | memoryview) -> np.ndarray:

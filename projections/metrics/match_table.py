@@ -24,11 +24,11 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
-from uuid import UUID
 
 import numpy as np
 
 from domain.metrics import MatchResult
+from projections.row_keys import ids_of, row_keys
 
 FORMAT = 1
 # Bytes of one part as JSON with base64 buffers; events stay far below the ~500 KB where
@@ -43,11 +43,6 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
     "text_pred": (("row", "<i4"), ("feature", "<i4"), ("level", "u1"), ("count", "<i4")),
     "text_ann": (("row", "<i4"), ("feature", "<i4"), ("count", "<i4")),
 }
-
-
-def row_keys(row_ids: Sequence[str]) -> np.ndarray:
-    """Data row ids as 16-byte keys (their UUID bytes), which sort as the database does."""
-    return np.frombuffer(b"".join(UUID(r).bytes for r in row_ids), dtype="S16").copy()
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,8 +60,7 @@ class MatchTable:
 
     @property
     def row_ids(self) -> list[str]:
-        # numpy drops trailing zero bytes of S16 values: pad them back.
-        return [str(UUID(bytes=k.ljust(16, b"\0"))) for k in self.row_keys.tolist()]
+        return ids_of(self.row_keys)
 
     def group(self, name: str) -> dict[str, np.ndarray]:
         return self.columns[name]
