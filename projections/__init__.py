@@ -46,16 +46,6 @@ class ReadModelRows:
     def __init__(self, read_models: ReadModels) -> None:
         self._read_models = read_models
 
-    def wait_for_events(self, events: Sequence[tuple[int, str]], timeout: float = DEFAULT_TIMEOUT) -> None:
-        """Block until each read model has processed those of these (notification id, topic)
-        events it takes; read models that take none of them are not waited for."""
-        deadline = monotonic() + timeout
-        for runner in self._runners.values():
-            topics = set(runner.projection.topics)  # empty: it takes every event
-            relevant = [notification for notification, topic in events if not topics or topic in topics]
-            if relevant:
-                wait_for(runner, max(relevant), deadline)
-
     def wait_until_current(self, timeout: float = DEFAULT_TIMEOUT) -> None:
         self._read_models.wait_until_current(timeout)
 
