@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 import numpy as np
+from psycopg.rows import DictRow
 
 from domain.errors import NotFound, ValidationFailed
 from domain.filter_language import Clause, clauses_from_json
@@ -29,7 +30,7 @@ from projections.gallery.view import GalleryView
 from projections.ids import as_uuid
 from projections.metrics.filters import metric_values
 from projections.metrics.loader import LoadedRun
-from projections.metrics.queries import MetricQueries
+from projections.metrics.queries import MetricQueries, grid_point
 from projections.model_runs.queries import ModelRunQueries
 from projections.postgres_view import page_size
 from projections.records import Page, RunRowRecord
@@ -77,13 +78,20 @@ class GalleryQueries:
 
     # -- the run in memory ---------------------------------------------------------------
 
-    def index(self, run_id: UUID | str) -> GalleryIndex:
+    def _live_run(self, run_id: UUID | str) -> tuple[UUID, DictRow]:
+        """The run's id and its version, model and metric settings; NotFound if deleted."""
         parsed = as_uuid(str(run_id))
         run = None if parsed is None else self.view.fetch_one(
-            "SELECT version, model_id FROM {s}.model_runs WHERE id = %s AND NOT deleted", (parsed,)
+            "SELECT m.version, m.model_id, v.metric_settings FROM {s}.model_runs m JOIN {s}.model_run_versions v"
+            " ON v.run_id = m.id AND v.version = m.version WHERE m.id = %s AND NOT m.deleted",
+            (parsed,),
         )
         if parsed is None or run is None:
             raise NotFound(f"model run {run_id} not found")
+        return parsed, run
+
+    def index(self, run_id: UUID | str) -> GalleryIndex:
+        parsed, run = self._live_run(run_id)
         stamp = (int(run["version"]), self.view.stamp(parsed))
         with self._lock:
             cached = self._cache.get(parsed)
@@ -227,19 +235,20 @@ class GalleryQueries:
     def row_detail(self, run_id: UUID | str, row_id: str, confidence: float, iou: float) -> DataRowDetail:
         """One current row with each object's outcome at the grid point (which must be on
         the run's grid) and the row's custom metric values."""
-        index = self.index(run_id)
-        loaded = self.metrics.loaded(index.run_id)
-        self.metrics.grid(loaded, confidence, iou)
+        # One row: neither the run's gallery index nor its results are needed.
+        run_uuid, run = self._live_run(run_id)
+        settings = run["metric_settings"]
+        grid_point(settings, confidence, iou)
         parsed = as_uuid(row_id)
-        record = None if parsed is None else self.runs.current_rows_with_assets(index.run_id, [str(parsed)]).get(str(parsed))
+        record = None if parsed is None else self.runs.current_rows_with_assets(run_uuid, [str(parsed)]).get(str(parsed))
         if record is None:
-            raise NotFound(f"data row {row_id} is not in model run {index.run_id}")
-        radius = float(loaded.settings.get("point_radius", 70.0))  # type: ignore[arg-type]
+            raise NotFound(f"data row {row_id} is not in model run {run_uuid}")
+        radius = float(settings.get("point_radius", 70.0))
         outcomes = row_detail(record.labels, record.predictions, confidence, iou, radius)
         rows = self.view.fetch(
             "SELECT name, feature, value FROM {s}.custom_metric_values WHERE run_id = %s AND row_id = %s"
             " ORDER BY name, feature",
-            (index.run_id, parsed),
+            (run_uuid, parsed),
         )
         custom = [CustomValue(r["name"], r["feature"] or None, r["value"]) for r in rows]
         return DataRowDetail(record, outcomes, custom)

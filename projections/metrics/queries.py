@@ -133,6 +133,22 @@ def _value(x: float) -> float | None:
     return None if np.isnan(x) else float(x)
 
 
+def grid_point(settings: dict[str, object], confidence: float, iou: float) -> Grid:
+    """The grid point's position in the run's metric settings; a value off the run's grid
+    is refused, named."""
+    confidences = [float(c) for c in settings["confidence_thresholds"]]  # type: ignore[attr-defined]
+    if confidence not in confidences:
+        raise ValidationFailed(f"confidence {confidence!r} is not a confidence threshold of this run: {confidences}")
+    return confidences.index(confidence), iou_threshold(settings, iou)
+
+
+def iou_threshold(settings: dict[str, object], iou: float) -> float:
+    ious = [float(t) for t in settings["iou_thresholds"]]  # type: ignore[attr-defined]
+    if iou not in ious:
+        raise ValidationFailed(f"iou {iou!r} is not an IoU threshold of this run: {ious}")
+    return float(iou)
+
+
 class MetricQueries:
     def __init__(
         self,
@@ -189,18 +205,10 @@ class MetricQueries:
         return status
 
     def grid(self, loaded: LoadedRun, confidence: float, iou: float) -> Grid:
-        """The grid point's position; a value off the run's grid is refused, named."""
-        settings = loaded.settings
-        confidences = [float(c) for c in settings["confidence_thresholds"]]  # type: ignore[attr-defined]
-        if confidence not in confidences:
-            raise ValidationFailed(f"confidence {confidence!r} is not a confidence threshold of this run: {confidences}")
-        return confidences.index(confidence), self.iou_threshold(loaded, iou)
+        return grid_point(loaded.settings, confidence, iou)
 
     def iou_threshold(self, loaded: LoadedRun, iou: float) -> float:
-        ious = [float(t) for t in loaded.settings["iou_thresholds"]]  # type: ignore[attr-defined]
-        if iou not in ious:
-            raise ValidationFailed(f"iou {iou!r} is not an IoU threshold of this run: {ious}")
-        return float(iou)
+        return iou_threshold(loaded.settings, iou)
 
     def require_in_sync(self, run_id: str, what: str) -> None:
         status = self.status(run_id)

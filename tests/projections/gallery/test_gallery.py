@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from domain.errors import ValidationFailed
+from domain.errors import NotFound, ValidationFailed
 from domain.filter_language import clauses_from_json
 from projections.gallery.sorting import SortKey
 from tests.projections.builders import box, predict, scenario
@@ -175,3 +175,17 @@ def test_metrics_queries_take_gallery_clauses(stack: Stack, run: Any) -> None:
     assert training.data_rows == 4 and car.tp == 3
     mislabels = q.metrics(run.run_id, 0.5, 0.5, clauses_from_json({"all": [{"autoSlice": "Candidate mislabels"}]}))
     assert mislabels.data_rows == 1
+
+
+def test_a_row_in_detail(stack: Stack, run: Any) -> None:
+    gallery = stack.runtime.read_models.gallery
+    ids = {r.global_key: r.id for r in gallery.data_rows(run.run_id, []).items}
+    detail = gallery.row_detail(run.run_id, ids["k3"], 0.5, 0.5)
+    assert detail.row.global_key == "k3"
+    # k3's car label is taken by the person box on it (cross-feature); its car box is far off.
+    assert [(o.feature, o.outcome, o.partner_feature) for o in detail.outcomes.annotations] == [("car", "FN", "person")]
+    assert [(o.feature, o.outcome) for o in detail.outcomes.predictions] == [("car", "FP"), ("person", "FP")]
+    with pytest.raises(ValidationFailed, match="confidence 0.55"):
+        gallery.row_detail(run.run_id, ids["k3"], 0.55, 0.5)
+    with pytest.raises(NotFound, match="is not in model run"):
+        gallery.row_detail(run.run_id, "00000000-0000-0000-0000-000000000000", 0.5, 0.5)
