@@ -40,6 +40,7 @@ class CatalogView(FollowsUploads):
             " global_key text NOT NULL, row_data text NOT NULL, media_type text NOT NULL,"
             " width integer, height integer, metadata jsonb NOT NULL,"
             " labels jsonb NOT NULL, label_count integer NOT NULL, labels_version integer,"
+            " metadata_at bigint NOT NULL DEFAULT 0,"
             " PRIMARY KEY (dataset_id, id), UNIQUE (dataset_id, global_key))",
         ),
         (
@@ -53,6 +54,9 @@ class CatalogView(FollowsUploads):
     )
     indexes = (
         "CREATE INDEX IF NOT EXISTS catalog_data_rows_ord ON {s}.catalog_data_rows (dataset_id, ord)",
+        # Which rows' metadata changed after a position: read models holding a metadata
+        # column (the gallery's index) update those rows alone.
+        "CREATE INDEX IF NOT EXISTS catalog_data_rows_metadata_at ON {s}.catalog_data_rows (dataset_id, metadata_at)",
         "CREATE INDEX IF NOT EXISTS catalog_datasets_seq ON {s}.catalog_datasets (seq)",
         "CREATE INDEX IF NOT EXISTS catalog_models_seq ON {s}.catalog_models (seq)",
     )
@@ -148,7 +152,7 @@ class CatalogView(FollowsUploads):
             with curs.copy(
                 self.sql(
                     "COPY {s}.catalog_data_rows (dataset_id, id, ord, global_key, row_data,"
-                    " media_type, width, height, metadata, labels, label_count) FROM STDIN"
+                    " media_type, width, height, metadata, labels, label_count, metadata_at) FROM STDIN"
                 )
             ) as copy:
                 for position, (row_id, key, row_data, media, width, height, metadata) in enumerate(rows):
@@ -156,6 +160,7 @@ class CatalogView(FollowsUploads):
                         (
                             dataset_id, row_id, base + position, key, row_data, media, width,
                             height, orjson.dumps(metadata or {}).decode(), "[]", 0,
+                            tracking.notification_id,
                         )
                     )
 
@@ -165,7 +170,7 @@ class CatalogView(FollowsUploads):
             curs.execute(
                 self.sql(
                     "UPDATE {s}.catalog_data_rows d"
-                    " SET metadata = jsonb_strip_nulls(d.metadata || u.patch::jsonb)"
+                    " SET metadata = jsonb_strip_nulls(d.metadata || u.patch::jsonb), metadata_at = %(at)s"
                     " FROM (SELECT x.ctid, u.patch FROM unnest(%(ids)s::uuid[], %(patches)s::text[])"
                     "   AS u(id, patch), " + _PROBE + ") AS u"
                     " WHERE d.ctid = u.ctid"
@@ -174,6 +179,7 @@ class CatalogView(FollowsUploads):
                     "ids": [row_id for row_id, _ in updates],
                     "patches": [orjson.dumps(patch).decode() for _, patch in updates],
                     "dataset": dataset_id,
+                    "at": tracking.notification_id,
                 },
             )
 

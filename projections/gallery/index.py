@@ -3,7 +3,8 @@
 Built once per change of the run (its version) or of its uploads' parts, and kept while
 neither changes: every current data row (16-byte keys ascending, global keys, splits,
 datasets) and, per side, the objects of each row (row, feature, confidence) from the newest
-part naming the row. Metadata columns are read on first use, one key at a time.
+part naming the row. Metadata columns are read on first use, one key at a time, and then
+follow the catalog row by row.
 """
 
 from __future__ import annotations
@@ -47,6 +48,16 @@ class Objects:
         return np.bincount(rows, minlength=n_rows)
 
 
+@dataclass(frozen=True, eq=False)
+class MetadataColumn:
+    """A metadata field's values per row, as of a position in the log: every later change
+    of a row's metadata has a greater `metadata_at` in the catalog."""
+
+    values: np.ndarray
+    stamp: object  # the datasets' versions it was read at
+    as_of: int
+
+
 @dataclass(eq=False)
 class GalleryIndex:
     run_id: UUID
@@ -59,7 +70,7 @@ class GalleryIndex:
     features: list[str]
     annotations: Objects
     predictions: Objects
-    _metadata: dict[tuple[str, str, object], np.ndarray] = field(default_factory=dict)
+    _metadata: dict[tuple[str, str], MetadataColumn] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _results_rows: tuple[object, np.ndarray] | None = None
     _derived: dict[object, np.ndarray] = field(default_factory=dict)
@@ -101,16 +112,18 @@ class GalleryIndex:
 
     def metadata_column(self, view: GalleryView, key: str, kind: str, datasets_stamp: object) -> np.ndarray:
         """Values of a metadata field per row: float64 (NaN = absent) for numbers and
-        datetimes (seconds since the epoch), str ('' = absent) otherwise. Kept while the
-        datasets' versions (`datasets_stamp`) stay the same."""
-        with self._lock:
-            cache_key = (key, kind, datasets_stamp)
-            found = self._metadata.get(cache_key)
-            if found is None:
-                self._metadata = {k: v for k, v in self._metadata.items() if k[2] == datasets_stamp}
-                found = self._metadata[cache_key] = _metadata_column(view, self, key, kind)
-            return found
+        datetimes (seconds since the epoch), str ('' = absent) otherwise.
 
+        Read whole once; when the datasets' versions (`datasets_stamp`) move, only the rows
+        whose metadata changed since are read again, into a new array (one already handed
+        out never changes)."""
+        with self._lock:
+            found = self._metadata.get((key, kind))
+            if found is None:
+                found = self._metadata[(key, kind)] = _metadata_column(view, self, key, kind, datasets_stamp)
+            elif found.stamp != datasets_stamp:
+                found = self._metadata[(key, kind)] = _metadata_changes(view, self, key, kind, found, datasets_stamp)
+            return found.values
 
 def load_index(view: GalleryView, run_id: UUID, model_id: UUID, stamp: tuple[int, int]) -> GalleryIndex:
     row = view.fetch_one(_ROWS, (run_id,))
@@ -177,19 +190,47 @@ _METADATA = {
     "NUMBER": "(d.metadata->>%s)::float8",
     "DATETIME": "extract(epoch FROM (d.metadata->>%s)::timestamptz)::float8",
 }
+_RUN_ROWS = (
+    " FROM {s}.run_rows r JOIN {s}.catalog_data_rows d ON d.dataset_id = r.dataset_id AND d.id = r.row_id"
+    " WHERE r.run_id = %s AND r.valid_to IS NULL"
+)
 
 
-def _metadata_column(view: GalleryView, index: GalleryIndex, key: str, kind: str) -> np.ndarray:
+def _metadata_column(view: GalleryView, index: GalleryIndex, key: str, kind: str, stamp: object) -> MetadataColumn:
     expression = _METADATA.get(kind, "d.metadata->>%s")
-    rows = view.fetch(
-        "SELECT coalesce(array_agg(" + expression + " ORDER BY r.row_id), '{{}}') AS v"
-        " FROM {s}.run_rows r JOIN {s}.catalog_data_rows d ON d.dataset_id = r.dataset_id AND d.id = r.row_id"
-        " WHERE r.run_id = %s AND r.valid_to IS NULL",
+    row = view.fetch_one(
+        "SELECT coalesce(array_agg(" + expression + " ORDER BY r.row_id), '{{}}') AS v,"
+        " coalesce(max(d.metadata_at), 0) AS as_of" + _RUN_ROWS,
         (key, index.run_id),
     )
-    values = rows[0]["v"] if rows else []
+    values = row["v"] if row else []
     if len(values) != index.n_rows:
         raise RuntimeError(f"metadata {key!r} of run {index.run_id}: {len(values)} values for {index.n_rows} rows")
+    return MetadataColumn(_as_column(values, kind), stamp, int(row["as_of"]) if row else 0)
+
+
+def _metadata_changes(
+    view: GalleryView, index: GalleryIndex, key: str, kind: str, column: MetadataColumn, stamp: object
+) -> MetadataColumn:
+    """The column with the rows whose metadata changed after `column.as_of` read again."""
+    expression = _METADATA.get(kind, "d.metadata->>%s")
+    rows = view.fetch(
+        "SELECT uuid_send(r.row_id) AS key, " + expression + " AS v, d.metadata_at" + _RUN_ROWS
+        + " AND d.dataset_id = ANY(%s) AND d.metadata_at > %s",
+        (key, index.run_id, index.datasets, column.as_of),
+    )
+    if not rows:
+        return MetadataColumn(column.values, stamp, column.as_of)
+    at = index.rows_of_keys(np.frombuffer(b"".join(bytes(r["key"]) for r in rows), dtype="S16"))
+    if (at < 0).any():
+        raise RuntimeError(f"metadata {key!r} of run {index.run_id}: a changed row is not in the index")
+    changed = _as_column([r["v"] for r in rows], kind)
+    values = column.values.astype(np.result_type(column.values, changed))
+    values[at] = changed
+    return MetadataColumn(values, stamp, max(column.as_of, max(int(r["metadata_at"]) for r in rows)))
+
+
+def _as_column(values: list[object], kind: str) -> np.ndarray:
     if kind in _METADATA:
         return np.asarray([np.nan if v is None else v for v in values], dtype=np.float64)
     return np.asarray(["" if v is None else v for v in values], dtype=np.str_)

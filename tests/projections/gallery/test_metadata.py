@@ -72,3 +72,27 @@ def test_declarations_are_checked(stack: Stack, run: Any) -> None:
         app.declare_metadata_fields(dataset_id, [{"key": "tint", "kind": "ENUM", "options": []}], actor="alice")
     with pytest.raises(ValidationFailed, match="only ENUM fields take options"):
         app.declare_metadata_fields(dataset_id, [{"key": "tint", "kind": "NUMBER", "options": ["a"]}], actor="alice")
+
+
+def test_a_metadata_update_reaches_columns_already_read(stack: Stack, run: Any) -> None:
+    stack.app.declare_metadata_fields(run.dataset_id, [{"key": "note", "kind": "STRING"}], actor="alice")
+    stack.wait_until_current()
+    rainy = {"all": [{"metadata": {"key": "weather", "equals": "rain"}}]}
+    assert sorted(_keys(stack, run, rainy)) == ["d1", "d4"]
+    by_note = [SortKey("METADATA", False, key="note"), SortKey("GLOBAL_KEY", False)]
+    assert _keys(stack, run, None, by_note) == ["d0", "d1", "d2", "d3", "d4", "d5"]  # all absent
+    updates = [
+        {"dataRow": {"globalKey": "d0"}, "metadata": {"weather": "rain", "note": "a much longer note than any before"}},
+        {"dataRow": {"globalKey": "d1"}, "metadata": {"weather": None}},
+        {"dataRow": {"globalKey": "d5"}, "metadata": {"note": "b"}},
+    ]
+    stack.app.update_metadata(run.dataset_id, numbered(updates), actor="alice")
+    stack.wait_until_current()
+    assert sorted(_keys(stack, run, rainy)) == ["d0", "d4"]
+    # Strings longer than any the column held before are kept whole.
+    assert _keys(stack, run, {"all": [{"metadata": {"key": "note", "contains": "LONGER NOTE"}}]}) == ["d0"]
+    assert _keys(stack, run, None, by_note)[:2] == ["d0", "d5"]
+    index = stack.runtime.read_models.gallery.index(run.id)
+    column = index.metadata_column(stack.runtime.read_models.gallery.view, "weather", "ENUM", "another stamp")
+    by_key = dict(zip(index.global_keys.tolist(), column.tolist(), strict=True))
+    assert by_key == {"d0": "rain", "d1": "", "d2": "fog", "d3": "sun", "d4": "rain", "d5": "fog"}
