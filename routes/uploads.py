@@ -1,4 +1,5 @@
-"""Bulk NDJSON uploads: data rows (with labels) into a dataset, predictions into a model run.
+"""Bulk NDJSON uploads: data rows (with labels), metadata updates and label updates of a
+dataset; predictions and custom metric values of a model run.
 
 The body is streamed and validated whole before anything is recorded: the answer is
 `200 {"accepted": lines, "version": V}` or, with nothing recorded,
@@ -49,13 +50,40 @@ def add_data_rows(app: ModelLedger, dataset_id: UUID, lines: Lines, actor: str) 
     return dataset.version, notification_id
 
 
+def update_metadata(app: ModelLedger, dataset_id: UUID, lines: Lines, actor: str) -> tuple[int, int]:
+    dataset, notification_id = app.update_metadata(dataset_id, lines, actor)
+    return dataset.version, notification_id
+
+
+def update_labels(app: ModelLedger, dataset_id: UUID, lines: Lines, actor: str) -> tuple[int, int]:
+    dataset, notification_id = app.update_labels(dataset_id, lines, actor)
+    return dataset.version, notification_id
+
+
 def upload_predictions(app: ModelLedger, run_id: UUID, lines: Lines, actor: str) -> tuple[int, int]:
     run, notification_id, _ = app.upload_predictions(run_id, lines, actor)
     return run.version, notification_id
 
 
+def upload_custom_metrics(app: ModelLedger, run_id: UUID, lines: Lines, actor: str) -> tuple[int, int]:
+    run, notification_id, _ = app.upload_custom_metrics(run_id, lines, actor)
+    return run.version, notification_id
+
+
 async def data_rows_route(request: Request) -> Response:
     return await _upload(request, request.path_params["dataset_id"], "dataset", add_data_rows)
+
+
+async def metadata_route(request: Request) -> Response:
+    return await _upload(request, request.path_params["dataset_id"], "dataset", update_metadata)
+
+
+async def labels_route(request: Request) -> Response:
+    return await _upload(request, request.path_params["dataset_id"], "dataset", update_labels)
+
+
+async def custom_metrics_route(request: Request) -> Response:
+    return await _upload(request, request.path_params["run_id"], "model run", upload_custom_metrics)
 
 
 async def predictions_route(request: Request) -> Response:
@@ -65,7 +93,10 @@ async def predictions_route(request: Request) -> Response:
 def upload_routes() -> list[Route]:
     return [
         Route("/upload/datasets/{dataset_id}/data-rows", data_rows_route, methods=["POST"]),
+        Route("/upload/datasets/{dataset_id}/metadata", metadata_route, methods=["POST"]),
+        Route("/upload/datasets/{dataset_id}/labels", labels_route, methods=["POST"]),
         Route("/upload/model-runs/{run_id}/predictions", predictions_route, methods=["POST"]),
+        Route("/upload/model-runs/{run_id}/custom-metrics", custom_metrics_route, methods=["POST"]),
     ]
 
 

@@ -169,3 +169,34 @@ def test_a_good_upload_replaces_each_rows_predictions(live: LiveServer, scenario
     events = state(live, scenario)["events"]
     assert [e["type"] for e in events[-2:]] == ["PredictionsUploaded", "PredictionsUploaded"]
     assert events[-1]["actor"] == "writer"
+
+
+def test_metadata_labels_and_custom_metrics_are_uploaded_too(live: LiveServer) -> None:
+    s = build_scenario(live.writer, rows=2, prefix="mx")
+    rows_query = "query($id: ID!) { dataset(id: $id) { version dataRows { nodes { globalKey metadata labels } } } }"
+    before = live.reader.data(rows_query, id=s.dataset_id)["dataset"]["version"]
+    metadata = live.writer.upload(
+        f"/upload/datasets/{s.dataset_id}/metadata",
+        [{"dataRow": {"globalKey": "mx-0"}, "metadata": {"camera": None, "city": "Oslo"}}],
+    )
+    # A new key ("city") is declared on the way: a version of its own.
+    assert metadata.json() == {"accepted": 1, "version": before + 2}, metadata.text
+    labels = live.writer.upload(
+        f"/upload/datasets/{s.dataset_id}/labels", [{"dataRow": {"globalKey": "mx-1"}, "labels": []}]
+    )
+    assert labels.json() == {"accepted": 1, "version": before + 3}, labels.text
+    nodes = live.reader.data(rows_query, id=s.dataset_id)["dataset"]["dataRows"]["nodes"]
+    by_key = {n["globalKey"]: n for n in nodes}
+    assert by_key["mx-0"]["metadata"] == {"city": "Oslo"} and by_key["mx-1"]["labels"] == []
+    bad = live.writer.upload(
+        f"/upload/datasets/{s.dataset_id}/metadata", [{"dataRow": {"globalKey": "nope"}, "metadata": {"city": "Rome"}}]
+    )
+    assert "nope" in rejected(bad)[0]["message"]
+
+    path = f"/upload/model-runs/{s.run_id}/custom-metrics"
+    good = {"dataRow": {"globalKey": "mx-0"}, "metricName": "blur", "metricValue": 0.25}
+    assert rejected(live.writer.upload(path, [good, {**good, "metricValue": "high"}]))[0]["line"] == 2
+    accepted = live.writer.upload(path, [good])
+    assert accepted.status_code == 200 and accepted.json()["accepted"] == 1, accepted.text
+    events = live.reader.data(HISTORY, id=s.run_id)["modelRun"]["history"]["edges"]
+    assert events[-1]["node"]["type"] == "CustomMetricsUploaded"
