@@ -41,7 +41,9 @@ class MetricsSubscriptions:
                         queries.status_queries.rows_requested_since, str(run_id), METRICS, position
                     )
                     if missed and record.state == IN_SYNC:
-                        yield MetricsStatus(state=MetricsState.COMPUTING, pending_data_rows=missed, progress=1.0, error=None)
+                        # Sent as it was, so the IN_SYNC that follows it is sent too.
+                        sent = MetricsStatus(state=MetricsState.COMPUTING, pending_data_rows=missed, progress=1.0, error=None)
+                        yield sent
                 status = MetricsStatus.from_record(record)
                 position = record.position
                 if status != sent:
