@@ -1,7 +1,8 @@
 """Slices: named, saved data row filters of a model, usable in any of its runs.
 
-A slice's membership is not stored: the filter is applied to a run when asked, so it
-follows new data, predictions, metrics and metadata. Names are unique among a model's live
+A slice holds a filter, not its members: the slice membership read model
+(projections/slice_membership) keeps each slice's members in each run of its model, current
+as data, predictions, metrics and metadata change. Names are unique among a model's live
 slices; a `SliceName` aggregate per (model, name) records which slice holds a name, so two
 requests taking one name at once write the same aggregate and the second is refused by the
 event store instead of both succeeding.

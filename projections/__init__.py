@@ -34,6 +34,9 @@ from projections.records import (
     RunDiffRecord,
 )
 from projections.runners import READ_MODELS, read_model_env, wait_for
+from projections.slice_membership.projection import SliceMembershipProjection
+from projections.slice_membership.refresher import MembershipRefresher
+from projections.slice_membership.view import SliceMembershipView
 from projections.slices.queries import slice_queries
 from storage.database import Database
 
@@ -90,6 +93,11 @@ class ReadModels:
         self.gallery.model_slices = lambda model_id: [
             (r.id, r.name, r.filter) for r in self.slices.slices_of_model(model_id)
         ]
+        membership_view = runners[SliceMembershipProjection.name].view
+        assert isinstance(membership_view, SliceMembershipView)
+        self.memberships = membership_view
+        # Started by start_read_models once every read model runs.
+        self.refresher = MembershipRefresher(membership_view, self)
 
     def _saved_slice(self, slice_id: str) -> tuple[UUID, object] | None:
         found = self.slices.slice(slice_id)
@@ -113,12 +121,17 @@ class ReadModels:
             if relevant:
                 wait_for(runner, max(relevant), deadline)
 
+    def log_position(self) -> int:
+        """The position of the last event recorded."""
+        first = next(iter(self._runners.values()))
+        return first.app.recorder.max_notification_id() or 0
+
     def wait_until_current(self, timeout: float = DEFAULT_TIMEOUT) -> None:
         """Block until every read model holds all events recorded before this call."""
-        first = next(iter(self._runners.values()))
-        self.wait(first.app.recorder.max_notification_id(), timeout)
+        self.wait(self.log_position(), timeout)
 
     def stop(self) -> None:
+        self.refresher.stop()
         self.stop_runners(self._runners)
 
     @staticmethod
@@ -190,7 +203,9 @@ def start_read_models(database: Database, app_env: dict[str, str]) -> ReadModels
     except BaseException:
         ReadModels.stop_runners(runners)
         raise
-    return ReadModels(database, runners)
+    read_models = ReadModels(database, runners)
+    read_models.refresher.start()
+    return read_models
 
 
 __all__ = ["ReadModelRows", "ReadModels", "start_read_models"]

@@ -26,6 +26,8 @@ from projections.model_runs.view import ModelRunsView
 from projections.postgres_view import PostgresView
 from projections.projector.projection import ProjectorProjection
 from projections.projector.view import ProjectorView
+from projections.slice_membership.projection import SliceMembershipProjection
+from projections.slice_membership.view import SliceMembershipView
 from projections.slices.projection import SlicesProjection
 from projections.slices.view import SlicesView
 
@@ -50,6 +52,7 @@ READ_MODELS: tuple[ReadModel, ...] = (
     ReadModel(ProjectorProjection, ProjectorView),
     ReadModel(GalleryProjection, GalleryView),
     ReadModel(SlicesProjection, SlicesView),
+    ReadModel(SliceMembershipProjection, SliceMembershipView),
 )
 
 # Connections per read model: its projection writes on one at a time and queries read on

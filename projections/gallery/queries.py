@@ -58,6 +58,14 @@ class DataRowDetail:
 
 
 @dataclass(frozen=True, slots=True)
+class Members:
+    count: int
+    digest: str
+    bitmap: bytes  # numpy.packbits over the run's current rows in id order
+    run_version: int
+
+
+@dataclass(frozen=True, slots=True)
 class SliceCount:
     name: str
     count: int
@@ -170,10 +178,14 @@ class GalleryQueries:
 
     def membership(
         self, run_id: UUID | str, clauses: Sequence[Clause], grid: tuple[float, float] | None = None
-    ) -> tuple[int, str]:
-        """How many rows the clauses select, and a digest of which: equal digests, same rows."""
+    ) -> Members:
+        """Which rows the clauses select now: how many, a digest (equal digests, same rows)
+        and a bitmap over the run's current rows in id order."""
         index, _, rows = self._selected(run_id, clauses, grid)
-        return int(rows.size), hashlib.blake2b(index.keys[rows].tobytes(), digest_size=16).hexdigest()
+        mask = np.zeros(index.n_rows, dtype=bool)
+        mask[rows] = True
+        digest = hashlib.blake2b(index.keys[rows].tobytes(), digest_size=16).hexdigest()
+        return Members(int(rows.size), digest, np.packbits(mask).tobytes(), index.stamp[0])
 
     # -- the gallery ---------------------------------------------------------------------
 

@@ -109,3 +109,27 @@ def test_membership_changes_are_pushed(live: LiveServer) -> None:
         assert answer.status_code == 200, answer.text
         second = _next(ws)
         assert second["count"] == 4 and second["runVersion"] > first["runVersion"]
+
+
+def test_a_saved_slice_s_stored_members_are_pushed(live: LiveServer) -> None:
+    scenario = _prepared(live, "gm")
+    created = live.writer.data(
+        """mutation($id: ID!) { createSlice(input: {modelId: $id, name: "Front camera",
+             filter: {all: [{metadata: {key: "camera", equals: "front"}}]}}) {
+             ... on CreateSlicePayload { slice { id } } } }""",
+        id=scenario.model_id,
+    )
+    slice_id = created["createSlice"]["slice"]["id"]
+    query = """subscription($run: ID!, $slice: ID!) {
+      sliceMembership(runId: $run, sliceId: $slice) { name count runVersion } }"""
+    with connect(live.ws_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+        ws.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {live.read_key}"}}))
+        assert json.loads(ws.recv(timeout=10))["type"] == "connection_ack"
+        variables = {"run": scenario.run_id, "slice": slice_id}
+        ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables}}))
+        first = _next(ws)
+        assert (first["name"], first["count"]) == ("Front camera", 3)  # gm-1, gm-3, gm-5
+        update = [{"dataRow": {"globalKey": "gm-0"}, "metadata": {"camera": "front"}}]
+        answer = live.writer.upload(f"/upload/datasets/{scenario.dataset_id}/metadata", update)
+        assert answer.status_code == 200, answer.text
+        assert _next(ws)["count"] == 4

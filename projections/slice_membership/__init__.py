@@ -1,0 +1,1 @@
+"""Saved slices' members in each run of their model, stored and kept current."""

@@ -1,0 +1,3 @@
+from tests.workers.conftest import stack
+
+__all__ = ["stack"]
