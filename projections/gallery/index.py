@@ -214,10 +214,14 @@ def _metadata_changes(
 ) -> MetadataColumn:
     """The column with the rows whose metadata changed after `column.as_of` read again."""
     expression = _METADATA.get(kind, "d.metadata->>%s")
+    # The changed catalog rows first (by their index), then each one's run row by key:
+    # left to itself the planner joins the run's every row to the catalog.
     rows = view.fetch(
-        "SELECT uuid_send(r.row_id) AS key, " + expression + " AS v, d.metadata_at" + _RUN_ROWS
-        + " AND d.dataset_id = ANY(%s) AND d.metadata_at > %s",
-        (key, index.run_id, index.datasets, column.as_of),
+        "WITH changed AS MATERIALIZED (SELECT d.dataset_id, d.id, " + expression + " AS v, d.metadata_at"
+        " FROM {s}.catalog_data_rows d WHERE d.dataset_id = ANY(%s) AND d.metadata_at > %s)"
+        " SELECT uuid_send(c.id) AS key, c.v, c.metadata_at FROM changed c JOIN {s}.run_rows r"
+        " ON r.run_id = %s AND r.row_id = c.id AND r.dataset_id = c.dataset_id AND r.valid_to IS NULL",
+        (key, index.datasets, column.as_of, index.run_id),
     )
     if not rows:
         return MetadataColumn(column.values, stamp, column.as_of)
