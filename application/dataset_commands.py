@@ -10,8 +10,14 @@ from application.ledger import LedgerCore
 from application.row_directory import RowInfo
 from application.uploads import ErrorCollector, collector_paused, in_chunks
 from domain.annotations.columns import chunk_rows, encode_rows
-from domain.annotations.ndjson import parse_annotation_line
+from domain.annotations.ndjson import (
+    DataRowRef,
+    check_keys,
+    parse_annotation_line,
+    parse_data_row_ref,
+)
 from domain.annotations.objects import Annotation, Mask
+from domain.annotations.validation import check_against_row
 from domain.data_rows import (
     DataRowLine,
     MetadataField,
@@ -20,41 +26,60 @@ from domain.data_rows import (
     parse_data_row_line,
 )
 from domain.datasets import Dataset
-from domain.errors import ValidationFailed
+from domain.errors import AnnotationLineError, ValidationFailed
+
+# The keys of each kind of line (API.md), in the order messages list them.
+DATA_ROW_LINE_KEYS = ("globalKey", "rowData", "mediaType", "width", "height", "metadata", "labels")
+METADATA_LINE_KEYS = ("dataRow", "metadata")
+LABELS_LINE_KEYS = ("dataRow", "labels")
+# What a line of each update looks like, for the message of a line that is not like it.
+_ROW_SHAPE = '{"dataRow": {"globalKey": "..."} | {"id": "..."}'
+METADATA_LINE = _ROW_SHAPE + ', "metadata": {key: value}}'
+LABELS_LINE = _ROW_SHAPE + ', "labels": [label, ...]}'
 
 
 def parse_labels(
     labels: Any, line_no: int, row: RowInfo, errors: ErrorCollector
 ) -> list[Annotation]:
-    """A row's `labels` list (annotation objects without their own dataRow)."""
+    """A row's `labels` list (annotation objects without their own dataRow), each checked
+    against the row: its mediaType, its image and, for masks, its size."""
     if labels is None:
         return []
     if not isinstance(labels, list):
         errors.add(line_no, f"labels of {row.global_key!r} must be a list")
         return []
     parsed: list[Annotation] = []
-    for label in labels:
+    for number, label in enumerate(labels, 1):
+        which = f"label {number} of {row.global_key!r}"
         if not isinstance(label, dict):
-            errors.add(line_no, f"a label of {row.global_key!r} is not an object")
+            errors.add(line_no, f"{which} is not an object")
             continue
-        result = errors.attempt(
-            line_no, lambda label=label: parse_annotation_line({**label, "dataRow": {"id": row.id}}, line_no)
-        )
-        if result is not None:
-            parsed.extend(result[1])
-    for annotation in parsed:
-        check_mask_size(annotation, row, line_no, errors)
+        if "dataRow" in label:
+            errors.add(line_no, f'{which}: a label belongs to the row of its line and takes no "dataRow"')
+            continue
+        try:
+            _, annotations = parse_annotation_line({**label, "dataRow": {"id": row.id}}, line_no)
+            check_against_row(annotations, row, line_no)
+            for annotation in annotations:
+                check_mask_size(annotation, row, line_no)
+        except AnnotationLineError as exc:
+            errors.add(line_no, f"{which}: {exc.reason}")
+            continue
+        parsed.extend(annotations)
     return parsed
 
 
-def check_mask_size(annotation: Annotation, row: RowInfo, line_no: int, errors: ErrorCollector) -> None:
+def check_mask_size(annotation: Annotation, row: RowInfo, line_no: int) -> None:
     geometry = annotation.geometry
     if isinstance(geometry, Mask) and (geometry.height, geometry.width) != row.size:
-        errors.add(
+        raise AnnotationLineError(
             line_no,
-            f"mask of {annotation.feature!r} is {geometry.height}x{geometry.width}, "
-            f"data row {row.global_key!r} is "
-            + ("of unknown size" if row.size is None else f"{row.size[0]}x{row.size[1]}"),
+            f"mask of {annotation.feature!r} is {geometry.height}x{geometry.width} (height x width), "
+            + (
+                "the data row has no width and height"
+                if row.size is None
+                else f"the data row is {row.size[0]}x{row.size[1]}"
+            ),
         )
 
 
@@ -104,6 +129,8 @@ class DatasetCommands(LedgerCore):
         declared: dict[str, MetadataField] = {}
         seen: dict[str, int] = {}
         for line_no, obj in lines:
+            if isinstance(obj, dict) and errors.attempt(line_no, lambda o=obj, n=line_no: check_keys(o, DATA_ROW_LINE_KEYS, n) or True) is None:
+                continue
             parsed = errors.attempt(line_no, lambda obj=obj, n=line_no: parse_data_row_line(obj, n, dataset.id, fields))
             if parsed is None:
                 continue
@@ -114,14 +141,14 @@ class DatasetCommands(LedgerCore):
                 errors.add(line_no, f"globalKey {row.global_key!r} repeats line {seen[row.global_key]}")
                 continue
             seen[row.global_key] = line_no
-            info = RowInfo(row.id, row.global_key, row.width, row.height)
+            info = RowInfo(row.id, row.global_key, row.width, row.height, row.media_type)
             row_labels = parse_labels(obj.get("labels"), line_no, info, errors)
             rows.append(row)
             if row_labels:
                 labels.append((row.id, row_labels))
         existing = self.rows.dataset_rows(dataset.id, global_keys=list(seen))
         for key in existing:
-            errors.add(seen[key], f"line {seen[key]}: globalKey {key!r} already exists in dataset {dataset.id}")
+            errors.add(seen[key], f"globalKey {key!r} already exists in dataset {dataset.id}")
         if not rows and not errors.errors:
             errors.add(1, "the upload holds no data row")
         errors.raise_if_any("data row upload")
@@ -137,20 +164,42 @@ class DatasetCommands(LedgerCore):
         return dataset, self.store(dataset, upload)
 
     def _resolve_dataset_rows(
-        self, dataset: Dataset, refs: list[tuple[int, Any]], errors: ErrorCollector
-    ) -> list[tuple[int, RowInfo | None]]:
-        ids = [r["id"] for _, r in refs if isinstance(r, dict) and isinstance(r.get("id"), str)]
-        keys = [r["globalKey"] for _, r in refs if isinstance(r, dict) and isinstance(r.get("globalKey"), str)]
-        found = self.rows.dataset_rows(dataset.id, ids=ids, global_keys=keys)
-        resolved: list[tuple[int, RowInfo | None]] = []
-        for line_no, ref in refs:
-            key = None
-            if isinstance(ref, dict):
-                key = ref.get("id") if isinstance(ref.get("id"), str) else ref.get("globalKey")
-            row = found.get(key) if isinstance(key, str) else None
-            if row is None:
-                errors.add(line_no, f"data row {ref!r} is not in dataset {dataset.id}")
-            resolved.append((line_no, row))
+        self,
+        dataset: Dataset,
+        items: list[tuple[int, Any]],
+        keys: tuple[str, ...],
+        shape: str,
+        errors: ErrorCollector,
+    ) -> list[tuple[int, dict[str, Any], RowInfo | None]]:
+        """The lines that are objects of the update's keys, each with its data row (None,
+        and an error, when the line names none or one not in the dataset). A line that is
+        not such an object gets an error showing what a line looks like (`shape`)."""
+        lines: list[tuple[int, dict[str, Any], DataRowRef | None]] = []
+        for line_no, obj in items:
+            if not isinstance(obj, dict):
+                errors.add(line_no, f"a line must be a JSON object; expected {shape}")
+                continue
+            try:
+                check_keys(obj, keys, line_no)
+                if "dataRow" not in obj:
+                    raise AnnotationLineError(line_no, f'missing "dataRow"; expected {shape}')
+            except AnnotationLineError as exc:
+                errors.add(line_no, exc.reason)
+                continue
+            ref = errors.attempt(line_no, lambda v=obj["dataRow"], n=line_no: parse_data_row_ref(v, n))
+            lines.append((line_no, obj, ref))
+        ids = [ref.id for _, _, ref in lines if ref is not None and ref.id is not None]
+        global_keys = [ref.global_key for _, _, ref in lines if ref is not None and ref.global_key is not None]
+        found = self.rows.dataset_rows(dataset.id, ids=ids, global_keys=global_keys)
+        resolved: list[tuple[int, dict[str, Any], RowInfo | None]] = []
+        for line_no, obj, ref in lines:
+            row = None
+            if ref is not None:
+                named = ("id", ref.id) if ref.id is not None else ("globalKey", ref.global_key)
+                row = found.get(named[1]) if named[1] is not None else None
+                if row is None:
+                    errors.add(line_no, f"data row with {named[0]} {named[1]!r} is not in dataset {dataset.id}")
+            resolved.append((line_no, obj, row))
         return resolved
 
     def update_metadata(self, dataset_id: UUID, lines: Iterable[tuple[int, Any]], actor: str) -> tuple[Dataset, int]:
@@ -160,14 +209,16 @@ class DatasetCommands(LedgerCore):
         dataset = self.load(Dataset, dataset_id, "dataset")
         fields = dataset.fields
         errors = ErrorCollector()
-        items = [(n, obj) for n, obj in lines]
-        resolved = self._resolve_dataset_rows(dataset, [(n, o.get("dataRow") if isinstance(o, dict) else None) for n, o in items], errors)
+        resolved = self._resolve_dataset_rows(dataset, list(lines), METADATA_LINE_KEYS, METADATA_LINE, errors)
         updates: list[list[Any]] = []
         declared: dict[str, MetadataField] = {}
-        for (line_no, obj), (_, row) in zip(items, resolved, strict=True):
-            metadata = obj.get("metadata") if isinstance(obj, dict) else None
+        for line_no, obj, row in resolved:
+            if "metadata" not in obj:
+                errors.add(line_no, f'missing "metadata"; expected {METADATA_LINE}')
+                continue
+            metadata = obj["metadata"]
             if not isinstance(metadata, dict) or not metadata:
-                errors.add(line_no, "metadata must be a non-empty object")
+                errors.add(line_no, "metadata must be a non-empty object {key: value}")
                 continue
             checked: dict[str, Any] = {}
             for key, value in metadata.items():
@@ -196,10 +247,9 @@ class DatasetCommands(LedgerCore):
         self.rows.wait_until_current()
         dataset = self.load(Dataset, dataset_id, "dataset")
         errors = ErrorCollector()
-        items = [(n, obj) for n, obj in lines]
-        resolved = self._resolve_dataset_rows(dataset, [(n, o.get("dataRow") if isinstance(o, dict) else None) for n, o in items], errors)
+        resolved = self._resolve_dataset_rows(dataset, list(lines), LABELS_LINE_KEYS, LABELS_LINE, errors)
         replaced: dict[str, list[Annotation]] = {}
-        for (line_no, obj), (_, row) in zip(items, resolved, strict=True):
+        for line_no, obj, row in resolved:
             if row is None:
                 continue
             replaced[row.id] = parse_labels(obj.get("labels", []), line_no, row, errors)

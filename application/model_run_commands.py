@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID, uuid4
@@ -15,7 +15,7 @@ from domain.annotations.box_columns import BoxLines, prediction_payloads
 from domain.annotations.columns import chunk_rows, encode_rows
 from domain.annotations.ndjson import DataRowRef, parse_annotation_line
 from domain.annotations.objects import Annotation
-from domain.annotations.validation import validate_annotations
+from domain.annotations.validation import check_against_row, validate_annotations
 from domain.custom_metrics import parse_custom_metric_line
 from domain.datasets import Dataset
 from domain.errors import AnnotationLineError, ValidationFailed
@@ -23,6 +23,16 @@ from domain.model_runs import ModelRun
 from domain.models import Model
 from domain.splits import Split, parse_split, split_by_ratios
 from domain.uploads import Upload
+
+
+def held_splits(rows: Iterable[RowInfo]) -> dict[str, Split]:
+    """The split of each of the run's rows, by row id."""
+    held: dict[str, Split] = {}
+    for row in rows:
+        if row.split is None:
+            raise TypeError(f"the row directory gave run row {row.id} without its split")
+        held[row.id] = row.split
+    return held
 
 
 @dataclass(frozen=True)
@@ -35,17 +45,24 @@ class SplitSpec:
     seed: int = 0
     assignments: dict[str, str] = field(default_factory=dict)
 
-    def assign(self, rows: list[RowInfo]) -> list[Split]:
+    def assign(self, rows: list[RowInfo], held: Mapping[str, Split] | None = None) -> list[Split]:
+        """Each row's split: the one the assignments name; else, for a row the run already
+        holds (in `held`, by id), the split it has; else, if there are no assignments, the
+        ratios' (UNASSIGNED when none is given)."""
+        held = held or {}
         if self.assignments:
             known = {r.global_key for r in rows} | {r.id for r in rows}
             unknown = [k for k in self.assignments if k not in known]
             if unknown:
                 raise ValidationFailed(f"split assignment names data rows not in the run: {unknown[:10]}")
+            named = [self.assignments.get(r.global_key, self.assignments.get(r.id)) for r in rows]
             return [
-                parse_split(self.assignments.get(r.global_key, self.assignments.get(r.id, "UNASSIGNED")))
-                for r in rows
+                parse_split(split) if split is not None else held.get(r.id, Split.UNASSIGNED)
+                for r, split in zip(rows, named, strict=True)
             ]
-        return split_by_ratios([r.id for r in rows], self.train, self.validate, self.test, self.seed)
+        new = [r.id for r in rows if r.id not in held]
+        placed = dict(zip(new, split_by_ratios(new, self.train, self.validate, self.test, self.seed), strict=True))
+        return [held[r.id] if r.id in held else placed[r.id] for r in rows]
 
 
 class ModelRunCommands(MetricCommands):
@@ -127,13 +144,28 @@ class ModelRunCommands(MetricCommands):
         dataset = self.load(Dataset, dataset_id, "dataset")
         rows = self._dataset_rows(dataset, data_row_ids or [], global_keys or [])
         present = self.rows.run_rows(run.id, ids=[r.id for r in rows])
-        assigned = (splits or SplitSpec()).assign(rows)
+        # Rows the run holds keep their split unless the request names another.
+        held = held_splits(present.values())
+        assigned = (splits or SplitSpec()).assign(rows, held)
+        if self._holds_already(run, dataset.id, rows, present, assigned):
+            return run  # the run holds these rows as they are: no new version
         chunks, _ = self._snapshot_chunks(model, dataset.id, rows, assigned)
         upload = self.new_upload(run, "run_rows", actor, chunks)
         run.upsert_rows(upload_id=upload.id, rows=len(rows), added=len(rows) - len(present), actor=actor)
         row_chunks = [i for i, payload in enumerate(chunks) if "rows" in payload]
         self.store(run, upload, self.metrics_for_upload(run, upload, row_chunks, len(rows), actor))
         return run
+
+    def _holds_already(
+        self, run: ModelRun, dataset_id: UUID, rows: list[RowInfo], present: dict[str, RowInfo], splits: list[Split]
+    ) -> bool:
+        """Whether the run holds every row with this split, size and the dataset's labels."""
+        for row, split in zip(rows, splits, strict=True):
+            held = present.get(row.id)
+            if held is None or held.split != split or (held.width, held.height) != (row.width, row.height):
+                return False
+        ids = [r.id for r in rows]
+        return self.rows.run_labels(run.id, ids) == self.rows.dataset_labels(dataset_id, ids)
 
     def _run_rows_named(self, run: ModelRun, keys: list[str]) -> dict[str, RowInfo]:
         found = self.rows.run_rows(run.id, ids=keys, global_keys=keys)
@@ -150,7 +182,11 @@ class ModelRunCommands(MetricCommands):
         if not assignments:
             raise ValidationFailed("no split assignment given")
         found = self._run_rows_named(run, list(assignments))
-        pairs = [[found[key].id, parse_split(split).value] for key, split in assignments.items()]
+        held = held_splits(found.values())
+        wanted = {found[key].id: parse_split(split) for key, split in assignments.items()}
+        pairs = [[row_id, split.value] for row_id, split in wanted.items() if held[row_id] != split]
+        if not pairs:
+            return run  # every row is in its split already: no new version
         upload = self.new_upload(run, "splits", actor, [{"splits": part} for part in in_chunks(pairs)])
         run.reassign_splits(upload_id=upload.id, rows=len(pairs), actor=actor)
         self.store(run, upload)
@@ -210,7 +246,7 @@ class ModelRunCommands(MetricCommands):
             for index, (ref, row) in enumerate(zip(boxes.refs, box_rows, strict=True))
             if row is None
         }
-        for line_no, message in boxes.line_errors(unknown, model.ontology):
+        for line_no, message in boxes.line_errors(unknown, model.ontology, box_rows):
             errors.add(line_no, message)
         others: list[tuple[int, str, list[Annotation]]] = []
         count = len(boxes)
@@ -222,7 +258,10 @@ class ModelRunCommands(MetricCommands):
                 continue
             # validate_annotations returns None: `or True` tells success from a caught error.
             checked = errors.attempt(
-                line_no, lambda a=row_predictions, r=row, n=line_no: validate_annotations(a, model.ontology, r.size, n) or True
+                line_no,
+                lambda a=row_predictions, r=row, n=line_no: validate_annotations(a, model.ontology, r.size, n)
+                or check_against_row(a, r, n)
+                or True,
             )
             if checked is None:
                 continue

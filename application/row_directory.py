@@ -14,14 +14,21 @@ from typing import Protocol
 from uuid import UUID
 
 from domain.annotations.objects import Annotation
+from domain.splits import Split
 
 
 @dataclass(frozen=True, slots=True)
 class RowInfo:
+    """A data row as commands check lines against it (domain.annotations.validation's
+    RowShape); `media_type` is None where the read model does not give it, and `split` is
+    the split a run holds the row in (None for a dataset's row)."""
+
     id: str
     global_key: str
     width: int | None
     height: int | None
+    media_type: str | None = None
+    split: Split | None = None
 
     @property
     def size(self) -> tuple[int, int] | None:
@@ -49,3 +56,6 @@ class RowDirectory(Protocol):
         self, run_id: UUID, ids: Sequence[str] = (), global_keys: Sequence[str] = ()
     ) -> dict[str, RowInfo]:
         """The run's current rows among the given ids and global keys, keyed as asked."""
+
+    def run_labels(self, run_id: UUID, row_ids: Sequence[str]) -> dict[str, list[Annotation]]:
+        """The run's current labels of the given rows (rows without labels absent)."""

@@ -62,10 +62,10 @@ class ErrorCollector:
 
     def add_from(self, exc: ValidationFailed, line: int) -> None:
         found = list(getattr(exc, "errors", None) or [])
-        self.errors.extend(found or [LineError(line, str(exc))])
+        self.errors.extend(found or [LineError(line, _unnumbered(line, exc.message))])
 
     def add(self, line: int, message: str) -> None:
-        self.errors.append(LineError(line, message))
+        self.errors.append(LineError(line, _unnumbered(line, message)))
 
     @property
     def full(self) -> bool:
@@ -79,6 +79,13 @@ class ErrorCollector:
                 f"{what} rejected: {len(self.errors)} invalid line(s); first: line {first.line}: {first.message}",
                 errors=errors,
             )
+
+
+def _unnumbered(line: int, message: str) -> str:
+    """A line error's message without its line number: the answer gives the number in
+    its own field, and the summary puts it in front ("line 3: ..."), once."""
+    prefix = f"line {line}: "
+    return message[len(prefix) :] if message.startswith(prefix) else message
 
 
 def in_chunks(items: list[T], size: int = ROWS_PER_CHUNK) -> Iterator[list[T]]:

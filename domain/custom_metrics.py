@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from domain.annotations.ndjson import check_keys, parse_data_row_ref, show_value
 from domain.errors import AnnotationLineError
 from domain.ontology import Ontology
 
@@ -16,6 +17,7 @@ RESERVED_NAMES = frozenset(
      "false_negative", "true_negative", "confidence"}
 )
 MAX_NAME = 100
+LINE_KEYS = ("dataRow", "metricName", "metricValue", "featureName", "aggregation")
 
 
 class Aggregation(StrEnum):
@@ -39,9 +41,18 @@ class CustomMetricValue:
         return [row_id, self.name, self.feature, self.value, curve, self.aggregation.value]
 
 
+# What a line looks like, for the message of a line that is not like it.
+LINE_SHAPE = (
+    '{"dataRow": {"globalKey": "..."} | {"id": "..."}, "metricName": "...", '
+    '"metricValue": number | {confidence: number}, "featureName"?: "...", "aggregation"?: '
+    + " | ".join(f'"{a.value}"' for a in Aggregation)
+    + "}"
+)
+
+
 def _finite(value: Any, what: str, line: int) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise AnnotationLineError(line, f"{what} must be a finite number, got {value!r}")
+        raise AnnotationLineError(line, f"{what} must be a finite number, got {show_value(value)}")
     return float(value)
 
 
@@ -51,14 +62,17 @@ def parse_custom_metric_line(obj: Any, line: int, ontology: Ontology) -> CustomM
     metricValue is a number, or an object mapping confidence thresholds to values.
     """
     if not isinstance(obj, dict):
-        raise AnnotationLineError(line, "expected a JSON object")
-    ref = obj.get("dataRow")
-    if isinstance(ref, str):
-        ref = {"id": ref}
-    if not isinstance(ref, dict) or len(ref) != 1 or not isinstance(next(iter(ref.values())), str) or (
-        "id" not in ref and "globalKey" not in ref
-    ):
-        raise AnnotationLineError(line, f"dataRow must be {{'id': ...}} or {{'globalKey': ...}}, got {ref!r}")
+        raise AnnotationLineError(line, f"a line must be a JSON object; expected {LINE_SHAPE}")
+    check_keys(obj, LINE_KEYS, line)
+    for required in ("dataRow", "metricName", "metricValue"):
+        if required not in obj:
+            raise AnnotationLineError(line, f'missing "{required}"; expected {LINE_SHAPE}')
+    ref = obj["dataRow"]
+    if isinstance(ref, str) and ref:
+        ref = {"id": ref}  # a bare id, as earlier clients send it
+    else:
+        row = parse_data_row_ref(ref, line)
+        ref = {"id": row.id} if row.id is not None else {"globalKey": row.global_key}
     name = obj.get("metricName")
     if not isinstance(name, str) or not 1 <= len(name) <= MAX_NAME:
         raise AnnotationLineError(line, f"metricName must be a string of 1 to {MAX_NAME} characters")

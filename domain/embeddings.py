@@ -18,7 +18,7 @@ import numpy as np
 from eventsourcing.domain import Aggregate, event
 from numpy.typing import NDArray
 
-from domain.annotations.ndjson import DataRowRef
+from domain.annotations.ndjson import DataRowRef, check_keys, parse_data_row_ref, show_value
 from domain.errors import AnnotationLineError, ValidationFailed
 
 MAX_DIMENSION = 4_096
@@ -33,6 +33,9 @@ _SPACE_NAMESPACE = UUID("6f0d3c3e-7a43-5d0e-9c51-8f5d2f0b6e11")
 # compressed; random float32 hardly compresses, so this keeps events near 170 KB, well
 # under the size at which the event store's pipelined insert is known to stall.
 CHUNK_VECTOR_BYTES = 128 * 1024
+# An upload line's keys: the row by "dataRow", or by "id" / "globalKey" at the top level.
+LINE_KEYS = ("dataRow", "vector", "id", "globalKey")
+LINE_SHAPE = '{"dataRow": {"globalKey": "..."} | {"id": "..."}, "vector": [number, ...]}'
 
 
 def check_space_name(name: Any) -> str:
@@ -46,7 +49,9 @@ def check_space_name(name: Any) -> str:
 
 def check_dimension(dimension: Any) -> int:
     if isinstance(dimension, bool) or not isinstance(dimension, int) or not 1 <= dimension <= MAX_DIMENSION:
-        raise ValidationFailed(f"an embedding dimension must be an integer from 1 to {MAX_DIMENSION}, got {dimension!r}")
+        raise ValidationFailed(
+            f"an embedding dimension must be an integer from 1 to {MAX_DIMENSION}, got {show_value(dimension)}"
+        )
     return dimension
 
 
@@ -105,23 +110,22 @@ class EmbeddingLine:
 
 def _row_ref(obj: dict[str, Any], line: int) -> DataRowRef:
     """`"dataRow": {"id"|"globalKey"}`, or `"id"` / `"globalKey"` at the top level."""
-    ref = obj.get("dataRow")
-    if ref is None:
-        ref = {k: obj[k] for k in ("id", "globalKey") if k in obj}
-    if not isinstance(ref, dict):
-        raise AnnotationLineError(line, f"dataRow must be an object, got {ref!r:.80}")
-    row_id, key = ref.get("id"), ref.get("globalKey")
-    if row_id is not None and key is not None:
+    check_keys(obj, LINE_KEYS, line)
+    top = [k for k in ("id", "globalKey") if k in obj]
+    if "dataRow" in obj:
+        if top:
+            raise AnnotationLineError(
+                line, f'the data row is named both by "dataRow" and by "{top[0]}"; give one'
+            )
+        return parse_data_row_ref(obj["dataRow"], line)
+    if not top:
+        raise AnnotationLineError(line, f'missing "dataRow"; expected {LINE_SHAPE}')
+    if len(top) == 2:
         raise AnnotationLineError(line, "the data row is named by both id and globalKey; give one")
-    if row_id is not None:
-        if not isinstance(row_id, str) or not row_id:
-            raise AnnotationLineError(line, f"data row id {row_id!r:.80} is not a non-empty string")
-        return DataRowRef(id=row_id)
-    if key is not None:
-        if not isinstance(key, str) or not key:
-            raise AnnotationLineError(line, f"data row globalKey {key!r:.80} is not a non-empty string")
-        return DataRowRef(global_key=key)
-    raise AnnotationLineError(line, "the line names no data row: give dataRow {id} or {globalKey}, or id")
+    value = obj[top[0]]
+    if not isinstance(value, str) or not value:
+        raise AnnotationLineError(line, f"data row {top[0]} {show_value(value)} is not a non-empty string")
+    return DataRowRef(id=value) if top[0] == "id" else DataRowRef(global_key=value)
 
 
 _NUMBER_TYPES = frozenset({int, float})
@@ -152,7 +156,7 @@ def parse_vector(values: Any, line: int, dimension: int | None, what: str) -> ND
     bad = None if _NUMBER_TYPES.issuperset(map(type, values)) else _first_non_number(values)
     if bad is not None:
         raise AnnotationLineError(
-            line, f"the vector of {what} holds {bad[1]!r:.40} at position {bad[0]}; only numbers are allowed"
+            line, f"the vector of {what} holds {show_value(bad[1])} at position {bad[0]}; only numbers are allowed"
         )
     with np.errstate(over="ignore", invalid="ignore"):
         vector = np.asarray(values, dtype=np.float64).astype(np.float32)
@@ -169,7 +173,7 @@ def parse_embedding_line(obj: Any, line: int, dimension: int | None) -> Embeddin
     """One NDJSON line `{"dataRow": {"id"|"globalKey"}, "vector": [...]}` (or `"id"` at the
     top level). `dimension` None: the space does not exist yet and takes this line's."""
     if not isinstance(obj, dict):
-        raise AnnotationLineError(line, "a line must be a JSON object")
+        raise AnnotationLineError(line, f"a line must be a JSON object; expected {LINE_SHAPE}")
     row = _row_ref(obj, line)
     what = f"data row {row.id!r}" if row.id is not None else f"data row {row.global_key!r}"
     if "vector" not in obj:

@@ -68,6 +68,9 @@ class ReadModelRows:
     ) -> dict[str, RowInfo]:
         return self._read_models.runs.current_rows(run_id, ids, global_keys)
 
+    def run_labels(self, run_id: UUID, row_ids: Sequence[str]) -> dict[str, list[Annotation]]:
+        return self._read_models.runs.current_labels(run_id, row_ids)
+
 
 class ReadModels:
     """The running read models and every query on them."""

@@ -7,10 +7,12 @@ Most prediction uploads are many lines like
 Parsing each into Annotation and Box objects, validating them one by one and turning them
 back into columns would cost most of such an upload. `BoxLines.take` instead appends a line
 that is a plain box valid on its own to columns. Any other line (another geometry, nested
-classifications, extra keys, a value the general parser refuses) is left to
+classifications, a key the format does not know, a value the general parser refuses) is left to
 domain.annotations.ndjson, which also words every error, so a line's error is the same
 whichever way it came. What a box line still needs, its data row and a BBOX feature of that
-name, is checked once per distinct row and feature (`BoxColumns.line_errors`), and
+name, is checked once per distinct row and feature, and that its box fits its row (a row
+whose mediaType takes boxes, not entirely outside its image) column-wise, all in
+`BoxColumns.line_errors`, and
 `prediction_payloads` encodes the rows into exactly the chunk payloads that `chunk_rows`
 and `encode_rows` give for the same rows as annotation objects.
 """
@@ -31,7 +33,7 @@ from domain.annotations.chunking import GEOMETRY_BYTES, OBJECT_BYTES, chunk_part
 from domain.annotations.columns import box_payload, encode_rows
 from domain.annotations.ndjson import DataRowRef
 from domain.annotations.objects import Annotation, Box
-from domain.annotations.validation import validate_annotations
+from domain.annotations.validation import PIXEL_MEDIA, RowShape, row_error, validate_annotations
 from domain.errors import AnnotationLineError
 from domain.ontology import Ontology
 
@@ -48,8 +50,8 @@ class BoxLines:
     """Gathers plain box prediction lines as columns; `finish` gives them as arrays.
 
     A plain line has exactly the keys dataRow ({"id"} or {"globalKey"}), name or schemaId,
-    bbox and optionally confidence, with JSON numbers (not booleans) for the box sides and
-    the confidence. `names_by_id` resolves a schemaId as the general parser does.
+    bbox ({"top", "left", "height", "width"}) and optionally confidence, with JSON numbers
+    (not booleans) for the box sides and the confidence. `names_by_id` resolves a schemaId as the general parser does.
     """
 
     def __init__(self, names_by_id: Mapping[str, str]) -> None:
@@ -71,7 +73,10 @@ class BoxLines:
             return False
         bbox = obj.get("bbox")
         row = obj.get("dataRow")
-        if type(bbox) is not dict or type(row) is not dict or len(row) != 1:
+        # Exactly the keys the format knows: a line with any other key is refused by the
+        # general parser, which names the key (the four sides and one reference are all
+        # required, so counting keys is enough).
+        if type(bbox) is not dict or len(bbox) != 4 or type(row) is not dict or len(row) != 1:
             return False
         confidence = obj.get("confidence")
         if confidence is None:
@@ -182,23 +187,69 @@ class BoxColumns:
     def __len__(self) -> int:
         return len(self.line)
 
-    def line_errors(self, ref_errors: Mapping[int, str], ontology: Ontology) -> list[tuple[int, str]]:
+    def line_errors(
+        self,
+        ref_errors: Mapping[int, str],
+        ontology: Ontology,
+        rows: Sequence[RowShape | None] | None = None,
+    ) -> list[tuple[int, str]]:
         """(line, message) in line order for the lines whose ref is in `ref_errors` (say,
-        its row is unknown), else whose feature the ontology does not take as a box."""
+        its row is unknown), else whose feature the ontology does not take as a box, else
+        whose box does not fit its row (`rows`, one per ref, as `check_against_row` words
+        it: a row whose mediaType takes no box, or a box entirely outside the image)."""
         feature_errors = {
             index: message
             for index, name in enumerate(self.features)
             if (message := _feature_error(name, ontology)) is not None
         }
-        if not ref_errors and not feature_errors:
+        misfit = self._misfits(rows) if rows is not None else None
+        if not ref_errors and not feature_errors and misfit is None:
             return []
         bad_ref = _flags(len(self.refs), ref_errors)[self.ref]
-        bad = bad_ref | _flags(len(self.features), feature_errors)[self.feature]
+        bad_feature = _flags(len(self.features), feature_errors)[self.feature]
+        bad = bad_ref | bad_feature
+        if misfit is not None:
+            bad |= misfit
         lines, refs, features = self.line.tolist(), self.ref.tolist(), self.feature.tolist()
-        return [
-            (lines[i], ref_errors[refs[i]] if bad_ref[i] else feature_errors[features[i]])
-            for i in np.flatnonzero(bad).tolist()
-        ]
+        errors = []
+        for i in np.flatnonzero(bad).tolist():
+            if bad_ref[i]:
+                message = ref_errors[refs[i]]
+            elif bad_feature[i]:
+                message = feature_errors[features[i]]
+            else:
+                assert rows is not None
+                row = rows[refs[i]]
+                assert row is not None
+                box = Box(*self.box[i].tolist())
+                found = row_error(self.features[features[i]], box, row)
+                assert found is not None
+                message = found
+            errors.append((lines[i], message))
+        return errors
+
+    def _misfits(self, rows: Sequence[RowShape | None]) -> np.ndarray | None:
+        """Per line: does its box not fit its row? None when every box fits."""
+        count = len(self.refs)
+        no_box = np.zeros(count, dtype=bool)
+        # The image of each ref, NaN where its size is unknown (every comparison is false).
+        width = np.full(count, NAN)
+        height = np.full(count, NAN)
+        for index, row in enumerate(rows):
+            if row is None:
+                continue
+            media_type = row.media_type
+            if media_type is not None and media_type.upper() not in PIXEL_MEDIA:
+                no_box[index] = True
+            if row.width is not None and row.height is not None:
+                width[index], height[index] = row.width, row.height
+        left, top = self.box[:, 0], self.box[:, 1]
+        right, bottom = left + self.box[:, 2], top + self.box[:, 3]
+        w, h = width[self.ref], height[self.ref]
+        known = ~np.isnan(w)
+        outside = known & ((left > w) | (top > h) | (right < 0.0) | (bottom < 0.0))
+        misfit = no_box[self.ref] | outside
+        return misfit if misfit.any() else None
 
     def annotations(self) -> list[Annotation]:
         """One annotation per line, as the general parser gives it."""

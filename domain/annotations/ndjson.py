@@ -7,8 +7,11 @@ so exact types are all there is to accept (and `bool`, a subclass of `int`, is r
 a number is expected, since `true` is never a coordinate).
 
 Every rejection raises `AnnotationLineError` naming the item and the offending value.
-Unknown extra keys are ignored (exports of labeling platforms carry ids, uuids, urls); two
-geometries on one line are not, since one of them would be silently dropped.
+A key the format does not know is refused, on the line and in every nested object, naming
+the key and the nearest known one (`check_keys`): a typo ("confidance") would otherwise
+store something else than the user meant. The one extra key taken is a line's "uuid",
+which labeling platforms give every annotation of their exports; it is dropped. Two
+geometries on one line are refused too, since one of them would be silently dropped.
 
 Names: the line's "name" is the feature (tools) or the question (answers); nested
 classifications give their question's name relative to the feature they hang off, and are
@@ -20,8 +23,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import difflib
 import io
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from math import isfinite
 from typing import Any, Final
@@ -52,6 +56,49 @@ MAX_OFFSET: Final = 2**53
 
 GEOMETRY_KEYS: Final = ("bbox", "polygon", "point", "line", "mask", "location", "answer")
 
+# The keys each object of the format takes, in the order messages list them.
+LINE_KEYS: Final = (
+    "dataRow", "name", "schemaId", *GEOMETRY_KEYS, "confidence", "classifications", "uuid"
+)
+DATA_ROW_KEYS: Final = ("id", "globalKey")
+BOX_KEYS: Final = ("top", "left", "height", "width")
+XY_KEYS: Final = ("x", "y")
+LOCATION_KEYS: Final = ("start", "end")
+MASK_KEYS: Final = ("png", "colorRGB", "rle")
+RLE_KEYS: Final = ("size", "counts")
+ANSWER_KEYS: Final = ("name", "schemaId", "confidence", "classifications")
+CLASSIFICATION_KEYS: Final = ("name", "schemaId", "answer", "confidence", "classifications")
+_LINE_KEYS: Final = frozenset(LINE_KEYS)
+_DATA_ROW_KEYS: Final = frozenset(DATA_ROW_KEYS)
+_BOX_KEYS: Final = frozenset(BOX_KEYS)
+_XY_KEYS: Final = frozenset(XY_KEYS)
+_LOCATION_KEYS: Final = frozenset(LOCATION_KEYS)
+_MASK_KEYS: Final = frozenset(MASK_KEYS)
+_RLE_KEYS: Final = frozenset(RLE_KEYS)
+_ANSWER_KEYS: Final = frozenset(ANSWER_KEYS)
+_CLASSIFICATION_KEYS: Final = frozenset(CLASSIFICATION_KEYS)
+
+# Words other formats (and habits) use for a key of this one, too far apart to be found by
+# spelling: suggested only where the object takes the key they point at.
+KEY_ALIASES: Final[Mapping[str, str]] = {
+    "annotations": "labels",
+    "objects": "labels",
+    "key": "globalKey",
+    "externalId": "globalKey",
+    "external_id": "globalKey",
+    "url": "rowData",
+    "uri": "rowData",
+    "image": "rowData",
+    "score": "confidence",
+    "label": "name",
+    "class": "name",
+    "category": "name",
+    "box": "bbox",
+    "segmentation": "polygon",
+    "value": "metricValue",
+    "embedding": "vector",
+}
+
 Names = Mapping[str, str]
 
 
@@ -67,6 +114,53 @@ class DataRowRef:
             raise ValueError("a data row reference needs exactly one of id and global_key")
 
 
+def nearest_key(key: str, known: Collection[str]) -> str | None:
+    """The known key `key` is most likely a misspelling of, if any is near enough."""
+    alias = KEY_ALIASES.get(key)
+    if alias is not None and alias in known:
+        return alias
+    folded = {_fold(k): k for k in known}
+    same = folded.get(_fold(key))
+    if same is not None:
+        return same  # "Confidence", "global_key", "schema-id"
+    if len(key) >= 3:
+        # A key cut short ("meta", "conf") is too short for a close match.
+        starting = [k for f, k in folded.items() if f.startswith(_fold(key))]
+        if len(starting) == 1:
+            return starting[0]
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.7)
+    if close:
+        return close[0]
+    close = difflib.get_close_matches(_fold(key), list(folded), n=1, cutoff=0.7)
+    return folded[close[0]] if close else None
+
+
+def _fold(key: str) -> str:
+    return key.lower().replace("_", "").replace("-", "").replace(" ", "")
+
+
+def unknown_key_message(key: str, known: Collection[str], where: str = "") -> str:
+    """The message for a key an object does not take: `where` says which object (" in
+    bbox of 'car'"), empty for the line itself."""
+    near = nearest_key(key, known)
+    if near is not None:
+        return f"unknown key {_quoted(key)}{where}; did you mean {_quoted(near)}?"
+    return f"unknown key {_quoted(key)}{where}; known keys: {', '.join(known)}"
+
+
+def check_keys(obj: dict[str, Any], known: Collection[str], line: int, where: str = "") -> None:
+    """Refuse the first key of `obj` (in the user's order) that `known` does not hold."""
+    for key in obj:
+        if key not in known:
+            raise AnnotationLineError(line, unknown_key_message(key, known, where))
+
+
+def _quoted(key: str) -> str:
+    """A key as JSON writes it, cut short like any value in a message."""
+    text = key if len(key) <= 40 else key[:37] + "..."
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def parse_annotation_line(
     obj: Any, line_no: int, names_by_id: Names | None = None
 ) -> tuple[DataRowRef, list[Annotation]]:
@@ -77,6 +171,8 @@ def parse_annotation_line(
     """
     if type(obj) is not dict:
         raise AnnotationLineError(line_no, f"a line must be a JSON object, got {_show(obj)}")
+    if not obj.keys() <= _LINE_KEYS:
+        check_keys(obj, LINE_KEYS, line_no)
     row = _data_row(obj.get("dataRow"), line_no)
     present = [key for key in GEOMETRY_KEYS if key in obj]
     if not present:
@@ -118,14 +214,28 @@ def annotation_to_line(row: DataRowRef, annotation: Annotation) -> dict[str, Any
 _last_row: tuple[object, object, DataRowRef] = (object(), object(), DataRowRef(id="-"))
 
 
+def parse_data_row_ref(value: Any, line: int) -> DataRowRef:
+    """A line's "dataRow" value, {"id": ...} or {"globalKey": ...}, worded as for any line."""
+    return _data_row(value, line)
+
+
+def show_value(value: Any) -> str:
+    """A value as the user wrote it in JSON, cut short, for a message."""
+    return _show(value)
+
+
 def _data_row(value: Any, line: int) -> DataRowRef:
     global _last_row
     if type(value) is not dict:
         if value is None:
             raise AnnotationLineError(line, "dataRow is missing")
         raise AnnotationLineError(line, f"dataRow must be an object, got {_show(value)}")
+    if len(value) != 1 and not value.keys() <= _DATA_ROW_KEYS:
+        check_keys(value, DATA_ROW_KEYS, line, " in dataRow")
     row_id = value.get("id")
     global_key = value.get("globalKey")
+    if row_id is None and global_key is None:
+        check_keys(value, DATA_ROW_KEYS, line, " in dataRow")
     last = _last_row
     if last[0] == row_id and last[1] == global_key:
         return last[2]
@@ -223,13 +333,20 @@ def _offset(value: Any, what: str, name: str, line: int) -> int:
     if number < 0:
         raise AnnotationLineError(line, f"{what} {_show(value)} of {name!r} is negative")
     if number > MAX_OFFSET:
-        raise AnnotationLineError(line, f"{what} {_show(value)} of {name!r} is too large")
+        raise AnnotationLineError(
+            line, f"{what} {_show(value)} of {name!r} is too large; at most {MAX_OFFSET}"
+        )
     return number
 
 
-def _object(value: Any, what: str, name: str, line: int) -> dict[str, Any]:
+def _object(
+    value: Any, what: str, name: str, line: int, keys: frozenset[str] | None = None
+) -> dict[str, Any]:
+    """`value` if it is an object (whose keys are among `keys`, when given)."""
     if type(value) is not dict:
         raise AnnotationLineError(line, f"{what} of {name!r} must be an object, got {_show(value)}")
+    if keys is not None and not value.keys() <= keys:
+        check_keys(value, _KEY_ORDER[keys], line, f" in {what} of {name!r}")
     return value
 
 
@@ -244,12 +361,13 @@ def _box(value: Any, name: str, line: int) -> Box:
             and type(left) is float
             and type(height) is float
             and type(width) is float
+            and len(value) == 4
             and isfinite(top + left + height + width)
             and width > 0.0
             and height > 0.0
         ):
             return Box(left, top, width, height)
-    value = _object(value, "bbox", name, line)
+    value = _object(value, "bbox", name, line, _BOX_KEYS)
     top = _coordinate(value.get("top"), "bbox top", name, line)
     left = _coordinate(value.get("left"), "bbox left", name, line)
     height = _coordinate(value.get("height"), "bbox height", name, line)
@@ -264,7 +382,7 @@ def _box(value: Any, name: str, line: int) -> Box:
 
 
 def _point(value: Any, name: str, line: int) -> Point:
-    value = _object(value, "point", name, line)
+    value = _object(value, "point", name, line, _XY_KEYS)
     return Point(
         _coordinate(value.get("x"), "point x", name, line),
         _coordinate(value.get("y"), "point y", name, line),
@@ -278,7 +396,13 @@ def _vertices(value: Any, what: str, name: str, line: int) -> list[tuple[float, 
         )
     vertices = []
     for number, vertex in enumerate(value, 1):
-        vertex = _object(vertex, f"{what} point {number}", name, line)
+        if type(vertex) is dict and vertex.keys() <= _XY_KEYS:
+            # Fast path for the bulk case (two finite floats); the rest words the error.
+            x, y = vertex.get("x"), vertex.get("y")
+            if type(x) is float and type(y) is float and isfinite(x) and isfinite(y):
+                vertices.append((x, y))
+                continue
+        vertex = _object(vertex, f"{what} point {number}", name, line, _XY_KEYS)
         vertices.append(
             (
                 _coordinate(vertex.get("x"), f"{what} point {number} x", name, line),
@@ -310,7 +434,7 @@ def _polyline(value: Any, name: str, line: int) -> Polyline:
 
 
 def _span(value: Any, name: str, line: int) -> Span:
-    value = _object(value, "location", name, line)
+    value = _object(value, "location", name, line, _LOCATION_KEYS)
     start = _offset(value.get("start"), "location start", name, line)
     end = _offset(value.get("end"), "location end", name, line)
     if start >= end:
@@ -324,13 +448,16 @@ def _mask(value: Any, name: str, line: int) -> Mask:
     value = _object(value, "mask", name, line)
     if "png" in value and "rle" in value:
         raise AnnotationLineError(line, f"mask of {name!r} gives both png and rle")
+    if "png" not in value and "rle" not in value:
+        raise AnnotationLineError(
+            line, f"mask of {name!r} must give png or rle (masks are not fetched from URLs)"
+        )
+    _object(value, "mask", name, line, _MASK_KEYS)
     if "png" in value:
         return _png_mask(value["png"], value.get("colorRGB"), name, line)
-    if "rle" in value:
-        return _rle_mask(value["rle"], name, line)
-    raise AnnotationLineError(
-        line, f"mask of {name!r} must give png or rle (masks are not fetched from URLs)"
-    )
+    if "colorRGB" in value:
+        raise AnnotationLineError(line, f"mask colorRGB of {name!r} goes with a png, not an rle")
+    return _rle_mask(value["rle"], name, line)
 
 
 def _png_mask(data: Any, color: Any, name: str, line: int) -> Mask:
@@ -380,7 +507,7 @@ def _is_rgb(color: Any) -> bool:
 
 
 def _rle_mask(rle: Any, name: str, line: int) -> Mask:
-    rle = _object(rle, "mask rle", name, line)
+    rle = _object(rle, "mask rle", name, line, _RLE_KEYS)
     size = rle.get("size")
     if not (type(size) is list and len(size) == 2 and all(type(n) is int and n > 0 for n in size)):
         raise AnnotationLineError(
@@ -451,6 +578,14 @@ def _compressed_runs(counts: str) -> list[int] | None:
     return runs if shift == 0 else None
 
 
+_KEY_ORDER: Final[dict[frozenset[str], tuple[str, ...]]] = {
+    _BOX_KEYS: BOX_KEYS,
+    _XY_KEYS: XY_KEYS,
+    _LOCATION_KEYS: LOCATION_KEYS,
+    _MASK_KEYS: MASK_KEYS,
+    _RLE_KEYS: RLE_KEYS,
+}
+
 _GEOMETRY_PARSERS: Final[dict[str, Callable[[Any, str, int], Geometry]]] = {
     "bbox": _box,
     "polygon": _polygon,
@@ -498,6 +633,8 @@ def _answer(
     names: Names | None,
     depth: int,
 ) -> Annotation:
+    if type(item) is dict and not item.keys() <= _ANSWER_KEYS:
+        check_keys(item, ANSWER_KEYS, line, f" in an answer of {question!r}")
     item = _object(item, "answer", question, line)
     full = _name(item, line, names, question, f"an answer of {question!r}")
     if not full.startswith(question + "/"):
@@ -531,14 +668,17 @@ def _nested(
     annotations: list[Annotation] = []
     for number, item in enumerate(items, 1):
         item = _object(item, f"classification {number}", parent, line)
-        question = _name(item, line, names, parent, f"classification {number} of {parent!r}")
         extra = [key for key in GEOMETRY_KEYS if key in item and key != "answer"]
-        if extra or "answer" not in item:
+        if not extra and not item.keys() <= _CLASSIFICATION_KEYS:
+            check_keys(item, CLASSIFICATION_KEYS, line, f" in classification {number} of {parent!r}")
+        question = _name(item, line, names, parent, f"classification {number} of {parent!r}")
+        if extra:
+            # A geometry is a known word of the format: say why it does not belong here.
             raise AnnotationLineError(
-                line,
-                f"nested classification {question!r} must hold an answer"
-                + (f", not {extra[0]!r}" if extra else ""),
+                line, f"nested classification {question!r} must hold an answer, not {extra[0]!r}"
             )
+        if "answer" not in item:
+            raise AnnotationLineError(line, f"nested classification {question!r} must hold an answer")
         confidence = (
             _confidence(item["confidence"], question, line) if "confidence" in item else None
         )

@@ -4,12 +4,23 @@ Parsing (domain.annotations.ndjson) checks what a line says on its own; this mod
 what it means for one model: that every feature exists and is used with its own tool, that
 answers belong to their question, that nested classifications hang where the ontology puts
 them, and that a mask has its data row's size (METRICS.md §1 compares masks pixel by pixel).
+
+`check_against_row` checks what an object means for its data row, ontology or not:
+- its kind suits the row's mediaType: pixel geometries (bbox, polygon, point, line, mask)
+  go on IMAGE, VIDEO, DICOM, GEOSPATIAL_TILE and DOCUMENT rows, character spans (location)
+  on TEXT, HTML, CONVERSATION, JSON and DOCUMENT rows; answers go on any row;
+- when the row has a width and a height, the object is not entirely outside its image,
+  the rectangle x 0..width, y 0..height (borders included). A bbox, polygon or line is
+  outside when the rectangle its coordinates span does not meet the image; a point when it
+  is not in it. Objects partly outside fit (COCO data has boxes crossing the border). A
+  mask has the row's size, so it is never outside.
+A row without a mediaType or a size gets only the checks it has the facts for.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final
+from typing import Final, Protocol
 
 from domain.annotations.objects import (
     Annotation,
@@ -45,6 +56,32 @@ _WORDS: Final[dict[type, str]] = {
     Answer: "answer",
     TextAnswer: "free-text answer",
 }
+
+
+# The media types each kind of object goes on (mediaType of a data row, see API.md).
+PIXEL_MEDIA: Final = ("IMAGE", "VIDEO", "DICOM", "GEOSPATIAL_TILE", "DOCUMENT")
+TEXT_MEDIA: Final = ("TEXT", "HTML", "CONVERSATION", "JSON", "DOCUMENT")
+_MEDIA: Final[dict[type, tuple[str, ...]]] = {
+    Box: PIXEL_MEDIA,
+    Polygon: PIXEL_MEDIA,
+    Point: PIXEL_MEDIA,
+    Polyline: PIXEL_MEDIA,
+    Mask: PIXEL_MEDIA,
+    Span: TEXT_MEDIA,
+}
+
+
+class RowShape(Protocol):
+    """What `check_against_row` needs of a data row; None where it is not known."""
+
+    @property
+    def media_type(self) -> str | None: ...
+
+    @property
+    def width(self) -> int | None: ...
+
+    @property
+    def height(self) -> int | None: ...
 
 
 def resolve_feature(ontology: Ontology, reference: str) -> Feature:
@@ -192,3 +229,53 @@ def _check_object(
                 f"mask of {name!r} is {geometry.height}x{geometry.width} (height x width), "
                 f"the data row is {row_size[0]}x{row_size[1]}",
             )
+
+
+def check_against_row(annotations: Sequence[Annotation], row: RowShape, line_no: int) -> None:
+    """Raise AnnotationLineError for the first object of a line that does not fit its data
+    row: of a kind its mediaType does not take, or entirely outside its image (see above)."""
+    for annotation in annotations:
+        message = row_error(annotation.feature, annotation.geometry, row)
+        if message is not None:
+            raise AnnotationLineError(line_no, message)
+
+
+def row_error(name: str, geometry: object, row: RowShape) -> str | None:
+    """Why an object of feature `name` does not fit the row, None when it fits."""
+    media = _MEDIA.get(type(geometry))
+    if media is None:
+        return None  # answers fit any row
+    word = _WORDS[type(geometry)]
+    media_type = row.media_type
+    if media_type is not None and media_type.upper() not in media:
+        return (
+            f"{word} of {name!r} does not fit the data row's mediaType {media_type}; "
+            f"a {word} needs mediaType {', '.join(media[:-1])} or {media[-1]}"
+        )
+    width, height = row.width, row.height
+    if width is None or height is None or media is not PIXEL_MEDIA:
+        return None
+    image = f"the data row's image (x 0 to {_number(width)}, y 0 to {_number(height)})"
+    if isinstance(geometry, Point):
+        if 0.0 <= geometry.x <= width and 0.0 <= geometry.y <= height:
+            return None
+        where = f"x {_number(geometry.x)}, y {_number(geometry.y)}"
+        return f"point of {name!r} ({where}) lies outside {image}"
+    if isinstance(geometry, Box):
+        x0, y0 = geometry.left, geometry.top
+        x1, y1 = x0 + geometry.width, y0 + geometry.height
+    elif isinstance(geometry, Polygon | Polyline):
+        xs = [x for x, _ in geometry.points]
+        ys = [y for _, y in geometry.points]
+        x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    else:
+        return None
+    if x0 <= width and x1 >= 0.0 and y0 <= height and y1 >= 0.0:
+        return None
+    span = f"x {_number(x0)} to {_number(x1)}, y {_number(y0)} to {_number(y1)}"
+    return f"{word} of {name!r} ({span}) lies entirely outside {image}"
+
+
+def _number(value: float) -> str:
+    """A coordinate as a user wrote it: 64, not 64.0."""
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e16 else repr(value)

@@ -127,7 +127,7 @@ class CatalogQueries:
         self, dataset_id: UUID, ids: Sequence[str] = (), global_keys: Sequence[str] = ()
     ) -> dict[str, RowInfo]:
         rows = self.view.fetch(
-            "SELECT id, global_key, width, height FROM {s}.catalog_data_rows"
+            "SELECT id, global_key, width, height, media_type FROM {s}.catalog_data_rows"
             " WHERE dataset_id = %s AND (id = ANY(%s) OR global_key = ANY(%s))",
             (dataset_id, as_uuids(ids), list(global_keys)),
         )
@@ -135,7 +135,7 @@ class CatalogQueries:
 
     def all_dataset_rows(self, dataset_id: UUID) -> list[RowInfo]:
         rows = self.view.fetch(
-            "SELECT id, global_key, width, height FROM {s}.catalog_data_rows"
+            "SELECT id, global_key, width, height, media_type FROM {s}.catalog_data_rows"
             " WHERE dataset_id = %s ORDER BY ord",
             (dataset_id,),
         )
@@ -151,4 +151,4 @@ class CatalogQueries:
 
 
 def _row_info(row: dict[str, Any]) -> RowInfo:
-    return RowInfo(str(row["id"]), row["global_key"], row["width"], row["height"])
+    return RowInfo(str(row["id"]), row["global_key"], row["width"], row["height"], row["media_type"])

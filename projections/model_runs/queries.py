@@ -11,8 +11,10 @@ import orjson
 from psycopg.rows import DictRow
 
 from application.row_directory import RowInfo
+from domain.annotations.objects import Annotation
 from domain.errors import NotFound, ValidationFailed
-from domain.splits import parse_split
+from domain.splits import Split, parse_split
+from projections.annotation_json import annotations_from_json
 from projections.ids import as_uuid, as_uuids, keyed_as_asked
 from projections.model_runs.view import ModelRunsView, as_of
 from projections.postgres_view import decode_cursor, encode_cursor, int_cursor, page_size
@@ -172,8 +174,10 @@ class ModelRunQueries:
         Labels and predictions count as changed for a row of `to_version` whose content
         differs from `from_version` (a row absent then had none, and was not covered).
         """
-        run, before = self._version(run_id, from_version)
-        _, after = self._version(run_id, to_version)
+        run = self._run(run_id)
+        if run is None:
+            raise NotFound(f"model run {run_id} not found")
+        before, after = check_diff_versions(from_version, to_version, run["version"])
         params = {"run": run["id"], "a": before, "b": after}
         rows = self.view.fetch(_DIFF_ROWS, params)
         changed_labels = self.view.fetch(_diff_sets("run_labels", "labels"), params)
@@ -210,12 +214,47 @@ class ModelRunQueries:
         self, run_id: UUID, ids: Sequence[str] = (), global_keys: Sequence[str] = ()
     ) -> dict[str, RowInfo]:
         rows = self.view.fetch(
-            "SELECT row_id, global_key, width, height FROM {s}.run_rows"
-            " WHERE run_id = %s AND valid_to IS NULL AND (row_id = ANY(%s) OR global_key = ANY(%s))",
+            "SELECT r.row_id, r.global_key, r.width, r.height, r.split, d.media_type FROM {s}.run_rows r"
+            " LEFT JOIN {s}.catalog_data_rows d ON d.dataset_id = r.dataset_id AND d.id = r.row_id"
+            " WHERE r.run_id = %s AND r.valid_to IS NULL AND (r.row_id = ANY(%s) OR r.global_key = ANY(%s))",
             (run_id, as_uuids(ids), list(global_keys)),
         )
-        infos = [RowInfo(str(r["row_id"]), r["global_key"], r["width"], r["height"]) for r in rows]
+        infos = [
+            RowInfo(str(r["row_id"]), r["global_key"], r["width"], r["height"], r["media_type"], Split(r["split"]))
+            for r in rows
+        ]
         return keyed_as_asked(infos, ids, global_keys)
+
+    def current_labels(self, run_id: UUID, row_ids: Sequence[str]) -> dict[str, list[Annotation]]:
+        """The run's current labels of the given rows (rows without labels absent), as the
+        catalog's `dataset_labels` gives a dataset's: an upsert that would take the same
+        labels (and splits) again changes nothing."""
+        rows = self.view.fetch(
+            "SELECT x.row_id, x.labels FROM unnest(%s::uuid[]) AS u(id), LATERAL ("
+            " SELECT l.row_id, l.labels FROM {s}.run_labels l"
+            " WHERE l.run_id = %s AND l.row_id = u.id AND l.valid_to IS NULL OFFSET 0) AS x",
+            (as_uuids(row_ids), run_id),
+        )
+        return {str(r["row_id"]): annotations_from_json(_objects(r["labels"])) for r in rows}
+
+
+def check_diff_versions(from_version: int, to_version: int, current: int) -> tuple[int, int]:
+    """Both versions recorded, the first not after the second (the same one twice is an
+    empty diff): a reversed pair would read as the opposite change, and an unknown version
+    as none at all."""
+    versions = f"the run's versions are 1 to {current}"
+    for name, version in (("fromVersion", from_version), ("toVersion", to_version)):
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise ValidationFailed(f"{name} must be a version number, got {version!r}; {versions}")
+        if version < 1:
+            raise ValidationFailed(f"{name} {version} is below 1; {versions}")
+        if version > current:
+            raise ValidationFailed(f"{name} {version} is beyond the run's current version {current}; {versions}")
+    if from_version > to_version:
+        raise ValidationFailed(
+            f"fromVersion {from_version} is after toVersion {to_version}; give the earlier version first ({versions})"
+        )
+    return from_version, to_version
 
 
 # A run with the state of one of its versions (the latest unless the statement says).

@@ -52,7 +52,7 @@ def test_thresholds_are_kept_exactly_and_sorted() -> None:
 
 @pytest.mark.parametrize(
     ("values", "named"),
-    [([], "1 to 101"), ([0.1] * 2, "twice"), ([1.2], r"iou_thresholds\[0\]"), ([math.nan], "finite"), (list(range(102)), "1 to 101")],
+    [([], "1 to 101"), ([0.1] * 2, "twice"), ([1.2], r"iouThresholds\[0\]"), ([math.nan], "finite"), (list(range(102)), "1 to 101")],
 )
 def test_bad_thresholds_are_refused(values: list[float], named: str) -> None:
     with pytest.raises(ValidationFailed, match=named):
@@ -61,5 +61,25 @@ def test_bad_thresholds_are_refused(values: list[float], named: str) -> None:
 
 def test_radius_must_be_positive() -> None:
     assert MetricSettings().changed(point_radius=12).point_radius == 12.0
-    with pytest.raises(ValidationFailed, match="point_radius"):
+    with pytest.raises(ValidationFailed, match="pointRadius"):
         MetricSettings().changed(point_radius=0)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"iou_thresholds": [0.5, 1.2]}, "iouThresholds[1] 1.2 is outside [0, 1]"),
+        ({"confidence_thresholds": [math.nan]}, "confidenceThresholds[0] must be a finite number, got NaN"),
+        ({"confidence_thresholds": []}, "confidenceThresholds must list 1 to 101 values, got 0"),
+        ({"confidence_thresholds": [0.1, 0.5, 0.1]}, "confidenceThresholds lists 0.1 twice; values must be distinct"),
+        ({"point_radius": 0}, "pointRadius 0 must be > 0"),
+        ({"low_precision": 1.5}, "lowPrecision 1.5 is outside [0, 1]"),
+        ({"mislabel_confidence": "high"}, 'mislabelConfidence must be a finite number, got "high"'),
+        ({"bogus_setting": 1}, 'unknown metric setting "bogusSetting"'),
+    ],
+)
+def test_messages_use_the_apis_names_and_say_the_range(changes: dict[str, object], message: str) -> None:
+    # Users set these through setMetricSettings: the message speaks its camelCase names.
+    with pytest.raises(ValidationFailed) as caught:
+        MetricSettings().changed(**changes)
+    assert caught.value.message == message

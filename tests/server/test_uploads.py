@@ -200,3 +200,141 @@ def test_metadata_labels_and_custom_metrics_are_uploaded_too(live: LiveServer) -
     assert accepted.status_code == 200 and accepted.json()["accepted"] == 1, accepted.text
     events = live.reader.data(HISTORY, id=s.run_id)["modelRun"]["history"]["edges"]
     assert events[-1]["node"]["type"] == "CustomMetricsUploaded"
+
+
+# --- input that used to be silently wrong (issue 11) -----------------------------------
+
+EXPECTED_ROW = '{"dataRow": {"globalKey": "..."} | {"id": "..."}'
+
+
+def only_error(response: httpx.Response) -> tuple[int, str]:
+    [error] = rejected(response)
+    return error["line"], error["message"]
+
+
+def row_line(key: str, **fields: Any) -> dict[str, Any]:
+    return {"globalKey": key, "rowData": f"https://assets.example/{key}.jpg", "width": 64, "height": 48, **fields}
+
+
+@pytest.mark.parametrize(
+    ("lines", "line", "message"),
+    [
+        (
+            [row_line("ik-0"), row_line("ik-1", annotations=[{"name": "car", "bbox": box()}])],
+            2,
+            'unknown key "annotations"; did you mean "labels"?',
+        ),
+        ([row_line("ik-0", media_type="IMAGE")], 1, 'unknown key "media_type"; did you mean "mediaType"?'),
+        (
+            [row_line("ik-0", labels=[{"name": "car", "bbox": box()}, {"name": "car", "bbox": {**box(), "hieght": 3}}])],
+            1,
+            "label 2 of 'ik-0': unknown key \"hieght\" in bbox of 'car'; did you mean \"height\"?",
+        ),
+        (
+            [row_line("ik-0", labels=[{"dataRow": {"globalKey": "ik-9"}, "name": "car", "bbox": box()}])],
+            1,
+            "label 1 of 'ik-0': a label belongs to the row of its line and takes no \"dataRow\"",
+        ),
+    ],
+    ids=["annotations for labels", "snake case key", "nested label key", "label with its own row"],
+)
+def test_data_row_lines_with_unknown_keys_record_nothing(
+    live: LiveServer, scenario: Scenario, lines: list[dict[str, Any]], line: int, message: str
+) -> None:
+    before = state(live, scenario)
+    assert only_error(live.writer.upload(rows_path(scenario), lines)) == (line, message)
+    assert state(live, scenario) == before
+
+
+def test_a_misspelt_confidence_is_refused_not_dropped(live: LiveServer, scenario: Scenario) -> None:
+    before = state(live, scenario)
+    line = {"dataRow": {"globalKey": "up-0"}, "name": "car", "bbox": box(), "confidance": 0.9}
+    response = live.writer.upload(predictions_path(scenario), [GOOD, line])
+    assert only_error(response) == (2, 'unknown key "confidance"; did you mean "confidence"?')
+    assert state(live, scenario) == before
+
+
+@pytest.mark.parametrize(
+    ("label", "media", "message"),
+    [
+        (
+            {"name": "car", "bbox": box()},
+            {"mediaType": "TEXT"},
+            "label 1 of 'mk-0': bbox of 'car' does not fit the data row's mediaType TEXT; a bbox needs "
+            "mediaType IMAGE, VIDEO, DICOM, GEOSPATIAL_TILE or DOCUMENT",
+        ),
+        (
+            {"name": "person", "location": {"start": 0, "end": 4}},
+            {},
+            "label 1 of 'mk-0': location of 'person' does not fit the data row's mediaType IMAGE; a location "
+            "needs mediaType TEXT, HTML, CONVERSATION, JSON or DOCUMENT",
+        ),
+        (
+            {"name": "eye", "point": {"x": 1000, "y": -50}},
+            {},
+            "label 1 of 'mk-0': point of 'eye' (x 1000, y -50) lies outside the data row's image (x 0 to 64, y 0 to 48)",
+        ),
+    ],
+    ids=["box on text", "span on image", "point far outside"],
+)
+def test_labels_that_do_not_fit_their_row_record_nothing(
+    live: LiveServer, scenario: Scenario, label: dict[str, Any], media: dict[str, Any], message: str
+) -> None:
+    before = state(live, scenario)
+    response = live.writer.upload(rows_path(scenario), [row_line("mk-0", labels=[label], **media)])
+    assert only_error(response) == (1, message)
+    assert state(live, scenario) == before
+
+
+def test_a_box_partly_outside_its_image_is_fine(live: LiveServer) -> None:
+    # COCO data has those: only what lies entirely outside is refused.
+    s = build_scenario(live.writer, rows=1, prefix="po")
+    lines = [row_line("po-x", labels=[{"name": "car", "bbox": box(left=-5, top=40, width=20, height=20)}])]
+    assert live.writer.upload(f"/upload/datasets/{s.dataset_id}/data-rows", lines).status_code == 200
+
+
+def test_metadata_labels_and_custom_metric_lines_say_what_is_missing(live: LiveServer, scenario: Scenario) -> None:
+    before = state(live, scenario)
+    metadata = f"/upload/datasets/{scenario.dataset_id}/metadata"
+    labels = f"/upload/datasets/{scenario.dataset_id}/labels"
+    metrics = f"/upload/model-runs/{scenario.run_id}/custom-metrics"
+    row = {"dataRow": {"globalKey": "up-0"}}
+    cases = [
+        (metadata, [row | {"metadata": {"city": "Oslo"}}, {"metadata": {"city": "Oslo"}}], 2,
+         f'missing "dataRow"; expected {EXPECTED_ROW}, "metadata": {{key: value}}}}'),
+        (metadata, [row], 1, f'missing "metadata"; expected {EXPECTED_ROW}, "metadata": {{key: value}}}}'),
+        (metadata, [row | {"meta": {"city": "Oslo"}}], 1, 'unknown key "meta"; did you mean "metadata"?'),
+        (metadata, [{"dataRow": {"global_key": "up-0"}, "metadata": {"city": "Oslo"}}], 1,
+         'unknown key "global_key" in dataRow; did you mean "globalKey"?'),
+        (metadata, [{"dataRow": {"globalKey": "nope"}, "metadata": {"city": "Oslo"}}], 1,
+         f"data row with globalKey 'nope' is not in dataset {scenario.dataset_id}"),
+        (labels, [{"labels": []}], 1, f'missing "dataRow"; expected {EXPECTED_ROW}, "labels": [label, ...]}}'),
+        (labels, [row | {"annotations": []}], 1, 'unknown key "annotations"; did you mean "labels"?'),
+        (labels, [row | {"labels": [{"name": "car", "bbox": box(), "confidance": 1}]}], 1,
+         "label 1 of 'up-0': unknown key \"confidance\"; did you mean \"confidence\"?"),
+        (metrics, [{"metricName": "blur", "metricValue": 0.5}], 1,
+         f'missing "dataRow"; expected {EXPECTED_ROW}, "metricName": "...", "metricValue": number | '
+         '{confidence: number}, "featureName"?: "...", "aggregation"?: "ARITHMETIC_MEAN" | "GEOMETRIC_MEAN" | '
+         '"HARMONIC_MEAN" | "SUM"}'),
+        (metrics, [row | {"metricName": "blur", "metricValu": 0.5}], 1, 'unknown key "metricValu"; did you mean "metricValue"?'),
+    ]
+    for path, lines, line, message in cases:
+        assert only_error(live.writer.upload(path, lines)) == (line, message), (path, lines)
+    assert state(live, scenario) == before
+
+
+def test_a_line_error_does_not_repeat_its_line_number(live: LiveServer, scenario: Scenario) -> None:
+    # The line travels in its own field; the message is what is wrong with it.
+    response = live.writer.upload(rows_path(scenario), [row_line("up-0")])
+    assert only_error(response) == (1, f"globalKey 'up-0' already exists in dataset {scenario.dataset_id}")
+
+
+def test_predictions_entirely_outside_their_image_record_nothing(live: LiveServer, scenario: Scenario) -> None:
+    # The rows are 640x480. The plain box takes the columns' fast path, the same box with a
+    # "uuid" the general parser: both are refused, in the same words.
+    before = state(live, scenario)
+    far = {"dataRow": {"globalKey": "up-1"}, "name": "car", "bbox": box(left=1000, top=1000)}
+    response = live.writer.upload(predictions_path(scenario), [GOOD, far, {**far, "uuid": "a1"}])
+    message = "bbox of 'car' (x 1000 to 1020, y 1000 to 1020) lies entirely outside the data row's image (x 0 to 640, y 0 to 480)"
+    assert rejected(response) == [{"line": 2, "message": message}, {"line": 3, "message": message}]
+    assert state(live, scenario) == before

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -15,7 +16,7 @@ from domain.annotations.box_columns import BoxLines, prediction_payloads
 from domain.annotations.columns import chunk_rows, decode_rows, encode_rows
 from domain.annotations.ndjson import DataRowRef, parse_annotation_line
 from domain.annotations.objects import Annotation
-from domain.annotations.validation import validate_annotations
+from domain.annotations.validation import check_against_row, validate_annotations
 from domain.errors import AnnotationLineError
 from domain.ontology import Ontology
 
@@ -108,7 +109,7 @@ def other_lines(draw: st.DrawFn) -> dict[str, Any]:
                 {"dataRow": row, "name": "weather", "answer": {"name": "sunny"}, "confidence": 0.5},
                 {**box, "uuid": "0a1b"},
                 {**box, "confidence": None},
-                {**box, "dataRow": {**row, "extra": 1}},
+                {**box, "classifications": []},
             ]
         )
     )
@@ -219,6 +220,17 @@ _MISSING = object()
         (changed("dataRow.id", "i1"), "dataRow gives both id 'i1' and globalKey 'k1'"),
         ({**good(), "point": {"x": 1, "y": 2}}, "a line holds one geometry, got 'bbox' and 'point'"),
         ({**good(), "classifications": 3}, "classifications of 'car' must be a list, got 3"),
+        # Unknown keys: the general parser names them; the columns must not take the line.
+        (changed("confidance", 0.5), 'unknown key "confidance"; did you mean "confidence"?'),
+        ({**changed("confidence", _MISSING), "confidance": 0.5}, 'unknown key "confidance"; did you mean "confidence"?'),
+        (changed("bbox.hieght", 3.0), "unknown key \"hieght\" in bbox of 'car'; did you mean \"height\"?"),
+        (
+            {**good(), "bbox": {"top": 1, "left": 2, "height": 3, "width": 4, "extra": 5}},
+            "unknown key \"extra\" in bbox of 'car'; known keys: top, left, height, width",
+        ),
+        ({**good(), "bbox": {"top": 1.0, "left": 2.0, "hieght": 3.0, "width": 4.0}}, "unknown key \"hieght\" in bbox"),
+        (changed("dataRow.url", "x"), 'unknown key "url" in dataRow; known keys: id, globalKey'),
+        ({**good(), "dataRow": {"key": "k1"}}, 'unknown key "key" in dataRow; did you mean "globalKey"?'),
     ],
 )
 def test_a_bad_box_line_is_left_to_the_general_parser(line: dict[str, Any], words: str) -> None:
@@ -287,3 +299,61 @@ def test_features_the_ontology_does_not_take_as_boxes_are_worded_as_validation_w
         "unknown feature 'weather'",
     ]
     assert boxes.line_errors({}, Ontology.build(tools=[{"name": n, "tool": "BBOX"} for n in ["car", "truck", "road", "weather", "weather/sunny"]], id_factory=lambda: f"x{next(_ids)}")) == []
+
+
+@dataclass(frozen=True)
+class Row:
+    media_type: str | None
+    width: int | None
+    height: int | None
+
+
+def test_boxes_that_do_not_fit_their_row_are_worded_as_the_general_path_words_them() -> None:
+    # The general path checks a line against the ontology, then against its row; the
+    # columns must refuse the same lines with the same words, whichever way a line came.
+    rows = {
+        "k1": Row("IMAGE", 64, 48),
+        "k2": Row("TEXT", None, None),
+        "k3": Row("IMAGE", None, None),
+        "k4": Row(None, 64, 48),
+    }
+    boxes_at = [
+        ("k1", "car", (1.0, 2.0, 3.0, 4.0)),
+        ("k1", "car", (100.0, 5.0, 10.0, 4.0)),
+        ("k1", "person", (-20.0, -20.0, 21.0, 21.0)),
+        ("k1", "person", (-20.0, -20.0, 10.0, 10.0)),
+        ("k2", "car", (1.0, 2.0, 3.0, 4.0)),
+        ("k2", "truck", (1.0, 2.0, 3.0, 4.0)),
+        ("k3", "car", (1e6, 1e6, 1.0, 1.0)),
+        ("k4", "car", (49.0, 0.0, 1.0, 1.0)),
+        ("k9", "car", (1e6, 1e6, 1.0, 1.0)),
+    ]
+    lines = [
+        {"dataRow": {"globalKey": key}, "name": name, "bbox": {"top": top, "left": left, "height": height, "width": width}}
+        for key, name, (top, left, height, width) in boxes_at
+    ]
+    box_lines = BoxLines(NAMES)
+    assert all(box_lines.take(line, n) for n, line in enumerate(lines, 1))
+    boxes = box_lines.finish()
+    unknown = {i: f"data row {ref.global_key!r} is not in the run" for i, ref in enumerate(boxes.refs) if ref.global_key not in rows}
+    expected = []
+    for line_no, line in enumerate(lines, 1):
+        key = line["dataRow"]["globalKey"]
+        if key not in rows:
+            expected.append((line_no, f"data row {key!r} is not in the run"))
+            continue
+        annotations = parse_annotation_line(line, line_no, NAMES)[1]
+        try:
+            validate_annotations(annotations, ONTOLOGY, None, line_no)
+            check_against_row(annotations, rows[key], line_no)
+        except AnnotationLineError as exc:
+            expected.append((line_no, exc.reason))
+    row_of_ref = [rows.get(ref.global_key or "") for ref in boxes.refs]
+    assert boxes.line_errors(unknown, ONTOLOGY, row_of_ref) == expected
+    assert [line for line, _ in expected] == [2, 4, 5, 6, 8, 9]
+    assert expected[0][1] == (
+        "bbox of 'car' (x 5 to 9, y 100 to 110) lies entirely outside the data row's image (x 0 to 64, y 0 to 48)"
+    )
+    assert expected[3][1] == "unknown feature 'truck'"
+    # Without rows (an older caller), only references and features are checked.
+    assert [line for line, _ in boxes.line_errors(unknown, ONTOLOGY)] == [6, 9]

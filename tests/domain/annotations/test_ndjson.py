@@ -85,9 +85,10 @@ def test_a_box_becomes_float_left_top_width_height() -> None:
     assert all(type(v) is float for v in (box.geometry.left, box.geometry.top))  # type: ignore[union-attr]
 
 
-def test_unknown_extra_keys_are_ignored() -> None:
-    [box] = parse(line(name="car", bbox=BOX, uuid="x", schemaVersion=3))
-    assert box.feature == "car"
+def test_a_platforms_annotation_uuid_is_accepted_and_dropped() -> None:
+    # Exports of labeling platforms give every annotation a "uuid"; it names nothing here.
+    [box] = parse(line(name="car", bbox=BOX, uuid="4b0e6a52"))
+    assert box == Annotation("car", Box(2.0, 1.0, 4.0, 3.0))
 
 
 @pytest.mark.parametrize("confidence", [0, 1, 0.0, 1.0, None])
@@ -554,3 +555,108 @@ def test_nesting_depth_is_bounded() -> None:
 def test_long_values_are_cut_short_in_messages() -> None:
     message = rejected(line(name="car", bbox=BOX, confidence="x" * 500))
     assert "..." in message and len(message) < 100
+
+
+# --- unknown keys --------------------------------------------------------------------
+# A key the format does not know is a typo or a key of another format: dropping it would
+# store something else than the user meant ("confidance" stored a prediction without
+# confidence), so it is refused, with the nearest known key when there is one.
+
+SEG = {"rle": {"size": [1, 1], "counts": [0, 1]}}
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {"name": "car", "bbox": BOX, "confidance": 0.9},
+            'unknown key "confidance"; did you mean "confidence"?',
+        ),
+        ({"nmae": "car", "bbox": BOX}, 'unknown key "nmae"; did you mean "name"?'),
+        ({"name": "car", "bbx": BOX}, 'unknown key "bbx"; did you mean "bbox"?'),
+        ({"name": "car", "box": BOX}, 'unknown key "box"; did you mean "bbox"?'),
+        ({"name": "car", "Confidence": 0.5, "bbox": BOX}, 'unknown key "Confidence"; did you mean "confidence"?'),
+        ({"name": "car", "schema_id": "s", "bbox": BOX}, 'unknown key "schema_id"; did you mean "schemaId"?'),
+        (
+            {"name": "car", "bbox": BOX, "zzz": 1},
+            'unknown key "zzz"; known keys: dataRow, name, schemaId, bbox, polygon, point, line, '
+            "mask, location, answer, confidence, classifications, uuid",
+        ),
+        (
+            {"name": "car", "bbox": {"top": 1, "left": 2, "hieght": 3, "width": 4}},
+            "unknown key \"hieght\" in bbox of 'car'; did you mean \"height\"?",
+        ),
+        (
+            {"name": "car", "bbox": {**BOX, "depth": 6}},
+            "unknown key \"depth\" in bbox of 'car'; known keys: top, left, height, width",
+        ),
+        (
+            {"name": "eye", "point": {"x": 1, "y": 2, "z": 3}},
+            "unknown key \"z\" in point of 'eye'; known keys: x, y",
+        ),
+        (
+            {"name": "roof", "polygon": [{"x": 0, "y": 0}, {"x": 1, "y": 0}, {"X": 1, "y": 1}]},
+            "unknown key \"X\" in polygon point 3 of 'roof'; did you mean \"x\"?",
+        ),
+        (
+            {"name": "road", "line": [{"x": 0, "y": 0, "z": 0}, {"x": 1, "y": 0}]},
+            "unknown key \"z\" in line point 1 of 'road'; known keys: x, y",
+        ),
+        (
+            {"name": "person", "location": {"start": 0, "stop": 2}},
+            "unknown key \"stop\" in location of 'person'; known keys: start, end",
+        ),
+        (
+            {"name": "seg", "mask": {**SEG, "colour": [1, 2, 3]}},
+            "unknown key \"colour\" in mask of 'seg'; did you mean \"colorRGB\"?",
+        ),
+        (
+            {"name": "seg", "mask": {"rle": {"size": [1, 1], "count": [0, 1]}}},
+            "unknown key \"count\" in mask rle of 'seg'; did you mean \"counts\"?",
+        ),
+        (
+            {"name": "weather", "answer": {"name": "sunny", "confidance": 0.5}},
+            "unknown key \"confidance\" in an answer of 'weather'; did you mean \"confidence\"?",
+        ),
+        (
+            {"name": "tags", "answer": [{"name": "a"}, {"name": "b", "value": 1}]},
+            "unknown key \"value\" in an answer of 'tags'; known keys: name, schemaId, confidence, classifications",
+        ),
+        (
+            {"name": "car", "bbox": BOX, "classifications": [{"name": "color", "answers": {"name": "red"}}]},
+            "unknown key \"answers\" in classification 1 of 'car'; did you mean \"answer\"?",
+        ),
+    ],
+)
+def test_unknown_keys_are_refused_naming_the_key_and_the_nearest_known_one(
+    fields: dict[str, Any], message: str
+) -> None:
+    assert rejected(line(**fields)) == message
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ({"globalkey": "img-1"}, 'unknown key "globalkey" in dataRow; did you mean "globalKey"?'),
+        ({"global_key": "img-1"}, 'unknown key "global_key" in dataRow; did you mean "globalKey"?'),
+        ({"key": "img-1"}, 'unknown key "key" in dataRow; did you mean "globalKey"?'),
+        ({"globalKey": "img-1", "url": "x"}, 'unknown key "url" in dataRow; known keys: id, globalKey'),
+    ],
+)
+def test_unknown_keys_of_the_data_row_reference(row: dict[str, Any], message: str) -> None:
+    assert rejected({"dataRow": row, "name": "car", "bbox": BOX}) == message
+
+
+def test_a_known_reference_on_the_line_before_does_not_hide_an_unknown_key() -> None:
+    # References are cached from line to line; the cache must not skip the key check.
+    parse_annotation_line({"dataRow": ROW}, 6)
+    assert rejected({"dataRow": {**ROW, "extra": 1}}) == (
+        'unknown key "extra" in dataRow; known keys: id, globalKey'
+    )
+
+
+def test_a_nested_geometry_still_says_that_classifications_hold_answers() -> None:
+    # "bbox" is a known word of the format: the message says why it does not belong.
+    assert rejected(
+        line(name="car", bbox=BOX, classifications=[{"name": "color", "answer": "red", "bbox": BOX}])
+    ) == "nested classification 'car/color' must hold an answer, not 'bbox'"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -22,7 +23,13 @@ from domain.annotations.objects import (
     Span,
     TextAnswer,
 )
-from domain.annotations.validation import TOOL_GEOMETRY, resolve_feature, validate_annotations
+from domain.annotations.validation import (
+    TOOL_GEOMETRY,
+    RowShape,
+    check_against_row,
+    resolve_feature,
+    validate_annotations,
+)
 from domain.errors import AnnotationLineError, NotFound
 from domain.ontology import Ontology, Tool
 from tests.domain.annotations import strategies
@@ -339,3 +346,117 @@ def test_any_feature_outside_the_ontology_is_rejected_naming_it(
         validate_annotations([Annotation(name, geometry)], ONTOLOGY, ROW_SIZE, 5)
     assert caught.value.line == 5
     assert caught.value.reason == f"unknown feature {name!r}"
+
+
+# --- against the data row: its media type and its image ---------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    media_type: str | None = "IMAGE"
+    width: int | None = 64
+    height: int | None = 48
+
+
+IMAGE = Row()
+
+
+def misplaced(annotations: list[Annotation], row: RowShape = IMAGE) -> str:
+    with pytest.raises(AnnotationLineError) as caught:
+        check_against_row(annotations, row, 9)
+    assert caught.value.line == 9
+    assert str(caught.value).count("line 9:") == 1
+    return caught.value.reason
+
+
+@pytest.mark.parametrize(
+    ("annotation", "row", "message"),
+    [
+        (
+            Annotation("car", BOX),
+            Row("TEXT", None, None),
+            "bbox of 'car' does not fit the data row's mediaType TEXT; a bbox needs mediaType "
+            "IMAGE, VIDEO, DICOM, GEOSPATIAL_TILE or DOCUMENT",
+        ),
+        (
+            Annotation("eye", Point(1, 1)),
+            Row("AUDIO", 64, 48),
+            "point of 'eye' does not fit the data row's mediaType AUDIO; a point needs mediaType "
+            "IMAGE, VIDEO, DICOM, GEOSPATIAL_TILE or DOCUMENT",
+        ),
+        (
+            Annotation("person", Span(0, 3)),
+            IMAGE,
+            "location of 'person' does not fit the data row's mediaType IMAGE; a location needs "
+            "mediaType TEXT, HTML, CONVERSATION, JSON or DOCUMENT",
+        ),
+    ],
+)
+def test_an_object_must_suit_its_rows_media_type(annotation: Annotation, row: Row, message: str) -> None:
+    assert misplaced([annotation], row) == message
+
+
+@pytest.mark.parametrize(
+    ("annotation", "message"),
+    [
+        (
+            Annotation("eye", Point(1000, -50)),
+            "point of 'eye' (x 1000, y -50) lies outside the data row's image (x 0 to 64, y 0 to 48)",
+        ),
+        (
+            Annotation("car", Box(100.0, 5.0, 10.0, 4.0)),
+            "bbox of 'car' (x 100 to 110, y 5 to 9) lies entirely outside the data row's image "
+            "(x 0 to 64, y 0 to 48)",
+        ),
+        (
+            Annotation("car", Box(-20.0, -20.0, 10.5, 50.0)),
+            "bbox of 'car' (x -20 to -9.5, y -20 to 30) lies entirely outside the data row's image "
+            "(x 0 to 64, y 0 to 48)",
+        ),
+        (
+            Annotation("roof", Polygon(((0, 49), (10, 49), (5, 60)))),
+            "polygon of 'roof' (x 0 to 10, y 49 to 60) lies entirely outside the data row's image "
+            "(x 0 to 64, y 0 to 48)",
+        ),
+        (
+            Annotation("road", Polyline(((65, 0), (70, 48)))),
+            "line of 'road' (x 65 to 70, y 0 to 48) lies entirely outside the data row's image "
+            "(x 0 to 64, y 0 to 48)",
+        ),
+    ],
+)
+def test_an_object_entirely_outside_its_image_is_refused(annotation: Annotation, message: str) -> None:
+    assert misplaced([annotation]) == message
+
+
+def test_what_touches_or_crosses_the_image_fits() -> None:
+    # COCO data has boxes partly outside their image (and points on its border).
+    check_against_row(
+        [
+            Annotation("car", Box(-10.0, -10.0, 20.0, 20.0)),
+            Annotation("car", Box(60.0, 40.0, 100.0, 100.0)),
+            Annotation("car", Box(64.0, 48.0, 1.0, 1.0)),
+            Annotation("eye", Point(0, 48)),
+            Annotation("eye", Point(64, 0)),
+            Annotation("roof", Polygon(((-5, -5), (70, -5), (30, 60)))),
+            Annotation("road", Polyline(((-10, 24), (80, 24)))),
+            Annotation("seg", MASK),
+            Annotation("weather/rain", Answer("weather", "rain")),
+            Annotation("caption", TextAnswer("caption", "x")),
+        ],
+        IMAGE,
+        9,
+    )
+
+
+def test_without_a_size_only_the_media_type_is_checked() -> None:
+    far = [Annotation("eye", Point(1000, -50)), Annotation("car", Box(1e6, 1e6, 1.0, 1.0))]
+    check_against_row(far, Row("IMAGE", None, None), 9)
+    check_against_row(far, Row(None, None, None), 9)
+    assert misplaced([Annotation("person", Span(0, 2))], Row("IMAGE", None, None)).startswith(
+        "location of 'person' does not fit"
+    )
+    # Text rows, documents and answers: spans and classifications go anywhere they fit.
+    check_against_row([Annotation("person", Span(0, 2))], Row("TEXT", None, None), 9)
+    check_against_row([Annotation("person", Span(0, 2)), Annotation("car", BOX)], Row("DOCUMENT", 10, 10), 9)
+    check_against_row([Annotation("caption", TextAnswer("caption", "x"))], Row("AUDIO", None, None), 9)

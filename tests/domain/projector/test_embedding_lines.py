@@ -26,8 +26,34 @@ def test_a_line_names_its_row_by_id_or_global_key_in_either_place() -> None:
     assert parse_embedding_line({"dataRow": {"globalKey": "a"}, "vector": [1, 2]}, 1, 2).row.global_key == "a"
     assert parse_embedding_line({"dataRow": {"id": "b"}, "vector": [1, 2]}, 1, 2).row.id == "b"
     assert parse_embedding_line({"id": "c", "vector": [1, 2]}, 1, None).row.id == "c"
-    with pytest.raises(AnnotationLineError, match="both id and globalKey"):
+    with pytest.raises(AnnotationLineError, match="dataRow gives both id .b. and globalKey .a."):
         parse_embedding_line({"dataRow": {"id": "b", "globalKey": "a"}, "vector": [1]}, 1, None)
+
+
+@pytest.mark.parametrize(
+    ("obj", "message"),
+    [
+        ({"dataRow": {"globalKey": "a"}, "vectors": [1, 2]}, 'unknown key "vectors"; did you mean "vector"?'),
+        ({"dataRow": {"globalKey": "a"}, "embedding": [1, 2]}, 'unknown key "embedding"; did you mean "vector"?'),
+        ({"global_key": "a", "vector": [1, 2]}, 'unknown key "global_key"; did you mean "globalKey"?'),
+        ({"dataRow": {"globalkey": "a"}, "vector": [1, 2]}, 'unknown key "globalkey" in dataRow; did you mean "globalKey"?'),
+        (
+            {"dataRow": {"globalKey": "a"}, "id": "b", "vector": [1, 2]},
+            'the data row is named both by "dataRow" and by "id"; give one',
+        ),
+        (
+            {"vector": [1, 2]},
+            'missing "dataRow"; expected {"dataRow": {"globalKey": "..."} | {"id": "..."}, "vector": [number, ...]}',
+        ),
+        ({"dataRow": {"globalKey": "a"}}, "data row 'a' has no vector"),
+    ],
+)
+def test_unknown_keys_and_missing_ones_are_named(obj: dict[str, object], message: str) -> None:
+    # A typo ("vectors") used to read as a line without a vector, or a row without a name.
+    with pytest.raises(AnnotationLineError) as caught:
+        parse_embedding_line(obj, 3, 2)
+    assert caught.value.reason == message
+    assert str(caught.value) == f"line 3: {message}"
 
 
 def test_the_vector_becomes_float32() -> None:

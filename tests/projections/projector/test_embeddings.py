@@ -78,10 +78,10 @@ def test_a_wide_upload_is_split_into_bounded_chunk_events(ledger: Runtime, proje
         ({"dataRow": {"globalKey": "k1"}, "vector": [1.0, float("nan"), 2.0]}, "position 1, which is not finite"),
         ({"dataRow": {"globalKey": "k1"}, "vector": [1.0, 1e39, 2.0]}, "beyond the float32 range"),
         ({"dataRow": {"globalKey": "k1"}, "vector": [1.0, "2", 2.0]}, "'2' at position 1"),
-        ({"dataRow": {"globalKey": "k1"}, "vector": [1.0, True, 2.0]}, "True at position 1"),
+        ({"dataRow": {"globalKey": "k1"}, "vector": [1.0, True, 2.0]}, "true at position 1"),
         ({"dataRow": {"globalKey": "nope"}, "vector": [1.0, 2.0, 3.0]}, "'nope' is not in dataset"),
         ({"dataRow": {"globalKey": "k0"}, "vector": [1.0, 2.0, 3.0]}, "already has a vector on line 1"),
-        ({"vector": [1.0, 2.0, 3.0]}, "names no data row"),
+        ({"vector": [1.0, 2.0, 3.0]}, 'missing "dataRow"'),
         ({"dataRow": {"globalKey": "k1"}}, "has no vector"),
     ],
 )
