@@ -15,7 +15,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.datasets import check_name
 from domain.errors import ValidationFailed
 from domain.metric_settings import MetricSettings
-from domain.run_config import CONFIG_TEMPLATE, check_config
+from domain.run_config import CONFIG_TEMPLATE, check_config, same_config
 
 
 class ModelRun(Aggregate):
@@ -45,8 +45,15 @@ class ModelRun(Aggregate):
         if self.deleted:
             raise ValidationFailed(f"model run {self.id} is deleted")
 
-    @event("Renamed")
     def rename(self, name: str, actor: str) -> None:
+        """A new name; the name it has (once cleaned) records nothing."""
+        cleaned = check_name(name, "model run")
+        if cleaned != self.name:
+            self._rename(name=cleaned, actor=actor)
+
+    @event("Renamed")
+    def _rename(self, name: str, actor: str) -> None:
+        # Still cleaned here: events recorded before the check moved out hold the raw name.
         self.name = check_name(name, "model run")
 
     @event("RowsUpserted")
@@ -70,21 +77,29 @@ class ModelRun(Aggregate):
         pass
 
     def update_config(self, config: Any, actor: str) -> None:
-        self._record_config(config=check_config(config), actor=actor, reason="edit")
+        self._change_config(check_config(config), actor, "edit")
 
     def reset_config(self, actor: str) -> None:
-        self._record_config(config=dict(CONFIG_TEMPLATE), actor=actor, reason="reset")
+        self._change_config(dict(CONFIG_TEMPLATE), actor, "reset")
 
     def copy_config(self, source_run: ModelRun, actor: str) -> None:
-        self._record_config(config=dict(source_run.config), actor=actor, reason=f"copied from {source_run.id}")
+        self._change_config(dict(source_run.config), actor, f"copied from {source_run.id}")
+
+    def _change_config(self, config: dict[str, Any], actor: str, reason: str) -> None:
+        """The same config again records nothing: a version is a change."""
+        if not same_config(config, self.config):
+            self._record_config(config=config, actor=actor, reason=reason)
 
     @event("ConfigUpdated")
     def _record_config(self, config: dict[str, Any], actor: str, reason: str) -> None:
         self.config = config
 
     def change_metric_settings(self, actor: str, **changes: Any) -> None:
-        settings = self.settings.changed(**changes)
-        self._record_settings(settings=settings.to_dict(), actor=actor)
+        """Settings not given stay; if none of them changes, nothing is recorded."""
+        before = self.settings
+        after = before.changed(**changes)
+        if after != before:
+            self._record_settings(settings=after.to_dict(), actor=actor)
 
     @event("MetricSettingsChanged")
     def _record_settings(self, settings: dict[str, Any], actor: str) -> None:

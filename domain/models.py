@@ -26,8 +26,15 @@ class Model(Aggregate):
         self.ontology = Ontology()
         self.deleted = False
 
-    @event("Renamed")
     def rename(self, name: str, actor: str) -> None:
+        """A new name; the name it has (once cleaned) records nothing."""
+        cleaned = check_name(name, "model")
+        if cleaned != self.name:
+            self._rename(name=cleaned, actor=actor)
+
+    @event("Renamed")
+    def _rename(self, name: str, actor: str) -> None:
+        # Still cleaned here: events recorded before the check moved out hold the raw name.
         self.name = check_name(name, "model")
 
     def extend_ontology(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -53,3 +54,13 @@ def check_config(config: Any) -> dict[str, Any]:
             f"config value of {key!r} must be a boolean, string, number or null, got {type(value).__name__}"
         )
     return dict(config)
+
+
+def same_config(first: dict[str, Any], second: dict[str, Any]) -> bool:
+    """Whether two configs are the same JSON object. Python's == is not enough: it takes
+    true for 1 and 1 for 1.0, which a client reading the config back tells apart."""
+    return _canonical(first) == _canonical(second)
+
+
+def _canonical(config: dict[str, Any]) -> str:
+    return json.dumps(config, sort_keys=True, allow_nan=False)

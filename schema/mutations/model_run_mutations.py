@@ -26,7 +26,8 @@ class SplitAssignmentInput:
 
 @strawberry.input(
     description="Either ratios with a seed (the same seed gives each row the same split) or "
-    "explicit assignments; rows the ratios leave over, or not assigned, are UNASSIGNED."
+    "explicit assignments; rows the ratios leave over, or not assigned, are UNASSIGNED. In an "
+    "upsert, a row the run already holds keeps its split unless an assignment names another."
 )
 class SplitsInput:
     train: float = 0.0
@@ -54,7 +55,10 @@ class CreateModelRunInput:
     splits: SplitsInput | None = None
 
 
-@strawberry.input(description="Take rows' current labels (and splits) into the run; new rows are added.")
+@strawberry.input(
+    description="Take rows' current labels into the run; new rows are added. A row the run "
+    "already holds keeps its split unless `splits.assignments` names another; ratios place new rows only."
+)
 class UpsertModelRunRowsInput:
     run_id: strawberry.ID
     dataset_id: strawberry.ID

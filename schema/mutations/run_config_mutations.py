@@ -1,4 +1,5 @@
-"""Mutations on a model run's config and metric settings; each edit is a new run version.
+"""Mutations on a model run's config and metric settings; each edit that changes something
+is a new run version (one that changes nothing records nothing and answers the current one).
 
 Pass `expectedVersion` (the version the edit is based on) to be told CONFLICT instead of
 overwriting a concurrent edit; without it the edit applies to whatever is current.
@@ -37,7 +38,9 @@ class CopyModelRunConfigInput:
     expected_version: int | None = None
 
 
-@strawberry.input(description="Settings left out (null) stay as they are.")
+@strawberry.input(
+    description="Settings left out (null) stay as they are; if none changes, no version is recorded."
+)
 class SetMetricSettingsInput:
     run_id: strawberry.ID
     confidence_thresholds: list[float] | None = None

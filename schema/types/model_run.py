@@ -68,7 +68,11 @@ class ModelRun(Node, ModelRunProjectorFields, ModelRunMetricsFields, ModelRunGal
         run_id = str(self.id)
         return connection(page, lambda r: RunEvent.from_record(run_id, r), after)
 
-    @strawberry.field(description="What changed between two versions of the run.")
+    @strawberry.field(
+        description="What changed from `fromVersion` to `toVersion` (the same version twice: nothing). "
+        "Both are versions of the run (1 to its current version) and `fromVersion` is not the later one; "
+        "else the answer is a VALIDATION error naming the argument."
+    )
     async def diff(self, info: Info[Context, None], from_version: int, to_version: int) -> RunDiff:
         ctx = info.context
         record = await ctx.read(ctx.read_models.run_diff, str(self.id), from_version, to_version)

@@ -95,3 +95,39 @@ def test_api_key_ids_derive_from_the_hash() -> None:
     key = ApiKey(name="ci", hashed=key_hash(secret), read_only=True, actor="admin")
     assert key.id == api_key_id(secret)
     assert secret not in repr(key.__dict__)
+
+
+def test_an_edit_that_changes_nothing_records_nothing() -> None:
+    run = new_run()
+    run.update_config({"epochs": 3, "flag": True}, actor="ana")
+    run.change_metric_settings(actor="ana", iou_thresholds=[0.75, 0.5])
+    run.collect_events()
+    assert run.version == 3
+
+    run.update_config({"flag": True, "epochs": 3}, actor="ana")  # the same object, keys reordered
+    run.change_metric_settings(actor="ana")  # nothing given
+    run.change_metric_settings(actor="ana", iou_thresholds=[0.5, 0.75], point_radius=70)  # what it is
+    run.rename(" run 1 ", actor="ana")  # the name as stored
+    source = new_run()
+    source.update_config({"epochs": 3, "flag": True}, actor="bo")
+    run.copy_config(source, actor="ana")
+    assert run.version == 3 and run.collect_events() == []
+
+    # JSON tells true from 1 and 1 from 1.0, though Python's == does not.
+    run.update_config({"epochs": 3, "flag": 1}, actor="ana")
+    run.update_config({"epochs": 3.0, "flag": 1}, actor="ana")
+    run.reset_config(actor="ana")
+    run.reset_config(actor="ana")
+    assert [type(e).__name__ for e in run.collect_events()] == ["ConfigUpdated"] * 3
+    assert run.version == 6
+
+
+def test_renaming_to_the_same_name_records_nothing() -> None:
+    dataset = Dataset(name="street scenes", actor="ana")
+    dataset.rename("street scenes ", actor="ana")
+    model = Model(name="detector", actor="ana")
+    model.rename("detector", actor="ana")
+    assert (dataset.version, model.version) == (1, 1)
+    dataset.rename("streets", actor="ana")
+    model.rename("detector v2", actor="ana")
+    assert (dataset.name, dataset.version, model.name, model.version) == ("streets", 2, "detector v2", 2)

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from application import SplitSpec
+from application.row_directory import RowInfo
 from domain.errors import ValidationFailed
 from domain.splits import Split, parse_split, split_by_ratios
 
@@ -39,3 +41,24 @@ def test_split_names() -> None:
     assert parse_split("training") is Split.TRAINING
     with pytest.raises(ValidationFailed, match="'train-ish'"):
         parse_split("train-ish")
+
+
+def rows(*ids: str) -> list[RowInfo]:
+    return [RowInfo(i, f"key-{i}", None, None) for i in ids]
+
+
+def test_rows_the_run_holds_keep_their_split_unless_one_is_named() -> None:
+    taken = rows("a", "b", "c")
+    held = {"a": Split.TEST, "b": Split.VALIDATION}  # c is new to the run
+    assert SplitSpec().assign(taken, held) == [Split.TEST, Split.VALIDATION, Split.UNASSIGNED]
+    # Ratios place the new rows only.
+    assert SplitSpec(train=1.0, seed=3).assign(taken, held) == [Split.TEST, Split.VALIDATION, Split.TRAINING]
+    # A named split wins, by global key or id; rows not named keep theirs (new ones: UNASSIGNED).
+    named = SplitSpec(train=1.0, assignments={"key-b": "training"})
+    assert named.assign(taken, held) == [Split.TEST, Split.TRAINING, Split.UNASSIGNED]
+    named = SplitSpec(assignments={"a": "TRAINING", "c": "TEST"})
+    assert named.assign(taken, held) == [Split.TRAINING, Split.VALIDATION, Split.TEST]
+    # A new run holds nothing yet.
+    assert SplitSpec(train=1.0).assign(taken) == [Split.TRAINING] * 3
+    with pytest.raises(ValidationFailed, match="key-z"):
+        SplitSpec(assignments={"key-z": "TEST"}).assign(taken, held)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 import pytest
 
+from application import SplitSpec
 from domain.errors import NotFound, ValidationFailed
 from runtime import Runtime
 from tests.projections.builders import all_run_rows, box, numbered, predict, scenario
@@ -80,11 +83,31 @@ def test_split_reassignment_and_removal_are_versions(ledger: Runtime) -> None:
     assert sorted(diff.rows_removed) == ["k2", "k3"]
     assert diff.rows_added == []
     assert diff.splits_changed == [{"globalKey": "k0", "from": "TRAINING", "to": "VALIDATION"}]
-    back = ledger.read_models.run_diff(s.run_id, 4, 1)
-    assert sorted(back.rows_added) == ["k2", "k3"]
+    assert ledger.read_models.run_diff(s.run_id, 4, 4).rows_removed == []  # the same version: nothing
 
 
-def test_upsert_adds_rows_and_replaces_splits_and_labels(ledger: Runtime) -> None:
+def test_a_diff_of_reversed_or_unknown_versions_is_refused(ledger: Runtime) -> None:
+    s = scenario(ledger, rows=2)
+    ledger.app.update_config(s.run_id, {"epochs": 1}, actor="heidi")
+    ledger.app.rename_model_run(s.run_id, "renamed", actor="heidi")
+    ledger.read_models.wait_until_current()
+    for versions, message in (
+        ((3, 2), "fromVersion 3 is after toVersion 2"),
+        ((1, 9), "toVersion 9 is beyond the run's current version 3"),
+        ((4, 4), "fromVersion 4 is beyond the run's current version 3"),
+        ((0, 2), "fromVersion 0 is below 1"),
+        ((-1, -1), "fromVersion -1 is below 1"),
+        ((1, 0), "toVersion 0 is below 1"),
+    ):
+        with pytest.raises(ValidationFailed, match=message) as refused:
+            ledger.read_models.run_diff(s.run_id, *versions)
+        assert "1 to 3" in refused.value.message
+    assert ledger.read_models.run_diff(s.run_id, 3, 3).config_before == {"epochs": 1}
+    with pytest.raises(NotFound):
+        ledger.read_models.run_diff(uuid4(), 1, 1)
+
+
+def test_upsert_adds_rows_and_replaces_labels_keeping_splits(ledger: Runtime) -> None:
     s = scenario(ledger, rows=4)
     ledger.app.remove_run_rows(s.run_id, ["k3"], actor="frank")
     _, notification = ledger.app.update_labels(
@@ -98,22 +121,83 @@ def test_upsert_adds_rows_and_replaces_splits_and_labels(ledger: Runtime) -> Non
         actor="erin",
     )
     ledger.read_models.wait(notification)
+    ids = [r.id for r in ledger.read_models.catalog.all_dataset_rows(s.dataset_id)]
+    catalog = ledger.read_models.catalog.dataset_labels(s.dataset_id, ids)
+    held = ledger.read_models.runs.current_labels(s.run_id, ids)
+    assert sorted(held) == sorted(ids[:3])  # k3 left the run
+    assert held[ids[2]] == catalog[ids[2]] and held[ids[1]] != catalog[ids[1]] and ids[0] not in catalog
     ledger.app.upsert_run_rows(s.run_id, s.dataset_id, actor="grace", global_keys=["k0", "k1", "k3"])
     ledger.read_models.wait_until_current()
+    assert ledger.read_models.runs.current_labels(s.run_id, ids) == catalog
 
     rows = all_run_rows(ledger, s.run_id)
     assert sorted(rows) == ["k0", "k1", "k2", "k3"]
     assert rows["k0"].labels == []  # the snapshot has no labels for it: reset
     assert rows["k1"].labels == [{"name": "person", "bbox": box(1, 1, 5, 5)}]
     assert rows["k2"].labels[0]["name"] == "car"  # not upserted: untouched
-    assert rows["k3"].split == "UNASSIGNED"
+    # Rows the run holds keep their split; a row new to it has none named: UNASSIGNED.
+    assert {k: r.split for k, r in rows.items()} == {
+        "k0": "TRAINING", "k1": "TRAINING", "k2": "TEST", "k3": "UNASSIGNED"
+    }
     run = ledger.read_models.model_run(s.run_id)
     assert run is not None and (run.version, run.row_count) == (3, 4)
 
     diff = ledger.read_models.run_diff(s.run_id, 2, 3)
     assert diff.rows_added == ["k3"]
     assert set(diff.labels_changed) == {"k0", "k1", "k3"}
-    assert {c["globalKey"] for c in diff.splits_changed} == {"k0", "k1"}
+    assert diff.splits_changed == []
+
+
+def test_upsert_places_only_named_rows_and_new_rows(ledger: Runtime) -> None:
+    s = scenario(ledger, rows=4)  # k0, k1 TRAINING; k2, k3 TEST
+    ledger.app.remove_run_rows(s.run_id, ["k2", "k3"], actor="frank")
+    ledger.read_models.wait_until_current()
+    ledger.app.upsert_run_rows(
+        s.run_id, s.dataset_id, actor="grace", splits=SplitSpec(validate=1.0, seed=5)
+    )  # every row of the dataset; ratios only for the rows new to the run
+    ledger.read_models.wait_until_current()
+    assert {k: r.split for k, r in all_run_rows(ledger, s.run_id).items()} == {
+        "k0": "TRAINING", "k1": "TRAINING", "k2": "VALIDATION", "k3": "VALIDATION"
+    }
+    ledger.app.upsert_run_rows(
+        s.run_id, s.dataset_id, actor="grace", global_keys=["k0", "k1", "k2"],
+        splits=SplitSpec(assignments={"k1": "TEST"}),
+    )
+    ledger.read_models.wait_until_current()
+    assert {k: r.split for k, r in all_run_rows(ledger, s.run_id).items()} == {
+        "k0": "TRAINING", "k1": "TEST", "k2": "VALIDATION", "k3": "VALIDATION"
+    }
+    diff = ledger.read_models.run_diff(s.run_id, 3, 4)
+    assert diff.splits_changed == [{"globalKey": "k1", "from": "TRAINING", "to": "TEST"}]
+
+
+def test_commands_that_change_nothing_record_nothing(ledger: Runtime) -> None:
+    s = scenario(ledger, rows=2)  # k0 TRAINING, k1 TEST
+    app = ledger.app
+    app.update_config(s.run_id, {"epochs": 3}, actor="heidi")
+    assert app.update_config(s.run_id, {"epochs": 3}, actor="heidi").version == 2
+    assert app.set_metric_settings(s.run_id, actor="ivan").version == 2
+    same = app.set_metric_settings(s.run_id, actor="ivan", confidence_thresholds=[0.5, 0.0, 0.1, 0.2, 0.3, 0.4,
+                                                                                 0.6, 0.7, 0.8, 0.9, 1.0])
+    assert same.version == 2
+    assert app.rename_model_run(s.run_id, "run 1", actor="heidi").version == 2
+    assert app.reassign_splits(s.run_id, {"k0": "training", "k1": "TEST"}, actor="frank").version == 2
+    assert app.upsert_run_rows(s.run_id, s.dataset_id, actor="frank", global_keys=["k0", "k1"]).version == 2
+    assert app.copy_config(s.run_id, s.run_id, actor="heidi", expected_version=2).version == 2
+    dataset_version, model_version = (app.repository.get(i).version for i in (s.dataset_id, s.model_id))
+    assert app.rename_dataset(s.dataset_id, "street scenes", actor="alice").version == dataset_version
+    assert app.rename_model(s.model_id, "detector", actor="bob").version == model_version
+    ledger.read_models.wait_until_current()
+    history = ledger.read_models.run_history(s.run_id)
+    assert [e.type for e in history.items] == ["Created", "ConfigUpdated"]
+
+    # One real change among the named rows is recorded, and only it.
+    assert app.reassign_splits(s.run_id, {"k0": "TRAINING", "k1": "VALIDATION"}, actor="frank").version == 3
+    ledger.read_models.wait_until_current()
+    assert ledger.read_models.run_diff(s.run_id, 2, 3).splits_changed == [
+        {"globalKey": "k1", "from": "TEST", "to": "VALIDATION"}
+    ]
+    assert ledger.read_models.run_history(s.run_id).items[-1].summary["rows"] == 1
 
 
 def test_config_and_settings_per_version_history_and_diff(ledger: Runtime) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.server.live import LiveServer
+from tests.server.live import Api, LiveServer
 from tests.server.operations import (
     CREATE_DATASET,
     CREATE_MODEL,
@@ -258,3 +258,85 @@ def test_renames_and_deletes(live: LiveServer) -> None:
         assert answer[field]["__typename"].endswith("Payload"), answer
     assert api.data("query($id: ID!) { dataset(id: $id) { id } }", id=scenario.dataset_id)["dataset"] is None
     assert api.data("query($id: ID!) { model(id: $id) { id } }", id=scenario.model_id)["model"] is None
+
+
+UPSERT = """
+mutation($id: ID!, $ds: ID!, $keys: [String!], $splits: SplitsInput) {
+  upsertModelRunRows(input: {runId: $id, datasetId: $ds, globalKeys: $keys, splits: $splits}) {
+    __typename ... on UpsertModelRunRowsPayload { version } ... on UserError { code message }
+  }
+}"""
+
+
+def splits_of(api: Api, run_id: str, version: int | None = None) -> dict[str, str]:
+    rows = api.data(RUN_ROWS, id=run_id, version=version)["modelRun"]["dataRows"]["nodes"]
+    return {row["globalKey"]: row["split"] for row in rows}
+
+
+def test_upserting_rows_keeps_their_splits_unless_new_ones_are_named(live: LiveServer) -> None:
+    api = live.writer
+    scenario = build_scenario(api, rows=4, prefix="keep")
+    before = splits_of(api, scenario.run_id)
+    assert "UNASSIGNED" not in before.values()  # the seeded ratios add up to 1
+
+    # The run holds every row as the dataset has it: taking them again changes nothing.
+    upserted = payload(api.data(UPSERT, id=scenario.run_id, ds=scenario.dataset_id), "upsertModelRunRows")
+    assert upserted["version"] == 1
+    assert splits_of(api, scenario.run_id) == before
+
+    other = next(s for s in ("TRAINING", "VALIDATION", "TEST") if s != before["keep-0"])
+    named = {"assignments": [{"dataRow": "keep-0", "split": other}]}
+    upserted = payload(
+        api.data(UPSERT, id=scenario.run_id, ds=scenario.dataset_id, keys=["keep-0", "keep-1"], splits=named),
+        "upsertModelRunRows",
+    )
+    assert upserted["version"] == 2
+    assert splits_of(api, scenario.run_id) == {**before, "keep-0": other}
+    diff = api.data(DIFF, id=scenario.run_id, **{"from": 1, "to": 2})["modelRun"]["diff"]
+    assert diff["splitsChanged"] == [{"globalKey": "keep-0", "from": before["keep-0"], "to": other}]
+
+
+def test_a_mutation_that_changes_nothing_makes_no_version(live: LiveServer) -> None:
+    api = live.writer
+    scenario = build_scenario(api, rows=2, prefix="noop")
+    splits = splits_of(api, scenario.run_id)
+    payload(api.data(UPDATE_CONFIG, runId=scenario.run_id, config={"epochs": 3}), "updateModelRunConfig")
+    for mutation, field in (
+        ("setMetricSettings(input: {runId: $id})", "setMetricSettings"),
+        ("setMetricSettings(input: {runId: $id, pointRadius: 70})", "setMetricSettings"),
+        ('updateModelRunConfig(input: {runId: $id, config: {epochs: 3}, expectedVersion: 2})', "updateModelRunConfig"),
+        ('renameModelRun(input: {runId: $id, name: "first run"})', "renameModelRun"),
+        (
+            'reassignSplits(input: {runId: $id, assignments: [{dataRow: "noop-1", split: '
+            + splits["noop-1"]
+            + "}]})",
+            "reassignSplits",
+        ),
+    ):
+        answer = api.data(
+            f"mutation($id: ID!) {{ {mutation} {{ __typename ... on UserError {{ message }}"
+            f" ... on {field[0].upper()}{field[1:]}Payload {{ version modelRun {{ version config }} }} }} }}",
+            id=scenario.run_id,
+        )[field]
+        assert answer["__typename"].endswith("Payload"), answer
+        assert answer["version"] == 2 and answer["modelRun"] == {"version": 2, "config": {"epochs": 3}}, mutation
+    history = api.data(HISTORY, id=scenario.run_id)["modelRun"]["history"]
+    assert history["totalCount"] == 2
+    assert [edge["node"]["type"] for edge in history["edges"]] == ["Created", "ConfigUpdated"]
+
+
+def test_a_diff_of_reversed_or_unknown_versions_is_a_validation_error(live: LiveServer) -> None:
+    api = live.writer
+    scenario = build_scenario(api, rows=1, prefix="diffs")
+    payload(api.data(UPDATE_CONFIG, runId=scenario.run_id, config={"epochs": 1}), "updateModelRunConfig")
+    for versions, message in (
+        ((2, 1), "fromVersion 2 is after toVersion 1"),
+        ((1, 7), "toVersion 7 is beyond the run's current version 2"),
+        ((0, 1), "fromVersion 0 is below 1"),
+    ):
+        answer = live.reader.graphql(DIFF, id=scenario.run_id, **{"from": versions[0], "to": versions[1]})
+        assert answer["data"] is None or answer["data"]["modelRun"] is None
+        assert message in answer["errors"][0]["message"] and "1 to 2" in answer["errors"][0]["message"]
+        assert answer["errors"][0]["path"] == ["modelRun", "diff"]
+    same = api.data(DIFF, id=scenario.run_id, **{"from": 2, "to": 2})["modelRun"]["diff"]
+    assert (same["fromVersion"], same["toVersion"], same["splitsChanged"]) == (2, 2, [])
