@@ -30,10 +30,13 @@ class PredictionClause:
 
 @dataclass(frozen=True, slots=True)
 class MetricClause:
+    """Rows whose metric is in [min, max], or in [min, max) with max_exclusive."""
+
     name: str
     feature: str | None = None
     min: float | None = None
     max: float | None = None
+    max_exclusive: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +100,13 @@ class ConfusionClause:
     prediction: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class EvaluatedClause:
+    """Rows a prediction upload covered and whose metrics are computed (true), or the others."""
+
+    evaluated: bool
+
+
 Clause = (
     AnnotationClause
     | PredictionClause
@@ -109,6 +119,7 @@ Clause = (
     | SliceClause
     | AutoSliceClause
     | ConfusionClause
+    | EvaluatedClause
 )
 
 # Clauses answered from match results: refused while the run's metrics are being computed.
@@ -137,7 +148,7 @@ def _clause(item: dict[str, Any]) -> Clause:
     if kind == "prediction":
         return PredictionClause(tuple(body["features"]), body["present"])
     if kind == "metric":
-        return MetricClause(body["name"], body["feature"], body["min"], body["max"])
+        return MetricClause(body["name"], body["feature"], body["min"], body["max"], body["maxExclusive"])
     if kind == "confidence":
         return ConfidenceClause(body["feature"], body["min"], body["max"])
     if kind == "metadata":
@@ -155,4 +166,6 @@ def _clause(item: dict[str, Any]) -> Clause:
         return SliceClause(body)
     if kind == "autoSlice":
         return AutoSliceClause(body)
+    if kind == "evaluated":
+        return EvaluatedClause(body)
     return ConfusionClause(body["groundTruth"], body["prediction"])

@@ -91,7 +91,9 @@ class _Checks:
         }
 
     def metric(self, at: _Clause, body: Any) -> dict[str, Any]:
-        fields = _fields(at, body, {"name": None, "feature": None, "min": None, "max": None}, ("name",))
+        fields = _fields(
+            at, body, {"name": None, "feature": None, "min": None, "max": None, "maxExclusive": False}, ("name",)
+        )
         name = fields["name"]
         if not isinstance(name, str) or not name.strip():
             raise at.error(f"name must be a metric name, got {_show(name)}")
@@ -101,7 +103,17 @@ class _Checks:
             name = name.lower()
         low, high = _number(at, fields["min"], "min"), _number(at, fields["max"], "max")
         _in_order(at, low, high)
-        return {"name": name, "feature": self.feature(at, fields["feature"], "feature"), "min": low, "max": high}
+        # A histogram bin is half-open, [min, max): its filter must not take the next bin's edge.
+        exclusive = _boolean(at, fields["maxExclusive"], "maxExclusive")
+        if exclusive and high is None:
+            raise at.error("maxExclusive needs max")
+        return {
+            "name": name,
+            "feature": self.feature(at, fields["feature"], "feature"),
+            "min": low,
+            "max": high,
+            "maxExclusive": exclusive,
+        }
 
     def confidence(self, at: _Clause, body: Any) -> dict[str, Any]:
         fields = _fields(at, body, {"feature": None, "min": None, "max": None}, ())
@@ -186,6 +198,9 @@ class _Checks:
             "prediction": self.feature(at, fields["prediction"], "prediction"),
         }
 
+    def evaluated(self, at: _Clause, body: Any) -> bool:
+        return _boolean(at, body, "evaluated")
+
     # -- features ----------------------------------------------------------------------------
 
     def features(self, at: _Clause, value: Any) -> list[str]:
@@ -221,6 +236,7 @@ _CONDITIONS: dict[str, Callable[[_Checks, _Clause, Any], Any]] = {
     "autoSlice": _Checks.auto_slice,
     "selection": _Checks.selection,
     "confusionCell": _Checks.confusion_cell,
+    "evaluated": _Checks.evaluated,
 }
 CONDITIONS = tuple(_CONDITIONS)
 

@@ -7,23 +7,38 @@ from enum import Enum
 from typing import Any
 
 import strawberry
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from domain.errors import ValidationFailed
 from projections.gallery.queries import DataRowDetail as DataRowDetailRecord
 from projections.gallery.queries import SliceCount
 from schema.context import Context
 from schema.types.data_row import DataRow
 
 
-@strawberry.type(description="A slice counted in a run: automatic (id null, named as in METRICS.md §6) or saved.")
+@strawberry.type(description="A slice counted in a run: automatic (id null, named after the metric rules) or saved.")
 class Slice:
     id: strawberry.ID | None
     name: str
-    count: int
+    count: int | None = strawberry.field(
+        description="Data rows of the run in the slice; null when it cannot be counted here (see `reason`)."
+    )
+    reason: str | None = strawberry.field(
+        description="Why `count` is null: e.g. a metric clause asked for without confidence and iou."
+    )
+    filter: JSON = strawberry.field(description="The DataRowFilter that selects the slice's rows in `dataRows`.")
 
     @classmethod
     def from_record(cls, record: SliceCount) -> Slice:
-        return cls(id=None if record.slice_id is None else strawberry.ID(record.slice_id), name=record.name, count=record.count)
+        clause = {"autoSlice": record.name} if record.slice_id is None else {"slice": record.slice_id}
+        return cls(
+            id=None if record.slice_id is None else strawberry.ID(record.slice_id),
+            name=record.name,
+            count=record.count,
+            reason=record.reason,
+            filter={"all": [clause]},
+        )
 
 
 @strawberry.enum(description="What an object counts as at the grid point (METRICS.md §2).")
@@ -82,6 +97,14 @@ def vars_of(item: Any) -> dict[str, Any]:
 @strawberry.type
 class ModelRunGalleryFields:
     def _gallery_run_id(self) -> str:
+        """The gallery holds the latest version of a run only: an older one shown is refused
+        by name rather than answered with the latest figures."""
+        version: int = self.version  # type: ignore[attr-defined]
+        latest: int = self.latest_version  # type: ignore[attr-defined]
+        if version != latest:
+            raise ValidationFailed(
+                f"slices and data row details are counted at the latest version ({latest}) only, not version {version}"
+            )
         return str(self.id)  # type: ignore[attr-defined]
 
     @strawberry.field(

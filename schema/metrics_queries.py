@@ -133,7 +133,7 @@ class ModelRunMetricsFields:
         page = await ctx.read(
             metric_queries(ctx).distribution, self._run_id(), "pred", clauses_of(filter), confidence, size, after
         )
-        return connection(page, lambda bar: DistributionEntry.from_record(bar, "prediction", filter), after)
+        return connection(page, lambda bar: DistributionEntry.from_record(bar, "prediction", filter, confidence), after)
 
     @strawberry.field(description="Data rows per tenth of [0, 1] of a per-row metric (automatic or custom).")
     async def metric_histogram(

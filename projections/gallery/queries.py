@@ -67,9 +67,13 @@ class Members:
 
 @dataclass(frozen=True, slots=True)
 class SliceCount:
+    """A slice counted in a run; `count` is None when it cannot be counted there, and
+    `reason` says why (a metric clause without a grid point, a metadata key the run lacks)."""
+
     name: str
-    count: int
+    count: int | None
     slice_id: str | None = None
+    reason: str | None = None
 
 
 class GalleryQueries:
@@ -141,7 +145,14 @@ class GalleryQueries:
             self.metrics.require_in_sync(str(index.run_id), "automatic slices")
             return _auto_slice_rows(index, self.metrics.loaded(index.run_id), name, self.metrics, *grid)
 
-        return Context(self.view, index, names, kinds, stamp, result_rows, auto_slice_rows, self._slice_clauses(index))
+        def evaluated_rows() -> np.ndarray:
+            loaded = self.metrics.loaded(index.run_id)
+            rows = index.rows_of_results(loaded.keys, loaded.stamp)
+            return rows[rows >= 0]
+
+        return Context(
+            self.view, index, names, kinds, stamp, result_rows, auto_slice_rows, self._slice_clauses(index), evaluated_rows
+        )
 
     def _slice_clauses(self, index: GalleryIndex) -> Callable[[str], list[Clause]]:
         def clauses(slice_id: str) -> list[Clause]:
@@ -273,11 +284,11 @@ class GalleryQueries:
         ctx = self._context(index, grid)
         counts = []
         for slice_id, name, filter_json in self.model_slices(index.model_id):
+            # One slice that cannot be counted here must not take the others down with it.
             try:
-                count = int(select(ctx, clauses_from_json(filter_json)).sum())
+                counts.append(SliceCount(name, int(select(ctx, clauses_from_json(filter_json)).sum()), slice_id))
             except ValidationFailed as exc:
-                raise ValidationFailed(f"slice {name!r}: {exc.message}") from None
-            counts.append(SliceCount(name, count, slice_id))
+                counts.append(SliceCount(name, None, slice_id, exc.message))
         return counts
 
     def auto_slices(self, run_id: UUID | str, confidence: float, iou: float) -> list[SliceCount]:

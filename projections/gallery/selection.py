@@ -22,6 +22,7 @@ from domain.filter_language import (
     ConfidenceClause,
     ConfusionClause,
     DataRowsClause,
+    EvaluatedClause,
     MetadataClause,
     MetricClause,
     PredictionClause,
@@ -54,6 +55,7 @@ class Context:
     result_rows: ResultRows
     auto_slice_rows: AutoSliceRows
     slice_clauses: SliceClauses
+    evaluated_rows: Callable[[], np.ndarray]  # index rows whose metrics are computed
 
 
 def select(ctx: Context, clauses: Sequence[Clause], depth: int = 0) -> np.ndarray:
@@ -67,6 +69,10 @@ def select(ctx: Context, clauses: Sequence[Clause], depth: int = 0) -> np.ndarra
             continue
         if isinstance(clause, AutoSliceClause):
             mask &= _of_rows(ctx.index, ctx.auto_slice_rows(clause.name))
+            continue
+        if isinstance(clause, EvaluatedClause):
+            evaluated = _of_rows(ctx.index, ctx.evaluated_rows())
+            mask &= evaluated if clause.evaluated else ~evaluated
             continue
         try:
             mask &= _clause_mask(ctx, clause, depth)

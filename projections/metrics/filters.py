@@ -19,6 +19,7 @@ from domain.filter_language import (
     Clause,
     ConfidenceClause,
     DataRowsClause,
+    EvaluatedClause,
     MetadataClause,
     MetricClause,
     PredictionClause,
@@ -78,6 +79,9 @@ def _keys_mask(loaded: LoadedRun, keys: np.ndarray) -> np.ndarray:
 
 def clause_mask(loaded: LoadedRun, clause: Clause, grid: Grid, resolve: KeyResolver) -> np.ndarray:
     n = loaded.results.n_rows
+    if isinstance(clause, EvaluatedClause):
+        # The metrics read model holds the evaluated rows only.
+        return np.full(n, clause.evaluated, dtype=bool)
     if isinstance(clause, SplitClause):
         codes = [SPLITS.index(parse_split(s).value) for s in clause.splits]
         return np.isin(loaded.splits, codes)
@@ -99,7 +103,7 @@ def clause_mask(loaded: LoadedRun, clause: Clause, grid: Grid, resolve: KeyResol
         if clause.min is not None:
             mask &= values >= clause.min
         if clause.max is not None:
-            mask &= values <= clause.max
+            mask &= values < clause.max if clause.max_exclusive else values <= clause.max
         return mask
     gt = None if clause.ground_truth is None else feature_index(loaded, clause.ground_truth)
     pred = None if clause.prediction is None else feature_index(loaded, clause.prediction)

@@ -396,10 +396,12 @@ class MetricQueries:
             values = values[mask]
         defined = values[~np.isnan(values)]
         inside = defined[(defined >= 0) & (defined <= 1)]
-        # Bin i holds [i/10, (i+1)/10); the last one holds 1 too.
-        index = np.minimum((inside * HISTOGRAM_BINS).astype(np.int64), HISTOGRAM_BINS - 1)
+        # Bin i holds [i/10, (i+1)/10); the last one holds 1 too. Binned by comparing with the
+        # very edges a bin's filter names (not by flooring v * 10), so the two always agree.
+        edges = np.arange(HISTOGRAM_BINS + 1) / HISTOGRAM_BINS
+        index = np.minimum(np.searchsorted(edges, inside, side="right") - 1, HISTOGRAM_BINS - 1)
         counts = np.bincount(index, minlength=HISTOGRAM_BINS)
-        bins = [HistogramBin(i / HISTOGRAM_BINS, (i + 1) / HISTOGRAM_BINS, int(counts[i])) for i in range(HISTOGRAM_BINS)]
+        bins = [HistogramBin(float(edges[i]), float(edges[i + 1]), int(counts[i])) for i in range(HISTOGRAM_BINS)]
         return HistogramRecord(metric, feature, bins, int(values.size - defined.size), int(defined.size - inside.size))
 
     # -- data rows -----------------------------------------------------------------------

@@ -47,6 +47,9 @@ class MetricFilter:
     feature: str | None = None
     min: float | None = None
     max: float | None = None
+    max_exclusive: bool = strawberry.field(
+        default=False, description="Leave max itself out: [min, max), as a histogram bin does."
+    )
 
 
 @strawberry.input(description="Rows with a prediction (of the feature, if given) whose confidence is in [min, max].")
@@ -99,6 +102,10 @@ class FilterClause:
         default=strawberry.UNSET, description="An automatic slice by name, at the query's grid point."
     )
     confusion_cell: ConfusionCellFilter | None = strawberry.UNSET
+    evaluated: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Rows whose metrics are computed (a prediction upload covered them), or, false, the others.",
+    )
 
 
 @strawberry.input(description="The rows a query covers: all clauses hold (AND). Its JSON form is what a "

@@ -4,6 +4,7 @@ distributions, histograms, comparisons; and the data row filter they take."""
 from __future__ import annotations
 
 from enum import Enum
+from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -172,9 +173,18 @@ class DistributionEntry:
     filter: JSON
 
     @classmethod
-    def from_record(cls, r: DistributionBar, side: str, selection: DataRowFilter | None) -> DistributionEntry:
-        clause = {side: {"features": [r.feature]}}
-        return cls(feature=r.feature, objects=r.objects, data_rows=r.data_rows, filter=with_clause(selection, clause))
+    def from_record(
+        cls, r: DistributionBar, side: str, selection: DataRowFilter | None, confidence: float | None = None
+    ) -> DistributionEntry:
+        # Predictions counted as active at a confidence are selected by that confidence too.
+        if side == "prediction" and confidence is not None:
+            clause: dict[str, Any] = {"confidence": {"feature": r.feature, "min": confidence}}
+        else:
+            clause = {side: {"features": [r.feature]}}
+        # Distributions count the evaluated rows only, like every figure of the metrics view.
+        chosen = with_clause(selection, {"evaluated": True})
+        chosen["all"].append(clause)
+        return cls(feature=r.feature, objects=r.objects, data_rows=r.data_rows, filter=chosen)
 
 
 @strawberry.type
@@ -182,15 +192,16 @@ class MetricHistogramBin:
     min: float
     max: float
     data_rows: int
-    filter: JSON
-    sort: JSON = strawberry.field(description="Sorts the bin's rows by the metric, lowest first.")
+    filter: JSON = strawberry.field(description="Selects exactly the bin's rows: [min, max), the last bin [min, max].")
+    sort: JSON = strawberry.field(description="A `dataRows` sort (a list of DataRowSort) by the metric, lowest first.")
 
     @classmethod
     def from_record(
         cls, r: HistogramBin, metric: str, feature: str | None, selection: DataRowFilter | None
     ) -> MetricHistogramBin:
-        clause = {"metric": {"name": metric, "feature": feature, "min": r.low, "max": r.high}}
-        sort = {"metric": {"name": metric, "feature": feature}, "descending": False}
+        last = r.high >= 1.0
+        clause = {"metric": {"name": metric, "feature": feature, "min": r.low, "max": r.high, "maxExclusive": not last}}
+        sort = [{"field": "METRIC", "metric": metric, "feature": feature, "descending": False}]
         return cls(min=r.low, max=r.high, data_rows=r.data_rows, filter=with_clause(selection, clause), sort=sort)
 
 

@@ -69,8 +69,8 @@ def test_every_condition_gets_its_normal_form() -> None:
         "all": [
             {"annotation": {"features": ["car", "weather/sunny"], "present": True, "min": 1, "max": None}},
             {"prediction": {"features": ["note"], "present": False}},
-            {"metric": {"name": "f1", "feature": "car", "min": 0.0, "max": 1.0}},
-            {"metric": {"name": "sharpness", "feature": None, "min": None, "max": None}},
+            {"metric": {"name": "f1", "feature": "car", "min": 0.0, "max": 1.0, "maxExclusive": False}},
+            {"metric": {"name": "sharpness", "feature": None, "min": None, "max": None, "maxExclusive": False}},
             {"confidence": {"feature": None, "min": None, "max": 0.5}},
             {"metadata": {"key": "city", "equals": None, "in": ["Oslo", 3], "contains": None, "min": None, "max": None}},
             {"split": ["TRAINING", "TEST"]},
@@ -120,7 +120,7 @@ def test_the_filter_itself(filter_json: Any, expected: str) -> None:
     assert message(filter_json) == expected
 
 
-CONDITIONS = "annotation, prediction, metric, confidence, metadata, split, dataRows, slice, autoSlice, selection, confusionCell"
+CONDITIONS = "annotation, prediction, metric, confidence, metadata, split, dataRows, slice, autoSlice, selection, confusionCell, evaluated"
 
 
 @pytest.mark.parametrize(
@@ -260,7 +260,7 @@ def test_metric_names_are_automatic_or_custom() -> None:
     for name in AUTOMATIC_METRICS:
         assert one({"metric": {"name": name.upper()}})["metric"]["name"] == name
     assert one({"metric": {"name": "Blur score", "feature": "weather/rainy"}})["metric"] == {
-        "name": "Blur score", "feature": "weather/rainy", "min": None, "max": None,
+        "name": "Blur score", "feature": "weather/rainy", "min": None, "max": None, "maxExclusive": False,
     }
 
 
@@ -372,3 +372,15 @@ def test_the_normal_form_reads_as_the_filter_language() -> None:
         }
     )
     assert len(language.clauses_from_json(normal)) == 5
+
+
+def test_a_half_open_metric_range_and_the_evaluated_clause() -> None:
+    half_open = {"metric": {"name": "f1", "min": 0.2, "max": 0.3, "maxExclusive": True}}
+    assert one(half_open)["metric"]["maxExclusive"] is True
+    assert clause_message({"split": ["TEST"]}, {"metric": {"name": "f1", "maxExclusive": True}}) == (
+        "clause 2 (metric): maxExclusive needs max"
+    )
+    assert one({"evaluated": True}) == {"evaluated": True}
+    assert clause_message({"split": ["TEST"]}, {"evaluated": "yes"}) == (
+        "clause 2 (evaluated): evaluated must be true or false, got 'yes'"
+    )
