@@ -15,7 +15,7 @@ from strawberry.types import Info
 
 from domain.filter_language import ConfusionClause
 from projections.metrics.compare import ComparisonRecord, WorseRow, compare_runs
-from projections.metrics.queries import RowRef
+from projections.metrics.queries import RowRef, RunAt
 from schema.context import Context
 from schema.limits import check_page_size
 from schema.pagination import Connection, connection
@@ -48,7 +48,12 @@ def _row(ref: RowRef) -> MetricDataRow:
 
 @strawberry.type
 class ModelRunMetricsFields:
-    def _run_id(self) -> str:
+    def _run_id(self) -> str | RunAt:
+        """The run as of the version shown: an older version reads only the results computed
+        from that version's inputs and settings."""
+        version: int = self.version  # type: ignore[attr-defined]
+        if version != self.latest_version:  # type: ignore[attr-defined]
+            return RunAt(str(self.id), version)  # type: ignore[attr-defined]
         return str(self.id)  # type: ignore[attr-defined]
 
     @strawberry.field(description="IN_SYNC, COMPUTING (pending data rows) or FAILED (why).")

@@ -86,12 +86,25 @@ def value_at(curve: list[list[float]], thresholds: tuple[float, ...]) -> list[fl
     return out
 
 
-def load_custom(view: MetricsView, run_id: UUID, loaded: LoadedRun, thresholds: tuple[float, ...]) -> CustomValues:
-    found = view.fetch(
-        "SELECT uuid_send(row_id) AS key, name, feature, value, curve, aggregation"
-        " FROM {s}.custom_metric_values WHERE run_id = %s ORDER BY name, feature, row_id",
-        (run_id,),
-    )
+def load_custom(
+    view: MetricsView, run_id: UUID, loaded: LoadedRun, thresholds: tuple[float, ...], as_of: int | None = None
+) -> CustomValues:
+    if as_of is None:
+        found = view.fetch(
+            "SELECT uuid_send(row_id) AS key, name, feature, value, curve, aggregation"
+            " FROM {s}.custom_metric_values WHERE run_id = %s ORDER BY name, feature, row_id",
+            (run_id,),
+        )
+    else:
+        # Each (row, metric, feature)'s newest value uploaded up to the version read.
+        found = view.fetch(
+            "SELECT key, name, feature, value, curve, aggregation FROM ("
+            " SELECT DISTINCT ON (row_id, name, feature) uuid_send(row_id) AS key, row_id, name, feature,"
+            " value, curve, aggregation FROM {s}.custom_metric_history"
+            " WHERE run_id = %s AND run_version <= %s ORDER BY row_id, name, feature, run_version DESC) AS v"
+            " ORDER BY name, feature, row_id",
+            (run_id, as_of),
+        )
     if not found:
         return CustomValues.empty(thresholds)
     keys = np.asarray([bytes(r["key"]) for r in found], dtype="S16")

@@ -28,13 +28,53 @@ _STAMP = (
     " FROM {s}.model_runs m JOIN {s}.model_run_versions v ON v.run_id = m.id AND v.version = m.version"
     " LEFT JOIN {s}.metric_stamps s ON s.run_id = m.id WHERE m.id = %s"
 )
+_STAMP_AT = (
+    "SELECT v.version, v.metric_settings, coalesce(s.stamp, 0) AS stamp"
+    " FROM {s}.model_run_versions v LEFT JOIN {s}.metric_stamps s ON s.run_id = v.run_id"
+    " WHERE v.run_id = %s AND v.version = %s"
+)
+_NEVER = 2**31 - 1
+
+
+def _valid_at(alias: str) -> str:
+    return f"{alias}.valid_from <= %(v)s AND ({alias}.valid_to IS NULL OR {alias}.valid_to > %(v)s)"
+
+
+# The covered rows at a version, with their splits and the versions [lo, hi) over which
+# their inputs (labels and predictions) stay as they are at that version: a result
+# computed at a run version in that range was computed from exactly these inputs.
 _COVERED = (
     "SELECT coalesce(string_agg(uuid_send(p.row_id), ''::bytea ORDER BY p.row_id), ''::bytea) AS ids,"
     " coalesce(string_agg(CASE r.split WHEN 'TRAINING' THEN '0' WHEN 'VALIDATION' THEN '1'"
-    " WHEN 'TEST' THEN '2' ELSE '3' END, '' ORDER BY p.row_id), '') AS splits"
+    " WHEN 'TEST' THEN '2' ELSE '3' END, '' ORDER BY p.row_id), '') AS splits,"
+    " coalesce(string_agg(int4send(greatest(p.valid_from, coalesce(l.valid_from, 0))), ''::bytea"
+    " ORDER BY p.row_id), ''::bytea) AS lo,"
+    f" coalesce(string_agg(int4send(least(coalesce(p.valid_to, {_NEVER}), coalesce(l.valid_to, {_NEVER}))),"
+    " ''::bytea ORDER BY p.row_id), ''::bytea) AS hi"
     " FROM {s}.run_predictions p JOIN {s}.run_rows r"
-    " ON r.run_id = p.run_id AND r.row_id = p.row_id AND r.valid_to IS NULL"
-    " WHERE p.run_id = %s AND p.valid_to IS NULL"
+    f" ON r.run_id = p.run_id AND r.row_id = p.row_id AND {_valid_at('r')}"
+    f" LEFT JOIN {{s}}.run_labels l ON l.run_id = p.run_id AND l.row_id = p.row_id AND {_valid_at('l')}"
+    f" WHERE p.run_id = %(run)s AND {_valid_at('p')}"
+)
+# The covered rows at the latest version whose newest result is not from their current
+# inputs and settings: the rows still to compute (metric_rows points at each row's newest).
+_PENDING = (
+    "SELECT count(*) AS n FROM {s}.run_predictions p"
+    " JOIN {s}.run_rows r ON r.run_id = p.run_id AND r.row_id = p.row_id AND r.valid_to IS NULL"
+    " LEFT JOIN {s}.run_labels l ON l.run_id = p.run_id AND l.row_id = p.row_id AND l.valid_to IS NULL"
+    " LEFT JOIN {s}.metric_rows m ON m.run_id = p.run_id AND m.row_id = p.row_id"
+    " LEFT JOIN {s}.model_run_versions mv ON mv.run_id = m.run_id AND mv.version = m.run_version"
+    " WHERE p.run_id = %(run)s AND p.valid_to IS NULL AND (m.run_version IS NULL"
+    " OR m.run_version < greatest(p.valid_from, coalesce(l.valid_from, 0))"
+    " OR mv.metric_settings IS DISTINCT FROM (SELECT v.metric_settings FROM {s}.model_runs x"
+    " JOIN {s}.model_run_versions v ON v.run_id = x.id AND v.version = x.version WHERE x.id = %(run)s))"
+)
+# The run's versions whose metric settings are those of a version: results computed at
+# any of them are results under these settings.
+_SAME_SETTINGS = (
+    "SELECT coalesce(array_agg(o.version), '{{}}') AS versions FROM {s}.model_run_versions o"
+    " JOIN {s}.model_run_versions v ON v.run_id = o.run_id AND v.metric_settings = o.metric_settings"
+    " WHERE v.run_id = %s AND v.version = %s"
 )
 
 
@@ -56,6 +96,11 @@ class LoadedRun:
     splits: np.ndarray  # uint8 index into SPLITS per evaluated row
     covered: int
     custom: CustomValues
+    # The version read when it is not the latest: then every result is one computed from
+    # that version's inputs and settings (no newer, no older).
+    as_of: int | None = None
+    # Covered rows with a result computed from their inputs as they are at the version read.
+    exact_rows: int = 0
 
     _figures: SplitFigures | None = None
     # What other read models derive from these results (automatic slices per grid point):
@@ -75,7 +120,8 @@ class LoadedRun:
 
     @property
     def pending_rows(self) -> int:
-        return self.covered - self.results.n_rows
+        """Covered rows whose inputs at the version read have no result yet."""
+        return self.covered - self.exact_rows
 
     def ids_at(self, rows: np.ndarray) -> list[str]:
         return ids_of(self.keys[rows])
@@ -89,24 +135,49 @@ def keys_array(raw: bytes | memoryview) -> np.ndarray:
     return np.frombuffer(bytes(raw), dtype="S16")
 
 
-def read_stamp(view: MetricsView, run_id: UUID) -> tuple[Stamp, dict[str, object]] | None:
-    row = view.fetch_one(_STAMP, (run_id,))
+def read_stamp(view: MetricsView, run_id: UUID, version: int | None = None) -> tuple[Stamp, dict[str, object]] | None:
+    """The run's latest version (or the one asked for), its results' stamp and its settings."""
+    row = view.fetch_one(_STAMP, (run_id,)) if version is None else view.fetch_one(_STAMP_AT, (run_id, version))
     if row is None:
         return None
     return Stamp(row["version"], int(row["stamp"])), row["metric_settings"]
 
 
-def load_run(view: MetricsView, run_id: UUID, stamp: Stamp, settings: dict[str, object]) -> LoadedRun:
+def pending_rows(view: MetricsView, run_id: UUID) -> int:
+    """Evaluated rows whose current inputs have no result yet (what `LoadedRun.pending_rows`
+    counts, without loading the results)."""
+    row = view.fetch_one(_PENDING, {"run": run_id})
+    return int(row["n"]) if row else 0
+
+
+def load_run(
+    view: MetricsView, run_id: UUID, stamp: Stamp, settings: dict[str, object], as_of: int | None = None
+) -> LoadedRun:
+    """The run's results in memory: at the latest version, each covered row's newest result
+    under the current thresholds (an older one stands in while its row is pending); at an
+    older version, only results computed from that version's very inputs and settings."""
     thresholds = tuple(float(c) for c in settings["confidence_thresholds"])  # type: ignore[attr-defined]
-    covered_row = view.fetch_one(_COVERED, (run_id,))
+    covered_row = view.fetch_one(_COVERED, {"run": run_id, "v": stamp.version})
     assert covered_row is not None
     covered = keys_array(covered_row["ids"])
     covered_splits = np.frombuffer(covered_row["splits"].encode(), dtype=np.uint8) - ord("0")
+    inputs = (
+        np.frombuffer(bytes(covered_row["lo"]), dtype=">i4").astype(np.int64),
+        np.frombuffer(bytes(covered_row["hi"]), dtype=">i4").astype(np.int64),
+    )
+    same = view.fetch_one(_SAME_SETTINGS, (run_id, stamp.version))
+    same_settings = np.asarray(sorted(same["versions"]) if same else [], dtype=np.int64)
+    # The latest version needs the parts some row's newest result is in; an older one all of
+    # them, superseded results included.
+    newest_only = "" if as_of is not None else " AND EXISTS (SELECT 1 FROM {s}.metric_rows r WHERE r.part_id = p.id)"
     parts = view.fetch(
-        "SELECT run_version, seq, payload FROM {s}.metric_parts WHERE run_id = %s ORDER BY seq", (run_id,)
+        "SELECT run_version, seq, payload FROM {s}.metric_parts p WHERE p.run_id = %s" + newest_only + " ORDER BY seq",
+        (run_id,),
     )
     tables: list[MatchTable] = [from_payload(unpack(bytes(p["payload"]))) for p in parts]
-    table, keys = _current(tables, parts, covered, thresholds)
+    exact = _exact(tables, parts, covered, inputs, same_settings, thresholds)
+    table, keys = _current(tables, parts, covered, thresholds, exact if as_of is not None else None)
+    exact_rows = _distinct_rows(tables, exact)
     results = RunResults(table)
     splits = covered_splits[np.searchsorted(covered, keys)] if keys.size else np.empty(0, np.uint8)
     loaded = LoadedRun(
@@ -118,16 +189,57 @@ def load_run(view: MetricsView, run_id: UUID, stamp: Stamp, settings: dict[str, 
         splits=splits,
         covered=int(covered.size),
         custom=CustomValues.empty(thresholds),
+        as_of=as_of,
+        exact_rows=exact_rows,
     )
-    loaded.custom = load_custom(view, run_id, loaded, thresholds)
+    loaded.custom = load_custom(view, run_id, loaded, thresholds, as_of)
     return loaded
 
 
+def _exact(
+    tables: list[MatchTable],
+    parts: list[dict[str, object]],
+    covered: np.ndarray,
+    inputs: tuple[np.ndarray, np.ndarray],
+    same_settings: np.ndarray,
+    thresholds: tuple[float, ...],
+) -> np.ndarray:
+    """Per result (all parts' rows, concatenated): computed from its row's inputs as they are
+    at the version read, under that version's settings."""
+    if not tables:
+        return np.zeros(0, dtype=bool)
+    keys = np.concatenate([t.row_keys for t in tables])
+    version = np.concatenate([np.full(t.row_keys.size, p["run_version"], np.int64) for t, p in zip(tables, parts, strict=True)])
+    same = np.concatenate([np.full(t.row_keys.size, t.confidence_thresholds == thresholds) for t in tables])
+    at = find(covered, keys)
+    row = np.maximum(at, 0)
+    lo, hi = inputs
+    return (
+        (at >= 0)
+        & same
+        & np.isin(version, same_settings)
+        & (lo[row] <= version if lo.size else False)
+        & (version < hi[row] if hi.size else False)
+    )
+
+
+def _distinct_rows(tables: list[MatchTable], chosen: np.ndarray) -> int:
+    if not tables:
+        return 0
+    keys = np.concatenate([t.row_keys for t in tables])
+    return int(np.unique(keys[chosen]).size)
+
+
 def _current(
-    tables: list[MatchTable], parts: list[dict[str, object]], covered: np.ndarray, thresholds: tuple[float, ...]
+    tables: list[MatchTable],
+    parts: list[dict[str, object]],
+    covered: np.ndarray,
+    thresholds: tuple[float, ...],
+    exact: np.ndarray | None = None,
 ) -> tuple[MatchTable, np.ndarray]:
     """Each covered row's newest result (highest run version, then latest recorded), when it
-    was computed with the current thresholds: one table over those rows, and their keys."""
+    was computed with the current thresholds (and, given `exact`, from the very inputs and
+    settings of the version read): one table over those rows, and their keys."""
     if not tables:
         return assemble([], [], thresholds=thresholds), np.empty(0, dtype="S16")
     part_keys = [t.row_keys for t in tables]
@@ -137,6 +249,10 @@ def _current(
     usable = np.concatenate(
         [np.full(k.size, t.confidence_thresholds == thresholds) for k, t in zip(part_keys, tables, strict=True)]
     )
+    if exact is not None:
+        # Results that do not belong to the version read are left out before choosing.
+        keys = np.where(exact, keys, b"")
+        usable &= exact
     order = np.lexsort((seq, version, keys))
     ordered = keys[order]
     newest = order[np.r_[ordered[1:] != ordered[:-1], True]]  # ascending by key

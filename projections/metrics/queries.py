@@ -30,8 +30,15 @@ from projections.computation_status.queries import (
 )
 from projections.ids import as_uuid
 from projections.metrics.custom import CustomAggregate
-from projections.metrics.filters import GalleryRows, Grid, feature_index, metric_values, row_mask
-from projections.metrics.loader import SPLITS, LoadedRun, Stamp, load_run, read_stamp
+from projections.metrics.filters import (
+    GALLERY_CLAUSES,
+    GalleryRows,
+    Grid,
+    feature_index,
+    metric_values,
+    row_mask,
+)
+from projections.metrics.loader import SPLITS, LoadedRun, Stamp, load_run, pending_rows, read_stamp
 from projections.metrics.results import PrPoint, feature_report
 from projections.metrics.view import MetricsView
 from projections.postgres_view import encode_cursor, int_cursor, page_size
@@ -149,6 +156,17 @@ def iou_threshold(settings: dict[str, object], iou: float) -> float:
     return float(iou)
 
 
+@dataclass(frozen=True, slots=True)
+class RunAt:
+    """A run as of an older version: what the metric queries read instead of its latest."""
+
+    run_id: str
+    version: int
+
+    def __str__(self) -> str:
+        return self.run_id
+
+
 class MetricQueries:
     def __init__(
         self,
@@ -169,19 +187,27 @@ class MetricQueries:
 
     # -- the run in memory ---------------------------------------------------------------
 
-    def loaded(self, run_id: UUID | str) -> LoadedRun:
+    def loaded(self, run_id: UUID | str | RunAt) -> LoadedRun:
+        """The run's results in memory: at its latest version, or (a RunAt) at an older one."""
+        as_of = run_id.version if isinstance(run_id, RunAt) else None
         parsed = as_uuid(str(run_id))
-        found = None if parsed is None else read_stamp(self.view, parsed)
+        found = None if parsed is None else read_stamp(self.view, parsed, as_of)
         if parsed is None or found is None:
-            raise NotFound(f"model run {run_id} not found")
+            raise NotFound(f"model run {run_id} not found" if as_of is None else f"model run {run_id} has no version {as_of}")
         stamp, settings = found
-        key = str(parsed)
+        key = str(parsed) if as_of is None else f"{parsed}@{as_of}"
         with self._lock:
             cached = self._cache.get(key)
             if cached is not None and cached.stamp == stamp:
                 self._cache.move_to_end(key)
                 return cached
-            loaded = load_run(self.view, parsed, stamp, settings)
+            loaded = load_run(self.view, parsed, stamp, settings, as_of)
+            if as_of is not None and loaded.pending_rows:
+                raise ValidationFailed(
+                    f"the metrics of version {as_of} are not available: {loaded.pending_rows} of its "
+                    f"{loaded.covered} evaluated data rows have no result computed from that version's inputs "
+                    "(the run changed before they were computed); read the latest version"
+                )
             self._cache[key] = loaded
             self._cache.move_to_end(key)
             while len(self._cache) > CACHED_RUNS:
@@ -198,11 +224,13 @@ class MetricQueries:
             raise NotFound(f"model run {run_id} not found")
         status = self.status_queries.status(parsed, METRICS)
         if status.state == IN_SYNC:
-            lagging = self._results_position(status.position)
-            if lagging is not None:
-                pending = self.status_queries.rows_finished_since(parsed, METRICS, lagging)
-                return replace(status, state=COMPUTING, pending_data_rows=pending)
-        return status
+            if self._results_position(status.position) is None:
+                return status
+            # Done, but the results are not all read yet: still computing, for a reader.
+            status = replace(status, state=COMPUTING)
+        # One definition of pending everywhere: the evaluated rows whose current inputs have
+        # no result yet (computations overlap, and plan rows that are not evaluated).
+        return replace(status, pending_data_rows=pending_rows(self.view, parsed))
 
     def grid(self, loaded: LoadedRun, confidence: float, iou: float) -> Grid:
         return grid_point(loaded.settings, confidence, iou)
@@ -210,7 +238,10 @@ class MetricQueries:
     def iou_threshold(self, loaded: LoadedRun, iou: float) -> float:
         return iou_threshold(loaded.settings, iou)
 
-    def require_in_sync(self, run_id: str, what: str) -> None:
+    def require_in_sync(self, run_id: str, what: str, loaded: LoadedRun | None = None) -> None:
+        if loaded is not None and loaded.as_of is not None:
+            return  # an older version's results are complete and final once loaded
+
         status = self.status(run_id)
         if status.state == COMPUTING:
             raise MetricsOutOfSync(
@@ -220,8 +251,14 @@ class MetricQueries:
 
     def selection(self, loaded: LoadedRun, clauses: Sequence[Clause], grid: Grid) -> np.ndarray | None:
         if depends_on_results(clauses):
-            self.require_in_sync(loaded.run_id, "filters on metrics")
-        return row_mask(loaded, clauses, grid, lambda keys: self.resolve_keys(loaded.run_id, keys), self.gallery_rows)
+            self.require_in_sync(loaded.run_id, "filters on metrics", loaded)
+        gallery = self.gallery_rows
+        if loaded.as_of is not None and any(isinstance(c, GALLERY_CLAUSES) for c in clauses):
+            raise ValidationFailed(
+                f"confidence, metadata, slice and automatic slice clauses apply to the latest version only, "
+                f"not version {loaded.as_of}"
+            )
+        return row_mask(loaded, clauses, grid, lambda keys: self.resolve_keys(loaded.run_id, keys), gallery)
 
     # -- metrics -------------------------------------------------------------------------
 

@@ -6,7 +6,8 @@
   refers to any more are deleted, so a run's parts stay about the size of its results;
 - metric_stamps: per run, the position of the last write, so queries know when the
   run's results in memory are stale;
-- custom_metric_values: the current value per (data row, metric, feature).
+- custom_metric_values: the current value per (data row, metric, feature);
+- custom_metric_history: every value with its run version, for reads of older versions.
 """
 
 from __future__ import annotations
@@ -55,6 +56,16 @@ class MetricsView(PostgresView):
             " curve jsonb, aggregation text NOT NULL,"
             " PRIMARY KEY (run_id, row_id, name, feature))",
         ),
+        (
+            # Every value with the run version it was uploaded at: a run read as of an older
+            # version takes, per (row, metric, feature), the newest value up to it.
+            "custom_metric_history",
+            "CREATE TABLE IF NOT EXISTS {s}.custom_metric_history ("
+            " run_id uuid NOT NULL, row_id uuid NOT NULL, name text NOT NULL,"
+            " feature text NOT NULL, run_version integer NOT NULL, value double precision,"
+            " curve jsonb, aggregation text NOT NULL,"
+            " PRIMARY KEY (run_id, row_id, name, feature, run_version))",
+        ),
     )
     indexes = (
         "CREATE INDEX IF NOT EXISTS metric_parts_run ON {s}.metric_parts (run_id, seq)",
@@ -92,13 +103,6 @@ class MetricsView(PostgresView):
             )
             curs.execute(
                 self.sql(
-                    "SELECT DISTINCT part_id FROM {s}.metric_rows WHERE run_id = %s AND row_id = ANY(%s)"
-                ),
-                (run_id, row_ids),
-            )
-            earlier = [r["part_id"] for r in curs.fetchall()]
-            curs.execute(
-                self.sql(
                     "INSERT INTO {s}.metric_rows (run_id, row_id, run_version, part_id)"
                     " SELECT %s, r, %s, %s FROM unnest(%s::uuid[]) AS r"
                     " ON CONFLICT (run_id, row_id) DO UPDATE"
@@ -107,14 +111,8 @@ class MetricsView(PostgresView):
                 ),
                 (run_id, run_version, part_id, row_ids),
             )
-            # Parts that no row refers to any more (this one too, if it came too late).
-            curs.execute(
-                self.sql(
-                    "DELETE FROM {s}.metric_parts p WHERE p.id = ANY(%s) AND NOT EXISTS"
-                    " (SELECT 1 FROM {s}.metric_rows r WHERE r.part_id = p.id)"
-                ),
-                ([*earlier, part_id],),
-            )
+            # Superseded parts stay: they are the results of the run's older versions, which
+            # a run read as of such a version looks up (metric_rows points at the newest).
             self._stamp(curs, run_id, tracking)
 
     def start_upload(self, upload_id: UUID, run_id: UUID, run_version: int, tracking: Tracking) -> None:
@@ -135,6 +133,11 @@ class MetricsView(PostgresView):
         latest: dict[tuple[str, str, str], list[Any]] = {}
         for row_id, name, feature, value, curve, aggregation in values:
             latest[(row_id, name, feature or "")] = [value, curve, aggregation]
+        params = [
+            (run_id, UUID(row_id), name, feature, run_version, value,
+             None if curve is None else orjson.dumps(curve).decode(), aggregation)
+            for (row_id, name, feature), (value, curve, aggregation) in latest.items()
+        ]  # fmt: skip
         with self.tracked(tracking) as curs:
             curs.executemany(
                 self.sql(
@@ -145,12 +148,15 @@ class MetricsView(PostgresView):
                     " curve = excluded.curve, aggregation = excluded.aggregation"
                     " WHERE custom_metric_values.run_version <= excluded.run_version"
                 ),
-                [
-                    (
-                        run_id, UUID(row_id), name, feature, run_version, value,
-                        None if curve is None else orjson.dumps(curve).decode(), aggregation,
-                    )
-                    for (row_id, name, feature), (value, curve, aggregation) in latest.items()
-                ],
-            )  # fmt: skip
+                params,
+            )
+            curs.executemany(
+                self.sql(
+                    "INSERT INTO {s}.custom_metric_history (run_id, row_id, name, feature, run_version,"
+                    " value, curve, aggregation) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+                    " ON CONFLICT (run_id, row_id, name, feature, run_version) DO UPDATE SET"
+                    " value = excluded.value, curve = excluded.curve, aggregation = excluded.aggregation"
+                ),
+                params,
+            )
             self._stamp(curs, run_id, tracking)

@@ -1,0 +1,105 @@
+"""A run read at an older version answers its derived fields as they were at that version:
+its metrics from the results of that version's inputs and settings, or a clear refusal,
+never the latest figures."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from tests.server.live import LiveServer
+from tests.server.operations import box, build_scenario
+
+WAIT_SECONDS = 120.0
+STATUS = "query($id: ID!) { modelRun(id: $id) { version metricsStatus { state } } }"
+FIGURES = """
+query($id: ID!, $version: Int, $c: Float!, $t: Float!) {
+  modelRun(id: $id, version: $version) {
+    version
+    metrics(confidence: $c, iou: $t) { dataRows pendingDataRows all { tp fp fn } }
+    confusionMatrix(confidence: $c, iou: $t) { labels counts }
+    precisionRecallCurve(iou: $t) { confidence precision recall }
+    metricHistogram(metric: "f1", confidence: $c, iou: $t) { bins { dataRows } }
+  }
+}"""
+SETTINGS = """
+mutation($id: ID!) { setMetricSettings(input: {runId: $id, confidenceThresholds: [0.5, 0.9]}) {
+  ... on SetMetricSettingsPayload { version } } }"""
+SLICES = "query($id: ID!, $version: Int) { modelRun(id: $id, version: $version) { autoSlices(confidence: 0.5, iou: 0.5) { count } } }"
+
+
+def _in_sync(live: LiveServer, run_id: str) -> int:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        run = live.reader.data(STATUS, id=run_id)["modelRun"]
+        if run["metricsStatus"]["state"] == "IN_SYNC":
+            return int(run["version"])
+        assert time.monotonic() < deadline, run
+        time.sleep(0.1)
+
+
+def _figures(live: LiveServer, run_id: str, version: int | None, c: float = 0.5, t: float = 0.5) -> dict[str, Any]:
+    return live.reader.data(FIGURES, id=run_id, version=version, c=c, t=t)["modelRun"]  # type: ignore[no-any-return]
+
+
+def _predict(live: LiveServer, run_id: str, offset: float) -> None:
+    lines = [{"dataRow": {"globalKey": f"va-{i}"}, "name": "car", "bbox": box(i + offset, i), "confidence": 0.8} for i in range(4)]
+    assert live.writer.upload(f"/upload/model-runs/{run_id}/predictions", lines).status_code == 200
+
+
+def test_each_version_reads_its_own_metrics(live: LiveServer) -> None:
+    s = build_scenario(live.writer, rows=4, prefix="va")
+    before = _in_sync(live, s.run_id)
+    _predict(live, s.run_id, 0)  # every car found
+    good = _in_sync(live, s.run_id)
+    at_good = _figures(live, s.run_id, None)
+    assert at_good["metrics"]["all"]["tp"] == 4
+    _predict(live, s.run_id, 300)  # every car missed
+    missed = _in_sync(live, s.run_id)
+    assert _figures(live, s.run_id, None)["metrics"]["all"]["tp"] == 0
+
+    # The version before any prediction has no evaluated row; the good one its own figures.
+    empty = _figures(live, s.run_id, before)
+    assert empty["version"] == before
+    assert empty["metrics"]["dataRows"] == 0 and empty["metrics"]["all"]["tp"] == 0
+    assert sum(b["dataRows"] for b in empty["metricHistogram"]["bins"]) == 0
+    shown = _figures(live, s.run_id, good)
+    assert shown == at_good | {"version": good}
+    assert _figures(live, s.run_id, missed)["metrics"]["all"]["tp"] == 0
+
+    # New thresholds: a threshold valid at an older version is still accepted there.
+    assert live.writer.data(SETTINGS, id=s.run_id)["setMetricSettings"]["version"] == missed + 1
+    _in_sync(live, s.run_id)
+    older = _figures(live, s.run_id, good, c=0.3)
+    assert older["metrics"]["all"]["tp"] == 4
+    refused = live.reader.graphql(FIGURES, id=s.run_id, version=None, c=0.3, t=0.5)["errors"]
+    assert "0.3 is not a confidence threshold" in refused[0]["message"]
+
+    # What the gallery holds only for the latest version is refused by name at an older one.
+    errors = live.reader.graphql(SLICES, id=s.run_id, version=good)["errors"]
+    assert f"not version {good}" in errors[0]["message"]
+
+
+CUSTOM = """
+query($id: ID!, $version: Int) {
+  modelRun(id: $id, version: $version) { metrics(confidence: 0.5, iou: 0.5) { custom { name value } } }
+}"""
+
+
+def test_custom_metrics_read_at_a_version_are_those_uploaded_up_to_it(live: LiveServer) -> None:
+    s = build_scenario(live.writer, rows=4, prefix="vc")
+    lines = [{"dataRow": {"globalKey": f"vc-{i}"}, "name": "car", "bbox": box(i, i), "confidence": 0.8} for i in range(4)]
+    assert live.writer.upload(f"/upload/model-runs/{s.run_id}/predictions", lines).status_code == 200
+    predicted = _in_sync(live, s.run_id)
+    uploaded = []
+    for value in (0.5, 0.9):
+        custom = [{"dataRow": {"globalKey": f"vc-{i}"}, "metricName": "blur", "metricValue": value} for i in range(4)]
+        assert live.writer.upload(f"/upload/model-runs/{s.run_id}/custom-metrics", custom).status_code == 200
+        uploaded.append(_in_sync(live, s.run_id))
+
+    def custom_at(version: int | None) -> list[dict[str, Any]]:
+        return live.reader.data(CUSTOM, id=s.run_id, version=version)["modelRun"]["metrics"]["custom"]  # type: ignore[no-any-return]
+
+    assert custom_at(predicted) == []
+    assert custom_at(uploaded[0]) == [{"name": "blur", "value": 0.5}]
+    assert custom_at(uploaded[1]) == custom_at(None) == [{"name": "blur", "value": 0.9}]
