@@ -14,7 +14,7 @@ import orjson
 from domain.computations import METRICS, Computation
 from domain.metrics import build_objects, match
 from domain.models import Model
-from domain.ontology import TEXT
+from domain.ontology import TEXT, Ontology
 from projections.annotation_json import annotations_from_json
 from projections.metrics.inputs import InputRow
 from projections.metrics.match_table import from_match, to_parts
@@ -36,10 +36,14 @@ def upload_rows(services: WorkerServices, upload_id: UUID, index: int) -> list[s
     raise LookupError(f"upload {upload_id} has no chunk {index}")
 
 
-def matched_features(services: WorkerServices, model_id: UUID) -> list[str]:
+def model_ontology(services: WorkerServices, model_id: UUID) -> Ontology:
     model = services.app.repository.get(model_id)
     assert isinstance(model, Model)
-    return [f.name for f in model.ontology.features if f.kind != TEXT]
+    return model.ontology
+
+
+def matched_features(services: WorkerServices, model_id: UUID) -> list[str]:
+    return [f.name for f in model_ontology(services, model_id).features if f.kind != TEXT]
 
 
 def chunk_rows(services: WorkerServices, computation: Computation, chunk: int) -> list[InputRow]:
@@ -54,10 +58,11 @@ def chunk_rows(services: WorkerServices, computation: Computation, chunk: int) -
 def compute_metric_chunk(services: WorkerServices, computation: Computation, chunk: int) -> ChunkResult:
     rows = chunk_rows(services, computation, chunk)
     parameters = computation.parameters
-    features = matched_features(services, UUID(parameters["model_id"]))
+    ontology = model_ontology(services, UUID(parameters["model_id"]))
+    features = [f.name for f in ontology.features if f.kind != TEXT]
     ground_truth = [annotations_from_json(orjson.loads(labels)) if labels else [] for _, labels, _ in rows]
     predictions = [annotations_from_json(orjson.loads(found)) for _, _, found in rows]
-    objects = build_objects(ground_truth, predictions, features)
+    objects = build_objects(ground_truth, predictions, features, ontology=ontology)
     result = match(objects, parameters["confidence_thresholds"], float(parameters["point_radius"]))
     table = from_match(result, [row_id for row_id, _, _ in rows])
     return len(rows), to_parts(table)

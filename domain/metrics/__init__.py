@@ -1,6 +1,6 @@
 """The exact metric engine of METRICS.md: pure numpy, numba and shapely, no I/O.
 
-    objects = build_objects(ground_truth_rows, prediction_rows, features=None)
+    objects = build_objects(ground_truth_rows, prediction_rows, features=None, ontology=None)
     result = match(objects, confidence_thresholds, point_radius=70.0)   # one walk per c
     result.feature_metrics(c_index, iou_threshold, rows=None)  # per feature, micro, macro
     result.row_metrics(c_index, iou_threshold)                 # per data row
@@ -15,8 +15,14 @@ threshold is any number in [0, 1], because the IoU axis is a cut on the taken pa
 
 How free-text answers count: they are never matched, so they are outside the feature axis
 of TP, FP, FN and TN (no TN either). They count as annotations and active predictions of
-their feature: `MatchResult.text_counts`. Nested classifications of an object are not
-objects of the data row and are not matched.
+their feature: `MatchResult.text_counts`.
+
+Nested classifications (METRICS.md §8) are not objects of the data row and take no part in
+the walk; their answers are features of their own on the same axis, evaluated on the pairs
+the walk took (nested.py). They are reported per feature (IoU null) and in the confusion
+matrix; `all`, its macro mean and the data-row level are over top-level features only
+(`MatchResult.top_level`). The ontology, when given, says which features are nested and
+which nested questions are checklists.
 """
 
 from __future__ import annotations

@@ -25,7 +25,8 @@ def pr_curve(
     feature: str | None = None,
     rows: RowSelection = None,
 ) -> list[PrPoint]:
-    """(c, precision, recall) per confidence threshold, for one feature or all (micro)."""
+    """(c, precision, recall) per confidence threshold, for one feature or all (micro, over
+    top-level features: nested answers are not in `all`, METRICS.md §8)."""
     if feature is not None and feature not in result.features:
         raise KeyError(f"{feature!r} is not a feature of this evaluation")
     index = None if feature is None else result.features.index(feature)
@@ -34,7 +35,7 @@ def pr_curve(
         counts = result.feature_counts(c_index, iou_threshold, rows)
         parts = (counts.tp, counts.fp, counts.fn, counts.tn, counts.iou_sum)
         if index is None:
-            point = summary(*(column.sum() for column in parts))
+            point = summary(*(column[result.top_level].sum() for column in parts))
         else:
             point = summary(*(column[index] for column in parts))
         points.append(PrPoint(confidence=c, precision=point.precision, recall=point.recall))

@@ -9,8 +9,13 @@ that order) owns row j of the kind's table.
 Free-text answers are kept apart (`TextObjects`): they are never matched, so they are not on
 the feature axis that TP, FP, FN and TN are counted on; they are only counted.
 
-Nested classifications of an object (attributes of a box, say) are not objects of the data
-row and take no part in matching.
+Nested classifications (METRICS.md §8: the color of a box, the intensity of a "sunny"
+answer) are not objects of the data row and take no part in the walk. Their answers are
+features of their own, on the same feature axis, kept apart as `NestedObjects`: each
+remembers the top-level object it hangs under (its root), the nested answer it hangs under
+when it is nested deeper, and its root's confidence (a nested answer is active exactly when
+its parent is, whatever confidence it was uploaded with). Nested free-text answers are
+counted like top-level ones, with their root's confidence.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from domain.annotations.objects import (
     Span,
     TextAnswer,
 )
+from domain.ontology import ClassificationKind, Ontology
 
 # Kinds of geometry. The pool of a tool object is its kind; classification answers pool
 # per question: ANSWER + the question's number.
@@ -79,6 +85,25 @@ class TextObjects:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class NestedObjects:
+    """The nested radio and checklist answers of one side, in upload order (depth first).
+
+    The objects of a root come after those of earlier roots, so `root` is ascending.
+    """
+
+    row: np.ndarray  # int64
+    root: np.ndarray  # int64, position in the Side of the top-level object it hangs under
+    parent: np.ndarray  # int64, the nested answer it hangs under; -1: directly under its root
+    feature: np.ndarray  # int64, index into EvaluationObjects.features
+    question: np.ndarray  # int64, index into EvaluationObjects.nested_questions
+    confidence: np.ndarray  # float64, its root's; a missing confidence is 1
+
+    @property
+    def size(self) -> int:
+        return int(self.row.shape[0])
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class EvaluationObjects:
     """Ground truth and predictions of the evaluated data rows 0 .. n_rows - 1."""
 
@@ -89,6 +114,11 @@ class EvaluationObjects:
     predictions: Side
     text_ground_truth: TextObjects
     text_predictions: TextObjects
+    nested: np.ndarray  # bool per feature: an answer of a nested question (not in `all`)
+    nested_questions: tuple[str, ...]
+    checklist: np.ndarray  # bool per nested question: a checklist (else a radio)
+    nested_ground_truth: NestedObjects
+    nested_predictions: NestedObjects
 
 
 class _Columns:
@@ -109,6 +139,14 @@ class _Columns:
         self.text_feature: list[str] = []
         self.text_confidence: list[float | None] = []
         self.per_row: list[int] = []
+        self.nested_row: list[int] = []
+        self.nested_root: list[int] = []
+        self.nested_parent: list[int] = []
+        self.nested_feature: list[str] = []
+        self.nested_question: list[str] = []
+        self.nested_confidence: list[float | None] = []
+        self.nested_text: set[str] = set()  # names of nested free-text answers
+        self.top_text: set[str] = set()  # names of top-level free-text answers
 
 
 def _collect(rows: Sequence[Sequence[Annotation]], kinds: dict[str, tuple[int, str]]) -> _Columns:
@@ -150,6 +188,9 @@ def _collect(rows: Sequence[Sequence[Annotation]], kinds: dict[str, tuple[int, s
                 out.spans.append((geometry.start, geometry.end))
             elif geometry_type is TextAnswer:
                 _check_kind(kinds, name, _TEXT, geometry.question)
+                if annotation.classifications:
+                    raise ValueError(f"free-text answer {name!r} has nested classifications")
+                out.top_text.add(name)
                 out.text_row.append(r)
                 out.text_feature.append(name)
                 out.text_confidence.append(annotation.confidence)
@@ -159,11 +200,55 @@ def _collect(rows: Sequence[Sequence[Annotation]], kinds: dict[str, tuple[int, s
             seen = kinds.get(name)
             if seen is None or seen[0] != k or seen[1] != q:
                 _check_kind(kinds, name, k, q)
+            if annotation.classifications:
+                _collect_nested(
+                    out, annotation.classifications, r, len(feature), -1,
+                    annotation.confidence, kinds,
+                )  # fmt: skip
             feature.append(name)
             kind.append(k)
             confidence.append(annotation.confidence)
         per_row.append(len(feature) - n)
     return out
+
+
+def _collect_nested(
+    out: _Columns,
+    children: Sequence[Annotation],
+    r: int,
+    root: int,
+    parent: int,
+    confidence: float | None,
+    kinds: dict[str, tuple[int, str]],
+) -> None:
+    """The nested answers under one object, depth first, each with its root's confidence.
+
+    Recursion is bounded by the ontology's nesting depth (MAX_NESTING), checked on upload.
+    """
+    for child in children:
+        geometry = child.geometry
+        name = child.feature
+        if type(geometry) is TextAnswer:
+            _check_kind(kinds, name, _TEXT, geometry.question)
+            out.nested_text.add(name)
+            out.text_row.append(r)
+            out.text_feature.append(name)
+            out.text_confidence.append(confidence)
+            continue
+        if type(geometry) is not Answer:
+            raise ValueError(
+                f"nested classification {name!r} must be an answer, not a {type(geometry).__name__}"
+            )
+        _check_kind(kinds, name, ANSWER, geometry.question)
+        position = len(out.nested_feature)
+        out.nested_row.append(r)
+        out.nested_root.append(root)
+        out.nested_parent.append(parent)
+        out.nested_feature.append(name)
+        out.nested_question.append(geometry.question)
+        out.nested_confidence.append(confidence)
+        if child.classifications:
+            _collect_nested(out, child.classifications, r, root, position, confidence, kinds)
 
 
 def _check_kind(kinds: dict[str, tuple[int, str]], name: str, kind: int, question: str) -> None:
@@ -186,13 +271,24 @@ def build_objects(
     ground_truth: Sequence[Sequence[Annotation]],
     predictions: Sequence[Sequence[Annotation]],
     features: Sequence[str] | None = None,
+    *,
+    ontology: Ontology | None = None,
 ) -> EvaluationObjects:
     """Columns for data rows 0 .. n - 1: `ground_truth[r]` and `predictions[r]` in upload order.
 
     `features` is the set of matched features known to the evaluation (an ontology's tools and
-    classification answers); a row without any object of a known feature is a TN for it.
-    None means the sorted names of the features the objects use. Raises ValueError for an
-    object of an unknown feature, a feature used with two kinds, or a malformed geometry.
+    classification answers, nested ones included); a row without any object of a known
+    feature is a TN for it. None means the sorted names of the features the objects use.
+
+    `ontology` says which features are nested answers (left out of `all`, even when no object
+    uses them) and which nested questions are checklists. Without one, a feature is nested
+    when an object carries it as a nested classification, and a nested question is a
+    checklist when some object carries two answers of it (a radio takes one). For valid
+    input, reading a question as a radio or as a checklist gives the same TP, FP, FN and TN;
+    only the confusion matrix differs (a radio pairs two different answers in one cell).
+
+    Raises ValueError for an object of an unknown feature, a feature used with two kinds or
+    both at the top level and nested, or a malformed geometry.
     """
     if len(ground_truth) != len(predictions):
         raise ValueError("ground truth and predictions must list the same data rows")
@@ -210,6 +306,7 @@ def build_objects(
         texts = [f for f in features if kinds.get(f, (0, ""))[0] == _TEXT]
         if texts:
             raise ValueError(f"free-text features are not matched: {texts}")
+    nested_names = _nested_names(gt, pred, ontology)
     text_features = sorted(n for n, (k, _) in kinds.items() if k == _TEXT)
     feature_index = {name: i for i, name in enumerate(features)}
     text_index = {name: i for i, name in enumerate(text_features)}
@@ -217,7 +314,13 @@ def build_objects(
     for columns in (gt, pred):
         for q in columns.questions:
             questions.setdefault(q, len(questions))
+    nested_questions: dict[str, int] = {}
+    for columns in (gt, pred):
+        for q in columns.nested_question:
+            nested_questions.setdefault(q, len(nested_questions))
     n_rows = len(ground_truth)
+    nested_gt = _nested(gt, feature_index, nested_questions)
+    nested_pred = _nested(pred, feature_index, nested_questions)
     return EvaluationObjects(
         n_rows=n_rows,
         features=tuple(features),
@@ -226,6 +329,63 @@ def build_objects(
         predictions=_side(pred, n_rows, feature_index, questions),
         text_ground_truth=_text(gt, text_index),
         text_predictions=_text(pred, text_index),
+        nested=np.asarray([f in nested_names for f in features], dtype=bool),
+        nested_questions=tuple(nested_questions),
+        checklist=_checklists(nested_questions, (nested_gt, nested_pred), ontology),
+        nested_ground_truth=nested_gt,
+        nested_predictions=nested_pred,
+    )
+
+
+def _nested_names(gt: _Columns, pred: _Columns, ontology: Ontology | None) -> set[str]:
+    """The nested features: what the ontology nests and what objects carry nested.
+
+    A name is one thing only (domain.ontology), so a feature met both at the top level and
+    nested is refused rather than counted twice over.
+    """
+    nested = set(gt.nested_feature) | set(pred.nested_feature) | gt.nested_text | pred.nested_text
+    if ontology is not None:
+        for question in ontology.questions:
+            if question.parent is not None:
+                nested.update(question.answers or (question.name,))
+    top = set(gt.feature) | set(pred.feature) | gt.top_text | pred.top_text
+    both = sorted(top & nested)
+    if both:
+        raise ValueError(f"features used both at the top level and nested: {both}")
+    return nested
+
+
+def _checklists(
+    questions: dict[str, int], sides: tuple[NestedObjects, ...], ontology: Ontology | None
+) -> np.ndarray:
+    """Which nested questions are checklists: the ontology's word, else whether some object
+    carries two answers of the question (a radio takes one)."""
+    checklist = np.zeros(len(questions), dtype=bool)
+    for side in sides:
+        if side.size:
+            # (parent node, question) keys: the parent is the root or a nested answer.
+            parent = np.where(side.parent < 0, side.root, -2 - side.parent)
+            keys = np.stack([parent, side.question], axis=1)
+            unique, repeats = np.unique(keys, axis=0, return_counts=True)
+            checklist[unique[repeats > 1, 1]] = True
+    if ontology is not None:
+        for name, index in questions.items():
+            question = ontology.question_named(name)
+            if question is not None:
+                checklist[index] = question.kind is ClassificationKind.CHECKLIST
+    return checklist
+
+
+def _nested(
+    columns: _Columns, feature_index: dict[str, int], questions: dict[str, int]
+) -> NestedObjects:
+    return NestedObjects(
+        row=np.asarray(columns.nested_row, dtype=np.int64),
+        root=np.asarray(columns.nested_root, dtype=np.int64),
+        parent=np.asarray(columns.nested_parent, dtype=np.int64),
+        feature=np.asarray([feature_index[f] for f in columns.nested_feature], dtype=np.int64),
+        question=np.asarray([questions[q] for q in columns.nested_question], dtype=np.int64),
+        confidence=_confidences(columns.nested_confidence),
     )
 
 

@@ -14,6 +14,14 @@ exactly when presence >= c. Every other (row, feature) is a TN at every c.
 
 Free-text answers are never matched: they count as annotations and predictions of their
 feature (`text_counts`) and add nothing to TP, FP, FN or TN.
+
+Nested answers (METRICS.md §8, see nested.py) are features on the same axis, counted by the
+same rules with their nested pairs beside the walk's pairs and their objects beside the
+top-level ones: so FN = annotations - TP and FP = active predictions - TP hold for them too
+(an answer of an untaken object, of an object taken in a cross-feature pair, or left
+unpaired, is exactly an object not in a TP), and TN is the same cell presence. What differs:
+their ΣIoU is NaN, so their IoU is null (they have no geometry), and `all` (micro and
+macro) and the data-row level sum over top-level features only.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ import numpy as np
 
 from domain.metrics.curves import PrPoint, pr_curve
 from domain.metrics.iou import candidate_pairs
+from domain.metrics.nested import nested_pairs
 from domain.metrics.objects import EvaluationObjects, TextObjects
 from domain.metrics.ratios import FeatureReport, Metrics, macro, metrics, ratio, summary
 from domain.metrics.walk import TakenPairs, walk
@@ -63,9 +72,10 @@ class ConfidenceState:
     n_rows: int
     active: np.ndarray  # bool per prediction: confidence >= c and row selected
     present: np.ndarray  # bool per cell
-    annotations: np.ndarray  # per feature
-    predictions: np.ndarray  # active predictions per feature
+    annotations: np.ndarray  # per feature, nested answers included
+    predictions: np.ndarray  # active predictions per feature, nested answers included
     tn: np.ndarray  # per feature
+    nested_active: np.ndarray  # bool per nested predicted answer: its root is active
 
 
 class MatchResult:
@@ -91,19 +101,51 @@ class MatchResult:
         )
         self.text_ground_truth: TextObjects = objects.text_ground_truth
         self.text_predictions: TextObjects = objects.text_predictions
+        # Nested answers (§8): their objects, and their pairs in the layout of `taken`.
+        self.nested = objects.nested
+        self.top_level = ~objects.nested
+        nested_gt, nested_pred = objects.nested_ground_truth, objects.nested_predictions
+        self.nested_taken = nested_pairs(objects, taken)
+        self.nested_ann_row, self.nested_ann_feature = nested_gt.row, nested_gt.feature
+        self.nested_pred_row, self.nested_pred_feature, self.nested_pred_confidence = (
+            nested_pred.row,
+            nested_pred.feature,
+            nested_pred.confidence,
+        )
         n_features = max(len(self.features), 1)
         keys = np.concatenate(
-            [gt.row * n_features + gt.feature, pred.row * n_features + pred.feature]
+            [
+                gt.row * n_features + gt.feature,
+                pred.row * n_features + pred.feature,
+                nested_gt.row * n_features + nested_gt.feature,
+                nested_pred.row * n_features + nested_pred.feature,
+            ]
         )
         cell_keys, inverse = np.unique(keys, return_inverse=True)
-        self.ann_cell, self.pred_cell = inverse[: gt.size], inverse[gt.size :]
+        ends = np.cumsum([gt.size, pred.size, nested_gt.size])
+        self.ann_cell, self.pred_cell = inverse[: ends[0]], inverse[ends[0] : ends[1]]
+        self.nested_ann_cell = inverse[ends[1] : ends[2]]
+        self.nested_pred_cell = inverse[ends[2] :]
         self.cell_row, self.cell_feature = np.divmod(cell_keys, n_features)
         presence = np.full(cell_keys.size, -np.inf)
         np.maximum.at(presence, self.pred_cell, self.pred_confidence)
+        np.maximum.at(presence, self.nested_pred_cell, self.nested_pred_confidence)
         presence[self.ann_cell] = np.inf
+        presence[self.nested_ann_cell] = np.inf
         self.cell_presence = presence
-        self.cell_annotations = np.bincount(self.ann_cell, minlength=cell_keys.size)
+        self.cell_annotations = np.bincount(
+            np.concatenate([self.ann_cell, self.nested_ann_cell]), minlength=cell_keys.size
+        )
         self.taken_cell = self.ann_cell[taken.ann]
+        self.nested_taken_cell = self.nested_ann_cell[self.nested_taken.ann]
+        self.cell_nested = self.nested[self.cell_feature]
+        # Without nested objects or nested features the §8 steps are skipped: no cost then.
+        self.has_nested_objects = bool(nested_gt.size or nested_pred.size)
+        self.all_top_level = not self.nested.any()
+        # The data row of each cell for the data-row level, which sums over top-level
+        # features only (§8): a nested answer's cell goes to a spare row n_rows, dropped.
+        self.cell_top = ~self.cell_nested
+        self.cell_row_top = np.where(self.cell_nested, self.n_rows, self.cell_row)
 
     # -- selections -------------------------------------------------------------------
 
@@ -134,33 +176,64 @@ class MatchResult:
         c = self.confidence_thresholds[c_index]
         mask = self.row_mask(rows)
         active = self.pred_confidence >= c
+        nested_active = self.nested_pred_confidence >= c
         present = self.cell_presence >= c
-        ann_feature = self.ann_feature
+        ann_feature, nested_ann_feature = self.ann_feature, self.nested_ann_feature
         n_rows = self.n_rows
         if mask is not None:
             active &= mask[self.pred_row]
+            nested_active &= mask[self.nested_pred_row]
             present &= mask[self.cell_row]
             ann_feature = ann_feature[mask[self.ann_row]]
+            nested_ann_feature = nested_ann_feature[mask[self.nested_ann_row]]
             n_rows = int(mask.sum())
         n = len(self.features)
+        annotations = np.bincount(ann_feature, minlength=n)
+        predictions = np.bincount(self.pred_feature[active], minlength=n)
+        if self.has_nested_objects:
+            annotations += np.bincount(nested_ann_feature, minlength=n)
+            predictions += np.bincount(self.nested_pred_feature[nested_active], minlength=n)
         return ConfidenceState(
             c_index=c_index,
             mask=mask,
             n_rows=n_rows,
             active=active,
             present=present,
-            annotations=np.bincount(ann_feature, minlength=n),
-            predictions=np.bincount(self.pred_feature[active], minlength=n),
+            annotations=annotations,
+            predictions=predictions,
             tn=n_rows - np.bincount(self.cell_feature[present], minlength=n),
+            nested_active=nested_active,
         )
 
     def _taken(self, c_index: int, t: float, mask: np.ndarray | None) -> np.ndarray:
-        _check_iou_threshold(t)
-        at = self.taken.at(c_index)
-        keep = self.taken.iou[at] > t
-        if mask is not None:
-            keep &= mask[self.taken.row[at]]
-        return np.flatnonzero(keep) + at.start
+        return _cut(self.taken, c_index, t, mask)
+
+    def nested_taken_at(
+        self, c_index: int, iou_threshold: float, rows: RowSelection = None
+    ) -> np.ndarray:
+        """Positions in `nested_taken` of the nested pairs taken at (c, t)."""
+        return _cut(self.nested_taken, c_index, iou_threshold, self.row_mask(rows))
+
+    def _pairs(
+        self, c_index: int, t: float, mask: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(annotation feature, prediction feature, IoU) of every pair taken at (c, t), the
+        walk's then the nested ones (whose IoU is NaN: they have no geometry)."""
+        taken = self._taken(c_index, t, mask)
+        if not self.has_nested_objects:
+            return (
+                self.taken.ann_feature[taken],
+                self.taken.pred_feature[taken],
+                self.taken.iou[taken],
+            )
+        nested = _cut(self.nested_taken, c_index, t, mask)
+        return (
+            np.concatenate([self.taken.ann_feature[taken], self.nested_taken.ann_feature[nested]]),
+            np.concatenate(
+                [self.taken.pred_feature[taken], self.nested_taken.pred_feature[nested]]
+            ),
+            np.concatenate([self.taken.iou[taken], np.full(nested.size, np.nan)]),
+        )
 
     # -- counts -----------------------------------------------------------------------
 
@@ -171,17 +244,19 @@ class MatchResult:
         return self.feature_counts_in(self.confidence_state(c_index, rows), iou_threshold)
 
     def feature_counts_in(self, state: ConfidenceState, t: float) -> Counts:
+        """ΣIoU is NaN for a nested answer: it has no geometry, so its IoU is null."""
         n = len(self.features)
-        taken = self._taken(state.c_index, t, state.mask)
-        feature = self.taken.ann_feature[taken]
-        same = feature == self.taken.pred_feature[taken]
+        feature, predicted, iou = self._pairs(state.c_index, t, state.mask)
+        same = feature == predicted
         tp = np.bincount(feature[same], minlength=n)
+        iou_sum = np.bincount(feature[same], weights=iou[same], minlength=n).astype(np.float64)
+        iou_sum[self.nested] = np.nan
         return Counts(
             tp=tp,
             fp=state.predictions - tp,
             fn=state.annotations - tp,
             tn=state.tn,
-            iou_sum=np.bincount(feature[same], weights=self.taken.iou[taken][same], minlength=n),
+            iou_sum=iou_sum,
         )
 
     def confusion(
@@ -193,8 +268,7 @@ class MatchResult:
     def confusion_in(self, state: ConfidenceState, t: float) -> np.ndarray:
         n = len(self.features)
         size = n + 1
-        taken = self._taken(state.c_index, t, state.mask)
-        g, f = self.taken.ann_feature[taken], self.taken.pred_feature[taken]
+        g, f, _ = self._pairs(state.c_index, t, state.mask)
         matrix = np.bincount(g * size + f, minlength=size * size).reshape(size, size)
         matrix[:n, n] = state.annotations - np.bincount(g, minlength=n)
         matrix[n, :n] = state.predictions - np.bincount(f, minlength=n)
@@ -205,7 +279,7 @@ class MatchResult:
         return (*self.features, None)
 
     def cell_counts(self, c_index: int, iou_threshold: float) -> CellCounts:
-        """Per (data row, feature) cell present at c."""
+        """Per (data row, feature) cell present at c, nested answers' included (ΣIoU NaN)."""
         cells = self._cell_counts(self.confidence_state(c_index), iou_threshold)
         keep = self.cell_presence >= self.confidence_thresholds[c_index]
         counts = Counts(*(column[keep] for column in _fields(cells)))
@@ -219,12 +293,23 @@ class MatchResult:
         cell = self.taken_cell[taken][same]
         tp = np.bincount(cell, minlength=size)
         predictions = np.bincount(self.pred_cell[state.active], minlength=size)
+        iou_sum = np.bincount(cell, weights=self.taken.iou[taken][same], minlength=size).astype(
+            np.float64
+        )
+        if self.has_nested_objects:
+            nested = _cut(self.nested_taken, state.c_index, t, state.mask)
+            pairs = self.nested_taken
+            nested_same = pairs.ann_feature[nested] == pairs.pred_feature[nested]
+            tp += np.bincount(self.nested_taken_cell[nested][nested_same], minlength=size)
+            predictions += np.bincount(self.nested_pred_cell[state.nested_active], minlength=size)
+        if not self.all_top_level:
+            iou_sum[self.cell_nested] = np.nan
         return Counts(
             tp=tp,
             fp=predictions - tp,
             fn=self.cell_annotations - tp,
             tn=np.zeros(size, dtype=np.int64),
-            iou_sum=np.bincount(cell, weights=self.taken.iou[taken][same], minlength=size),
+            iou_sum=iou_sum,
         )
 
     def row_counts(self, c_index: int, iou_threshold: float) -> tuple[Counts, np.ndarray]:
@@ -239,19 +324,24 @@ class MatchResult:
         n_rows = self.n_rows
         present = state.present
         row = self.cell_row
+        if not self.all_top_level:
+            # A data row sums over its top-level features only, as `all` does (§8).
+            present = present & self.cell_top
+            row = self.cell_row_top
 
         def per_row(values: np.ndarray) -> np.ndarray:
-            return np.bincount(row, weights=values, minlength=n_rows).astype(np.int64)
+            return np.bincount(row, weights=values, minlength=n_rows + 1)[:n_rows]
 
         denominator = (cells.tp + cells.fp + cells.fn)[present]
         cell_iou = cells.iou_sum[present] / denominator  # > 0 for every present cell
-        iou = mean_of_rows(row[present], cell_iou, n_rows)
+        present_row = row[present]
+        iou = mean_of_rows(present_row, cell_iou, n_rows)
         counts = Counts(
-            tp=per_row(cells.tp),
-            fp=per_row(cells.fp),
-            fn=per_row(cells.fn),
-            tn=len(self.features) - np.bincount(row[present], minlength=n_rows),
-            iou_sum=np.bincount(row, weights=cells.iou_sum, minlength=n_rows),
+            tp=per_row(cells.tp).astype(np.int64),
+            fp=per_row(cells.fp).astype(np.int64),
+            fn=per_row(cells.fn).astype(np.int64),
+            tn=int(self.top_level.sum()) - np.bincount(present_row, minlength=n_rows),
+            iou_sum=per_row(cells.iou_sum),
         )
         return counts, iou
 
@@ -282,16 +372,20 @@ class MatchResult:
     def feature_metrics(
         self, c_index: int, iou_threshold: float, rows: RowSelection = None
     ) -> FeatureReport:
+        """Per feature, nested answers included; `all` (micro and macro) over top-level
+        features only (§8)."""
         counts = self.feature_counts(c_index, iou_threshold, rows)
         per_feature = metrics(counts.tp, counts.fp, counts.fn, counts.tn, counts.iou_sum)
+        top = self.top_level
         total = summary(
-            int(counts.tp.sum()),
-            int(counts.fp.sum()),
-            int(counts.fn.sum()),
-            int(counts.tn.sum()),
-            float(counts.iou_sum.sum()),
+            int(counts.tp[top].sum()),
+            int(counts.fp[top].sum()),
+            int(counts.fn[top].sum()),
+            int(counts.tn[top].sum()),
+            float(counts.iou_sum[top].sum()),
         )
-        return FeatureReport(self.features, per_feature, total, macro(per_feature))
+        top_metrics = Metrics(*(getattr(per_feature, name)[top] for name in _METRICS))
+        return FeatureReport(self.features, per_feature, total, macro(top_metrics))
 
     def row_metrics(self, c_index: int, iou_threshold: float) -> Metrics:
         counts, iou = self.row_counts(c_index, iou_threshold)
@@ -328,6 +422,19 @@ def mean_of_rows(row: np.ndarray, values: np.ndarray, n_rows: int) -> np.ndarray
     return ratio(
         np.bincount(row, weights=values, minlength=n_rows), np.bincount(row, minlength=n_rows)
     )
+
+
+_METRICS = ("tp", "fp", "fn", "tn", "precision", "recall", "f1", "iou")
+
+
+def _cut(pairs: TakenPairs, c_index: int, t: float, mask: np.ndarray | None) -> np.ndarray:
+    """Positions of the pairs taken at (c, t) in the selected rows, in walk order."""
+    _check_iou_threshold(t)
+    at = pairs.at(c_index)
+    keep = pairs.iou[at] > t
+    if mask is not None:
+        keep &= mask[pairs.row[at]]
+    return np.flatnonzero(keep) + at.start
 
 
 def _fields(counts: Counts) -> tuple[np.ndarray, ...]:

@@ -76,4 +76,5 @@ def assemble(
         text_features=text_features,
         columns=columns,
         taken=np.concatenate(taken),
+        nested_features=union([t.nested_features for t in tables]),
     )

@@ -53,6 +53,10 @@ class MatchTable:
     text_features: tuple[str, ...]
     columns: dict[str, dict[str, np.ndarray]]  # group -> column -> array (see GROUPS)
     taken: np.ndarray  # (pairs, ceil(C / 8)) uint8: bit i set when threshold i took the pair
+    # Features that are nested answers (METRICS.md §8): not in `all`, IoU null. Their pairs
+    # are in "pair" with their root pair's IoU, level and confidence; their objects in
+    # "ann" and "pred" with their root's level.
+    nested_features: tuple[str, ...] = ()
 
     @property
     def n_rows(self) -> int:
@@ -105,10 +109,38 @@ def from_match(result: MatchResult, row_ids: list[str]) -> MatchTable:
     thresholds = result.confidence_thresholds
     if list(thresholds) != sorted(thresholds):
         raise ValueError("confidence thresholds must be ascending")
+    pair, bits = _pairs(result.taken, result.pred_row.size, thresholds)
+    nested_pair, nested_bits = _pairs(result.nested_taken, result.nested_pred_row.size, thresholds)
+    order = np.argsort(np.concatenate([pair["row"], nested_pair["row"]]), kind="stable")
+    pair = {k: np.concatenate([v, nested_pair[k]])[order] for k, v in pair.items()}
+    bits = np.concatenate([bits, nested_bits])[order]
+    n_f, n_t = len(result.features), len(result.text_features)
+    text_gt, text_pred = result.text_ground_truth, result.text_predictions
+    pred_row = np.concatenate([result.pred_row, result.nested_pred_row])
+    pred_feature = np.concatenate([result.pred_feature, result.nested_pred_feature])
+    pred_confidence = np.concatenate([result.pred_confidence, result.nested_pred_confidence])
+    columns = {
+        "pair": pair,
+        "pred": _counted(pred_row, pred_feature, n_f, levels(pred_confidence, thresholds)),
+        "ann": _counted(
+            np.concatenate([result.ann_row, result.nested_ann_row]),
+            np.concatenate([result.ann_feature, result.nested_ann_feature]),
+            n_f,
+        ),
+        "text_pred": _counted(text_pred.row, text_pred.feature, n_t, levels(text_pred.confidence, thresholds)),
+        "text_ann": _counted(text_gt.row, text_gt.feature, n_t),
+    }
+    nested = tuple(f for f, n in zip(result.features, result.nested, strict=True) if n)
+    return MatchTable(
+        row_keys(row_ids), tuple(thresholds), tuple(result.features), tuple(result.text_features), columns, bits, nested
+    )
+
+
+def _pairs(taken: Any, n_pred: int, thresholds: Sequence[float]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The distinct pairs of the engine's per-threshold pairs, with their threshold bits."""
     n_c = len(thresholds)
-    taken = result.taken
     c_of = np.repeat(np.arange(n_c), np.diff(taken.offsets))
-    key = taken.ann * max(result.pred_row.size, 1) + taken.pred
+    key = taken.ann * max(n_pred, 1) + taken.pred
     unique, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     bits = np.zeros((unique.size, (n_c + 7) // 8), dtype=np.uint8)
     np.bitwise_or.at(bits, (inverse, c_of >> 3), (1 << (c_of & 7)).astype(np.uint8))
@@ -121,16 +153,7 @@ def from_match(result: MatchResult, row_ids: list[str]) -> MatchTable:
         # The prediction's own confidence (1 when it has none): candidate mislabels need it.
         "confidence": taken.confidence[first].astype(np.float32),
     }
-    n_f, n_t = len(result.features), len(result.text_features)
-    text_gt, text_pred = result.text_ground_truth, result.text_predictions
-    columns = {
-        "pair": pair,
-        "pred": _counted(result.pred_row, result.pred_feature, n_f, levels(result.pred_confidence, thresholds)),
-        "ann": _counted(result.ann_row, result.ann_feature, n_f),
-        "text_pred": _counted(text_pred.row, text_pred.feature, n_t, levels(text_pred.confidence, thresholds)),
-        "text_ann": _counted(text_gt.row, text_gt.feature, n_t),
-    }
-    return MatchTable(row_keys(row_ids), tuple(thresholds), tuple(result.features), tuple(result.text_features), columns, bits)
+    return pair, bits
 
 
 # -- in events -----------------------------------------------------------------------------
@@ -152,6 +175,7 @@ def to_payload(table: MatchTable) -> dict[str, Any]:
         "confidence_thresholds": list(table.confidence_thresholds),
         "features": list(table.features),
         "text_features": list(table.text_features),
+        "nested_features": list(table.nested_features),
         "rows": _array(rows),
         "taken": _array(table.taken),
     }
@@ -176,6 +200,7 @@ def from_payload(payload: dict[str, Any]) -> MatchTable:
         text_features=tuple(payload["text_features"]),
         columns=columns,
         taken=_from_array(payload["taken"]),
+        nested_features=tuple(payload.get("nested_features", ())),
     )
 
 

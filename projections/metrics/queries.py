@@ -284,7 +284,7 @@ class MetricQueries:
         confidence, iou = point
         results = loaded.results
         counts, annotations, predictions = counted or results.feature_counts(grid[0], grid[1], mask)
-        report = feature_report(results.features, counts)
+        report = feature_report(results.features, counts, results.nested)
         custom = loaded.custom.aggregate(grid[0], mask)
         per = report.per_feature
         features = [
@@ -298,7 +298,8 @@ class MetricQueries:
         total = report.all
         everything = FeatureRecord(
             None, total.tp, total.fp, total.fn, total.tn, total.precision, total.recall, total.f1, total.iou,
-            int(annotations.sum()), int(predictions.sum()), [c for c in custom if c.feature is None],
+            int(annotations[~results.nested].sum()), int(predictions[~results.nested].sum()),
+            [c for c in custom if c.feature is None],
         )  # fmt: skip
         return MetricsRecord(
             confidence=confidence,

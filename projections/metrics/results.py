@@ -50,6 +50,9 @@ class RunResults:
         self.n_rows = table.n_rows
         self.features = table.features
         self.thresholds = table.confidence_thresholds
+        # Nested answers (METRICS.md §8): IoU null, not in `all` nor in the data-row level.
+        nested = set(table.nested_features)
+        self.nested = np.asarray([f in nested for f in self.features], dtype=bool)
         n_f = max(len(self.features), 1)
         ann, pred, pair = table.group("ann"), table.group("pred"), table.group("pair")
         keys = np.concatenate(
@@ -64,6 +67,7 @@ class RunResults:
         np.maximum.at(presence, self.pred_cell, pred["level"].astype(np.int64))
         presence[self.cell_ann > 0] = ALWAYS
         self.cell_presence = presence
+        self.cell_nested = self.nested[self.cell_feature]
         self.pair_same = pair["gt"] == pair["pred"]
         # Same-feature pairs count in the cell of their (row, feature); the annotation is
         # there, so the cell exists.
@@ -123,11 +127,13 @@ class RunResults:
         if mask is not None:
             present &= mask[self.cell_row]
         tn = self.selected_rows(mask) - np.bincount(self.cell_feature[present], minlength=n)
+        iou_sum = iou_sum.astype(np.float64)
+        iou_sum[self.nested] = np.nan
         counts = Counts(tp=tp, fp=predictions - tp, fn=annotations - tp, tn=tn, iou_sum=iou_sum)
         return counts, annotations, predictions
 
     def feature_report(self, c_index: int, t: float, mask: np.ndarray | None = None) -> FeatureReport:
-        return feature_report(self.features, self.feature_counts(c_index, t, mask)[0])
+        return feature_report(self.features, self.feature_counts(c_index, t, mask)[0], self.nested)
 
     def confusion(self, c_index: int, t: float, mask: np.ndarray | None = None) -> np.ndarray:
         """(F + 1)²: rows ground truth, columns predictions, the last of each is None."""
@@ -149,7 +155,11 @@ class RunResults:
         keep = self.pair_same & (pair["iou"] > t)
         pred_keep = np.ones(pred["row"].size, dtype=bool)
         ann_keep = np.ones(ann["row"].size, dtype=bool)
-        if feature is not None:
+        if feature is None:  # all: over top-level features only
+            keep &= ~self.nested[pair["gt"]]
+            pred_keep &= ~self.nested[pred["feature"]]
+            ann_keep &= ~self.nested[ann["feature"]]
+        else:
             keep &= pair["gt"] == feature
             pred_keep &= pred["feature"] == feature
             ann_keep &= ann["feature"] == feature
@@ -188,6 +198,8 @@ class RunResults:
         active = self._active(c_index, None)
         predictions = np.bincount(self.pred_cell[active], weights=pred["count"][active], minlength=n_cells).astype(np.int64)
         present = self.cell_presence > c_index
+        iou_sum = iou_sum.astype(np.float64)
+        iou_sum[self.cell_nested] = np.nan
         counts = Counts(tp=tp, fp=predictions - tp, fn=self.cell_ann - tp, tn=(~present).astype(np.int64), iou_sum=iou_sum)
         return counts, present
 
@@ -199,13 +211,15 @@ class RunResults:
     def _compute_row_metrics(self, c_index: int, t: float) -> Metrics:
         cells, present = self.cell_counts(c_index, t)
         n = self.n_rows
-        row = self.cell_row
+        # Over top-level features only: a nested answer's cell goes to a spare row n.
+        row = np.where(self.cell_nested, n, self.cell_row)
+        present = present & ~self.cell_nested
 
         def per_row(values: np.ndarray) -> np.ndarray:
-            return np.bincount(row, weights=values, minlength=n).astype(np.int64)
+            return np.bincount(row, weights=values, minlength=n + 1)[:n].astype(np.int64)
 
         tp, fp, fn = per_row(cells.tp), per_row(cells.fp), per_row(cells.fn)
-        tn = len(self.features) - np.bincount(row[present], minlength=n)
+        tn = int((~self.nested).sum()) - np.bincount(row[present], minlength=n)
         cell_iou = ratio(cells.iou_sum, cells.tp + cells.fp + cells.fn)
         defined = present & ~np.isnan(cell_iou)
         iou = ratio(
@@ -354,14 +368,17 @@ def _cached(cache: dict[K, V], key: K, compute: Callable[[], V]) -> V:
     return found
 
 
-def feature_report(features: tuple[str, ...], counts: Counts) -> FeatureReport:
-    """Per feature, all features summed (micro) and the per-feature mean (macro)."""
+def feature_report(features: tuple[str, ...], counts: Counts, nested: np.ndarray | None = None) -> FeatureReport:
+    """Per feature, all features summed (micro) and the per-feature mean (macro); `all`
+    over top-level features only (nested: bool per feature, METRICS.md §8)."""
     per_feature = metrics(counts.tp, counts.fp, counts.fn, counts.tn, counts.iou_sum)
+    top = np.ones(len(features), dtype=bool) if nested is None else ~nested
     total = summary(
-        int(counts.tp.sum()), int(counts.fp.sum()), int(counts.fn.sum()), int(counts.tn.sum()),
-        float(counts.iou_sum.sum()),
+        int(counts.tp[top].sum()), int(counts.fp[top].sum()), int(counts.fn[top].sum()),
+        int(counts.tn[top].sum()), float(counts.iou_sum[top].sum()),
     )  # fmt: skip
-    return FeatureReport(features, per_feature, total, macro(per_feature))
+    top_metrics = Metrics(*(getattr(per_feature, name)[top] for name in ROW_METRICS))
+    return FeatureReport(features, per_feature, total, macro(top_metrics))
 
 
 def _nullable(value: float) -> float | None:

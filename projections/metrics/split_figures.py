@@ -132,7 +132,9 @@ class SplitFigures:
         annotations = self.annotations[chosen].sum(axis=0)
         predictions = self.active[chosen, :, c_index + 1].sum(axis=0)
         tn = int(self.rows[chosen].sum()) - self.present[chosen, :, c_index + 1].sum(axis=0)
-        counts = Counts(tp=tp, fp=predictions - tp, fn=annotations - tp, tn=tn, iou_sum=point.iou_sum[chosen].sum(axis=0))
+        iou_sum = point.iou_sum[chosen].sum(axis=0).astype(np.float64)
+        iou_sum[self.results.nested] = np.nan  # §8: a nested answer's IoU is null
+        counts = Counts(tp=tp, fp=predictions - tp, fn=annotations - tp, tn=tn, iou_sum=iou_sum)
         return counts, annotations, predictions
 
     def confusion(self, c_index: int, t: float, splits: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -162,10 +164,11 @@ class SplitFigures:
         tp = self._curve(t)  # (S, F, C)
         chosen = list(splits)
         n_c = tp.shape[2]
-        if feature is None:
-            found = tp[chosen].sum(axis=(0, 1))
-            active = self.active[chosen, :, 1 : n_c + 1].sum(axis=(0, 1))
-            annotations = int(self.annotations[chosen].sum())
+        if feature is None:  # all: over top-level features only (§8)
+            top = ~self.results.nested
+            found = tp[chosen][:, top].sum(axis=(0, 1))
+            active = self.active[chosen][:, top, 1 : n_c + 1].sum(axis=(0, 1))
+            annotations = int(self.annotations[chosen][:, top].sum())
         else:
             found = tp[chosen, feature].sum(axis=0)
             active = self.active[chosen, feature, 1 : n_c + 1].sum(axis=0)

@@ -1,7 +1,15 @@
 """Random data rows of every kind, built to collide: small integer grids make equal IoUs,
-IoUs exactly on a threshold, equal confidences and cross-feature pairs frequent."""
+IoUs exactly on a threshold, equal confidences and cross-feature pairs frequent.
+
+With `nested=True` objects also carry nested classifications (METRICS.md §8): radios,
+checklists and free text under tools, under a top-level answer and under a nested answer,
+drawn from few answers so that equal answers on both sides of a pair are frequent.
+"""
 
 from __future__ import annotations
+
+import itertools
+from typing import Any
 
 import numpy as np
 from pycocotools import mask as mask_api
@@ -17,6 +25,7 @@ from domain.annotations.objects import (
     Span,
     TextAnswer,
 )
+from domain.ontology import TEXT, Ontology
 
 FEATURES = {
     "box": ("car", "truck", "bus"),
@@ -34,6 +43,28 @@ MATCHED_FEATURES = tuple(
         + ["unused"]  # known to the evaluation, never used: a TN on every row
     )
 )
+# Nested questions by the feature they hang off: (name, kind, {answer: its nested questions}).
+Questions = tuple[tuple[str, str, dict[str, Any]], ...]
+_SHADE: Questions = (("shade", "RADIO", {"dark": (), "light": ()}),)
+NESTED: dict[str, Questions] = {
+    "car": (
+        ("color", "RADIO", {"red": _SHADE, "blue": ()}),
+        ("parts", "CHECKLIST", {"wheel": (), "door": (), "roof": ()}),
+        ("note", "TEXT", {}),
+    ),
+    "truck": (("color", "RADIO", {"red": (), "blue": (), "green": ()}),),
+    "lake": (("birds", "CHECKLIST", {"duck": (), "swan": ()}),),
+    "person": (("role", "RADIO", {"actor": (), "author": ()}),),
+    "weather/sunny": (("intensity", "RADIO", {"high": (), "low": ()}),),
+}
+_TOOLS = {
+    "box": "BBOX",
+    "polygon": "POLYGON",
+    "mask": "MASK",
+    "point": "POINT",
+    "polyline": "POLYLINE",
+    "span": "NER",
+}
 CONFIDENCES = (None, 0.0, 0.2, 0.5, 0.5, 0.7, 1.0)
 MASK_SIZE = (6, 5)
 
@@ -69,20 +100,78 @@ def _geometry(kind: str, rng: np.random.Generator):  # noqa: ANN202 - one of the
     return Span(start, start + int(rng.integers(1, 7)))
 
 
+def _nested_questions(feature: str) -> Questions:
+    """The nested questions of a feature, a nested answer included ("car/color/red")."""
+    found = NESTED.get(feature)
+    if found is not None:
+        return found
+    parent, _, answer = feature.rpartition("/")
+    parent, _, question = parent.rpartition("/")
+    for name, _, answers in _nested_questions(parent) if parent else ():
+        if name == question:
+            return answers.get(answer, ())  # type: ignore[no-any-return]
+    return ()
+
+
+def _children(
+    feature: str, rng: np.random.Generator, prediction: bool, nested: bool
+) -> tuple[Annotation, ...]:
+    """Valid nested classifications of an object of `feature`: a radio answered at most once,
+    a checklist answer at most once. Their own confidences are noise: the parent's counts."""
+    if not nested:
+        return ()
+    out: list[Annotation] = []
+    for name, kind, answers in _nested_questions(feature):
+        question = f"{feature}/{name}"
+        if kind == "TEXT":
+            if rng.random() < 0.4:
+                out.append(Annotation(question, TextAnswer(question, "text")))
+            continue
+        names = list(answers)
+        if kind == "RADIO":
+            chosen = [names[int(rng.integers(len(names)))]] if rng.random() < 0.8 else []
+        else:
+            chosen = [n for n in names if rng.random() < 0.5]
+        for answer in chosen:
+            full = f"{question}/{answer}"
+            out.append(
+                Annotation(
+                    full,
+                    Answer(question, answer),
+                    _confidence(rng, prediction),
+                    _children(full, rng, prediction, nested),
+                )
+            )
+    rng.shuffle(out)  # type: ignore[arg-type]
+    return tuple(out)
+
+
 def random_side(
-    rng: np.random.Generator, kinds: tuple[str, ...], prediction: bool
+    rng: np.random.Generator, kinds: tuple[str, ...], prediction: bool, nested: bool = False
 ) -> list[Annotation]:
     objects: list[Annotation] = []
     for kind in kinds:
         for _ in range(int(rng.integers(0, 4))):
             feature = str(rng.choice(FEATURES[kind]))
-            objects.append(Annotation(feature, _geometry(kind, rng), _confidence(rng, prediction)))
+            objects.append(
+                Annotation(
+                    feature,
+                    _geometry(kind, rng),
+                    _confidence(rng, prediction),
+                    _children(feature, rng, prediction, nested),
+                )
+            )
     for question, answers in QUESTIONS.items():
         chosen = rng.choice(answers, size=int(rng.integers(0, 3)), replace=False)
         for answer in chosen:
             feature = f"{question}/{answer}"
             objects.append(
-                Annotation(feature, Answer(question, str(answer)), _confidence(rng, prediction))
+                Annotation(
+                    feature,
+                    Answer(question, str(answer)),
+                    _confidence(rng, prediction),
+                    _children(feature, rng, prediction, nested),
+                )
             )
     if rng.random() < 0.3:
         objects.append(
@@ -93,9 +182,69 @@ def random_side(
 
 
 def random_rows(
-    seed: int, n_rows: int, kinds: tuple[str, ...] = tuple(FEATURES)
+    seed: int, n_rows: int, kinds: tuple[str, ...] = tuple(FEATURES), nested: bool = False
 ) -> tuple[list[list[Annotation]], list[list[Annotation]]]:
     rng = np.random.default_rng(seed)
-    gt = [random_side(rng, kinds, prediction=False) for _ in range(n_rows)]
-    pred = [random_side(rng, kinds, prediction=True) for _ in range(n_rows)]
+    gt = [random_side(rng, kinds, prediction=False, nested=nested) for _ in range(n_rows)]
+    pred = [random_side(rng, kinds, prediction=True, nested=nested) for _ in range(n_rows)]
     return gt, pred
+
+
+def _ontology_questions(questions: Questions) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": name,
+            "kind": kind,
+            **(
+                {
+                    "answers": [
+                        {"name": answer, "classifications": _ontology_questions(nested)}
+                        for answer, nested in answers.items()
+                    ]
+                }
+                if kind != "TEXT"
+                else {}
+            ),
+        }
+        for name, kind, answers in questions
+    ]
+
+
+def random_ontology() -> Ontology:
+    """The ontology of the random rows: every tool, question and nested question, and
+    "unused" (a box tool no object uses)."""
+    ids = itertools.count()
+    tools = [
+        {
+            "name": name,
+            "tool": _TOOLS[kind],
+            "classifications": _ontology_questions(NESTED.get(name, ())),
+        }
+        for kind, names in FEATURES.items()
+        for name in names
+    ]
+    tools.append({"name": "unused", "tool": "BBOX"})
+    classifications = [
+        {
+            "name": question,
+            "kind": "RADIO" if question == "weather" else "CHECKLIST",
+            "answers": [
+                {
+                    "name": a,
+                    "classifications": _ontology_questions(NESTED.get(f"{question}/{a}", ())),
+                }
+                for a in answers
+            ],
+        }
+        for question, answers in QUESTIONS.items()
+    ]
+    classifications.append({"name": "caption", "kind": "TEXT"})
+    return Ontology.build(tools, classifications, id_factory=lambda: f"f{next(ids)}")
+
+
+def matched_features(ontology: Ontology) -> tuple[str, ...]:
+    return tuple(f.name for f in ontology.features if f.kind != TEXT)
+
+
+def checklists(ontology: Ontology) -> tuple[str, ...]:
+    return tuple(q.name for q in ontology.questions if q.kind == "CHECKLIST")

@@ -4,6 +4,10 @@ Plain Python, one object and one pair at a time, and a separate walk at every gr
 (c, t): nothing of the engine's layout, one-walk-per-c trick or IoU cut is used here. The
 union of two shapes is area(A) + area(B) - area(A ∩ B) as in the engine, so both compute
 bit-identical IoUs and ties compare equal on both sides.
+
+Nested classifications (§8) are followed object by object from each outcome of the walk,
+recursively, for valid input only (a radio answered at most once per object, a checklist
+answer at most once): the engine's rule for invalid input is its own.
 """
 
 from __future__ import annotations
@@ -124,6 +128,20 @@ class PointResult:
     iou_sum: Counter = field(default_factory=Counter)
     confusion: Counter = field(default_factory=Counter)  # (g or None, f or None)
     taken: list[tuple[int, int, int]] = field(default_factory=list)  # (row, ann, pred)
+    text_annotations: Counter = field(default_factory=Counter)  # per free-text feature
+    text_predictions: Counter = field(default_factory=Counter)  # active ones
+
+
+def _answers(a: Annotation | None) -> list[Annotation]:
+    """The nested radio and checklist answers directly under an object or answer."""
+    if a is None:
+        return []
+    return [x for x in a.classifications if isinstance(x.geometry, Answer)]
+
+
+def _descendants(a: Annotation) -> list[Annotation]:
+    """Every nested object under `a`, at any depth (free-text answers included)."""
+    return [d for x in a.classifications for d in (x, *_descendants(x))]
 
 
 class Reference:
@@ -135,8 +153,11 @@ class Reference:
         predictions: Sequence[Sequence[Annotation]],
         features: Sequence[str],
         radius: float = 70.0,
+        checklists: Sequence[str] = (),
     ) -> None:
+        """`checklists` names the nested questions that are checklists (others are radios)."""
         self.gt, self.pred, self.features = ground_truth, predictions, list(features)
+        self.checklists = set(checklists)
         self.ious = [
             {
                 (i, j): v
@@ -180,22 +201,91 @@ class Reference:
                 if g == f:
                     out.tp[r, f] += 1
                     out.iou_sum[r, f] += v
+                    self._nested(out, r, anns[i], active[j])  # §8: a taken same-feature pair
                 else:
                     out.fn[r, g] += 1
                     out.fp[r, f] += 1
+                    self._nested(out, r, anns[i], None)  # §8: taken in a cross-feature pair
+                    self._nested(out, r, None, active[j])
             for i, a in anns.items():
                 if i not in taken_a:
                     out.fn[r, a.feature] += 1
                     out.confusion[a.feature, None] += 1
+                    self._nested(out, r, a, None)  # §8: untaken
             for j, p in active.items():
                 if j not in taken_p:
                     out.fp[r, p.feature] += 1
                     out.confusion[None, p.feature] += 1
+                    self._nested(out, r, None, p)
             present = {a.feature for a in anns.values()} | {p.feature for p in active.values()}
+            # §8: a nested answer is present when an annotation or an active prediction
+            # carries it (a nested answer is active exactly when its parent is).
+            for a in (*anns.values(), *active.values()):
+                present.update(d.feature for d in _descendants(a))
             for f in self.features:
                 if f not in present:
                     out.tn[r, f] = 1
+            # Free text, top-level and nested, is only counted; a nested one with its root.
+            for a in gts:
+                for x in (a, *_descendants(a)):
+                    if isinstance(x.geometry, TextAnswer):
+                        out.text_annotations[x.feature] += 1
+            for p in preds:
+                if confidence(p) >= c:
+                    for x in (p, *_descendants(p)):
+                        if isinstance(x.geometry, TextAnswer):
+                            out.text_predictions[x.feature] += 1
         return out
+
+    def _nested(self, out: PointResult, r: int, g: Annotation | None, p: Annotation | None) -> None:
+        """§8 for the nested answers of a taken same-feature pair (g, p), or of an object
+        alone (an annotation g, or an active prediction p), recursively."""
+        g_answers, p_answers = _answers(g), _answers(p)
+        if g is None or p is None:
+            for x in g_answers:
+                out.fn[r, x.feature] += 1
+                out.confusion[x.feature, None] += 1
+                self._nested(out, r, x, None)
+            for y in p_answers:
+                out.fp[r, y.feature] += 1
+                out.confusion[None, y.feature] += 1
+                self._nested(out, r, None, y)
+            return
+        questions = dict.fromkeys(x.geometry.question for x in g_answers + p_answers)  # type: ignore[union-attr]
+        for q in questions:
+            on_g = {x.feature: x for x in g_answers if x.geometry.question == q}  # type: ignore[union-attr]
+            on_p = {y.feature: y for y in p_answers if y.geometry.question == q}  # type: ignore[union-attr]
+            assert len(on_g) == sum(x.geometry.question == q for x in g_answers)  # type: ignore[union-attr]
+            assert len(on_p) == sum(y.geometry.question == q for y in p_answers)  # type: ignore[union-attr]
+            if q in self.checklists:
+                for a in dict.fromkeys([*on_g, *on_p]):
+                    if a in on_g and a in on_p:
+                        out.tp[r, a] += 1
+                        out.confusion[a, a] += 1
+                        self._nested(out, r, on_g[a], on_p[a])
+                    elif a in on_g:
+                        out.fn[r, a] += 1
+                        out.confusion[a, None] += 1
+                        self._nested(out, r, on_g[a], None)
+                    else:
+                        out.fp[r, a] += 1
+                        out.confusion[None, a] += 1
+                        self._nested(out, r, None, on_p[a])
+                continue
+            assert len(on_g) <= 1 and len(on_p) <= 1, f"radio {q!r} answered twice"
+            x = next(iter(on_g.values()), None)
+            y = next(iter(on_p.values()), None)
+            out.confusion[x and x.feature, y and y.feature] += 1
+            if x is not None and y is not None and x.feature == y.feature:
+                out.tp[r, x.feature] += 1
+                self._nested(out, r, x, y)
+                continue
+            if x is not None:
+                out.fn[r, x.feature] += 1
+                self._nested(out, r, x, None)
+            if y is not None:
+                out.fp[r, y.feature] += 1
+                self._nested(out, r, None, y)
 
 
 def feature_ratios(tp: int, fp: int, fn: int, iou_sum: float) -> tuple[float | None, ...]:

@@ -1,5 +1,5 @@
-"""The engine against the literal reference on random rows of every kind, at every grid
-point, and the invariants of METRICS.md §2."""
+"""The engine against the literal reference on random rows of every kind, nested
+classifications included (§8), at every grid point, and the invariants of METRICS.md §2."""
 
 from __future__ import annotations
 
@@ -8,14 +8,24 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.annotations.objects import Annotation, Box, TextAnswer
+from domain.annotations.objects import Annotation, Answer, Box, TextAnswer
 from domain.metrics import MatchResult, build_objects, grid, match
-from tests.domain.metrics.random_rows import FEATURES, MATCHED_FEATURES, random_rows
+from domain.ontology import Ontology
+from tests.domain.metrics.random_rows import (
+    FEATURES,
+    MATCHED_FEATURES,
+    checklists,
+    matched_features,
+    random_ontology,
+    random_rows,
+)
 from tests.domain.metrics.reference import PointResult, Reference, feature_ratios, row_ious
 
 CONFIDENCES = (0.0, 0.2, 0.5, 0.7, 1.0)
 IOUS = (0.0, 0.2, 0.25, 1 / 3, 0.5, 0.75, 1.0)
 RADIUS = 30.0
+ONTOLOGY = random_ontology()
+ALL_FEATURES = matched_features(ONTOLOGY)  # top-level and nested
 
 
 def _dense(point: PointResult, n_rows: int, features: tuple[str, ...]) -> dict[str, np.ndarray]:
@@ -60,14 +70,32 @@ def _compare(
     confidences: tuple[float, ...] = CONFIDENCES,
     ious: tuple[float, ...] = IOUS,
     radius: float = RADIUS,
+    ontology: Ontology | None = None,
+    checklist_questions: tuple[str, ...] | None = None,
 ) -> None:
-    objects = build_objects(gt, pred, features)
+    """`checklist_questions` (for the reference) defaults to the ontology's checklists."""
+    objects = build_objects(gt, pred, features, ontology=ontology)
     result = match(objects, confidences, radius)
-    reference = Reference(gt, pred, features, radius)
+    if checklist_questions is None:
+        checklist_questions = checklists(ontology) if ontology is not None else ()
+    reference = Reference(gt, pred, features, radius, checklists=checklist_questions)
     table = grid(result, ious, per_row=True)
     n_rows = len(gt)
     gt_rank, pred_rank = _upload_ranks(gt), _upload_ranks(pred)
     labels = (*features, None)
+    # Nested answers (§8): the ontology's, or (without one) those the objects carry nested.
+    nested = {
+        x.feature
+        for rows in (gt, pred)
+        for objects_of_row in rows
+        for a in objects_of_row
+        for x in _descendants(a)
+    }
+    if ontology is not None:
+        nested |= {f for q in ontology.questions if q.parent is not None for f in q.answers}
+    is_nested = np.array([f in nested for f in features], dtype=bool)
+    np.testing.assert_array_equal(result.nested, is_nested)
+    top = ~is_nested
     for ci, c in enumerate(confidences):
         for ti, t in enumerate(ious):
             expected = reference.at(c, t)
@@ -76,7 +104,11 @@ def _compare(
             got = _engine_dense(result, ci, t)
             for name in ("tp", "fp", "fn", "tn"):
                 np.testing.assert_array_equal(got[name], want[name], err_msg=f"{name} {where}")
-            np.testing.assert_allclose(got["iou_sum"], want["iou_sum"], rtol=1e-12, err_msg=where)
+            np.testing.assert_allclose(
+                got["iou_sum"][:, top], want["iou_sum"][:, top], rtol=1e-12, err_msg=where
+            )
+            # A nested answer has no geometry: ΣIoU undefined (NaN) wherever it has a cell.
+            assert not np.nan_to_num(got["iou_sum"][:, is_nested]).any()
 
             # The very pairs, by data row and upload positions.
             taken = result.taken_at(ci, t)
@@ -108,6 +140,8 @@ def _compare(
                 ratios = feature_ratios(
                     *(int(sums[n][k]) for n in ("tp", "fp", "fn")), sums["iou_sum"][k]
                 )
+                if is_nested[k]:
+                    ratios = (*ratios[:3], None)  # §8: a nested answer's IoU is null
                 for name, value in zip(("precision", "recall", "f1", "iou"), ratios, strict=True):
                     expected_value = np.nan if value is None else value
                     got_value = getattr(table.per_feature, name)[ci, ti, k]
@@ -119,20 +153,32 @@ def _compare(
                         err_msg=f"{name} {f} {where}",
                     )
 
+            # `all` is over top-level features only (§8).
+            report = result.feature_metrics(ci, t)
+            all_counts = (report.all.tp, report.all.fp, report.all.fn, report.all.tn)
+            assert all_counts == tuple(int(sums[n][top].sum()) for n in ("tp", "fp", "fn", "tn"))
+
+            # Free text, top-level and nested, is only counted.
+            text_annotations, text_predictions = result.text_counts(ci)
+            for k, f in enumerate(result.text_features):
+                assert text_annotations[k] == expected.text_annotations[f], where
+                assert text_predictions[k] == expected.text_predictions[f], where
+            assert sum(expected.text_annotations.values()) == text_annotations.sum()
+            assert sum(expected.text_predictions.values()) == text_predictions.sum()
+
             # Confusion, including the None row and column.
             matrix = result.confusion(ci, t)
             want_matrix = np.array([[expected.confusion[g, f] for f in labels] for g in labels])
             np.testing.assert_array_equal(matrix, want_matrix, err_msg=where)
             np.testing.assert_array_equal(table.confusion[ci, ti], want_matrix)
 
-            # Data-row level.
+            # Data-row level: sums over the row's top-level features, like `all`.
             rows = result.row_metrics(ci, t)
             for name in ("tp", "fp", "fn", "tn"):
-                np.testing.assert_array_equal(getattr(rows, name), want[name].sum(axis=1))
-                np.testing.assert_array_equal(
-                    getattr(table.per_row, name)[ci, ti], want[name].sum(axis=1)
-                )
-            expected_iou = row_ious(want["tp"], want["fp"], want["fn"], want["iou_sum"])
+                row_sums = want[name][:, top].sum(axis=1)
+                np.testing.assert_array_equal(getattr(rows, name), row_sums)
+                np.testing.assert_array_equal(getattr(table.per_row, name)[ci, ti], row_sums)
+            expected_iou = row_ious(*(want[name][:, top] for name in ("tp", "fp", "fn", "iou_sum")))
             np.testing.assert_allclose(
                 rows.iou, expected_iou, rtol=1e-12, equal_nan=True, err_msg=where
             )
@@ -141,15 +187,31 @@ def _compare(
             )
 
 
+def _descendants(a: Annotation) -> list[Annotation]:
+    return [d for x in a.classifications for d in (x, *_descendants(x))]
+
+
 @pytest.mark.parametrize("kind", list(FEATURES))
 def test_each_kind_alone_matches_the_reference(kind: str) -> None:
-    gt, pred = random_rows(seed=len(kind), n_rows=400, kinds=(kind,))
-    _compare(gt, pred, MATCHED_FEATURES)
+    gt, pred = random_rows(seed=len(kind), n_rows=400, kinds=(kind,), nested=True)
+    _compare(gt, pred, ALL_FEATURES, ontology=ONTOLOGY)
 
 
 def test_every_kind_together_matches_the_reference() -> None:
-    gt, pred = random_rows(seed=7, n_rows=600)
+    gt, pred = random_rows(seed=7, n_rows=600, nested=True)
+    _compare(gt, pred, ALL_FEATURES, ontology=ONTOLOGY)
+
+
+def test_without_nested_classifications_nothing_changes() -> None:
+    gt, pred = random_rows(seed=7, n_rows=150)
     _compare(gt, pred, MATCHED_FEATURES)
+
+
+def test_without_an_ontology_nested_answers_are_read_from_the_objects() -> None:
+    # Two answers of a checklist on one object are frequent here, so every checklist is
+    # recognised; the radios are answered once per object.
+    gt, pred = random_rows(seed=17, n_rows=200, kinds=("box", "polygon"), nested=True)
+    _compare(gt, pred, ALL_FEATURES, ontology=None, checklist_questions=checklists(ONTOLOGY))
 
 
 def test_a_radius_of_another_size_matches_the_reference() -> None:
@@ -183,6 +245,71 @@ def _box_rows(draw: st.DrawFn) -> tuple[list[list[Annotation]], list[list[Annota
     prediction = st.builds(Annotation, _features, _boxes, _confidence)
     pred = [draw(st.lists(prediction, max_size=5)) for _ in gt]
     return gt, pred
+
+
+_colors = st.sampled_from(("red", "blue"))
+_parts = st.lists(st.sampled_from(("wheel", "door")), unique=True, max_size=2)
+
+
+@st.composite
+def _nested_box(draw: st.DrawFn, confidence: st.SearchStrategy) -> Annotation:
+    """A car or truck box with, maybe, a color (radio) and parts (checklist, cars only)."""
+    feature = draw(_features)
+    children = []
+    if draw(st.booleans()):
+        color = draw(_colors)
+        answer_confidence = draw(_confidence)  # ignored: the parent's counts
+        children.append(
+            Annotation(
+                f"{feature}/color/{color}", Answer(f"{feature}/color", color), answer_confidence
+            )
+        )
+    if feature == "car":
+        children += [Annotation(f"car/parts/{p}", Answer("car/parts", p)) for p in draw(_parts)]
+    return Annotation(feature, draw(_boxes), draw(confidence), tuple(children))
+
+
+@st.composite
+def _nested_box_rows(draw: st.DrawFn) -> tuple[list[list[Annotation]], list[list[Annotation]]]:
+    gt = draw(st.lists(st.lists(_nested_box(st.none()), max_size=4), min_size=1, max_size=6))
+    pred = [draw(st.lists(_nested_box(_confidence), max_size=5)) for _ in gt]
+    return gt, pred
+
+
+_NESTED_BOXES = Ontology.build(
+    [
+        {
+            "name": name,
+            "tool": "BBOX",
+            "classifications": [
+                {"name": "color", "kind": "RADIO", "answers": ["red", "blue"]},
+                *(
+                    [{"name": "parts", "kind": "CHECKLIST", "answers": ["wheel", "door"]}]
+                    if name == "car"
+                    else []
+                ),
+            ],
+        }
+        for name in ("bus", "car", "truck")
+    ],
+    id_factory=iter(f"n{i}" for i in range(100)).__next__,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(_nested_box_rows())
+def test_random_box_rows_with_nested_classifications_match_the_reference(
+    rows: tuple[list[list[Annotation]], list[list[Annotation]]],
+) -> None:
+    gt, pred = rows
+    _compare(
+        gt,
+        pred,
+        matched_features(_NESTED_BOXES),
+        confidences=(0.0, 0.25, 0.5, 1.0),
+        ious=(0.0, 0.25, 1 / 3, 0.5, 1.0),
+        ontology=_NESTED_BOXES,
+    )
 
 
 @settings(max_examples=150, deadline=None)
