@@ -240,6 +240,15 @@ class Ontology:
     def feature_with_id(self, feature_id: str) -> Feature | None:
         return self._features_by_id.get(feature_id)
 
+    def parent_of(self, feature: str) -> str | None:
+        """The feature a nested answer (or nested free-text question) hangs under; None for
+        a top-level feature or an unknown name."""
+        found = self._features_by_name.get(feature)
+        if found is None or found.question is None:
+            return None
+        question = self._questions_by_name.get(found.question)
+        return None if question is None else question.parent
+
     def question_named(self, name: str) -> Question | None:
         return self._questions_by_name.get(name)
 

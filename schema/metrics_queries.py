@@ -14,6 +14,7 @@ import strawberry
 from strawberry.types import Info
 
 from domain.filter_language import ConfusionClause
+from domain.ontology import Ontology
 from projections.metrics.compare import ComparisonRecord, WorseRow, compare_runs
 from projections.metrics.queries import RowRef, RunAt
 from schema.context import Context
@@ -111,20 +112,38 @@ class ModelRunMetricsFields:
         points = await ctx.read(metric_queries(ctx).pr_curve, self._run_id(), iou, feature, clauses_of(filter))
         return [PrPoint.from_record(p) for p in points]
 
-    @strawberry.field(description="Annotations per feature, most first (100 per page by default).")
+    async def _parents(self, ctx: Context) -> dict[str, str | None]:
+        """Each feature's parent feature (None at the top level), from the run's model."""
+        record = await ctx.loaders.model_by_id.load(str(self.model_id))  # type: ignore[attr-defined]
+        if record is None:
+            return {}
+        ontology = Ontology.from_dict(record.ontology)
+        return {f.name: ontology.parent_of(f.name) for f in ontology.features}
+
+    @strawberry.field(
+        description="Annotations per feature, most first (100 per page by default): the top-level "
+        "features, or with `under` the sub-features (nested answers) of that feature."
+    )
     async def annotation_distribution(
         self,
         info: Info[Context, None],
         filter: DataRowFilter | None = None,  # noqa: A002
         first: int | None = None,
         after: str | None = None,
+        under: str | None = None,
     ) -> Connection[DistributionEntry]:
         ctx = info.context
         size = check_page_size(first, ctx.limits)
-        page = await ctx.read(metric_queries(ctx).distribution, self._run_id(), "ann", clauses_of(filter), None, size, after)
+        parents = await self._parents(ctx)
+        page = await ctx.read(
+            metric_queries(ctx).distribution, self._run_id(), "ann", clauses_of(filter), None, size, after, parents, under
+        )
         return connection(page, lambda bar: DistributionEntry.from_record(bar, "annotation", filter), after)
 
-    @strawberry.field(description="Predictions per feature (active at `confidence` if given), most first.")
+    @strawberry.field(
+        description="Predictions per feature (active at `confidence` if given), most first: the top-level "
+        "features, or with `under` the sub-features of that feature."
+    )
     async def prediction_distribution(
         self,
         info: Info[Context, None],
@@ -132,12 +151,15 @@ class ModelRunMetricsFields:
         filter: DataRowFilter | None = None,  # noqa: A002
         first: int | None = None,
         after: str | None = None,
+        under: str | None = None,
     ) -> Connection[DistributionEntry]:
         ctx = info.context
         size = check_page_size(first, ctx.limits)
+        parents = await self._parents(ctx)
         page = await ctx.read(
-            metric_queries(ctx).distribution, self._run_id(), "pred", clauses_of(filter), confidence, size, after
-        )
+            metric_queries(ctx).distribution, self._run_id(), "pred", clauses_of(filter), confidence, size, after,
+            parents, under,
+        )  # fmt: skip
         return connection(page, lambda bar: DistributionEntry.from_record(bar, "prediction", filter, confidence), after)
 
     @strawberry.field(description="Data rows per tenth of [0, 1] of a per-row metric (automatic or custom).")

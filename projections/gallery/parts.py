@@ -37,13 +37,34 @@ def part_of_payload(payload: dict[str, Any]) -> Part:
     classifications included: each is a feature of its own."""
     features = column(payload, "feature").astype(np.int32)
     confidence = column(payload, "confidence")
+    confidences = confidence.astype(np.float64) if confidence.size else np.full(features.size, np.nan)
+    children = column(payload, "children")
+    if children.size and children.any():
+        confidences = _parents_confidence(confidences, children.astype(np.int64))
     return Part(
         keys=row_keys(payload["rows"]),
         ends=column(payload, "row_ends").astype(np.int64),
         features=features,
-        confidences=confidence.astype(np.float64) if confidence.size else np.full(features.size, np.nan),
+        confidences=confidences,
         names=list(payload["strings"]),
     )
+
+
+def _parents_confidence(confidences: np.ndarray, children: np.ndarray) -> np.ndarray:
+    """A nested classification is active exactly when its top-level object is (METRICS.md
+    §8): it takes that object's confidence. Objects come depth first, each followed by its
+    `children` direct nested ones."""
+    out = confidences.copy()
+    open_parents: list[list[float]] = []  # [nested ones still to come, the top-level confidence]
+    for i, count in enumerate(children.tolist()):
+        if open_parents:
+            open_parents[-1][0] -= 1
+            out[i] = open_parents[-1][1]
+        if count:
+            open_parents.append([count, out[i]])
+        while open_parents and open_parents[-1][0] == 0:
+            open_parents.pop()
+    return out
 
 
 def cleared(row_ids: list[str]) -> Part:

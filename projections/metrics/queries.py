@@ -9,8 +9,8 @@ query loads the run again.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from uuid import UUID
 
@@ -102,6 +102,8 @@ class DistributionBar:
     feature: str
     objects: int
     data_rows: int
+    parent: str | None = None  # the feature a nested answer hangs under (METRICS.md §8)
+    sub_features: int = 0  # its own nested answers with objects, one level down
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,8 +396,14 @@ class MetricQueries:
         confidence: float | None = None,
         first: int | None = None,
         after: str | None = None,
+        parents: Mapping[str, str | None] | None = None,
+        under: str | None = None,
     ) -> Page:
-        """Annotations ("ann") or predictions ("pred") per feature, most first (DistributionBar)."""
+        """Annotations ("ann") or predictions ("pred") per feature, most first (DistributionBar).
+
+        With `parents` (each nested answer's parent feature), the bars are those one level
+        under `under` (the top-level features when None), each saying how many sub-features
+        with objects it has; without, every feature."""
         loaded = self.loaded(run_id)
         iou = float(loaded.settings["iou_thresholds"][0])  # type: ignore[index]
         c_index = None
@@ -403,14 +411,19 @@ class MetricQueries:
             c_index = self.grid(loaded, confidence, iou)[0]
         mask = self.selection(loaded, clauses, (c_index or 0, iou))
         names, objects, rows = loaded.results.object_counts(side, mask, c_index)
+        parent_of = parents or {}
+        children = Counter(parent_of.get(names[i]) for i in range(len(names)) if objects[i] > 0)
         order = sorted(range(len(names)), key=lambda i: (-int(objects[i]), names[i]))
-        order = [i for i in order if objects[i] > 0]
+        order = [i for i in order if objects[i] > 0 and (parents is None or parent_of.get(names[i]) == under)]
         size = page_size(first)
         start = int_cursor("distribution", after) or 0
         chosen = order[start : start + size]
         end = start + len(chosen)
         return Page(
-            items=[DistributionBar(names[i], int(objects[i]), int(rows[i])) for i in chosen],
+            items=[
+                DistributionBar(names[i], int(objects[i]), int(rows[i]), parent_of.get(names[i]), children[names[i]])
+                for i in chosen
+            ],
             total_count=len(order),
             end_cursor=encode_cursor("distribution", end) if chosen else None,
             has_next_page=end < len(order),

@@ -171,6 +171,12 @@ class DistributionEntry:
     objects: int
     data_rows: int
     filter: JSON
+    parent: str | None = strawberry.field(
+        default=None, description="The feature this nested answer hangs under; null at the top level."
+    )
+    sub_features: int = strawberry.field(
+        default=0, description="Its nested answers with objects: list them with `under: <this feature>`."
+    )
 
     @classmethod
     def from_record(
@@ -184,7 +190,10 @@ class DistributionEntry:
         # Distributions count the evaluated rows only, like every figure of the metrics view.
         chosen = with_clause(selection, {"evaluated": True})
         chosen["all"].append(clause)
-        return cls(feature=r.feature, objects=r.objects, data_rows=r.data_rows, filter=chosen)
+        return cls(
+            feature=r.feature, objects=r.objects, data_rows=r.data_rows, filter=chosen, parent=r.parent,
+            sub_features=r.sub_features,
+        )
 
 
 @strawberry.type

@@ -1,8 +1,8 @@
 """Nested classifications (METRICS.md §8) on the way from an upload line to the metrics.
 
 The engine evaluates nested answers from the objects the worker reads back: uploaded NDJSON,
-encoded in chunk columns, stored as JSON by the model runs read model, decoded again. The
-match table the metric read model is built from does not carry them yet (see the xfail).
+encoded in chunk columns, stored as JSON by the model runs read model, decoded again; the
+match table carries their pairs and objects to the metric read model.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import itertools
 
 import numpy as np
 import orjson
-import pytest
 
 from domain.annotations.columns import decode_rows, encode_rows
 from domain.annotations.ndjson import parse_annotation_line
@@ -37,15 +36,6 @@ ONTOLOGY = Ontology.build(
 )
 FEATURES = [f.name for f in ONTOLOGY.features if f.kind != TEXT]
 ROW = "00000000-0000-0000-0000-000000000001"
-
-# Remove once the match table carries nested pairs and objects (see the report of issue 11):
-# until then the read model shows no annotation of a nested answer, and counts it in `all`.
-NOT_IN_THE_READ_MODEL_YET = pytest.mark.xfail(
-    strict=True,
-    reason="the match table (projections/metrics/match_table.py) keeps only the walk's pairs "
-    "and top-level objects: nested answers need their pairs and objects there, and "
-    "RunResults must leave them out of all and give them a null IoU",
-)
 
 
 def _line(color: str, confidence: float | None = None) -> dict:
