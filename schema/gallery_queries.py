@@ -10,9 +10,9 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from domain.errors import ValidationFailed
 from projections.gallery.queries import DataRowDetail as DataRowDetailRecord
 from projections.gallery.queries import SliceCount
+from projections.metrics.queries import RunAt
 from schema.context import Context
 from schema.types.data_row import DataRow
 
@@ -96,15 +96,11 @@ def vars_of(item: Any) -> dict[str, Any]:
 
 @strawberry.type
 class ModelRunGalleryFields:
-    def _gallery_run_id(self) -> str:
-        """The gallery holds the latest version of a run only: an older one shown is refused
-        by name rather than answered with the latest figures."""
+    def _gallery_run_id(self) -> str | RunAt:
+        """The run as of the version shown."""
         version: int = self.version  # type: ignore[attr-defined]
-        latest: int = self.latest_version  # type: ignore[attr-defined]
-        if version != latest:
-            raise ValidationFailed(
-                f"slices and data row details are counted at the latest version ({latest}) only, not version {version}"
-            )
+        if version != self.latest_version:  # type: ignore[attr-defined]
+            return RunAt(str(self.id), version)  # type: ignore[attr-defined]
         return str(self.id)  # type: ignore[attr-defined]
 
     @strawberry.field(

@@ -30,8 +30,10 @@ _ROWS = (
     " WHEN 'TEST' THEN '2' ELSE '3' END, '' ORDER BY row_id), '') AS splits,"
     " coalesce(array_agg(global_key ORDER BY row_id), '{{}}') AS global_keys,"
     " coalesce(array_agg(DISTINCT dataset_id), '{{}}') AS datasets"
-    " FROM {s}.run_rows WHERE run_id = %s AND valid_to IS NULL"
+    " FROM {s}.run_rows WHERE run_id = %(run)s"
 )
+_CURRENT = " AND valid_to IS NULL"
+_AS_OF = " AND valid_from <= %(v)s AND (valid_to IS NULL OR valid_to > %(v)s)"
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,6 +72,9 @@ class GalleryIndex:
     features: list[str]
     annotations: Objects
     predictions: Objects
+    # The version it shows when that is not the run's latest (rows, splits and objects as
+    # they were then; metadata is the catalog's, which no run version holds).
+    as_of: int | None = None
     _metadata: dict[tuple[str, str], MetadataColumn] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _results_rows: tuple[object, np.ndarray] | None = None
@@ -125,14 +130,18 @@ class GalleryIndex:
                 found = self._metadata[(key, kind)] = _metadata_changes(view, self, key, kind, found, datasets_stamp)
             return found.values
 
-def load_index(view: GalleryView, run_id: UUID, model_id: UUID, stamp: tuple[int, int]) -> GalleryIndex:
-    row = view.fetch_one(_ROWS, (run_id,))
+def load_index(
+    view: GalleryView, run_id: UUID, model_id: UUID, stamp: tuple[int, int], as_of: int | None = None
+) -> GalleryIndex:
+    """The run's rows and objects now, or as of an older version: the rows valid then and
+    each one's objects from the newest part up to that version."""
+    row = view.fetch_one(_ROWS + (_CURRENT if as_of is None else _AS_OF), {"run": run_id, "v": as_of})
     assert row is not None
     keys = np.frombuffer(bytes(row["ids"]), dtype="S16")
     features: dict[str, int] = {}
     sides = {}
     for side in (ANNOTATIONS, PREDICTIONS):
-        parts = [unpack(p) for p in view.parts(run_id, side)]
+        parts = [unpack(p) for p in view.parts(run_id, side, as_of)]
         sides[side] = _merge(parts, keys, features)
     return GalleryIndex(
         run_id=run_id,
@@ -145,6 +154,7 @@ def load_index(view: GalleryView, run_id: UUID, model_id: UUID, stamp: tuple[int
         features=list(features),
         annotations=sides[ANNOTATIONS],
         predictions=sides[PREDICTIONS],
+        as_of=as_of,
     )
 
 

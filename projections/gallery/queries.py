@@ -30,7 +30,7 @@ from projections.gallery.view import GalleryView
 from projections.ids import as_uuid
 from projections.metrics.filters import metric_values
 from projections.metrics.loader import LoadedRun
-from projections.metrics.queries import MetricQueries, grid_point
+from projections.metrics.queries import MetricQueries, RunAt, grid_point
 from projections.model_runs.queries import ModelRunQueries
 from projections.postgres_view import page_size
 from projections.records import Page, RunRowRecord
@@ -84,7 +84,7 @@ class GalleryQueries:
         # Set by the slices read model once it exists.
         self.saved_slice: SavedSlice = lambda slice_id: None
         self.model_slices: ModelSlices = lambda model_id: []
-        self._cache: OrderedDict[UUID, GalleryIndex] = OrderedDict()
+        self._cache: OrderedDict[tuple[UUID, int | None], GalleryIndex] = OrderedDict()
         self._lock = threading.Lock()
         metrics.gallery_rows = self.selected_keys
 
@@ -102,19 +102,28 @@ class GalleryQueries:
             raise NotFound(f"model run {run_id} not found")
         return parsed, run
 
-    def index(self, run_id: UUID | str) -> GalleryIndex:
+    def index(self, run_id: UUID | str | RunAt) -> GalleryIndex:
+        """The run's rows in memory: now, or (a RunAt) as of an older version."""
+        as_of = run_id.version if isinstance(run_id, RunAt) else None
         parsed, run = self._live_run(run_id)
-        stamp = (int(run["version"]), self.view.stamp(parsed))
+        if as_of is not None and not 1 <= as_of <= int(run["version"]):
+            raise NotFound(f"model run {parsed} has no version {as_of}")
+        stamp = (int(run["version"]) if as_of is None else as_of, self.view.stamp(parsed))
+        key = (parsed, as_of)
         with self._lock:
-            cached = self._cache.get(parsed)
+            cached = self._cache.get(key)
             if cached is not None and cached.stamp == stamp:
-                self._cache.move_to_end(parsed)
+                self._cache.move_to_end(key)
                 return cached
-            index = load_index(self.view, parsed, run["model_id"], stamp)
-            self._cache[parsed] = index
+            index = load_index(self.view, parsed, run["model_id"], stamp, as_of)
+            self._cache[key] = index
             while len(self._cache) > CACHED_RUNS:
                 self._cache.popitem(last=False)
             return index
+
+    def _results(self, index: GalleryIndex) -> LoadedRun:
+        """The metric results of the version the index shows."""
+        return self.metrics.loaded(index.run_id if index.as_of is None else RunAt(str(index.run_id), index.as_of))
 
     def _context(self, index: GalleryIndex, grid: tuple[float, float] | None) -> Context:
         model = self.view.fetch_one("SELECT ontology FROM {s}.catalog_models WHERE id = %s", (index.model_id,))
@@ -133,7 +142,7 @@ class GalleryQueries:
         def result_rows(clauses: Sequence[Clause]) -> np.ndarray:
             if grid is None:
                 raise ValidationFailed("metric and confusion clauses need the query's confidence and iou")
-            loaded = self.metrics.loaded(index.run_id)
+            loaded = self._results(index)
             mask = self.metrics.selection(loaded, clauses, self.metrics.grid(loaded, *grid))
             rows = index.rows_of_results(loaded.keys, loaded.stamp)
             chosen = rows if mask is None else rows[mask]
@@ -142,11 +151,11 @@ class GalleryQueries:
         def auto_slice_rows(name: str) -> np.ndarray:
             if grid is None:
                 raise ValidationFailed("automatic slices need the query's confidence and iou")
-            self.metrics.require_in_sync(str(index.run_id), "automatic slices")
-            return _auto_slice_rows(index, self.metrics.loaded(index.run_id), name, self.metrics, *grid)
+            self.metrics.require_in_sync(str(index.run_id), "automatic slices", self._results(index))
+            return _auto_slice_rows(index, self._results(index), name, self.metrics, *grid)
 
         def evaluated_rows() -> np.ndarray:
-            loaded = self.metrics.loaded(index.run_id)
+            loaded = self._results(index)
             rows = index.rows_of_results(loaded.keys, loaded.stamp)
             return rows[rows >= 0]
 
@@ -225,7 +234,7 @@ class GalleryQueries:
         page = sorting.first_page(rows, comparables, size, ids_descending)
         chosen = page[:size]
         ids = index.ids_at(chosen)
-        records = self.runs.current_rows_with_assets(index.run_id, ids)
+        records = self.runs.rows_with_assets(index.run_id, ids, index.as_of)
         return Page(
             items=[records[i] for i in ids if i in records],
             total_count=total,
@@ -250,8 +259,8 @@ class GalleryQueries:
             return _confidence_column(index, ctx, key)
         if grid is None:
             raise ValidationFailed("sort: a METRIC sort needs the query's confidence and iou")
-        loaded = self.metrics.loaded(index.run_id)
-        self.metrics.require_in_sync(loaded.run_id, "sorts on metrics")
+        loaded = self._results(index)
+        self.metrics.require_in_sync(loaded.run_id, "sorts on metrics", loaded)
         values = metric_values(loaded, str(key.metric), key.feature, self.metrics.grid(loaded, *grid))
         return _on_index(index, loaded, values)
 
@@ -259,19 +268,30 @@ class GalleryQueries:
         """One current row with each object's outcome at the grid point (which must be on
         the run's grid) and the row's custom metric values."""
         # One row: neither the run's gallery index nor its results are needed.
+        as_of = run_id.version if isinstance(run_id, RunAt) else None
         run_uuid, run = self._live_run(run_id)
         settings = run["metric_settings"]
+        if as_of is not None:
+            found = self.view.fetch_one(
+                "SELECT metric_settings FROM {s}.model_run_versions WHERE run_id = %s AND version = %s", (run_uuid, as_of)
+            )
+            if found is None:
+                raise NotFound(f"model run {run_uuid} has no version {as_of}")
+            settings = found["metric_settings"]
         grid_point(settings, confidence, iou)
         parsed = as_uuid(row_id)
-        record = None if parsed is None else self.runs.current_rows_with_assets(run_uuid, [str(parsed)]).get(str(parsed))
+        records = {} if parsed is None else self.runs.rows_with_assets(run_uuid, [str(parsed)], as_of)
+        record = records.get(str(parsed))
         if record is None:
             raise NotFound(f"data row {row_id} is not in model run {run_uuid}")
         radius = float(settings.get("point_radius", 70.0))
         outcomes = row_detail(record.labels, record.predictions, confidence, iou, radius)
+        # Each custom metric's newest value up to the version shown.
         rows = self.view.fetch(
-            "SELECT name, feature, value FROM {s}.custom_metric_values WHERE run_id = %s AND row_id = %s"
-            " ORDER BY name, feature",
-            (run_uuid, parsed),
+            "SELECT DISTINCT ON (name, feature) name, feature, value FROM {s}.custom_metric_history"
+            " WHERE run_id = %s AND row_id = %s AND (%s::integer IS NULL OR run_version <= %s)"
+            " ORDER BY name, feature, run_version DESC",
+            (run_uuid, parsed, as_of, as_of),
         )
         custom = [CustomValue(r["name"], r["feature"] or None, r["value"]) for r in rows]
         return DataRowDetail(record, outcomes, custom)
@@ -293,7 +313,7 @@ class GalleryQueries:
 
     def auto_slices(self, run_id: UUID | str, confidence: float, iou: float) -> list[SliceCount]:
         index = self.index(run_id)
-        loaded = self.metrics.loaded(index.run_id)
+        loaded = self._results(index)
         c_index, t = self.metrics.grid(loaded, confidence, iou)
         masks = result_slices(loaded, c_index, t)
         counts = {name: int(mask.sum()) for name, mask in masks.items()}

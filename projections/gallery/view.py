@@ -38,8 +38,12 @@ class GalleryView(FollowsUploads):
         row = self.fetch_one("SELECT coalesce(max(seq), 0) AS seq FROM {s}.gallery_parts WHERE run_id = %s", (run_id,))
         return 0 if row is None else int(row["seq"])
 
-    def parts(self, run_id: UUID, side: str) -> list[bytes]:
+    def parts(self, run_id: UUID, side: str, up_to: int | None = None) -> list[bytes]:
+        """One side's parts in log order; up to a run version if given (parts are never
+        deleted, so a run's older versions can be read)."""
         rows = self.fetch(
-            "SELECT payload FROM {s}.gallery_parts WHERE run_id = %s AND side = %s ORDER BY seq", (run_id, side)
+            "SELECT payload FROM {s}.gallery_parts WHERE run_id = %s AND side = %s"
+            " AND (%s::integer IS NULL OR run_version <= %s) ORDER BY seq",
+            (run_id, side, up_to, up_to),
         )
         return [bytes(r["payload"]) for r in rows]

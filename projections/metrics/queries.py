@@ -31,7 +31,6 @@ from projections.computation_status.queries import (
 from projections.ids import as_uuid
 from projections.metrics.custom import CustomAggregate
 from projections.metrics.filters import (
-    GALLERY_CLAUSES,
     GalleryRows,
     Grid,
     feature_index,
@@ -255,11 +254,10 @@ class MetricQueries:
         if depends_on_results(clauses):
             self.require_in_sync(loaded.run_id, "filters on metrics", loaded)
         gallery = self.gallery_rows
-        if loaded.as_of is not None and any(isinstance(c, GALLERY_CLAUSES) for c in clauses):
-            raise ValidationFailed(
-                f"confidence, metadata, slice and automatic slice clauses apply to the latest version only, "
-                f"not version {loaded.as_of}"
-            )
+        if gallery is not None and loaded.as_of is not None:
+            # The gallery answers its clauses as of the same version.
+            latest_gallery, version = gallery, loaded.as_of
+            gallery = lambda run, chosen, point: latest_gallery(RunAt(str(run), version), chosen, point)  # noqa: E731
         return row_mask(loaded, clauses, grid, lambda keys: self.resolve_keys(loaded.run_id, keys), gallery)
 
     # -- metrics -------------------------------------------------------------------------

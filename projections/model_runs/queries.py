@@ -43,7 +43,17 @@ _ROWS_WITH_ASSETS = (
     " LEFT JOIN {s}.catalog_data_rows d ON d.dataset_id = r.dataset_id AND d.id = r.row_id"
     " LEFT JOIN {s}.run_labels l ON l.run_id = r.run_id AND l.row_id = r.row_id AND l.valid_to IS NULL"
     " LEFT JOIN {s}.run_predictions p ON p.run_id = r.run_id AND p.row_id = r.row_id AND p.valid_to IS NULL"
-    " WHERE r.run_id = %s AND r.row_id = ANY(%s::uuid[]) AND r.valid_to IS NULL"
+    " WHERE r.run_id = %(run)s AND r.row_id = ANY(%(ids)s::uuid[]) AND r.valid_to IS NULL"
+)
+# The same as of a version.
+_ROWS_WITH_ASSETS_AS_OF = (
+    "SELECT r.row_id, r.global_key, r.split, r.width, r.height, d.row_data, d.media_type, d.metadata,"
+    " l.labels, p.row_id IS NOT NULL AS covered, p.predictions"
+    " FROM {s}.run_rows r"
+    " LEFT JOIN {s}.catalog_data_rows d ON d.dataset_id = r.dataset_id AND d.id = r.row_id"
+    " LEFT JOIN {s}.run_labels l ON l.run_id = r.run_id AND l.row_id = r.row_id AND " + as_of("l") +
+    " LEFT JOIN {s}.run_predictions p ON p.run_id = r.run_id AND p.row_id = r.row_id AND " + as_of("p") +
+    " WHERE r.run_id = %(run)s AND r.row_id = ANY(%(ids)s::uuid[]) AND " + as_of("r")
 )
 
 
@@ -136,9 +146,10 @@ class ModelRunQueries:
             has_next_page=len(rows) > size,
         )
 
-    def current_rows_with_assets(self, run_id: UUID, ids: list[str]) -> dict[str, RunRowRecord]:
-        """The named current rows of the run with their assets, by id."""
-        rows = self.view.fetch(_ROWS_WITH_ASSETS, (run_id, ids)) if ids else []
+    def rows_with_assets(self, run_id: UUID, ids: list[str], version: int | None = None) -> dict[str, RunRowRecord]:
+        """The named rows of the run, now or as of a version, with their assets, by id."""
+        query = _ROWS_WITH_ASSETS if version is None else _ROWS_WITH_ASSETS_AS_OF
+        rows = self.view.fetch(query, {"run": run_id, "ids": ids, "v": version}) if ids else []
         return {
             str(r["row_id"]): replace(
                 _run_row(r), row_data=r["row_data"], media_type=r["media_type"], metadata=r["metadata"]

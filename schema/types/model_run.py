@@ -10,9 +10,9 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from domain.errors import ValidationFailed
 from domain.filter_language import SplitClause
 from domain.model_runs import ModelRun as ModelRunAggregate
+from projections.metrics.queries import RunAt
 from projections.records import ModelRunRecord
 from schema.context import Context
 from schema.gallery_queries import ModelRunGalleryFields
@@ -81,8 +81,9 @@ class ModelRun(Node, ModelRunProjectorFields, ModelRunMetricsFields, ModelRunGal
     @strawberry.field(
         description="The gallery: the run's data rows with their assets, labels and predictions, "
         "filtered, sorted (by id if no sort is given) and paged by keyset. `confidence` and `iou` "
-        "pick the grid point of metric clauses and sorts. An older version shown lists its rows "
-        "as of that version, in id order, without filter or sort."
+        "pick the grid point of metric clauses and sorts. An older version shown answers as of that "
+        "version: its rows, splits, labels and predictions, and the metrics computed from them "
+        "(metadata is the catalog's current metadata)."
     )
     async def data_rows(
         self,
@@ -98,11 +99,8 @@ class ModelRun(Node, ModelRunProjectorFields, ModelRunMetricsFields, ModelRunGal
         ctx = info.context
         size = check_page_size(first, ctx.limits)
         split_value = None if split is None else str(split.value)
-        if self.version != self.latest_version:
-            if filter is not None or sort or confidence is not None or iou is not None:
-                raise ValidationFailed(
-                    f"filters and sorts apply to the latest version ({self.latest_version}), not version {self.version}"
-                )
+        older = self.version != self.latest_version
+        if older and filter is None and not sort and confidence is None and iou is None:
             page = await ctx.read(
                 ctx.read_models.run_rows, str(self.id), version=self.version, first=size, after=after, split=split_value
             )
@@ -110,7 +108,8 @@ class ModelRun(Node, ModelRunProjectorFields, ModelRunMetricsFields, ModelRunGal
         clauses = clauses_of(filter) + ([SplitClause((split_value,))] if split_value is not None else [])
         grid = None if confidence is None or iou is None else (confidence, iou)
         keys = [s.to_key() for s in sort or []]
-        page = await ctx.read(ctx.read_models.gallery.data_rows, str(self.id), clauses, keys, grid, size, after)
+        run: str | RunAt = RunAt(str(self.id), self.version) if older else str(self.id)
+        page = await ctx.read(ctx.read_models.gallery.data_rows, run, clauses, keys, grid, size, after)
         return connection(page, DataRow.from_run_row, after)
 
     @classmethod

@@ -25,7 +25,24 @@ query($id: ID!, $version: Int, $c: Float!, $t: Float!) {
 SETTINGS = """
 mutation($id: ID!) { setMetricSettings(input: {runId: $id, confidenceThresholds: [0.5, 0.9]}) {
   ... on SetMetricSettingsPayload { version } } }"""
-SLICES = "query($id: ID!, $version: Int) { modelRun(id: $id, version: $version) { autoSlices(confidence: 0.5, iou: 0.5) { count } } }"
+GALLERY = """
+query($id: ID!, $version: Int, $c: Float!) {
+  modelRun(id: $id, version: $version) {
+    autoSlices(confidence: $c, iou: 0.5) { name count }
+    dataRows(filter: {all: [{metric: {name: "f1", min: 1}}]}, sort: [{field: CONFIDENCE_MAX}], confidence: $c, iou: 0.5) {
+      totalCount nodes { id globalKey predictions }
+    }
+  }
+}"""
+DETAIL = """
+query($id: ID!, $version: Int, $row: ID!) {
+  modelRun(id: $id, version: $version) { dataRowDetail(id: $row, confidence: 0.5, iou: 0.5) { predictions { outcome } } }
+}"""
+
+
+def _gallery(live: LiveServer, run_id: str, version: int | None, c: float = 0.5) -> dict[str, Any]:
+    run = live.reader.data(GALLERY, id=run_id, version=version, c=c)["modelRun"]
+    return {"tp": next(s["count"] for s in run["autoSlices"] if s["name"] == "True positive"), "rows": run["dataRows"]}
 
 
 def _in_sync(live: LiveServer, run_id: str) -> int:
@@ -75,9 +92,16 @@ def test_each_version_reads_its_own_metrics(live: LiveServer) -> None:
     refused = live.reader.graphql(FIGURES, id=s.run_id, version=None, c=0.3, t=0.5)["errors"]
     assert "0.3 is not a confidence threshold" in refused[0]["message"]
 
-    # What the gallery holds only for the latest version is refused by name at an older one.
-    errors = live.reader.graphql(SLICES, id=s.run_id, version=good)["errors"]
-    assert f"not version {good}" in errors[0]["message"]
+    # The gallery answers as of the version too: slices, filters on metrics, sorts, details.
+    assert _gallery(live, s.run_id, None, c=0.5)["tp"] == 0
+    at_good = _gallery(live, s.run_id, good, c=0.3)
+    assert at_good["tp"] == 4 and at_good["rows"]["totalCount"] == 4
+    assert all(n["predictions"][0]["bbox"]["left"] < 300 for n in at_good["rows"]["nodes"])
+    row = at_good["rows"]["nodes"][0]["id"]
+    detail = live.reader.data(DETAIL, id=s.run_id, version=good, row=row)["modelRun"]["dataRowDetail"]
+    assert [p["outcome"] for p in detail["predictions"]] == ["TP"]
+    latest = live.reader.data(DETAIL, id=s.run_id, version=None, row=row)["modelRun"]["dataRowDetail"]
+    assert [p["outcome"] for p in latest["predictions"]] == ["FP"]
 
 
 CUSTOM = """
