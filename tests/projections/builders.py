@@ -53,7 +53,8 @@ def scenario(ledger: Runtime, rows: int = 6) -> Scenario:
         labels: list[dict[str, Any]] = [{"name": "car", "bbox": box(top=i)}]
         if i % 2 == 0:
             labels.append({"name": "weather", "answer": {"name": "sunny"}})
-        lines.append(row_line(f"k{i}", labels, metadata={"index": i, "city": "Lyon"}))
+        # Row i's car sits at top i: the image is tall enough to hold every row's car.
+        lines.append(row_line(f"k{i}", labels, metadata={"index": i, "city": "Lyon"}, height=max(480, rows + 60)))
     app.add_data_rows(dataset.id, numbered(lines), actor="alice")
     model = app.create_model("detector", tools=TOOLS, classifications=CLASSIFICATIONS, actor="bob")
     keys = [f"k{i}" for i in range(rows)]
