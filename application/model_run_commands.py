@@ -230,7 +230,7 @@ class ModelRunCommands(MetricCommands):
         for line_no, obj in lines:
             if take(obj, line_no):
                 continue
-            result = errors.attempt(line_no, lambda o=obj, n=line_no: parse_annotation_line(o, n, names))
+            result = errors.attempt(line_no, lambda o=obj, n=line_no: parse_annotation_line(o, n, names, prediction=True))
             if result is not None:
                 parsed.append((line_no, result[0], result[1]))
             if errors.full:

@@ -11,6 +11,9 @@ IoU thresholds, every table indexed [c][t]):
 
 Ratios are null where undefined. Free-text answers are never matched, so they have no
 entry in "features" or "confusion".
+
+Crowd regions and areas (METRICS.md §9) are read from the ground-truth file only; a
+prediction line with "iscrowd" or "area" is an error naming its line.
 """
 
 from __future__ import annotations
@@ -85,6 +88,7 @@ def read_file(path: Path, rows: _Rows, ground_truth: bool) -> None:
     from domain.annotations.ndjson import parse_annotation_line
 
     parse, loads, decode_error = parse_annotation_line, orjson.loads, orjson.JSONDecodeError
+    prediction = not ground_truth
     sides = rows.ground_truth if ground_truth else rows.predictions
     add, check, kinds = rows.add, rows.check, rows.kinds
     by_global_key, by_id = rows.by_global_key, rows.by_id
@@ -94,7 +98,7 @@ def read_file(path: Path, rows: _Rows, ground_truth: bool) -> None:
     with path.open("rb") as lines:
         for line_no, line in enumerate(lines, 1):
             try:
-                ref, annotations = parse(loads(line), line_no)
+                ref, annotations = parse(loads(line), line_no, prediction=prediction)
             except decode_error as exc:
                 if not line.strip():
                     continue  # blank lines are allowed

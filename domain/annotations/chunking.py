@@ -136,6 +136,8 @@ def annotation_cost(annotations: Iterable[Annotation]) -> tuple[int, set[str]]:
         geometry = annotation.geometry
         strings.add(annotation.feature)
         raw += OBJECT_BYTES + GEOMETRY_BYTES.get(type(geometry), 0)
+        if annotation.iscrowd or annotation.area is not None:
+            raw += 9  # the crowd byte and the area float of the optional columns
         if isinstance(geometry, Polygon | Polyline):
             raw += 16 * len(geometry.points) + 8
         elif isinstance(geometry, Mask):

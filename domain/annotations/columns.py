@@ -12,6 +12,8 @@ as {"dtype", "shape", "data": bytes} (never pickle), plus two lists of strings:
     box, point, span                          fixed-width rows of their kind's objects
     polygon_ends + polygon_xy, polyline_ends + polyline_xy, mask_size + mask_ends + mask_counts
     answer, text                              (question, answer / text) string indices
+    crowd       1 per crowd region (METRICS.md §9), 0 otherwise (left out when none is one)
+    area        float64 per object, NaN = none (left out when no object has one)
 
 Objects are listed depth first (an object, then its nested classifications), so the
 per-object columns cover nested ones too and `children` rebuilds the tree. A kind's own
@@ -123,11 +125,30 @@ def _decode(payload: dict[str, Any]) -> Rows:
     geometries = _decode_geometries(payload, kinds, strings)
     if not len(features) == len(confidences) == len(geometries) == count:
         raise ValueError("annotation columns differ in length")
+    # Crowd regions and areas (§9): absent columns (older payloads too) mean none.
+    regions = "crowd" in payload or "area" in payload
+    crowds: list[bool] = (
+        [bool(v) for v in column(payload, "crowd").tolist()]
+        if "crowd" in payload
+        else [False] * count
+    )
+    areas: list[float | None] = (
+        [None if isnan(v) else v for v in column(payload, "area").tolist()]
+        if "area" in payload
+        else [None] * count
+    )
+    if not len(crowds) == len(areas) == count:
+        raise ValueError("annotation columns differ in length")
     row_ends: list[int] = column(payload, "row_ends").tolist()
     if len(row_ends) != len(payload["rows"]) or (row_ends and row_ends[-1] != count):
         raise ValueError("annotation columns and rows disagree")
     if children is None:
-        flat = list(map(Annotation, features, geometries, confidences))
+        if regions:
+            flat = list(
+                map(Annotation, features, geometries, confidences, [()] * count, crowds, areas)
+            )
+        else:
+            flat = list(map(Annotation, features, geometries, confidences))
         starts = _starts(row_ends)
         return [
             (row_id, flat[start:end])
@@ -144,7 +165,12 @@ def _decode(payload: dict[str, Any]) -> Rows:
             child, following = build(following)
             nested.append(child)
         annotation = Annotation(
-            features[index], geometries[index], confidences[index], tuple(nested)
+            features[index],
+            geometries[index],
+            confidences[index],
+            tuple(nested),
+            crowds[index],
+            areas[index],
         )
         return annotation, following
 
@@ -192,6 +218,9 @@ class _Encoder:
         self.confidences: list[float] = []
         self.children: list[int] = []
         self.nested = False
+        self.crowds: list[int] = []
+        self.areas: list[float] = []
+        self.regions = False  # some object is a crowd region or has an area
         self.boxes: list[float] = []
         self.points: list[float] = []
         self.spans: list[int] = []
@@ -228,6 +257,18 @@ class _Encoder:
         self.features.append(self.string(annotation.feature))
         self.confidences.append(confidence)
         self.children.append(len(annotation.classifications))
+        area = annotation.area
+        if annotation.iscrowd or area is not None:
+            if area is not None and not area >= 0.0:
+                raise ValueError(f"area of {annotation.feature!r} must be >= 0, not {area!r}")
+            if not self.regions:
+                # Earlier objects had neither: fill their places.
+                self.regions = True
+                self.crowds = [0] * (len(self.kinds) - 1)
+                self.areas = [np.nan] * (len(self.kinds) - 1)
+        if self.regions:
+            self.crowds.append(1 if annotation.iscrowd else 0)
+            self.areas.append(np.nan if area is None else area)
         if isinstance(geometry, Box):
             self.boxes.extend((geometry.left, geometry.top, geometry.width, geometry.height))
         else:
@@ -270,6 +311,10 @@ class _Encoder:
             payload["confidence"] = _pack("<f8", self.confidences)
         if self.nested:
             payload["children"] = _pack(_unsigned(self.children), self.children)
+        if any(self.crowds):
+            payload["crowd"] = _pack("|u1", self.crowds)
+        if any(a == a for a in self.areas):
+            payload["area"] = _pack("<f8", self.areas)
         columns: list[tuple[str, str, list[Any], int]] = [
             ("box", "<f8", self.boxes, 4),
             ("point", "<f8", self.points, 2),

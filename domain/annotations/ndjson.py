@@ -13,6 +13,10 @@ store something else than the user meant. The one extra key taken is a line's "u
 which labeling platforms give every annotation of their exports; it is dropped. Two
 geometries on one line are refused too, since one of them would be silently dropped.
 
+Crowd regions and areas (METRICS.md §9): a ground-truth bbox, polygon or mask line may say
+"iscrowd": true|false and "area": <number >= 0>; both are refused on any other kind, and on
+every line of a prediction upload (`prediction=True`), each naming the line.
+
 Names: the line's "name" is the feature (tools) or the question (answers); nested
 classifications give their question's name relative to the feature they hang off, and are
 stored by full path ("car/color/red", see domain.ontology). A "schemaId" is resolved to the
@@ -58,8 +62,11 @@ GEOMETRY_KEYS: Final = ("bbox", "polygon", "point", "line", "mask", "location", 
 
 # The keys each object of the format takes, in the order messages list them.
 LINE_KEYS: Final = (
-    "dataRow", "name", "schemaId", *GEOMETRY_KEYS, "confidence", "classifications", "uuid"
+    "dataRow", "name", "schemaId", *GEOMETRY_KEYS, "confidence", "classifications", "iscrowd",
+    "area", "uuid",
 )
+# The geometries a ground-truth line may mark as a crowd region or give an area (§9).
+REGION_KEYS: Final = ("bbox", "polygon", "mask")
 DATA_ROW_KEYS: Final = ("id", "globalKey")
 BOX_KEYS: Final = ("top", "left", "height", "width")
 XY_KEYS: Final = ("x", "y")
@@ -162,12 +169,16 @@ def _quoted(key: str) -> str:
 
 
 def parse_annotation_line(
-    obj: Any, line_no: int, names_by_id: Names | None = None
+    obj: Any, line_no: int, names_by_id: Names | None = None, *, prediction: bool = False
 ) -> tuple[DataRowRef, list[Annotation]]:
     """The data row and the annotations of one decoded line; [] for a line with only dataRow.
 
     A checklist answer gives one annotation per checked answer. `names_by_id` (the model
     ontology's) resolves "schemaId"s; without it a line must use names.
+
+    "iscrowd" and "area" (METRICS.md §9) are taken on a ground-truth bbox, polygon or mask;
+    a `prediction` line refuses both (a detection's area is that of its geometry, as
+    pycocotools' loadRes recomputes it, and a prediction is never a crowd region).
     """
     if type(obj) is not dict:
         raise AnnotationLineError(line_no, f"a line must be a JSON object, got {_show(obj)}")
@@ -176,7 +187,7 @@ def parse_annotation_line(
     row = _data_row(obj.get("dataRow"), line_no)
     present = [key for key in GEOMETRY_KEYS if key in obj]
     if not present:
-        for key in ("name", "schemaId", "confidence", "classifications"):
+        for key in ("name", "schemaId", "confidence", "classifications", "iscrowd", "area"):
             if key in obj:
                 raise AnnotationLineError(
                     line_no,
@@ -191,6 +202,12 @@ def parse_annotation_line(
     key = present[0]
     name = _name(obj, line_no, names_by_id, None, "the line")
     confidence = _confidence(obj["confidence"], name, line_no) if "confidence" in obj else None
+    if "iscrowd" in obj or "area" in obj:
+        # Refused on anything but a bbox, polygon or mask, so never on an answer.
+        iscrowd, area = _crowd_and_area(obj, key, name, line_no, prediction)
+        geometry = _GEOMETRY_PARSERS[key](obj[key], name, line_no)
+        nested = _nested(obj.get("classifications"), name, line_no, names_by_id, 1)
+        return row, [Annotation(name, geometry, confidence, nested, iscrowd, area)]
     if key == "answer":
         return row, _answers(
             obj["answer"], name, confidence, obj.get("classifications"), line_no, names_by_id, 1
@@ -198,6 +215,48 @@ def parse_annotation_line(
     geometry = _GEOMETRY_PARSERS[key](obj[key], name, line_no)
     nested = _nested(obj.get("classifications"), name, line_no, names_by_id, 1)
     return row, [Annotation(name, geometry, confidence, nested)]
+
+
+def _crowd_and_area(
+    obj: dict[str, Any], key: str, name: str, line: int, prediction: bool
+) -> tuple[bool, float | None]:
+    """The line's "iscrowd" and "area", checked (§9): ground truth on a region only."""
+    for given in ("iscrowd", "area"):
+        if given not in obj:
+            continue
+        if prediction:
+            reason = (
+                "a prediction is never a crowd region"
+                if given == "iscrowd"
+                else "a prediction's area is that of its geometry"
+            )
+            raise AnnotationLineError(
+                line, f"{given!r} of {name!r} is taken on ground truth only; {reason}"
+            )
+        if key not in REGION_KEYS:
+            kind = "an answer" if key == "answer" else f"a {key}"
+            raise AnnotationLineError(
+                line,
+                f"{given!r} of {name!r} is taken on a bbox, polygon or mask, not on {kind}",
+            )
+    iscrowd = obj.get("iscrowd", False)
+    if type(iscrowd) is not bool:
+        raise AnnotationLineError(
+            line, f"iscrowd {_show(iscrowd)} of {name!r} must be true or false"
+        )
+    if "area" not in obj:
+        return iscrowd, None
+    value = obj["area"]
+    kind = type(value)
+    area = None
+    if kind is float or kind is int:
+        try:
+            area = float(value)
+        except OverflowError:
+            area = None
+    if area is None or not isfinite(area) or area < 0.0:
+        raise AnnotationLineError(line, f"area {_show(value)} of {name!r} is not a number >= 0")
+    return iscrowd, area
 
 
 def annotation_to_line(row: DataRowRef, annotation: Annotation) -> dict[str, Any]:
@@ -734,6 +793,10 @@ def _to_item(annotation: Annotation, parent: str | None) -> dict[str, Any]:
         item["confidence"] = annotation.confidence
     if annotation.classifications:
         item["classifications"] = _to_items(annotation)
+    if annotation.iscrowd:
+        item["iscrowd"] = True
+    if annotation.area is not None:
+        item["area"] = annotation.area
     return item
 
 

@@ -82,9 +82,15 @@ class Annotation:
     `feature` is the feature's name: the tool's name for objects, "<question>/<answer>" for
     radio and checklist answers, the question's name for free text. `confidence` is None
     when the upload gave none (the metric rules read it as 1).
+
+    `iscrowd` and `area` (METRICS.md §9) are ground truth only, on a box, polygon or mask:
+    a crowd region takes no part in matching and makes the predictions it covers ignored;
+    `area` (>= 0, None when not given) is what COCO's small / medium / large ranges use.
     """
 
     feature: str
     geometry: Geometry
     confidence: float | None = None
     classifications: tuple[Annotation, ...] = field(default=())
+    iscrowd: bool = False
+    area: float | None = None

@@ -23,6 +23,10 @@ the walk took (nested.py). They are reported per feature (IoU null) and in the c
 matrix; `all`, its macro mean and the data-row level are over top-level features only
 (`MatchResult.top_level`). The ontology, when given, says which features are nested and
 which nested questions are checklists.
+
+Crowd regions (METRICS.md §9: ground truth with `iscrowd`) are no objects of the walk: they
+are kept apart (`EvaluationObjects.crowd`) and only make the predictions they cover ignored
+(`MatchResult.ignored_counts`); `MatchResult.crowd_counts` counts them apart.
 """
 
 from __future__ import annotations

@@ -13,7 +13,12 @@ included, since users compare it with pycocotools to 1e-6:
 - across images, equal confidences rank in image order: the order rows first appear in
   `ground_truth`, then in `predictions` (image ids 1, 2, ... in that order for pycocotools).
 
-Areas are COCO's: width × height for boxes, pixel counts for masks. Nothing is a crowd. A
+Crowd regions and areas (METRICS.md §9) as COCOeval has them: ground truth with `iscrowd`
+is ignored in every area range, tried after the regular ground truth, and matches any
+number of predictions (each then ignored) with IoU |P ∩ G| / area(P); a ground truth's
+given `area` decides its range (for boxes and masks alike, as COCO's "area" field does),
+else its computed area. A prediction's area is always computed, as COCO.loadRes does:
+width × height for boxes, pixel counts for masks; its `iscrowd` and `area` are not read. A
 missing confidence is 1. For masks, pycocotools rasterises polygons at the data row's size:
 `image_sizes` when given, else the size of the row's masks, else the smallest extent that
 holds every object of the row (so nothing is clipped). A box evaluated as a mask is the
@@ -82,6 +87,7 @@ class _Objects:
     category: np.ndarray  # int64 category index
     score: np.ndarray  # float64, 1 where no confidence
     area: np.ndarray  # float64 COCO area
+    crowd: np.ndarray  # bool: a crowd region (ground truth only)
     boxes: np.ndarray | None  # (n, 4) [left, top, width, height] for "bbox"
     rles: list[RLE] | None  # compressed RLEs for "segm"
 
@@ -107,7 +113,8 @@ def evaluate_coco(
         raise ValueError(f"iou_type must be 'bbox' or 'segm', not {iou_type!r}")
     categories: dict[str, int] = {}
     sizes = _row_sizes(keys, sides, image_sizes or {}) if iou_type == "segm" else {}
-    gt, dt = (_columns(side, categories, iou_type, sizes) for side in sides)
+    gt = _columns(sides[0], categories, iou_type, sizes, ground_truth=True)
+    dt = _columns(sides[1], categories, iou_type, sizes, ground_truth=False)
     precision, recall = _precision_recall(gt, dt, len(categories))
     return _summary(precision, recall)
 
@@ -133,9 +140,39 @@ def _gather(keys: list[str], rows: Mapping[str, Sequence[Annotation]]) -> _Side:
 
 
 def _columns(
+    side: _Side,
+    categories: dict[str, int],
+    iou_type: str,
+    sizes: dict[int, tuple[int, int]],
+    *,
+    ground_truth: bool,
+) -> _Objects:
+    objects = _geometry_columns(side, categories, iou_type, sizes)
+    if not ground_truth:
+        return objects
+    crowd = np.fromiter((a.iscrowd for a in side.annotations), np.bool_, len(side.annotations))
+    given = [a.area for a in side.annotations]
+    if any(area is not None for area in given):
+        computed = objects.area.tolist()
+        area = np.array(
+            [c if g is None else g for g, c in zip(given, computed, strict=True)], np.float64
+        )
+        objects = _Objects(
+            objects.image, objects.category, objects.score, area, crowd, objects.boxes, objects.rles
+        )
+    elif crowd.any():
+        objects = _Objects(
+            objects.image, objects.category, objects.score, objects.area, crowd, objects.boxes,
+            objects.rles,
+        )  # fmt: skip
+    return objects
+
+
+def _geometry_columns(
     side: _Side, categories: dict[str, int], iou_type: str, sizes: dict[int, tuple[int, int]]
 ) -> _Objects:
     features = list(map(_FEATURE, side.annotations))
+    no_crowd = np.zeros(len(features), np.bool_)
     for name in dict.fromkeys(features):
         categories.setdefault(name, len(categories))
     category = np.fromiter(map(categories.__getitem__, features), np.int64, len(features))
@@ -145,12 +182,14 @@ def _columns(
         fields = map(_BOX_FIELDS if side.kinds <= {Box} else _box, side.geometries)
         n = 4 * len(side.geometries)
         boxes = np.fromiter(chain.from_iterable(fields), np.float64, n).reshape(-1, 4)
-        return _Objects(side.image, category, score, boxes[:, 2] * boxes[:, 3], boxes, None)
+        return _Objects(
+            side.image, category, score, boxes[:, 2] * boxes[:, 3], no_crowd, boxes, None
+        )
     rles = _rles(side, sizes)
     # pycocotools' area() overflows a uint8 for lists past 255 under numpy 2: chunks.
     areas = [mask_api.area(rles[i : i + 255]) for i in range(0, len(rles), 255)]
     area = np.concatenate([np.zeros(0), *areas]).astype(np.float64)
-    return _Objects(side.image, category, score, area, None, rles)
+    return _Objects(side.image, category, score, area, no_crowd, None, rles)
 
 
 def _box(geometry: Geometry) -> tuple[float, float, float, float]:
@@ -253,13 +292,14 @@ def _precision_recall(
         groups[:, column + 1] = np.searchsorted(group, ids, side="right") - groups[:, column]
     sizes = groups[:, _GT + 1] * groups[:, _DT + 1]
     groups[:, _IOU] = np.cumsum(sizes) - sizes
+    gt_crowd = gt.crowd[gt_order]
     if gt.boxes is not None and dt.boxes is not None:
         ious = np.zeros(int(sizes.sum()))
-        _box_ious(dt.boxes[dt_order], gt.boxes[gt_order], groups, ious)
+        _box_ious(dt.boxes[dt_order], gt.boxes[gt_order], gt_crowd, groups, ious)
     else:
         gt_rles = [gt.rles[i] for i in gt_order] if gt.rles is not None else []
         dt_rles = [dt.rles[i] for i in dt_order] if dt.rles is not None else []
-        ious = _mask_ious(gt_rles, dt_rles, groups, int(sizes.sum()))
+        ious = _mask_ious(gt_rles, gt_crowd, dt_rles, groups, int(sizes.sum()))
 
     # Per category over all images: confidence descending, ties in image then per-image
     # order, as COCOeval's stable sort of the concatenated per-image lists gives. The
@@ -274,12 +314,12 @@ def _precision_recall(
     slot[in_category] = np.arange(len(dt_order))
     matched = np.zeros((len(AREA_RANGES), len(IOU_THRESHOLDS), len(dt_order)), dtype=np.bool_)
     ignored = np.zeros_like(matched)
-    _match(gt.area[gt_order], dt.area[dt_order], groups, ious, slot, matched, ignored)
+    _match(gt.area[gt_order], gt_crowd, dt.area[dt_order], groups, ious, slot, matched, ignored)
 
     category_start = np.searchsorted(category[in_category], np.arange(n_categories + 1))
     regular = np.empty((len(AREA_RANGES), n_categories), dtype=np.int64)
     for a, (low, high) in enumerate(AREA_RANGES):
-        inside = (gt.area >= low) & (gt.area <= high)
+        inside = (gt.area >= low) & (gt.area <= high) & ~gt.crowd
         regular[a] = np.bincount(gt.category[inside], minlength=n_categories)
     shape = (len(IOU_THRESHOLDS), n_categories, len(AREA_RANGES), len(MAX_DETECTIONS))
     precision = -np.ones((shape[0], len(RECALL_THRESHOLDS), *shape[1:]))
@@ -293,22 +333,31 @@ def _precision_recall(
 _GT, _DT, _IOU = 0, 2, 4
 
 
-def _mask_ious(gt_rles: list[RLE], dt_rles: list[RLE], groups: np.ndarray, size: int) -> np.ndarray:
-    # pycocotools' own RLE IoU, so mask IoUs are the very numbers COCOeval compares.
+def _mask_ious(
+    gt_rles: list[RLE], gt_crowd: np.ndarray, dt_rles: list[RLE], groups: np.ndarray, size: int
+) -> np.ndarray:
+    # pycocotools' own RLE IoU, so mask IoUs are the very numbers COCOeval compares; with
+    # a crowd region it is |P ∩ G| / |P|.
     ious = np.zeros(size)
     for gs, ng, ds, nd, start in groups[
         (groups[:, _GT + 1] > 0) & (groups[:, _DT + 1] > 0)
     ].tolist():
-        block = mask_api.iou(dt_rles[ds : ds + nd], gt_rles[gs : gs + ng], [0] * ng)
+        crowd = gt_crowd[gs : gs + ng].astype(np.uint8).tolist()
+        block = mask_api.iou(dt_rles[ds : ds + nd], gt_rles[gs : gs + ng], crowd)
         ious[start : start + nd * ng] = np.asarray(block).ravel()
     return ious
 
 
 @numba.njit(cache=True)
 def _box_ious(
-    dt_boxes: np.ndarray, gt_boxes: np.ndarray, groups: np.ndarray, ious: np.ndarray
+    dt_boxes: np.ndarray,
+    gt_boxes: np.ndarray,
+    gt_crowd: np.ndarray,
+    groups: np.ndarray,
+    ious: np.ndarray,
 ) -> None:
-    # The operations of pycocotools' bbIou in its order, so every IoU is bit-identical.
+    # The operations of pycocotools' bbIou in its order, so every IoU is bit-identical;
+    # against a crowd region the union is the prediction's own area.
     for gs, ng, ds, nd, start in groups:
         for d in range(nd):
             dx, dy, dw, dh = (
@@ -332,12 +381,16 @@ def _box_ious(
                 if h <= 0:
                     continue
                 i = w * h
-                ious[start + d * ng + j] = i / (da + gw * gh - i)
+                if gt_crowd[gs + j]:
+                    ious[start + d * ng + j] = i / da
+                else:
+                    ious[start + d * ng + j] = i / (da + gw * gh - i)
 
 
 @numba.njit(cache=True)
 def _match(
     gt_area: np.ndarray,
+    gt_crowd: np.ndarray,
     dt_area: np.ndarray,
     groups: np.ndarray,
     ious: np.ndarray,
@@ -349,18 +402,21 @@ def _match(
     longest = max(1, groups[:, _GT + 1].max()) if len(groups) else 1
     order = np.empty(longest, dtype=np.int64)
     gt_ignored = np.empty(longest, dtype=np.bool_)
+    crowd = np.empty(longest, dtype=np.bool_)
     taken = np.empty(longest, dtype=np.bool_)
     for gs, ng, ds, nd, start in groups:
         for a in range(len(AREA_RANGES)):
             low, high = AREA_RANGES[a, 0], AREA_RANGES[a, 1]
-            # Regular ground truth first, then ignored, each in upload order.
+            # Regular ground truth first, then ignored (crowd regions or outside the range),
+            # each in upload order.
             n = 0
             for flag in (False, True):
                 for j in range(ng):
                     area = gt_area[gs + j]
-                    if (area < low or area > high) == flag:
+                    if (gt_crowd[gs + j] or area < low or area > high) == flag:
                         order[n] = j
                         gt_ignored[n] = flag
+                        crowd[n] = gt_crowd[gs + j]
                         n += 1
             for t in range(len(IOU_THRESHOLDS)):
                 taken[:ng] = False
@@ -368,7 +424,7 @@ def _match(
                     best = min(IOU_THRESHOLDS[t], 1 - 1e-10)
                     m = -1
                     for k in range(ng):
-                        if taken[k]:
+                        if taken[k] and not crowd[k]:  # a crowd region matches many
                             continue
                         if m > -1 and not gt_ignored[m] and gt_ignored[k]:
                             break

@@ -16,6 +16,11 @@ remembers the top-level object it hangs under (its root), the nested answer it h
 when it is nested deeper, and its root's confidence (a nested answer is active exactly when
 its parent is, whatever confidence it was uploaded with). Nested free-text answers are
 counted like top-level ones, with their root's confidence.
+
+Crowd regions (METRICS.md §9: ground truth with `iscrowd`, a box, polygon or mask) are no
+objects of the walk either: they are kept apart as a `Side` of their own (`crowd`), with
+their nested classifications dropped (a crowd region counts for nothing). A prediction's
+`iscrowd` and `area` are refused on upload; here they are not read.
 """
 
 from __future__ import annotations
@@ -119,6 +124,7 @@ class EvaluationObjects:
     checklist: np.ndarray  # bool per nested question: a checklist (else a radio)
     nested_ground_truth: NestedObjects
     nested_predictions: NestedObjects
+    crowd: Side  # the crowd regions of the ground truth (§9), in upload order
 
 
 class _Columns:
@@ -147,18 +153,54 @@ class _Columns:
         self.nested_confidence: list[float | None] = []
         self.nested_text: set[str] = set()  # names of nested free-text answers
         self.top_text: set[str] = set()  # names of top-level free-text answers
+        self.crowd: _Columns | None = None  # the ground truth's crowd regions (§9)
 
 
-def _collect(rows: Sequence[Sequence[Annotation]], kinds: dict[str, tuple[int, str]]) -> _Columns:
-    """One pass over the objects; `kinds` records each feature's kind to catch mixed use."""
+_CROWD_KINDS: dict[type, int] = {Box: BOX, Polygon: POLYGON, Mask: MASK}
+
+
+def _add_crowd(out: _Columns, annotation: Annotation, kinds: dict[str, tuple[int, str]]) -> None:
+    """A crowd region (§9): a box, polygon or mask, apart from the walk's objects."""
+    geometry: Any = annotation.geometry
+    k = _CROWD_KINDS.get(type(geometry))
+    if k is None:
+        raise ValueError(
+            f"crowd region of {annotation.feature!r} must be a box, polygon or mask, "
+            f"not a {type(geometry).__name__}"
+        )
+    _check_kind(kinds, annotation.feature, k, "")
+    if k == BOX:
+        out.boxes.append((geometry.left, geometry.top, geometry.width, geometry.height))
+    elif k == POLYGON:
+        out.polygons.append(geometry.points)
+    else:
+        out.masks.append({"size": [geometry.height, geometry.width], "counts": geometry.counts})
+    out.feature.append(annotation.feature)
+    out.kind.append(k)
+    out.confidence.append(None)
+
+
+def _collect(
+    rows: Sequence[Sequence[Annotation]],
+    kinds: dict[str, tuple[int, str]],
+    ground_truth: bool = False,
+) -> _Columns:
+    """One pass over the objects; `kinds` records each feature's kind to catch mixed use.
+
+    On the `ground_truth` side crowd regions go to `crowd` (§9)."""
     out = _Columns()
+    crowd = out.crowd = _Columns() if ground_truth else None
     # This loop runs once per object of the evaluation (hundreds of thousands): local
     # names, as few appends as possible, the common kinds first.
     feature, kind, confidence, boxes = out.feature, out.kind, out.confidence, out.boxes
     per_row = out.per_row
     for r, row_objects in enumerate(rows):
         n = len(feature)
+        n_crowd = len(crowd.feature) if crowd is not None else 0
         for annotation in row_objects:
+            if crowd is not None and annotation.iscrowd:
+                _add_crowd(crowd, annotation, kinds)
+                continue
             geometry: Any = annotation.geometry  # dispatched on its exact type below
             geometry_type = type(geometry)
             name = annotation.feature
@@ -209,6 +251,8 @@ def _collect(rows: Sequence[Sequence[Annotation]], kinds: dict[str, tuple[int, s
             kind.append(k)
             confidence.append(annotation.confidence)
         per_row.append(len(feature) - n)
+        if crowd is not None:
+            crowd.per_row.append(len(crowd.feature) - n_crowd)
     return out
 
 
@@ -293,8 +337,9 @@ def build_objects(
     if len(ground_truth) != len(predictions):
         raise ValueError("ground truth and predictions must list the same data rows")
     kinds: dict[str, tuple[int, str]] = {}
-    gt = _collect(ground_truth, kinds)
+    gt = _collect(ground_truth, kinds, ground_truth=True)
     pred = _collect(predictions, kinds)
+    assert gt.crowd is not None
     names = sorted(n for n, (k, _) in kinds.items() if k != _TEXT)
     if features is None:
         features = names
@@ -334,6 +379,7 @@ def build_objects(
         checklist=_checklists(nested_questions, (nested_gt, nested_pred), ontology),
         nested_ground_truth=nested_gt,
         nested_predictions=nested_pred,
+        crowd=_side(gt.crowd, n_rows, feature_index, questions),
     )
 
 
@@ -349,6 +395,8 @@ def _nested_names(gt: _Columns, pred: _Columns, ontology: Ontology | None) -> se
             if question.parent is not None:
                 nested.update(question.answers or (question.name,))
     top = set(gt.feature) | set(pred.feature) | gt.top_text | pred.top_text
+    if gt.crowd is not None:
+        top |= set(gt.crowd.feature)
     both = sorted(top & nested)
     if both:
         raise ValueError(f"features used both at the top level and nested: {both}")

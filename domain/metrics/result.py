@@ -22,6 +22,16 @@ top-level ones: so FN = annotations - TP and FP = active predictions - TP hold f
 unpaired, is exactly an object not in a TP), and TN is the same cell presence. What differs:
 their ΣIoU is NaN, so their IoU is null (they have no geometry), and `all` (micro and
 macro) and the data-row level sum over top-level features only.
+
+Crowd regions (METRICS.md §9) are not objects here: not annotations, not in any cell, no
+bar to a TN. A prediction whose share covered by a crowd region of its feature is > t
+(`crowd_cover`) and that is active and untaken at (c, t) is *ignored*: it leaves the
+active predictions of its cell, so FP = active predictions - ignored - TP, and the None row
+of the confusion matrix holds the untaken predictions that are not ignored. Its nested
+answers are ignored with it. It is still an active prediction for presence (so its cell
+is no TN), which depends on c alone: a cell whose every prediction is ignored has TP, FP
+and FN 0 and no IoU. `ignored_counts` gives the ignored predictions, `crowd_counts` the
+crowd regions, apart from the others.
 """
 
 from __future__ import annotations
@@ -33,7 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from domain.metrics.curves import PrPoint, pr_curve
-from domain.metrics.iou import candidate_pairs
+from domain.metrics.iou import candidate_pairs, crowd_cover
 from domain.metrics.nested import nested_pairs
 from domain.metrics.objects import EvaluationObjects, TextObjects
 from domain.metrics.ratios import FeatureReport, Metrics, macro, metrics, ratio, summary
@@ -86,7 +96,9 @@ class MatchResult:
         objects: EvaluationObjects,
         confidence_thresholds: tuple[float, ...],
         taken: TakenPairs,
+        cover: np.ndarray | None = None,
     ) -> None:
+        """`cover` is `crowd_cover(objects)`: None when there is no crowd region."""
         gt, pred = objects.ground_truth, objects.predictions
         self.n_rows = objects.n_rows
         self.features = objects.features
@@ -146,6 +158,10 @@ class MatchResult:
         # features only (§8): a nested answer's cell goes to a spare row n_rows, dropped.
         self.cell_top = ~self.cell_nested
         self.cell_row_top = np.where(self.cell_nested, self.n_rows, self.cell_row)
+        # Crowd regions (§9): each prediction's covered share, and the regions themselves.
+        self.crowd_cover = cover
+        self.nested_pred_root = nested_pred.root
+        self.crowd_row, self.crowd_feature = objects.crowd.row, objects.crowd.feature
 
     # -- selections -------------------------------------------------------------------
 
@@ -253,7 +269,7 @@ class MatchResult:
         iou_sum[self.nested] = np.nan
         return Counts(
             tp=tp,
-            fp=state.predictions - tp,
+            fp=self._counted_predictions(state, t) - tp,
             fn=state.annotations - tp,
             tn=state.tn,
             iou_sum=iou_sum,
@@ -271,8 +287,57 @@ class MatchResult:
         g, f, _ = self._pairs(state.c_index, t, state.mask)
         matrix = np.bincount(g * size + f, minlength=size * size).reshape(size, size)
         matrix[:n, n] = state.annotations - np.bincount(g, minlength=n)
-        matrix[n, :n] = state.predictions - np.bincount(f, minlength=n)
+        matrix[n, :n] = self._counted_predictions(state, t) - np.bincount(f, minlength=n)
         return matrix
+
+    # -- crowd regions (§9) -----------------------------------------------------------
+
+    def ignored_at(self, state: ConfidenceState, t: float) -> np.ndarray | None:
+        """Bool per prediction: ignored at (c, t) in the selected rows (active, untaken,
+        covered by a crowd region of its feature by more than t); None without crowds."""
+        if self.crowd_cover is None:
+            return None
+        ignored = state.active & (self.crowd_cover > t)
+        if ignored.any():
+            taken = self._taken(state.c_index, t, state.mask)
+            ignored[self.taken.pred[taken]] = False
+        return ignored
+
+    def _nested_ignored(self, state: ConfidenceState, ignored: np.ndarray) -> np.ndarray:
+        """Bool per nested predicted answer: active, under an ignored root."""
+        return state.nested_active & ignored[self.nested_pred_root]
+
+    def _counted_predictions(self, state: ConfidenceState, t: float) -> np.ndarray:
+        """Active predictions per feature that are not ignored at (c, t)."""
+        ignored = self.ignored_at(state, t)
+        if ignored is None:
+            return state.predictions
+        return state.predictions - self._ignored_per_feature(state, ignored)
+
+    def _ignored_per_feature(self, state: ConfidenceState, ignored: np.ndarray) -> np.ndarray:
+        n = len(self.features)
+        out = np.bincount(self.pred_feature[ignored], minlength=n)
+        if self.has_nested_objects:
+            nested = self._nested_ignored(state, ignored)
+            out += np.bincount(self.nested_pred_feature[nested], minlength=n)
+        return out
+
+    def ignored_counts(
+        self, c_index: int, iou_threshold: float, rows: RowSelection = None
+    ) -> np.ndarray:
+        """Ignored predictions per feature at (c, t), nested answers under them included."""
+        state = self.confidence_state(c_index, rows)
+        ignored = self.ignored_at(state, iou_threshold)
+        if ignored is None:
+            _check_iou_threshold(iou_threshold)
+            return np.zeros(len(self.features), np.int64)
+        return self._ignored_per_feature(state, ignored)
+
+    def crowd_counts(self, rows: RowSelection = None) -> np.ndarray:
+        """Crowd regions per feature in the selected rows: counted apart from annotations."""
+        mask = self.row_mask(rows)
+        feature = self.crowd_feature if mask is None else self.crowd_feature[mask[self.crowd_row]]
+        return np.bincount(feature, minlength=len(self.features))
 
     @property
     def confusion_labels(self) -> tuple[str | None, ...]:
@@ -296,12 +361,18 @@ class MatchResult:
         iou_sum = np.bincount(cell, weights=self.taken.iou[taken][same], minlength=size).astype(
             np.float64
         )
+        ignored = self.ignored_at(state, t)
+        if ignored is not None:
+            predictions -= np.bincount(self.pred_cell[ignored], minlength=size)
         if self.has_nested_objects:
             nested = _cut(self.nested_taken, state.c_index, t, state.mask)
             pairs = self.nested_taken
             nested_same = pairs.ann_feature[nested] == pairs.pred_feature[nested]
             tp += np.bincount(self.nested_taken_cell[nested][nested_same], minlength=size)
             predictions += np.bincount(self.nested_pred_cell[state.nested_active], minlength=size)
+            if ignored is not None:
+                nested_ignored = self._nested_ignored(state, ignored)
+                predictions -= np.bincount(self.nested_pred_cell[nested_ignored], minlength=size)
         if not self.all_top_level:
             iou_sum[self.cell_nested] = np.nan
         return Counts(
@@ -332,10 +403,15 @@ class MatchResult:
         def per_row(values: np.ndarray) -> np.ndarray:
             return np.bincount(row, weights=values, minlength=n_rows + 1)[:n_rows]
 
-        denominator = (cells.tp + cells.fp + cells.fn)[present]
-        cell_iou = cells.iou_sum[present] / denominator  # > 0 for every present cell
+        denominator = cells.tp + cells.fp + cells.fn
         present_row = row[present]
-        iou = mean_of_rows(present_row, cell_iou, n_rows)
+        if self.crowd_cover is None:
+            # > 0 for every present cell
+            iou = mean_of_rows(present_row, cells.iou_sum[present] / denominator[present], n_rows)
+        else:
+            # A present cell whose predictions are all ignored has no IoU (§9).
+            defined = present & (denominator > 0)
+            iou = mean_of_rows(row[defined], cells.iou_sum[defined] / denominator[defined], n_rows)
         counts = Counts(
             tp=per_row(cells.tp).astype(np.int64),
             fp=per_row(cells.fp).astype(np.int64),
@@ -414,7 +490,7 @@ def match(
         raise ValueError("the point radius must be a positive number")
     pairs = candidate_pairs(objects, float(point_radius))
     taken = walk(objects, pairs, np.asarray(thresholds, dtype=np.float64))
-    return MatchResult(objects, thresholds, taken)
+    return MatchResult(objects, thresholds, taken, crowd_cover(objects))
 
 
 def mean_of_rows(row: np.ndarray, values: np.ndarray, n_rows: int) -> np.ndarray:

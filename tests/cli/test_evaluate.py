@@ -256,3 +256,119 @@ def test_blank_lines_are_skipped_and_line_numbers_still_count_them(tmp_path: Pat
     )
     assert code == 0, err
     assert orjson.loads(out)["features"]["car"]["tp"][0] == [1]
+
+
+def test_coco_mode_with_crowd_regions_and_areas_agrees_with_pycocotools(tmp_path: Path) -> None:
+    # METRICS.md §9: a crowd box matching several predictions, explicit areas moving ground
+    # truth between ranges, and a crowd RLE mask in segm mode.
+    from domain.annotations.ndjson import parse_annotation_line
+    from tests.domain.metrics.test_coco import COCO_KEYS, reference
+
+    def row(key: str) -> dict:
+        return {"dataRow": {"globalKey": key}}
+
+    gt_lines = [
+        {**row("a"), "name": "person", "bbox": bbox(0, 0, 10, 10), "area": 5000},
+        {**row("a"), "name": "person", "bbox": bbox(100, 100, 200, 200), "iscrowd": True},
+        {**row("a"), "name": "car", "bbox": bbox(300, 0, 50, 40), "area": 900.5},
+        {**row("b"), "name": "person", "bbox": bbox(10, 10, 40, 40)},
+        {**row("b"), "name": "car", "bbox": bbox(0, 0, 500, 500), "iscrowd": True, "area": 0},
+    ]
+    pred_lines = [
+        {**row("a"), "name": "person", "bbox": bbox(0, 0, 10, 10), "confidence": 0.6},
+        *(
+            {**row("a"), "name": "person", "bbox": bbox(100 + 30 * i, 120, 25, 25), "confidence": 0.9 - 0.1 * i}
+            for i in range(4)
+        ),
+        {**row("a"), "name": "car", "bbox": bbox(302, 2, 48, 36), "confidence": 0.7},
+        {**row("b"), "name": "person", "bbox": bbox(12, 12, 40, 40), "confidence": 0.3},
+        {**row("b"), "name": "car", "bbox": bbox(40, 40, 30, 30), "confidence": 0.95},
+    ]
+    gt, pred = write(tmp_path / "gt.ndjson", gt_lines), write(tmp_path / "pred.ndjson", pred_lines)
+    code, out, err = evaluate("--ground-truth", gt, "--predictions", pred, "--coco")
+    assert code == 0, err
+    sides: list[dict[str, list]] = [{}, {}]
+    for side, lines in enumerate((gt_lines, pred_lines)):
+        for number, line in enumerate(lines, 1):
+            ref, annotations = parse_annotation_line(line, number)
+            sides[side].setdefault(ref.global_key, []).extend(annotations)  # type: ignore[arg-type]
+    theirs = reference(sides[0], sides[1], "bbox")
+    ours = orjson.loads(out)
+    assert list(ours) == list(COCO_KEYS)
+    for key in COCO_KEYS:
+        assert ours[key] == pytest.approx(theirs[key], abs=1e-6, rel=0), key
+    # Without §9 the numbers differ: the crowd and the areas matter here.
+    plain = [{k: v for k, v in line.items() if k not in ("iscrowd", "area")} for line in gt_lines]
+    code, out, _ = evaluate(
+        "--ground-truth", write(tmp_path / "plain.ndjson", plain), "--predictions", pred, "--coco"
+    )
+    assert orjson.loads(out) != pytest.approx(theirs, abs=1e-6)
+
+
+def test_coco_segm_with_a_crowd_mask_agrees_with_pycocotools(tmp_path: Path) -> None:
+    from domain.annotations.ndjson import parse_annotation_line
+    from tests.domain.metrics.test_coco import COCO_KEYS, reference
+
+    def mask(pixels: list[list[int]]) -> dict:
+        import numpy as np
+        from pycocotools import mask as mask_api
+
+        rle = mask_api.encode(np.asfortranarray(np.array(pixels, dtype=np.uint8)))
+        return {"rle": {"size": list(rle["size"]), "counts": rle["counts"].decode("ascii")}}
+
+    region = [[1, 1, 1, 1], [1, 1, 1, 1], [0, 0, 0, 0], [0, 0, 0, 0]]
+    cell = [[0, 0, 0, 0], [0, 0, 0, 0], [1, 1, 0, 0], [1, 1, 0, 0]]
+    inside = [[1, 1, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]
+    other = [[0, 0, 1, 1], [0, 0, 1, 1], [0, 0, 0, 0], [0, 0, 0, 0]]
+    key = {"dataRow": {"globalKey": "a"}}
+    gt_lines = [
+        {**key, "name": "cell", "mask": mask(region), "iscrowd": True},
+        {**key, "name": "cell", "mask": mask(cell), "area": 2000},
+    ]
+    pred_lines = [
+        {**key, "name": "cell", "mask": mask(inside), "confidence": 0.9},
+        {**key, "name": "cell", "mask": mask(other), "confidence": 0.8},
+        {**key, "name": "cell", "mask": mask(cell), "confidence": 0.5},
+    ]
+    gt, pred = write(tmp_path / "gt.ndjson", gt_lines), write(tmp_path / "pred.ndjson", pred_lines)
+    code, out, err = evaluate("--ground-truth", gt, "--predictions", pred, "--coco")
+    assert code == 0, err
+    sides: list[dict[str, list]] = [{}, {}]
+    for side, lines in enumerate((gt_lines, pred_lines)):
+        for number, line in enumerate(lines, 1):
+            ref, annotations = parse_annotation_line(line, number)
+            sides[side].setdefault(ref.global_key, []).extend(annotations)  # type: ignore[arg-type]
+    theirs = reference(sides[0], sides[1], "segm", {"a": (4, 4)})
+    ours = orjson.loads(out)
+    for k in COCO_KEYS:
+        assert ours[k] == pytest.approx(theirs[k], abs=1e-6, rel=0), k
+    assert ours["AP"] == pytest.approx(1.0)  # both crowd-covered predictions are ignored
+
+
+@pytest.mark.parametrize("extra", [{"iscrowd": True}, {"area": 4}])
+def test_a_prediction_with_crowd_or_area_is_an_error_naming_its_line(
+    tmp_path: Path, extra: dict
+) -> None:
+    line = {"dataRow": {"globalKey": "a"}, "name": "car", "bbox": bbox(0, 0, 1, 2)}
+    gt = write(tmp_path / "gt.ndjson", [line, {**line, **extra}])
+    pred = write(tmp_path / "pred.ndjson", [line, {**line, **extra}])
+    code, out, err = evaluate("--ground-truth", gt, "--predictions", pred)
+    assert code == 2 and out == ""
+    assert f"pred.ndjson:2: '{next(iter(extra))}' of 'car' is taken on ground truth only" in err
+
+
+def test_the_exact_report_leaves_crowd_regions_out(tmp_path: Path) -> None:
+    gt = write(
+        tmp_path / "gt.ndjson",
+        [{"dataRow": {"globalKey": "a"}, "name": "person", "bbox": bbox(0, 0, 100, 100), "iscrowd": True}],
+    )
+    pred = write(
+        tmp_path / "pred.ndjson",
+        [{"dataRow": {"globalKey": "a"}, "name": "person", "bbox": bbox(0, 0, 10, 10), "confidence": 0.9}],
+    )
+    code, out, err = evaluate(
+        "--ground-truth", gt, "--predictions", pred, "--confidence-thresholds", "0", "--iou-thresholds", "0.5,1"
+    )
+    assert code == 0, err
+    person = orjson.loads(out)["features"]["person"]
+    assert (person["tp"], person["fp"], person["fn"]) == ([[0, 0]], [[0, 1]], [[0, 0]])

@@ -92,3 +92,39 @@ def test_nested_objects_take_the_value_object_path(rows: list[tuple[str, list[An
     for row_id, objects in rows:
         expected.setdefault(row_id, []).extend(objects)
     assert got == expected
+
+
+def test_crowd_regions_and_areas_are_stored_and_read_back() -> None:
+    # METRICS.md §9: only items that carry them gain the keys.
+    crowd = Annotation("people", Box(1.0, 2.0, 3.0, 4.0), None, (), True, 12.0)
+    item = annotation_to_json(crowd)
+    assert item == {
+        "name": "people",
+        "bbox": {"top": 2.0, "left": 1.0, "height": 4.0, "width": 3.0},
+        "iscrowd": True,
+        "area": 12.0,
+    }
+    assert annotation_from_json(orjson.loads(orjson.dumps(item))) == crowd
+    assert parse_annotation_line({**item, "dataRow": {"id": "row"}}, 1)[1] == [crowd]
+    sized = Annotation("blob", Mask(2, 2, b"0111"), area=3.0)
+    assert annotation_to_json(sized) == {
+        "name": "blob",
+        "mask": {"rle": {"size": [2, 2], "counts": "0111"}},
+        "area": 3.0,
+    }
+    assert annotation_from_json(annotation_to_json(sized)) == sized
+    # An integer area stored by an older writer reads back as a float.
+    assert annotation_from_json({**annotation_to_json(sized), "area": 3}) == sized
+
+
+def test_chunks_with_crowd_regions_keep_them_in_the_stored_json() -> None:
+    rows = [
+        ("a", [Annotation("car", Box(0.0, 0.0, 1.0, 1.0)), Annotation("car", Box(0.0, 0.0, 9.0, 9.0), None, (), True)]),
+        ("b", [Annotation("car", Box(0.0, 0.0, 2.0, 2.0), area=4.0)]),
+    ]
+    sets = row_sets(encode_rows(rows))
+    got = {r: [annotation_from_json(i) for i in orjson.loads(data)] for r, data, _ in sets}
+    assert got == dict(rows)
+    plain = [("a", [Annotation("car", Box(0.0, 0.0, 1.0, 1.0))])]
+    [(_, data, _)] = row_sets(encode_rows(plain))
+    assert data == b'[{"name":"car","bbox":{"top":0.0,"left":0.0,"height":1.0,"width":1.0}}]'

@@ -357,3 +357,22 @@ def test_boxes_that_do_not_fit_their_row_are_worded_as_the_general_path_words_th
     assert expected[3][1] == "unknown feature 'truck'"
     # Without rows (an older caller), only references and features are checked.
     assert [line for line, _ in boxes.line_errors(unknown, ONTOLOGY)] == [6, 9]
+
+
+@pytest.mark.parametrize("extra", [{"iscrowd": True}, {"iscrowd": False}, {"area": 4.0}])
+@pytest.mark.parametrize("confidence", [None, 0.5])
+def test_lines_with_crowd_or_area_go_to_the_general_parser(
+    extra: dict[str, Any], confidence: float | None
+) -> None:
+    # METRICS.md §9: the general parser refuses them on predictions, naming the line.
+    line: dict[str, Any] = {
+        "dataRow": {"globalKey": "k"},
+        "name": "car",
+        "bbox": {"top": 1.0, "left": 2.0, "height": 3.0, "width": 4.0},
+        **extra,
+    }
+    if confidence is not None:
+        line["confidence"] = confidence
+    assert BoxLines({}).take(line, 3) is False
+    plain = {key: value for key, value in line.items() if key not in extra}
+    assert BoxLines({}).take(plain, 3) is True

@@ -185,3 +185,54 @@ def test_one_annotation_too_big_for_any_chunk_is_rejected_by_name() -> None:
 def test_a_bound_below_the_fixed_overhead_is_a_programming_error() -> None:
     with pytest.raises(ValueError):
         chunk_rows([], 100)
+
+
+# -- crowd regions and areas (METRICS.md §9) ------------------------------------------------
+
+
+def test_crowd_regions_and_areas_decode_to_equal_objects() -> None:
+    rle = Mask(2, 2, b"14")
+    rows = [
+        ("r", [Annotation("car", Box(0, 0, 1, 1)), Annotation("people", Box(0, 0, 3, 3), None, (), True)]),
+        (
+            "s",
+            [
+                Annotation("cell", rle, None, (), True, 2.0),
+                Annotation("cell", rle, None, (), False, 0.0),
+                Annotation("cell", rle),
+            ],
+        ),
+    ]
+    payload = encode_rows(rows)
+    assert "crowd" in payload and "area" in payload
+    assert decode_rows(payload) == rows
+    assert decode_rows(through_json(payload)) == rows
+
+
+def test_an_area_without_a_crowd_is_stored_alone() -> None:
+    rows = [("r", [Annotation("car", Box(0, 0, 1, 1)), Annotation("car", Box(0, 0, 2, 2), area=4.0)])]
+    payload = encode_rows(rows)
+    assert "crowd" not in payload and "area" in payload
+    assert decode_rows(payload) == rows
+
+
+def test_crowd_regions_under_nested_classifications_keep_their_places() -> None:
+    red = Annotation("car/color/red", Answer("car/color", "red"))
+    rows = [
+        ("r", [Annotation("car", Box(0, 0, 1, 1), None, (red,)), Annotation("car", Box(1, 1, 1, 1), None, (red,), True, 1.0)])
+    ]
+    assert decode_rows(encode_rows(rows)) == rows
+
+
+def test_payloads_without_the_new_columns_decode_as_before() -> None:
+    # A payload written before crowd regions existed has neither column: no crowd, no area.
+    rows = [("r", [Annotation("car", Box(0, 0, 1, 1), 0.5)])]
+    payload = encode_rows(rows)
+    assert "crowd" not in payload and "area" not in payload
+    [(_, [a])] = decode_rows(payload)
+    assert a.iscrowd is False and a.area is None
+
+
+def test_a_negative_area_cannot_be_stored() -> None:
+    with pytest.raises(ValueError, match="area of 'car' must be >= 0"):
+        encode_rows([("r", [Annotation("car", Box(0, 0, 1, 1), area=-1.0)])])

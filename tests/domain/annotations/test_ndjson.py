@@ -580,7 +580,7 @@ SEG = {"rle": {"size": [1, 1], "counts": [0, 1]}}
         (
             {"name": "car", "bbox": BOX, "zzz": 1},
             'unknown key "zzz"; known keys: dataRow, name, schemaId, bbox, polygon, point, line, '
-            "mask, location, answer, confidence, classifications, uuid",
+            "mask, location, answer, confidence, classifications, iscrowd, area, uuid",
         ),
         (
             {"name": "car", "bbox": {"top": 1, "left": 2, "hieght": 3, "width": 4}},
@@ -660,3 +660,103 @@ def test_a_nested_geometry_still_says_that_classifications_hold_answers() -> Non
     assert rejected(
         line(name="car", bbox=BOX, classifications=[{"name": "color", "answer": "red", "bbox": BOX}])
     ) == "nested classification 'car/color' must hold an answer, not 'bbox'"
+
+
+# -- crowd regions and areas (METRICS.md §9) ------------------------------------------------
+
+RLE = {"size": [2, 2], "counts": [1, 2, 1]}
+SQUARE = [{"x": 0, "y": 0}, {"x": 4, "y": 0}, {"x": 4, "y": 4}]
+
+
+@pytest.mark.parametrize(
+    "geometry",
+    [{"bbox": BOX}, {"polygon": SQUARE}, {"mask": {"rle": RLE}}],
+    ids=["bbox", "polygon", "mask"],
+)
+def test_a_region_of_ground_truth_may_be_a_crowd_with_an_area(geometry: dict[str, Any]) -> None:
+    [a] = parse(line(name="people", iscrowd=True, area=12.5, **geometry))
+    assert a.iscrowd is True
+    assert a.area == 12.5
+    [b] = parse(line(name="people", iscrowd=False, area=3, **geometry))
+    assert b.iscrowd is False and b.area == 3.0 and type(b.area) is float
+    [c] = parse(line(name="people", **geometry))
+    assert c.iscrowd is False and c.area is None
+
+
+def test_crowd_and_area_go_back_to_the_line_they_came_from() -> None:
+    obj = line(name="people", bbox=BOX, iscrowd=True, area=7.0)
+    [a] = parse(obj)
+    back = annotation_to_line(DataRowRef(global_key="img-1"), a)
+    assert back["iscrowd"] is True and back["area"] == 7.0
+    assert parse(back) == [a]
+    [plain] = parse(line(name="car", bbox=BOX))
+    assert set(annotation_to_line(DataRowRef(global_key="img-1"), plain)) == {
+        "dataRow",
+        "name",
+        "bbox",
+    }
+
+
+@pytest.mark.parametrize("key, value", [("iscrowd", True), ("area", 4.0)])
+def test_a_prediction_takes_neither_crowd_nor_area(key: str, value: Any) -> None:
+    with pytest.raises(AnnotationLineError) as caught:
+        parse_annotation_line(line(name="car", bbox=BOX, confidence=0.5, **{key: value}), 7, prediction=True)
+    assert caught.value.line == 7
+    assert f"'{key}' of 'car' is taken on ground truth only" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "geometry, kind",
+    [
+        ({"point": {"x": 1, "y": 2}}, "a point"),
+        ({"line": [{"x": 1, "y": 2}, {"x": 3, "y": 4}]}, "a line"),
+        ({"location": {"start": 0, "end": 3}}, "a location"),
+        ({"answer": {"name": "yes"}}, "an answer"),
+        ({"answer": "free text"}, "an answer"),
+    ],
+)
+@pytest.mark.parametrize("key, value", [("iscrowd", True), ("area", 4.0)])
+def test_crowd_and_area_are_refused_off_regions(
+    geometry: dict[str, Any], kind: str, key: str, value: Any
+) -> None:
+    with pytest.raises(AnnotationLineError) as caught:
+        parse(line(name="thing", **geometry, **{key: value}))
+    assert caught.value.line == 7
+    assert f"'{key}' of 'thing' is taken on a bbox, polygon or mask, not on {kind}" in str(
+        caught.value
+    )
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"iscrowd": 1}, "iscrowd 1 of 'people' must be true or false"),
+        ({"iscrowd": "yes"}, "iscrowd 'yes' of 'people' must be true or false"),
+        ({"iscrowd": None}, "iscrowd null of 'people' must be true or false"),
+        ({"area": -1}, "area -1 of 'people' is not a number >= 0"),
+        ({"area": True}, "area true of 'people' is not a number >= 0"),
+        ({"area": "12"}, "area '12' of 'people' is not a number >= 0"),
+        ({"area": float("inf")}, "of 'people' is not a number >= 0"),
+        ({"area": 10**400}, "of 'people' is not a number >= 0"),
+    ],
+)
+def test_bad_crowd_and_area_values_are_refused(fields: dict[str, Any], message: str) -> None:
+    with pytest.raises(AnnotationLineError) as caught:
+        parse(line(name="people", bbox=BOX, **fields))
+    assert message in str(caught.value)
+
+
+def test_crowd_without_a_geometry_is_refused() -> None:
+    with pytest.raises(AnnotationLineError, match="'iscrowd' is given without a geometry"):
+        parse(line(iscrowd=True))
+
+
+def test_crowd_is_not_a_key_of_a_nested_classification() -> None:
+    with pytest.raises(AnnotationLineError, match='unknown key "iscrowd"'):
+        parse(
+            line(
+                name="car",
+                bbox=BOX,
+                classifications=[{"name": "color", "answer": {"name": "red"}, "iscrowd": True}],
+            )
+        )

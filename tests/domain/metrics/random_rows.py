@@ -4,6 +4,9 @@ IoUs exactly on a threshold, equal confidences and cross-feature pairs frequent.
 With `nested=True` objects also carry nested classifications (METRICS.md §8): radios,
 checklists and free text under tools, under a top-level answer and under a nested answer,
 drawn from few answers so that equal answers on both sides of a pair are frequent.
+
+With `crowd=True` some ground-truth boxes, polygons and masks are crowd regions (METRICS.md
+§9), often large, so that predictions they cover are frequent.
 """
 
 from __future__ import annotations
@@ -146,11 +149,42 @@ def _children(
     return tuple(out)
 
 
+CROWD_KINDS = ("box", "polygon", "mask")
+
+
+def _crowd_geometry(kind: str, rng: np.random.Generator):  # noqa: ANN202 - a region
+    """A crowd region: half the time a large one, else like any object of its kind."""
+    if rng.random() < 0.5:
+        return _geometry(kind, rng)
+    if kind == "box":
+        left, top = (float(v) for v in rng.integers(0, 4, 2))
+        width, height = (float(v) for v in rng.integers(3, 10, 2))
+        return Box(left, top, width, height)
+    if kind == "polygon":
+        x0, y0 = (float(v) for v in rng.integers(0, 3, 2))
+        x1, y1 = (float(v) for v in rng.integers(4, 8, 2))
+        return Polygon(((x0, y0), (x1, y0), (x1, y1), (x0, y1)))
+    pixels = rng.random(MASK_SIZE) < 0.8
+    rle = mask_api.encode(np.asfortranarray(pixels.astype(np.uint8)))
+    return Mask(MASK_SIZE[0], MASK_SIZE[1], rle["counts"])
+
+
 def random_side(
-    rng: np.random.Generator, kinds: tuple[str, ...], prediction: bool, nested: bool = False
+    rng: np.random.Generator,
+    kinds: tuple[str, ...],
+    prediction: bool,
+    nested: bool = False,
+    crowd: bool = False,
 ) -> list[Annotation]:
     objects: list[Annotation] = []
     for kind in kinds:
+        if crowd and not prediction and kind in CROWD_KINDS:
+            for _ in range(int(rng.integers(0, 3))):
+                feature = str(rng.choice(FEATURES[kind]))
+                area = float(rng.integers(0, 50)) if rng.random() < 0.5 else None
+                objects.append(
+                    Annotation(feature, _crowd_geometry(kind, rng), None, (), True, area)
+                )
         for _ in range(int(rng.integers(0, 4))):
             feature = str(rng.choice(FEATURES[kind]))
             objects.append(
@@ -182,10 +216,17 @@ def random_side(
 
 
 def random_rows(
-    seed: int, n_rows: int, kinds: tuple[str, ...] = tuple(FEATURES), nested: bool = False
+    seed: int,
+    n_rows: int,
+    kinds: tuple[str, ...] = tuple(FEATURES),
+    nested: bool = False,
+    crowd: bool = False,
 ) -> tuple[list[list[Annotation]], list[list[Annotation]]]:
     rng = np.random.default_rng(seed)
-    gt = [random_side(rng, kinds, prediction=False, nested=nested) for _ in range(n_rows)]
+    gt = [
+        random_side(rng, kinds, prediction=False, nested=nested, crowd=crowd)
+        for _ in range(n_rows)
+    ]
     pred = [random_side(rng, kinds, prediction=True, nested=nested) for _ in range(n_rows)]
     return gt, pred
 

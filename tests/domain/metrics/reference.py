@@ -8,6 +8,11 @@ bit-identical IoUs and ties compare equal on both sides.
 Nested classifications (§8) are followed object by object from each outcome of the walk,
 recursively, for valid input only (a radio answered at most once per object, a checklist
 answer at most once): the engine's rule for invalid input is its own.
+
+Crowd regions (§9) are read as written: not in the walk, no FN, no annotation, no cell, no
+bar to a TN; an active prediction left untaken is ignored (no FP, no confusion cell, its
+nested answers neither) when |P ∩ G| / area(P) > t for a crowd region G of its feature.
+An ignored prediction is still an active prediction of its row for the TN rule.
 """
 
 from __future__ import annotations
@@ -117,6 +122,31 @@ def pair_iou(a: Annotation, p: Annotation, radius: float) -> float | None:
     return 1.0 if ga.question == gp.question else None
 
 
+def crowd_share(g: Annotation, p: Annotation) -> float:
+    """|P ∩ G| / area(P) for a crowd region g and a prediction p of one kind; 0 when P
+    has no area."""
+    gg, gp = g.geometry, p.geometry
+    if isinstance(gg, Box):
+        assert isinstance(gp, Box)
+        gx1, gy1 = gg.left + gg.width, gg.top + gg.height
+        px1, py1 = gp.left + gp.width, gp.top + gp.height
+        iw = min(gx1, px1) - max(gg.left, gp.left)
+        ih = min(gy1, py1) - max(gg.top, gp.top)
+        own = (px1 - gp.left) * (py1 - gp.top)
+        if iw <= 0 or ih <= 0 or own <= 0:
+            return 0.0
+        return min(iw * ih / own, 1.0)
+    if isinstance(gg, Polygon):
+        shape_g, shape_p = _shape_of(g, 0.0), _shape_of(p, 0.0)
+        if not shape_p.area > 0:
+            return 0.0
+        return min(shape_g.intersection(shape_p).area / shape_p.area, 1.0)
+    assert isinstance(gg, Mask) and isinstance(gp, Mask)
+    pg, pp = _pixels(gg), _pixels(gp)
+    own = int(pp.sum())
+    return int((pg & pp).sum()) / own if own else 0.0
+
+
 @dataclass
 class PointResult:
     """Everything at one grid point, keyed by (row, feature) and by confusion cell."""
@@ -130,6 +160,7 @@ class PointResult:
     taken: list[tuple[int, int, int]] = field(default_factory=list)  # (row, ann, pred)
     text_annotations: Counter = field(default_factory=Counter)  # per free-text feature
     text_predictions: Counter = field(default_factory=Counter)  # active ones
+    ignored: Counter = field(default_factory=Counter)  # (row, feature): ignored predictions (§9)
 
 
 def _answers(a: Annotation | None) -> list[Annotation]:
@@ -163,7 +194,15 @@ class Reference:
                 (i, j): v
                 for i, a in enumerate(gts)
                 for j, p in enumerate(preds)
-                if (v := pair_iou(a, p, radius)) is not None
+                if not a.iscrowd and (v := pair_iou(a, p, radius)) is not None
+            }
+            for gts, preds in zip(ground_truth, predictions, strict=True)
+        ]
+        # §9: per prediction, its shares covered by crowd regions of its feature.
+        self.shares = [
+            {
+                j: [crowd_share(a, p) for a in gts if a.iscrowd and a.feature == p.feature]
+                for j, p in enumerate(preds)
             }
             for gts, preds in zip(ground_truth, predictions, strict=True)
         ]
@@ -171,7 +210,11 @@ class Reference:
     def at(self, c: float, t: float) -> PointResult:
         out = PointResult()
         for r, (gts, preds) in enumerate(zip(self.gt, self.pred, strict=True)):
-            anns = {i: a for i, a in enumerate(gts) if not isinstance(a.geometry, TextAnswer)}
+            anns = {
+                i: a
+                for i, a in enumerate(gts)
+                if not isinstance(a.geometry, TextAnswer) and not a.iscrowd
+            }
             active = {
                 j: p
                 for j, p in enumerate(preds)
@@ -214,6 +257,12 @@ class Reference:
                     self._nested(out, r, a, None)  # §8: untaken
             for j, p in active.items():
                 if j not in taken_p:
+                    if any(share > t for share in self.shares[r][j]):
+                        # §9: neither FP nor in a cell, and its nested answers with it.
+                        for x in (p, *_descendants(p)):
+                            if not isinstance(x.geometry, TextAnswer):
+                                out.ignored[r, x.feature] += 1
+                        continue
                     out.fp[r, p.feature] += 1
                     out.confusion[None, p.feature] += 1
                     self._nested(out, r, None, p)
@@ -227,6 +276,8 @@ class Reference:
                     out.tn[r, f] = 1
             # Free text, top-level and nested, is only counted; a nested one with its root.
             for a in gts:
+                if a.iscrowd:
+                    continue
                 for x in (a, *_descendants(a)):
                     if isinstance(x.geometry, TextAnswer):
                         out.text_annotations[x.feature] += 1

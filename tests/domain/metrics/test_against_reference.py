@@ -52,13 +52,14 @@ def _engine_dense(result: MatchResult, ci: int, t: float) -> dict[str, np.ndarra
 
 
 def _upload_ranks(rows: list[list[Annotation]]) -> list[list[int]]:
-    """Reference upload index -> engine rank in its row (text answers are kept apart)."""
+    """Reference upload index -> engine rank in its row (text answers and crowd regions are
+    kept apart)."""
     ranks = []
     for objects in rows:
         rank, mapping = 0, []
         for a in objects:
             mapping.append(rank)
-            rank += not isinstance(a.geometry, TextAnswer)
+            rank += not isinstance(a.geometry, TextAnswer) and not a.iscrowd
         ranks.append(mapping)
     return ranks
 
@@ -158,6 +159,18 @@ def _compare(
             all_counts = (report.all.tp, report.all.fp, report.all.fn, report.all.tn)
             assert all_counts == tuple(int(sums[n][top].sum()) for n in ("tp", "fp", "fn", "tn"))
 
+            # §9: ignored predictions and crowd regions, per feature, apart from the others.
+            ignored = np.zeros(len(features), np.int64)
+            for (_, f), value in expected.ignored.items():
+                ignored[features.index(f)] += value
+            np.testing.assert_array_equal(result.ignored_counts(ci, t), ignored, err_msg=where)
+            crowds = np.zeros(len(features), np.int64)
+            for objects_of_row in gt:
+                for a in objects_of_row:
+                    if a.iscrowd:
+                        crowds[features.index(a.feature)] += 1
+            np.testing.assert_array_equal(result.crowd_counts(), crowds)
+
             # Free text, top-level and nested, is only counted.
             text_annotations, text_predictions = result.text_counts(ci)
             for k, f in enumerate(result.text_features):
@@ -199,6 +212,24 @@ def test_each_kind_alone_matches_the_reference(kind: str) -> None:
 
 def test_every_kind_together_matches_the_reference() -> None:
     gt, pred = random_rows(seed=7, n_rows=600, nested=True)
+    _compare(gt, pred, ALL_FEATURES, ontology=ONTOLOGY)
+
+
+@pytest.mark.parametrize("kind", ["box", "polygon", "mask"])
+def test_crowd_regions_of_each_kind_match_the_reference(kind: str) -> None:
+    # METRICS.md §9, with nested classifications on the objects (and on ignored ones).
+    gt, pred = random_rows(seed=40 + len(kind), n_rows=300, kinds=(kind,), nested=True, crowd=True)
+    assert any(a.iscrowd for row in gt for a in row)
+    _compare(gt, pred, ALL_FEATURES, ontology=ONTOLOGY)
+
+
+def test_crowd_regions_among_every_kind_match_the_reference() -> None:
+    gt, pred = random_rows(seed=41, n_rows=300, nested=True, crowd=True)
+    objects = build_objects(gt, pred, ALL_FEATURES, ontology=ONTOLOGY)
+    result = match(objects, CONFIDENCES, RADIUS)
+    # The data has what §9 is about: predictions ignored (none at t = 1: a share is <= 1).
+    assert result.ignored_counts(0, 0.0).sum() > 0 and result.ignored_counts(0, 0.5).sum() > 0
+    assert result.ignored_counts(0, 1.0).sum() == 0
     _compare(gt, pred, ALL_FEATURES, ontology=ONTOLOGY)
 
 
@@ -244,6 +275,17 @@ def _box_rows(draw: st.DrawFn) -> tuple[list[list[Annotation]], list[list[Annota
     gt = draw(_gt_rows)
     prediction = st.builds(Annotation, _features, _boxes, _confidence)
     pred = [draw(st.lists(prediction, max_size=5)) for _ in gt]
+    return gt, pred
+
+
+@st.composite
+def _crowd_box_rows(draw: st.DrawFn) -> tuple[list[list[Annotation]], list[list[Annotation]]]:
+    """Box rows whose ground truth has crowd regions too (§9)."""
+    gt, pred = draw(_box_rows())
+    crowd = st.builds(Annotation, _features, _boxes, st.none(), st.just(()), st.just(True))
+    for row in gt:
+        for _ in range(draw(st.integers(0, 2))):
+            row.insert(draw(st.integers(0, len(row))), draw(crowd))
     return gt, pred
 
 
@@ -327,15 +369,33 @@ def test_random_box_rows_match_the_reference(
     )
 
 
-def test_invariants_at_every_grid_point() -> None:
-    gt, pred = random_rows(seed=3, n_rows=800)
+@settings(max_examples=100, deadline=None)
+@given(_crowd_box_rows())
+def test_random_box_rows_with_crowd_regions_match_the_reference(
+    rows: tuple[list[list[Annotation]], list[list[Annotation]]],
+) -> None:
+    gt, pred = rows
+    _compare(
+        gt,
+        pred,
+        ("bus", "car", "truck"),
+        confidences=(0.0, 0.25, 0.5, 1.0),
+        ious=(0.0, 0.25, 1 / 3, 0.5, 1.0),
+    )
+
+
+@pytest.mark.parametrize("crowd", [False, True])
+def test_invariants_at_every_grid_point(crowd: bool) -> None:
+    gt, pred = random_rows(seed=3, n_rows=800, crowd=crowd)
     result = match(build_objects(gt, pred, MATCHED_FEATURES), CONFIDENCES, RADIUS)
     n = len(MATCHED_FEATURES)
     checked = 0
     for ci, c in enumerate(CONFIDENCES):
-        annotations, active = result.object_counts(ci)
+        annotations, all_active = result.object_counts(ci)
         previous_tp = None
         for t in IOUS:
+            # §9: ignored predictions leave the active ones they are counted against.
+            active = all_active - result.ignored_counts(ci, t)
             counts = result.feature_counts(ci, t)
             np.testing.assert_array_equal(counts.tp + counts.fn, annotations)
             np.testing.assert_array_equal(counts.tp + counts.fp, active)
@@ -360,7 +420,14 @@ def test_invariants_at_every_grid_point() -> None:
             if not isinstance(p.geometry, TextAnswer)
             and (1.0 if p.confidence is None else p.confidence) >= c
         )
-        assert active.sum() == expected_active
+        assert all_active.sum() == expected_active
+        # Crowd regions are no annotations.
+        assert annotations.sum() == sum(
+            1
+            for row in gt
+            for a in row
+            if not isinstance(a.geometry, TextAnswer) and not a.iscrowd
+        )
     assert checked == len(CONFIDENCES) * len(IOUS)
     # The data has what the invariants are about: cross-feature pairs and TP that falls with t.
     first = result.feature_counts(0, 0.0)
@@ -369,8 +436,9 @@ def test_invariants_at_every_grid_point() -> None:
     assert result.confusion(0, 0.0)[:n, :n].sum() > np.trace(result.confusion(0, 0.0)[:n, :n])
 
 
-def test_a_row_selection_sums_only_its_rows() -> None:
-    gt, pred = random_rows(seed=21, n_rows=300, kinds=("box", "span"))
+@pytest.mark.parametrize("crowd", [False, True])
+def test_a_row_selection_sums_only_its_rows(crowd: bool) -> None:
+    gt, pred = random_rows(seed=21, n_rows=300, kinds=("box", "span"), crowd=crowd)
     result = match(build_objects(gt, pred, MATCHED_FEATURES), CONFIDENCES, RADIUS)
     selected = np.arange(300) % 3 == 0
     table = grid(result, IOUS, rows=selected)
@@ -385,3 +453,9 @@ def test_a_row_selection_sums_only_its_rows() -> None:
             matrix = result.confusion(ci, t, rows=selected)
             assert matrix.sum() < result.confusion(ci, t).sum()
             np.testing.assert_array_equal(table.confusion[ci, ti], matrix)
+            if crowd:
+                # §9: ignored predictions of the selected rows only.
+                ignored = result.ignored_counts(ci, t, rows=selected)
+                per_row = [result.ignored_counts(ci, t, rows=[r]) for r in np.flatnonzero(selected)]
+                np.testing.assert_array_equal(ignored, np.sum(per_row, axis=0))
+                assert result.crowd_counts(selected).sum() < result.crowd_counts().sum()

@@ -63,7 +63,7 @@ def reference(
             entry: dict[str, Any] = {
                 "id": len(annotations) + 1,
                 "image_id": n + 1,
-                "iscrowd": 0,
+                "iscrowd": int(a.iscrowd),
                 "category_id": category[a.feature],
             }
             if iou_type == "bbox":
@@ -76,6 +76,8 @@ def reference(
                 rle = _to_rle(entry["segmentation"], height, width)
                 entry["area"] = float(mask_api.area(rle))
                 entry["bbox"] = mask_api.toBbox(rle).tolist()
+            if a.area is not None:  # §9: a given area is COCO's "area" field
+                entry["area"] = a.area
             annotations.append(entry)
         for a in predictions.get(key, ()):
             score = 1.0 if a.confidence is None else a.confidence
@@ -483,5 +485,82 @@ def test_random_boxes(seed: int) -> None:
 @pytest.mark.parametrize("as_masks", [True, False])
 def test_random_masks_and_polygons(as_masks: bool) -> None:
     gt, pred = random_shapes(np.random.default_rng(11), 200, as_masks)
+    sizes = {key: (48, 64) for key in gt}
+    assert_agrees(gt, pred, "segm", sizes)
+
+
+# ----------------------------------------------------------------------------- §9: crowd and area
+
+
+def crowd(feature: str, left: float, top: float, width: float, height: float) -> Annotation:
+    return Annotation(feature, Box(left, top, width, height), None, (), True)
+
+
+def test_a_crowd_region_matches_any_number_of_predictions_which_are_ignored() -> None:
+    gt = {"a": [box("person", 0, 0, 10, 10), crowd("person", 100, 100, 200, 200)]}
+    preds = [box("person", 0, 0, 10, 10, 0.5)] + [
+        box("person", 100 + 20 * i, 100, 20, 20, 0.9 - 0.1 * i) for i in range(5)
+    ]
+    ours = assert_agrees(gt, {"a": preds})
+    # The five inside the crowd region are no false positives.
+    assert ours["AP"] == pytest.approx(1.0)
+
+
+def test_a_crowd_region_is_no_ground_truth_to_find() -> None:
+    ours = assert_agrees({"a": [crowd("person", 0, 0, 10, 10)]}, {"a": [box("person", 0, 0, 10, 10, 0.9)]})
+    assert ours["AP"] == -1.0
+
+
+def test_a_given_area_decides_the_range_in_bbox_and_segm() -> None:
+    # A 10 × 10 box declared large, and a 200 × 200 one declared small.
+    gt = {
+        "a": [
+            Annotation("car", Box(0, 0, 10, 10), area=10000.0),
+            Annotation("car", Box(300, 300, 200, 200), area=50.0),
+        ]
+    }
+    pred = {"a": [box("car", 0, 0, 10, 10, 0.9), box("car", 300, 300, 200, 200, 0.8)]}
+    ours = assert_agrees(gt, pred)
+    assert ours["APl"] == pytest.approx(1.0) and ours["APs"] == pytest.approx(1.0)
+    assert ours["APm"] == -1.0
+    assert_agrees(gt, pred, "segm", {"a": (600, 600)})
+
+
+def _with_crowds_and_areas(rng: np.random.Generator, rows: Rows, regions: bool) -> Rows:
+    """Some ground truth made crowd regions (a few large boxes added when `regions`),
+    and explicit areas on about half of it, spanning COCO's range bounds."""
+    out: Rows = {}
+    for key, objects in rows.items():
+        changed = []
+        for a in objects:
+            area = None
+            if rng.random() < 0.5:
+                area = float(rng.choice([0.0, 500.0, 1024.0, 3000.0, 9216.0, 20000.0, rng.uniform(0, 30000)]))
+            changed.append(Annotation(a.feature, a.geometry, None, (), bool(rng.random() < 0.2), area))
+        if regions and rng.random() < 0.5:
+            x, y = rng.uniform(0, 300, 2).tolist()
+            changed.insert(int(rng.integers(0, len(changed) + 1)), crowd(f"c{rng.integers(0, 3)}", x, y, 300.0, 300.0))
+        out[key] = changed
+    return out
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_random_boxes_with_crowd_regions_and_areas(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    gt, pred = random_boxes(rng, 300)
+    gt = _with_crowds_and_areas(rng, gt, regions=True)
+    assert any(a.iscrowd for row in gt.values() for a in row)
+    assert_agrees(gt, pred)
+    sizes = {key: (800, 800) for key in {*gt, *pred}}
+    assert_agrees(gt, pred, "segm", sizes)
+
+
+@pytest.mark.parametrize("as_masks", [True, False])
+def test_random_masks_and_polygons_with_crowd_regions_and_areas(as_masks: bool) -> None:
+    rng = np.random.default_rng(12)
+    gt, pred = random_shapes(rng, 200, as_masks)
+    gt = _with_crowds_and_areas(rng, gt, regions=False)
+    assert any(a.iscrowd for row in gt.values() for a in row)
+    assert any(isinstance(a.geometry, Mask) and a.iscrowd for row in gt.values() for a in row) == as_masks
     sizes = {key: (48, 64) for key in gt}
     assert_agrees(gt, pred, "segm", sizes)
