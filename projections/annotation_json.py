@@ -11,7 +11,8 @@ Classification answers: a radio or checklist answer, Annotation(feature="<q>/<a>
 geometry=Answer(q, a)), is {"name": q, "answer": {"name": a, "confidence"?,
 "classifications"?}}; a free-text answer is {"name": q, "answer": "text", "confidence"?}.
 Nested classifications name their question relative to the feature they hang off, as on
-upload ("color" under "car" is the question "car/color").
+upload ("color" under "car" is the question "car/color"). A crowd region has
+"iscrowd": true and a given area "area" (METRICS.md §9); items without them are unchanged.
 """
 
 from __future__ import annotations
@@ -88,6 +89,11 @@ def _to_item(a: Annotation, parent: str | None) -> Item:
             item["confidence"] = a.confidence
         if a.classifications:
             item["classifications"] = [_to_item(c, a.feature) for c in a.classifications]
+        # Crowd regions and areas (METRICS.md §9), only where given: other items unchanged.
+        if a.iscrowd:
+            item["iscrowd"] = True
+        if a.area is not None:
+            item["area"] = a.area
         return item
     if isinstance(g, Answer):
         answer: Item = {"name": g.answer}
@@ -144,7 +150,15 @@ def _from_item(item: Item, parent: str | None) -> Annotation:
     for key, reader in _OBJECT_READERS.items():
         if key in item:
             nested = tuple(_from_item(c, name) for c in item.get("classifications", ()))
-            return Annotation(name, reader(item[key]), item.get("confidence"), nested)
+            area = item.get("area")
+            return Annotation(
+                name,
+                reader(item[key]),
+                item.get("confidence"),
+                nested,
+                item.get("iscrowd", False) is True,
+                None if area is None else float(area),
+            )
     raise ValueError(f"stored annotation {name!r} has no geometry")
 
 
