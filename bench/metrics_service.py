@@ -83,6 +83,9 @@ class Workload:
             jitter = rng.normal(0, 4, (copies, 4))
             found = self.gt_box[a : a + copies] + jitter
             found[:, 2:] = np.maximum(found[:, 2:], 2)
+            # Kept on the image: a box entirely outside its data row is refused at upload.
+            found[:, 0] = np.clip(found[:, 0], 0, WIDTH - found[:, 2])
+            found[:, 1] = np.clip(found[:, 1], 0, HEIGHT - found[:, 3])
             labels = self.gt_label[a : a + copies].copy()
             relabel = rng.random(copies) < 0.1
             labels[relabel] = rng.integers(0, self.features, int(relabel.sum()))
