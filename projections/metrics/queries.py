@@ -231,7 +231,12 @@ class MetricQueries:
             status = replace(status, state=COMPUTING)
         # One definition of pending everywhere: the evaluated rows whose current inputs have
         # no result yet (computations overlap, and plan rows that are not evaluated).
-        return replace(status, pending_data_rows=pending_rows(self.view, parsed))
+        pending = pending_rows(self.view, parsed)
+        if pending == 0 and status.state == COMPUTING:
+            # The run's rows are read from another read model, which may not hold yet the
+            # upload the computations already announce: their own plan is the figure then.
+            pending = status.pending_data_rows
+        return replace(status, pending_data_rows=pending)
 
     def grid(self, loaded: LoadedRun, confidence: float, iou: float) -> Grid:
         return grid_point(loaded.settings, confidence, iou)
