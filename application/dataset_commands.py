@@ -57,15 +57,6 @@ def parse_labels(
         if "dataRow" in label:
             errors.add(line_no, f'{which}: a label belongs to the row of its line and takes no "dataRow"')
             continue
-        if label.get("iscrowd") is True:
-            # The metric rules for crowd regions run in `modelledger evaluate`; the server's
-            # metric read model does not yet count the predictions they leave ignored.
-            errors.add(
-                line_no,
-                f"{which}: crowd regions (iscrowd) are evaluated by `modelledger evaluate` only; "
-                "the server does not take them yet",
-            )
-            continue
         try:
             _, annotations = parse_annotation_line({**label, "dataRow": {"id": row.id}}, line_no)
             check_against_row(annotations, row, line_no)

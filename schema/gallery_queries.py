@@ -48,6 +48,8 @@ class Outcome(Enum):
     FN = "FN"
     INACTIVE = "INACTIVE"
     UNMATCHED = "UNMATCHED"
+    CROWD = "CROWD"  # a crowd region: matched with nothing, counted apart (METRICS.md §9)
+    IGNORED = "IGNORED"  # a prediction a crowd region covers by more than the IoU threshold
 
 
 @strawberry.type(description="An annotation or prediction of the row at the grid point. A cross-feature pair "

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from domain.annotations.ndjson import parse_annotation_line
 from domain.annotations.objects import Annotation, TextAnswer
 from domain.metrics import build_objects, match
@@ -18,6 +20,8 @@ from domain.metrics import build_objects, match
 TP, FP, FN = "TP", "FP", "FN"
 INACTIVE = "INACTIVE"  # a prediction below the confidence threshold
 UNMATCHED = "UNMATCHED"  # a free-text answer: never matched (METRICS.md)
+CROWD = "CROWD"  # a crowd region (METRICS.md §9): no object of the walk
+IGNORED = "IGNORED"  # an untaken prediction a crowd region covers by more than the IoU threshold
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,30 +55,39 @@ def row_detail(
     """Outcomes at (confidence, iou). A cross-feature pair is FN for its annotation and FP for
     its prediction, each naming the other as partner."""
     ground_truth, predicted = _annotations(labels), _annotations(predictions)
-    taken = match(build_objects([ground_truth], [predicted]), [confidence], point_radius).taken
+    result = match(build_objects([ground_truth], [predicted]), [confidence], point_radius)
+    taken = result.taken
     at = taken.at(0)
     keep = taken.iou[at] > iou
     gt_index = _listed(ground_truth)
     pred_index = _listed(predicted)
+    ignored_at = result.ignored_at(result.confidence_state(0), iou)
+    ignored = set() if ignored_at is None else {pred_index[p] for p in np.flatnonzero(ignored_at).tolist()}
     gt_pair: dict[int, tuple[int, float]] = {}
     pred_pair: dict[int, tuple[int, float]] = {}
     pairs = zip(taken.ann[at][keep].tolist(), taken.pred[at][keep].tolist(), taken.iou[at][keep].tolist(), strict=True)
     for a, p, value in pairs:
         gt_pair[gt_index[a]] = (pred_index[p], value)
         pred_pair[pred_index[p]] = (gt_index[a], value)
-    annotations = [_outcome(i, a, gt_pair.get(i), predicted, FN) for i, a in enumerate(ground_truth)]
+    annotations = [
+        ObjectOutcome(i, a.feature, a.confidence, CROWD) if a.iscrowd else _outcome(i, a, gt_pair.get(i), predicted, FN)
+        for i, a in enumerate(ground_truth)
+    ]
     outcomes = [
-        _outcome(i, p, pred_pair.get(i), ground_truth, FP)
-        if p.confidence is None or p.confidence >= confidence or isinstance(p.geometry, TextAnswer)
-        else ObjectOutcome(i, p.feature, p.confidence, INACTIVE)
+        ObjectOutcome(i, p.feature, p.confidence, INACTIVE)
+        if not (p.confidence is None or p.confidence >= confidence or isinstance(p.geometry, TextAnswer))
+        else ObjectOutcome(i, p.feature, p.confidence, IGNORED)
+        if i in ignored
+        else _outcome(i, p, pred_pair.get(i), ground_truth, FP)
         for i, p in enumerate(predicted)
     ]
     return RowDetail(annotations, outcomes)
 
 
 def _listed(annotations: list[Annotation]) -> list[int]:
-    """The listed index of each matched object (free-text answers are not matched)."""
-    return [i for i, a in enumerate(annotations) if not isinstance(a.geometry, TextAnswer)]
+    """The listed index of each object of the walk (free-text answers are not matched, crowd
+    regions are kept apart)."""
+    return [i for i, a in enumerate(annotations) if not (isinstance(a.geometry, TextAnswer) or a.iscrowd)]
 
 
 def _outcome(

@@ -41,13 +41,40 @@ def part_of_payload(payload: dict[str, Any]) -> Part:
     children = column(payload, "children")
     if children.size and children.any():
         confidences = _parents_confidence(confidences, children.astype(np.int64))
+    ends = column(payload, "row_ends").astype(np.int64)
+    if "crowd" in payload:
+        # Crowd regions (METRICS.md §9) are no annotations: not counted, not filtered on.
+        keep = _outside_crowd(column(payload, "crowd").astype(bool), children.astype(np.int64))
+        row = np.repeat(np.arange(ends.size), np.diff(ends, prepend=0))
+        ends = np.cumsum(np.bincount(row[keep], minlength=ends.size)).astype(np.int64)
+        features, confidences = features[keep], confidences[keep]
     return Part(
         keys=row_keys(payload["rows"]),
-        ends=column(payload, "row_ends").astype(np.int64),
+        ends=ends,
         features=features,
         confidences=confidences,
         names=list(payload["strings"]),
     )
+
+
+def _outside_crowd(crowd: np.ndarray, children: np.ndarray) -> np.ndarray:
+    """Bool per object: neither a crowd region nor nested under one (objects come depth
+    first, each followed by its `children` direct nested ones)."""
+    keep = ~crowd
+    if not children.size:
+        return keep
+    open_parents: list[list[int]] = []  # [nested ones still to come, 1 if under a crowd region]
+    for i, count in enumerate(children.tolist()):
+        dropped = bool(crowd[i])
+        if open_parents:
+            open_parents[-1][0] -= 1
+            dropped = dropped or bool(open_parents[-1][1])
+        keep[i] = not dropped
+        if count:
+            open_parents.append([count, int(dropped)])
+        while open_parents and open_parents[-1][0] == 0:
+            open_parents.pop()
+    return keep
 
 
 def _parents_confidence(confidences: np.ndarray, children: np.ndarray) -> np.ndarray:

@@ -10,10 +10,16 @@ threshold) a chunk keeps, per data row:
   confidence thresholds at or below the prediction's confidence: it is active at
   threshold i exactly when i < level;
 - the annotations counted per (data row, feature);
-- free-text answers counted the same way (never matched).
+- free-text answers counted the same way (never matched);
+- crowd regions (METRICS.md §9) counted per (data row, feature), apart from annotations;
+- the predictions a crowd region of their feature covers ("covered"), each with the share
+  covered, its level and its id (its position in the chunk's evaluation, which the walk's
+  pairs carry as "pred_id"), and the nested answers under them with their root's values:
+  at (c, t) such a prediction is ignored when it is active, its share is > t and no pair
+  of it is taken at (c, t).
 
 Any (c, t) then is a cut: TP = same-feature pairs taken at c with IoU > t, FP = active
-predictions - TP, FN = annotations - TP, TN = rows with neither. Columns are sorted by data
+predictions - ignored ones - TP, FN = annotations - TP, TN = rows with neither. Columns are sorted by data
 row. In events a table is a dict of plain values and numpy buffers ({dtype, shape, data}),
 split by rows into parts that each stay well under the event size the store handles.
 """
@@ -37,12 +43,19 @@ MAX_PART_BYTES = 180_000
 
 # (column, dtype) of each row-sorted group of columns; the first column is the data row.
 GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
-    "pair": (("row", "<i4"), ("gt", "<i4"), ("pred", "<i4"), ("iou", "<f8"), ("level", "u1"), ("confidence", "<f4")),
+    "pair": (
+        ("row", "<i4"), ("gt", "<i4"), ("pred", "<i4"), ("iou", "<f8"), ("level", "u1"), ("confidence", "<f4"),
+        ("pred_id", "<i4"),  # the walk's prediction (-1 for a nested pair): crowd regions need it
+    ),
     "pred": (("row", "<i4"), ("feature", "<i4"), ("level", "u1"), ("count", "<i4")),
     "ann": (("row", "<i4"), ("feature", "<i4"), ("count", "<i4")),
     "text_pred": (("row", "<i4"), ("feature", "<i4"), ("level", "u1"), ("count", "<i4")),
     "text_ann": (("row", "<i4"), ("feature", "<i4"), ("count", "<i4")),
+    "crowd": (("row", "<i4"), ("feature", "<i4"), ("count", "<i4")),
+    "covered": (("row", "<i4"), ("feature", "<i4"), ("level", "u1"), ("cover", "<f8"), ("pred_id", "<i4")),
 }
+# Columns a part recorded before they existed read as these (no crowd region then).
+_ABSENT = {"pair.pred_id": -1}
 
 
 @dataclass(frozen=True, eq=False)
@@ -111,6 +124,7 @@ def from_match(result: MatchResult, row_ids: list[str]) -> MatchTable:
         raise ValueError("confidence thresholds must be ascending")
     pair, bits = _pairs(result.taken, result.pred_row.size, thresholds)
     nested_pair, nested_bits = _pairs(result.nested_taken, result.nested_pred_row.size, thresholds)
+    nested_pair["pred_id"][:] = -1
     order = np.argsort(np.concatenate([pair["row"], nested_pair["row"]]), kind="stable")
     pair = {k: np.concatenate([v, nested_pair[k]])[order] for k, v in pair.items()}
     bits = np.concatenate([bits, nested_bits])[order]
@@ -129,6 +143,8 @@ def from_match(result: MatchResult, row_ids: list[str]) -> MatchTable:
         ),
         "text_pred": _counted(text_pred.row, text_pred.feature, n_t, levels(text_pred.confidence, thresholds)),
         "text_ann": _counted(text_gt.row, text_gt.feature, n_t),
+        "crowd": _counted(result.crowd_row, result.crowd_feature, n_f),
+        "covered": _covered(result, thresholds),
     }
     nested = tuple(f for f, n in zip(result.features, result.nested, strict=True) if n)
     return MatchTable(
@@ -152,8 +168,28 @@ def _pairs(taken: Any, n_pred: int, thresholds: Sequence[float]) -> tuple[dict[s
         "level": levels(taken.confidence[first], thresholds),
         # The prediction's own confidence (1 when it has none): candidate mislabels need it.
         "confidence": taken.confidence[first].astype(np.float32),
+        "pred_id": taken.pred[first].astype(np.int32),
     }
     return pair, bits
+
+
+def _covered(result: MatchResult, thresholds: Sequence[float]) -> dict[str, np.ndarray]:
+    """The predictions a crowd region of their feature covers (share > 0), and the nested
+    answers under them with their root's share and id, sorted by data row."""
+    cover = result.crowd_cover
+    hit = np.empty(0, np.int64) if cover is None else np.flatnonzero(cover > 0)
+    under = np.flatnonzero(np.isin(result.nested_pred_root, hit)) if hit.size else np.empty(0, np.int64)
+    root = result.nested_pred_root[under]
+    row = np.concatenate([result.pred_row[hit], result.nested_pred_row[under]])
+    order = np.argsort(row, kind="stable")
+    confidence = np.concatenate([result.pred_confidence[hit], result.nested_pred_confidence[under]])
+    return {
+        "row": row[order].astype(np.int32),
+        "feature": np.concatenate([result.pred_feature[hit], result.nested_pred_feature[under]])[order].astype(np.int32),
+        "level": levels(confidence, thresholds)[order],
+        "cover": (np.concatenate([cover[hit], cover[root]]) if hit.size else np.empty(0))[order].astype(np.float64),
+        "pred_id": np.concatenate([hit, root])[order].astype(np.int32),
+    }
 
 
 # -- in events -----------------------------------------------------------------------------
@@ -189,8 +225,9 @@ def from_payload(payload: dict[str, Any]) -> MatchTable:
     if payload.get("format") != FORMAT:
         raise ValueError(f"unknown match table format {payload.get('format')!r}")
     rows = _from_array(payload["rows"])
+    n_rows = {name: _from_array(payload[f"{name}.row"]).size if f"{name}.row" in payload else 0 for name in GROUPS}
     columns = {
-        name: {column: _from_array(payload[f"{name}.{column}"]) for column, _ in spec}
+        name: {column: _column(payload, name, column, dtype, n_rows[name]) for column, dtype in spec}
         for name, spec in GROUPS.items()
     }
     return MatchTable(
@@ -202,6 +239,14 @@ def from_payload(payload: dict[str, Any]) -> MatchTable:
         taken=_from_array(payload["taken"]),
         nested_features=tuple(payload.get("nested_features", ())),
     )
+
+
+def _column(payload: dict[str, Any], group: str, column: str, dtype: str, size: int) -> np.ndarray:
+    """A recorded column, or, in a part recorded before it existed, its default."""
+    found = payload.get(f"{group}.{column}")
+    if found is not None:
+        return _from_array(found)
+    return np.full(size, _ABSENT.get(f"{group}.{column}", 0), dtype=np.dtype(dtype))
 
 
 def payload_bytes(payload: dict[str, Any]) -> int:

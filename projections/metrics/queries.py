@@ -103,6 +103,7 @@ class DistributionBar:
     data_rows: int
     parent: str | None = None  # the feature a nested answer hangs under (METRICS.md §8)
     sub_features: int = 0  # its own nested answers with objects, one level down
+    crowd_regions: int = 0  # crowd regions of the feature, counted apart (METRICS.md §9)
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,17 +415,23 @@ class MetricQueries:
             c_index = self.grid(loaded, confidence, iou)[0]
         mask = self.selection(loaded, clauses, (c_index or 0, iou))
         names, objects, rows = loaded.results.object_counts(side, mask, c_index)
+        crowd = np.zeros(len(names), dtype=np.int64)
+        if side == "ann":
+            crowd[: len(loaded.results.features)] = loaded.results.crowd_counts(mask)
         parent_of = parents or {}
-        children = Counter(parent_of.get(names[i]) for i in range(len(names)) if objects[i] > 0)
-        order = sorted(range(len(names)), key=lambda i: (-int(objects[i]), names[i]))
-        order = [i for i in order if objects[i] > 0 and (parents is None or parent_of.get(names[i]) == under)]
+        shown = (objects > 0) | (crowd > 0)
+        children = Counter(parent_of.get(names[i]) for i in range(len(names)) if shown[i])
+        order = sorted(range(len(names)), key=lambda i: (-int(objects[i]), -int(crowd[i]), names[i]))
+        order = [i for i in order if shown[i] and (parents is None or parent_of.get(names[i]) == under)]
         size = page_size(first)
         start = int_cursor("distribution", after) or 0
         chosen = order[start : start + size]
         end = start + len(chosen)
         return Page(
             items=[
-                DistributionBar(names[i], int(objects[i]), int(rows[i]), parent_of.get(names[i]), children[names[i]])
+                DistributionBar(
+                    names[i], int(objects[i]), int(rows[i]), parent_of.get(names[i]), children[names[i]], int(crowd[i])
+                )
                 for i in chosen
             ],
             total_count=len(order),

@@ -5,6 +5,11 @@ match_table.py) with what every query needs derived once: the (data row, feature
 which cell each pair and each prediction group belongs to, and when each cell is present.
 A query is then a handful of bincounts over the pairs and groups it selects (METRICS.md §4):
 per feature, per data row, per confusion cell, or per confidence threshold for a curve.
+
+Crowd regions (METRICS.md §9): a prediction a crowd region of its feature covers by more
+than t, active and untaken at (c, t), is ignored: it leaves the predictions counted for FP
+and for the confusion matrix's None row (`ignored`); a cell whose predictions are all
+ignored has no IoU. Distributions still count it as a prediction.
 """
 
 from __future__ import annotations
@@ -72,6 +77,13 @@ class RunResults:
         # Same-feature pairs count in the cell of their (row, feature); the annotation is
         # there, so the cell exists.
         self.pair_cell = np.searchsorted(cell_keys, pair["row"].astype(np.int64) * n_f + pair["gt"])
+        covered = table.group("covered")
+        self.has_crowd = bool(covered["row"].size)
+        if self.has_crowd:
+            # A covered prediction is in the "pred" group, so its cell exists.
+            self.covered_cell = np.searchsorted(cell_keys, covered["row"].astype(np.int64) * n_f + covered["feature"])
+            self.covered_key = _prediction_key(covered["row"], covered["pred_id"])
+            self.pair_key = _prediction_key(pair["row"], pair["pred_id"])
         self._taken: dict[int, np.ndarray] = {}
         self._cells: dict[tuple[int, float], tuple[Counts, np.ndarray]] = {}
         self._row_metrics: dict[tuple[int, float], Metrics] = {}
@@ -107,13 +119,46 @@ class RunResults:
             keep &= mask[pred["row"]]
         return keep
 
+    def ignored(self, c_index: int, t: float, mask: np.ndarray | None = None) -> np.ndarray | None:
+        """Bool per "covered" entry: ignored at (c, t) in the selected rows (active, covered
+        by more than t, no pair of it taken at (c, t)); None when the run has no crowd region."""
+        if not self.has_crowd:
+            return None
+        covered = self.table.group("covered")
+        out = (covered["level"] > c_index) & (covered["cover"] > t)
+        if mask is not None:
+            out &= mask[covered["row"]]
+        if out.any():
+            keep = self.pairs_at(c_index, t, mask) & (self.table.group("pair")["pred_id"] >= 0)
+            out &= ~np.isin(self.covered_key, self.pair_key[keep])
+        return out
+
+    def ignored_per_feature(self, c_index: int, t: float, mask: np.ndarray | None = None) -> np.ndarray:
+        ignored = self.ignored(c_index, t, mask)
+        n = len(self.features)
+        if ignored is None:
+            return np.zeros(n, dtype=np.int64)
+        return np.bincount(self.table.group("covered")["feature"][ignored], minlength=n)
+
+    def counted_per_cell(self, c_index: int, t: float) -> np.ndarray:
+        """Active predictions per cell at (c, t), the ignored ones left out."""
+        pred = self.table.group("pred")
+        active = self._active(c_index, None)
+        n_cells = self.cell_row.size
+        counted = np.bincount(self.pred_cell[active], weights=pred["count"][active], minlength=n_cells).astype(np.int64)
+        ignored = self.ignored(c_index, t)
+        if ignored is not None:
+            counted -= np.bincount(self.covered_cell[ignored], minlength=n_cells)
+        return counted
+
     def selected_rows(self, mask: np.ndarray | None) -> int:
         return self.n_rows if mask is None else int(mask.sum())
 
     # -- per feature ----------------------------------------------------------------------
 
     def feature_counts(self, c_index: int, t: float, mask: np.ndarray | None = None) -> tuple[Counts, np.ndarray, np.ndarray]:
-        """Counts per feature, and annotations and active predictions per feature."""
+        """Counts per feature, and annotations and counted predictions per feature (active,
+        and not ignored at (c, t))."""
         n = len(self.features)
         pair, pred, ann = self.table.group("pair"), self.table.group("pred"), self.table.group("ann")
         keep = self.pairs_at(c_index, t, mask) & self.pair_same
@@ -121,6 +166,7 @@ class RunResults:
         iou_sum = np.bincount(pair["gt"][keep], weights=pair["iou"][keep], minlength=n)
         active = self._active(c_index, mask)
         predictions = np.bincount(pred["feature"][active], weights=pred["count"][active], minlength=n).astype(np.int64)
+        predictions -= self.ignored_per_feature(c_index, t, mask)
         ann_keep = slice(None) if mask is None else mask[ann["row"]]
         annotations = np.bincount(ann["feature"][ann_keep], weights=ann["count"][ann_keep], minlength=n).astype(np.int64)
         present = self.cell_presence > c_index
@@ -172,6 +218,13 @@ class RunResults:
         by_level = np.bincount(pred["level"][pred_keep], weights=pred["count"][pred_keep], minlength=n_c + 2)
         # Active at threshold i: the predictions whose level is above i.
         active = np.cumsum(by_level[::-1])[::-1][1 : n_c + 1].astype(np.int64)
+        if self.has_crowd:
+            covered = self.table.group("covered")
+            chosen = ~self.nested[covered["feature"]] if feature is None else covered["feature"] == feature
+            for i in range(n_c):
+                ignored = self.ignored(i, t, mask)
+                assert ignored is not None
+                active[i] -= int((ignored & chosen).sum())
         annotations = int(ann["count"][ann_keep].sum())
         precision = ratio(tp, active)
         recall = ratio(tp, np.full(n_c, annotations))
@@ -191,12 +244,11 @@ class RunResults:
 
     def _cell_counts(self, c_index: int, t: float) -> tuple[Counts, np.ndarray]:
         n_cells = self.cell_row.size
-        pair, pred = self.table.group("pair"), self.table.group("pred")
+        pair = self.table.group("pair")
         keep = self.pairs_at(c_index, t, None) & self.pair_same
         tp = np.bincount(self.pair_cell[keep], minlength=n_cells)
         iou_sum = np.bincount(self.pair_cell[keep], weights=pair["iou"][keep], minlength=n_cells)
-        active = self._active(c_index, None)
-        predictions = np.bincount(self.pred_cell[active], weights=pred["count"][active], minlength=n_cells).astype(np.int64)
+        predictions = self.counted_per_cell(c_index, t)
         present = self.cell_presence > c_index
         iou_sum = iou_sum.astype(np.float64)
         iou_sum[self.cell_nested] = np.nan
@@ -287,12 +339,7 @@ class RunResults:
         feature = gt if gt is not None else prediction
         cell_of_pair = self._cell_of(pair["row"], pair[side])
         taken = np.bincount(cell_of_pair[keep], minlength=n_cells)
-        if gt is not None:
-            total = self.cell_ann
-        else:
-            pred = self.table.group("pred")
-            active = self._active(c_index, None)
-            total = np.bincount(self.pred_cell[active], weights=pred["count"][active], minlength=n_cells)
+        total = self.cell_ann if gt is not None else self.counted_per_cell(c_index, t)
         left = (total - taken > 0) & (self.cell_feature == feature)
         if mask is not None:
             left &= mask[self.cell_row]
@@ -313,9 +360,7 @@ class RunResults:
         taken_gt = np.bincount(self._cell_of(pair["row"][keep], pair["gt"][keep]), minlength=n_cells)
         left_gt = (self.cell_ann - taken_gt > 0) & in_mask
         matrix[:n, n] = np.bincount(self.cell_feature[left_gt], minlength=n)
-        pred = self.table.group("pred")
-        active = self._active(c_index, None)
-        predictions = np.bincount(self.pred_cell[active], weights=pred["count"][active], minlength=n_cells)
+        predictions = self.counted_per_cell(c_index, t)
         taken_pred = np.bincount(self._cell_of(pair["row"][keep], pair["pred"][keep]), minlength=n_cells)
         left_pred = (predictions - taken_pred > 0) & in_mask
         matrix[n, :n] = np.bincount(self.cell_feature[left_pred], minlength=n)
@@ -348,6 +393,17 @@ class RunResults:
             pairs = np.unique(group["row"][keep].astype(np.int64) * width + group["feature"][keep] + offset)
             rows += np.bincount(pairs % width, minlength=width)
         return names, objects, rows
+
+    def crowd_counts(self, mask: np.ndarray | None) -> np.ndarray:
+        """Crowd regions per matched feature in the selected rows (METRICS.md §9)."""
+        crowd = self.table.group("crowd")
+        keep = slice(None) if mask is None else mask[crowd["row"]]
+        return np.bincount(crowd["feature"][keep], weights=crowd["count"][keep], minlength=len(self.features)).astype(np.int64)
+
+
+def _prediction_key(row: np.ndarray, pred_id: np.ndarray) -> np.ndarray:
+    """One int64 per (data row, prediction id of its chunk)."""
+    return (row.astype(np.int64) << 32) | pred_id.astype(np.int64).astype(np.uint32)
 
 
 _CACHE_LOCK = threading.Lock()

@@ -33,7 +33,8 @@ class PointFigures:
     cell_counts: np.ndarray  # (S, K)
     cell_rows: np.ndarray  # (S, K) data rows with an outcome in the cell
     gt_left_rows: np.ndarray  # (S, F) rows with an annotation left untaken (cell (g, None))
-    pred_left_rows: np.ndarray  # (S, F) rows with an active prediction left untaken (None, f)
+    pred_left_rows: np.ndarray  # (S, F) rows with a counted prediction left untaken (None, f)
+    ignored: np.ndarray  # (S, F) predictions a crowd region leaves ignored (METRICS.md §9)
 
 
 def _by_level(split: np.ndarray, feature: np.ndarray, level: np.ndarray, weights: np.ndarray | None, shape: tuple[int, int, int]) -> np.ndarray:
@@ -66,7 +67,7 @@ class SplitFigures:
         self.present = _by_level(self.cell_split, results.cell_feature, presence, None, (n_splits, n_f, width))
         self.pair_split = self.row_split[pair["row"]]
         self._points: OrderedDict[tuple[int, float], PointFigures] = OrderedDict()
-        self._curves: OrderedDict[float, np.ndarray] = OrderedDict()
+        self._curves: OrderedDict[float, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._lock = threading.Lock()
 
     # -- cached per grid point -----------------------------------------------------------
@@ -103,9 +104,7 @@ class SplitFigures:
         n_cells = r.cell_row.size
         taken_gt = np.bincount(r._cell_of(row, g), minlength=n_cells)
         gt_left = r.cell_ann - taken_gt > 0
-        pred = r.table.group("pred")
-        active = r._active(c_index, None)
-        predictions = np.bincount(r.pred_cell[active], weights=pred["count"][active], minlength=n_cells)
+        predictions = r.counted_per_cell(c_index, t)
         pred_left = predictions - np.bincount(r._cell_of(row, f), minlength=n_cells) > 0
         return PointFigures(
             tp=tp,
@@ -115,7 +114,17 @@ class SplitFigures:
             cell_rows=rows,
             gt_left_rows=self._per_split_feature(gt_left),
             pred_left_rows=self._per_split_feature(pred_left),
+            ignored=self._ignored(c_index, t),
         )
+
+    def _ignored(self, c_index: int, t: float) -> np.ndarray:
+        n_s, n_f = self.shape
+        ignored = self.results.ignored(c_index, t)
+        if ignored is None:
+            return np.zeros(self.shape, dtype=np.int64)
+        covered = self.results.table.group("covered")
+        key = self.row_split[covered["row"][ignored]] * n_f + covered["feature"][ignored]
+        return np.bincount(key, minlength=n_s * n_f).reshape(self.shape)
 
     def _per_split_feature(self, cell_selected: np.ndarray) -> np.ndarray:
         n_s, n_f = self.shape
@@ -130,7 +139,7 @@ class SplitFigures:
         chosen = list(splits)
         tp = point.tp[chosen].sum(axis=0)
         annotations = self.annotations[chosen].sum(axis=0)
-        predictions = self.active[chosen, :, c_index + 1].sum(axis=0)
+        predictions = self.active[chosen, :, c_index + 1].sum(axis=0) - point.ignored[chosen].sum(axis=0)
         tn = int(self.rows[chosen].sum()) - self.present[chosen, :, c_index + 1].sum(axis=0)
         iou_sum = point.iou_sum[chosen].sum(axis=0).astype(np.float64)
         iou_sum[self.results.nested] = np.nan  # §8: a nested answer's IoU is null
@@ -151,7 +160,7 @@ class SplitFigures:
         taken_f = np.bincount(f, weights=counts, minlength=width)[:n_f]
         features = np.arange(n_f)
         none_col = self.annotations[chosen].sum(axis=0) - taken_g
-        none_row = self.active[chosen, :, c_index + 1].sum(axis=0) - taken_f
+        none_row = self.active[chosen, :, c_index + 1].sum(axis=0) - point.ignored[chosen].sum(axis=0) - taken_f
         keys = np.concatenate([point.cells, features * width + n_f, n_f * width + features])
         values = np.concatenate([counts, none_col, none_row]).astype(np.int64)
         row_counts = np.concatenate(
@@ -161,17 +170,18 @@ class SplitFigures:
         return keys[nonzero], values[nonzero], row_counts[nonzero]
 
     def pr_curve(self, t: float, feature: int | None, splits: Sequence[int]) -> list[PrPoint]:
-        tp = self._curve(t)  # (S, F, C)
+        tp, ignored = self._curve(t)  # (S, F, C) each
         chosen = list(splits)
         n_c = tp.shape[2]
+        counted = self.active[..., 1 : n_c + 1] - ignored
         if feature is None:  # all: over top-level features only (§8)
             top = ~self.results.nested
             found = tp[chosen][:, top].sum(axis=(0, 1))
-            active = self.active[chosen][:, top, 1 : n_c + 1].sum(axis=(0, 1))
+            active = counted[chosen][:, top].sum(axis=(0, 1))
             annotations = int(self.annotations[chosen][:, top].sum())
         else:
             found = tp[chosen, feature].sum(axis=0)
-            active = self.active[chosen, feature, 1 : n_c + 1].sum(axis=0)
+            active = counted[chosen, feature].sum(axis=0)
             annotations = int(self.annotations[chosen, feature].sum())
         precision = ratio(found, active)
         recall = ratio(found, np.full(n_c, annotations))
@@ -180,7 +190,8 @@ class SplitFigures:
             for c, p, q in zip(self.results.thresholds, precision.tolist(), recall.tolist(), strict=True)
         ]
 
-    def _curve(self, t: float) -> np.ndarray:
+    def _curve(self, t: float) -> tuple[np.ndarray, np.ndarray]:
+        """(S, F, C) taken same-feature pairs and ignored predictions at (every c, t)."""
         with self._lock:
             found = self._curves.get(t)
         if found is None:
@@ -191,9 +202,10 @@ class SplitFigures:
             keep = r.pair_same & (pair["iou"] > t)
             bits = np.unpackbits(r.table.taken[keep], axis=1, bitorder="little")[:, :n_c]
             index = self.pair_split[keep] * n_f + pair["gt"][keep]
-            found = np.stack(
+            tp = np.stack(
                 [np.bincount(index, weights=bits[:, c], minlength=n_s * n_f) for c in range(n_c)], axis=-1
             ).astype(np.int64).reshape(n_s, n_f, n_c)
+            found = (tp, np.stack([self._ignored(c, t) for c in range(n_c)], axis=-1))
             with self._lock:
                 self._curves[t] = found
                 while len(self._curves) > KEPT_POINTS:

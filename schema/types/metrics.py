@@ -177,6 +177,11 @@ class DistributionEntry:
     sub_features: int = strawberry.field(
         default=0, description="Its nested answers with objects: list them with `under: <this feature>`."
     )
+    crowd_regions: int = strawberry.field(
+        default=0,
+        description="Its crowd regions (ground truth with iscrowd), counted apart from `objects`: they match "
+        "nothing, and predictions they cover are ignored (neither true nor false positives).",
+    )
 
     @classmethod
     def from_record(
@@ -192,7 +197,7 @@ class DistributionEntry:
         chosen["all"].append(clause)
         return cls(
             feature=r.feature, objects=r.objects, data_rows=r.data_rows, filter=chosen, parent=r.parent,
-            sub_features=r.sub_features,
+            sub_features=r.sub_features, crowd_regions=r.crowd_regions,
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,3 +118,26 @@ def build_scenario(api: Api, rows: int = 4, prefix: str = "img") -> Scenario:
         "createModelRun",
     )
     return Scenario(dataset_id, model["model"]["id"], run["modelRun"]["id"])
+
+
+def evaluated_run(api: Api, name: str, ontology: dict[str, Any], rows: list[Any], predictions: list[Any]) -> str:
+    """A dataset of these data-row lines, a model of this ontology, a run over every row with
+    these prediction lines, its metrics in sync: the run's id."""
+    dataset_id = payload(api.data(CREATE_DATASET, name=name), "createDataset")["dataset"]["id"]
+    uploaded = api.upload(f"/upload/datasets/{dataset_id}/data-rows", rows)
+    assert uploaded.status_code == 200, uploaded.text
+    model_id = payload(api.data(CREATE_MODEL, name=name, ontology=ontology), "createModel")["model"]["id"]
+    created = api.data(CREATE_RUN, input={"modelId": model_id, "name": "r", "datasetId": dataset_id})
+    run_id = payload(created, "createModelRun")["modelRun"]["id"]
+    predicted = api.upload(f"/upload/model-runs/{run_id}/predictions", predictions)
+    assert predicted.status_code == 200, predicted.text
+    wait_in_sync(api, run_id)
+    return run_id
+
+
+def wait_in_sync(api: Api, run_id: str, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    status = "query($id: ID!) { modelRun(id: $id) { metricsStatus { state } } }"
+    while api.data(status, id=run_id)["modelRun"]["metricsStatus"]["state"] != "IN_SYNC":
+        assert time.monotonic() < deadline, f"metrics of run {run_id} not in sync after {timeout} s"
+        time.sleep(0.1)

@@ -340,16 +340,9 @@ def test_predictions_entirely_outside_their_image_record_nothing(live: LiveServe
     assert state(live, scenario) == before
 
 
-def test_crowd_regions_are_refused_by_the_server_and_on_predictions(live: LiveServer, scenario: Scenario) -> None:
-    # The server's metric read model does not count the predictions a crowd region leaves
-    # ignored yet: it refuses crowd labels rather than answer other numbers than the rules'.
+def test_crowd_regions_are_refused_on_predictions(live: LiveServer, scenario: Scenario) -> None:
+    # A crowd region is ground truth (METRICS.md §9); on a prediction it means nothing.
     before = state(live, scenario)
-    crowd = {"name": "car", "bbox": box(), "iscrowd": True, "area": 400}
-    response = live.writer.upload(rows_path(scenario), [row_line("cr-0", labels=[crowd])])
-    assert only_error(response) == (
-        1, "label 1 of 'cr-0': crowd regions (iscrowd) are evaluated by `modelledger evaluate` only; "
-        "the server does not take them yet",
-    )
     line = {"dataRow": {"globalKey": "up-1"}, "name": "car", "bbox": box(), "iscrowd": True}
     response = live.writer.upload(predictions_path(scenario), [GOOD, line])
     assert rejected(response)[0]["line"] == 2 and "iscrowd" in rejected(response)[0]["message"]

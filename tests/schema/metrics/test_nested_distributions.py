@@ -3,11 +3,10 @@ nested answers of one feature are listed under it, and each bar's filter selects
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from tests.server.live import LiveServer
-from tests.server.operations import CREATE_DATASET, CREATE_MODEL, CREATE_RUN, box, payload
+from tests.server.operations import box, evaluated_run
 
 ONTOLOGY = {
     "tools": [{"name": "car", "tool": "BBOX",
@@ -35,22 +34,11 @@ def _car(key: str, color: str, confidence: float | None = None) -> dict[str, Any
 
 
 def test_sub_features_are_listed_under_their_parent(live: LiveServer) -> None:
-    api = live.writer
-    dataset_id = payload(api.data(CREATE_DATASET, name="nested"), "createDataset")["dataset"]["id"]
     colors = ["red", "red", "blue"]
     rows = [{"globalKey": f"n-{i}", "rowData": f"https://assets.example/n-{i}.jpg", "width": 64, "height": 64,
              "labels": [_car(f"n-{i}", c)]} for i, c in enumerate(colors)]  # fmt: skip
-    assert api.upload(f"/upload/datasets/{dataset_id}/data-rows", rows).status_code == 200
-    model_id = payload(api.data(CREATE_MODEL, name="nested", ontology=ONTOLOGY), "createModel")["model"]["id"]
-    run_id = payload(api.data(CREATE_RUN, input={"modelId": model_id, "name": "r", "datasetId": dataset_id}),
-                     "createModelRun")["modelRun"]["id"]  # fmt: skip
     predictions = [_car("n-0", "red", 0.9), _car("n-1", "blue", 0.9), _car("n-2", "blue", 0.2)]
-    assert api.upload(f"/upload/model-runs/{run_id}/predictions", predictions).status_code == 200
-    deadline = time.monotonic() + 120
-    while live.reader.data("query($id: ID!) { modelRun(id: $id) { metricsStatus { state } } }", id=run_id)[
-            "modelRun"]["metricsStatus"]["state"] != "IN_SYNC":  # fmt: skip
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    run_id = evaluated_run(live.writer, "nested", ONTOLOGY, rows, predictions)
 
     top = live.reader.data(BARS, id=run_id, under=None)["modelRun"]
     assert [(b["feature"], b["parent"], b["subFeatures"], b["objects"]) for b in top["annotationDistribution"]["nodes"]] == [
