@@ -88,7 +88,7 @@ def compare_runs(
     start = int_cursor("worse_rows", after) or 0
     chosen = order[start : start + size]
     ids = a.ids_at(rows_a[chosen])
-    keys = queries.global_keys(a.run_id, ids)
+    keys = queries.global_keys(a, ids)
     items = [
         WorseRow(RowRef(row_id, keys.get(row_id, "")), float(values_a[i]), float(values_b[i]), float(worse_by[i]))
         for row_id, i in zip(ids, chosen.tolist(), strict=True)

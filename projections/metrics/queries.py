@@ -190,7 +190,18 @@ class MetricQueries:
     # -- the run in memory ---------------------------------------------------------------
 
     def loaded(self, run_id: UUID | str | RunAt) -> LoadedRun:
-        """The run's results in memory: at its latest version, or (a RunAt) at an older one."""
+        """The run's results in memory: at its latest version, or (a RunAt) at an older one,
+        refused while some of that version's rows have no result."""
+        loaded = self._load(run_id)
+        if loaded.as_of is not None and loaded.pending_rows:
+            raise ValidationFailed(
+                f"the metrics of version {loaded.as_of} are not available: {loaded.pending_rows} of its "
+                f"{loaded.covered} evaluated data rows have no result computed from that version's inputs "
+                "(the run changed before they were computed); read the latest version"
+            )
+        return loaded
+
+    def _load(self, run_id: UUID | str | RunAt) -> LoadedRun:
         as_of = run_id.version if isinstance(run_id, RunAt) else None
         parsed = as_uuid(str(run_id))
         found = None if parsed is None else read_stamp(self.view, parsed, as_of)
@@ -204,12 +215,6 @@ class MetricQueries:
                 self._cache.move_to_end(key)
                 return cached
             loaded = load_run(self.view, parsed, stamp, settings, as_of)
-            if as_of is not None and loaded.pending_rows:
-                raise ValidationFailed(
-                    f"the metrics of version {as_of} are not available: {loaded.pending_rows} of its "
-                    f"{loaded.covered} evaluated data rows have no result computed from that version's inputs "
-                    "(the run changed before they were computed); read the latest version"
-                )
             self._cache[key] = loaded
             self._cache.move_to_end(key)
             while len(self._cache) > CACHED_RUNS:
@@ -220,7 +225,16 @@ class MetricQueries:
         found = read_stamp(self.view, run_id)
         return None if found is None else found[0]
 
-    def status(self, run_id: UUID | str) -> StatusRecord:
+    def status(self, run_id: UUID | str | RunAt) -> StatusRecord:
+        """The live status; at an older version (a RunAt), whether that version's results are
+        all there (IN_SYNC), else the live computation's state with that version's rows still
+        without a result."""
+        if isinstance(run_id, RunAt):
+            live = self.status(run_id.run_id)
+            pending = self._load(run_id).pending_rows
+            if pending == 0:
+                return StatusRecord(IN_SYNC, 0, 0, 0, None, position=live.position)
+            return replace(live, state=COMPUTING if live.state == IN_SYNC else live.state, pending_data_rows=pending)
         parsed = as_uuid(str(run_id))
         if parsed is None:
             raise NotFound(f"model run {run_id} not found")
@@ -264,7 +278,7 @@ class MetricQueries:
             # The gallery answers its clauses as of the same version.
             latest_gallery, version = gallery, loaded.as_of
             gallery = lambda run, chosen, point: latest_gallery(RunAt(str(run), version), chosen, point)  # noqa: E731
-        return row_mask(loaded, clauses, grid, lambda keys: self.resolve_keys(loaded.run_id, keys), gallery)
+        return row_mask(loaded, clauses, grid, lambda keys: self.resolve_keys(loaded, keys), gallery)
 
     # -- metrics -------------------------------------------------------------------------
 
@@ -381,7 +395,7 @@ class MetricQueries:
         start = int_cursor("metric_rows", after) or 0
         chosen = selected[start : start + size]
         ids = loaded.ids_at(chosen)
-        keys = self.global_keys(loaded.run_id, ids)
+        keys = self.global_keys(loaded, ids)
         end = start + len(chosen)
         return Page(
             items=[RowRef(i, keys.get(i, "")) for i in ids],
@@ -467,19 +481,28 @@ class MetricQueries:
 
     # -- data rows -----------------------------------------------------------------------
 
-    def global_keys(self, run_id: str, ids: Sequence[str]) -> dict[str, str]:
+    def global_keys(self, loaded: LoadedRun, ids: Sequence[str]) -> dict[str, str]:
+        """The global keys of these rows of the run, as of the version read."""
         if not ids:
             return {}
         rows = self.view.fetch(
-            "SELECT row_id, global_key FROM {s}.run_rows WHERE run_id = %s AND row_id = ANY(%s::uuid[])"
-            " AND valid_to IS NULL",
-            (UUID(run_id), list(ids)),
+            "SELECT row_id, global_key FROM {s}.run_rows WHERE run_id = %(run)s AND row_id = ANY(%(ids)s::uuid[])"
+            + _rows_at(loaded),
+            {"run": UUID(loaded.run_id), "ids": list(ids), "v": loaded.as_of},
         )
         return {str(r["row_id"]): r["global_key"] for r in rows}
 
-    def resolve_keys(self, run_id: str, global_keys: Sequence[str]) -> list[str]:
+    def resolve_keys(self, loaded: LoadedRun, global_keys: Sequence[str]) -> list[str]:
+        """The ids of the run's rows with these global keys, as of the version read."""
         rows = self.view.fetch(
-            "SELECT row_id FROM {s}.run_rows WHERE run_id = %s AND global_key = ANY(%s) AND valid_to IS NULL",
-            (UUID(run_id), list(global_keys)),
+            "SELECT row_id FROM {s}.run_rows WHERE run_id = %(run)s AND global_key = ANY(%(keys)s)" + _rows_at(loaded),
+            {"run": UUID(loaded.run_id), "keys": list(global_keys), "v": loaded.as_of},
         )
         return [str(r["row_id"]) for r in rows]
+
+
+def _rows_at(loaded: LoadedRun) -> str:
+    """The condition on run_rows for the rows of the version read (the latest: current ones)."""
+    if loaded.as_of is None:
+        return " AND valid_to IS NULL"
+    return " AND valid_from <= %(v)s AND (valid_to IS NULL OR valid_to > %(v)s)"

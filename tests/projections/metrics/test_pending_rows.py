@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from projections.metrics.queries import RunAt
 from tests.projections.builders import box, predict, scenario
 from tests.workers.stack import Stack
 
@@ -52,3 +53,31 @@ def test_new_settings_make_only_the_evaluated_rows_pending(stack: Stack) -> None
     stack.start_work()
     stack.wait_for_status(s.run_id, "IN_SYNC")
     assert _pending(stack, s.run_id) == ("IN_SYNC", 0, 0)
+
+
+def test_an_older_version_is_in_sync_once_its_own_rows_have_results(stack: Stack) -> None:
+    s = scenario(stack.runtime, rows=6)
+    stack.start_work()
+    predict(stack.runtime, s.run_id, _lines(s.keys[:4]))
+    stack.wait_for_status(s.run_id, "IN_SYNC")
+    first = stack.runtime.app.repository.get(s.run_id).version
+
+    stack.stop_work()
+    predict(stack.runtime, s.run_id, _lines(s.keys[:2], shift=100))
+    second = stack.runtime.app.repository.get(s.run_id).version
+    predict(stack.runtime, s.run_id, _lines(s.keys[:3], shift=50))
+    stack.wait_until_current()
+    metrics = stack.metrics_read_models.metrics
+    # The first version's rows all have their results: nothing pending there.
+    at_first = metrics.status(RunAt(str(s.run_id), first))
+    assert (at_first.state, at_first.pending_data_rows) == ("IN_SYNC", 0)
+    # The second one's two changed rows have none yet: computing, two rows (not the three
+    # the latest version waits for).
+    at_second = metrics.status(RunAt(str(s.run_id), second))
+    assert (at_second.state, at_second.pending_data_rows) == ("COMPUTING", 2)
+    assert _pending(stack, s.run_id)[:2] == ("COMPUTING", 3)
+
+    stack.start_work()
+    stack.wait_for_status(s.run_id, "IN_SYNC")
+    at_second = metrics.status(RunAt(str(s.run_id), second))
+    assert (at_second.state, at_second.pending_data_rows) == ("IN_SYNC", 0)

@@ -127,3 +127,34 @@ def test_custom_metrics_read_at_a_version_are_those_uploaded_up_to_it(live: Live
     assert custom_at(predicted) == []
     assert custom_at(uploaded[0]) == [{"name": "blur", "value": 0.5}]
     assert custom_at(uploaded[1]) == custom_at(None) == [{"name": "blur", "value": 0.9}]
+
+
+KEYED = """
+query($id: ID!, $version: Int, $keys: [String!]!) {
+  modelRun(id: $id, version: $version) {
+    metrics(confidence: 0.5, iou: 0.5, filter: {all: [{dataRows: {globalKeys: $keys}}]}) { dataRows all { tp } }
+    metricDataRows: confusionCellDataRows(confidence: 0.5, iou: 0.5, groundTruth: "car", prediction: "car") {
+      nodes { globalKey }
+    }
+  }
+}"""
+REMOVE = """
+mutation($id: ID!, $rows: [String!]!) { removeModelRunRows(input: {runId: $id, dataRows: $rows}) {
+  ... on RemoveModelRunRowsPayload { version } } }"""
+
+
+def test_global_keys_resolve_against_the_rows_of_the_version_read(live: LiveServer) -> None:
+    s = build_scenario(live.writer, rows=4, prefix="vk")
+    lines = [{"dataRow": {"globalKey": f"vk-{i}"}, "name": "car", "bbox": box(i, i), "confidence": 0.8} for i in range(4)]
+    assert live.writer.upload(f"/upload/model-runs/{s.run_id}/predictions", lines).status_code == 200
+    predicted = _in_sync(live, s.run_id)
+    assert live.writer.data(REMOVE, id=s.run_id, rows=["vk-0"])["removeModelRunRows"]["version"] == predicted + 1
+    _in_sync(live, s.run_id)
+    # At the version before the removal the row is in the run: its key selects it, and the
+    # rows listed name it.
+    then = live.reader.data(KEYED, id=s.run_id, version=predicted, keys=["vk-0", "vk-1"])["modelRun"]
+    assert then["metrics"]["dataRows"] == 2 and then["metrics"]["all"]["tp"] == 2
+    assert sorted(n["globalKey"] for n in then["metricDataRows"]["nodes"]) == [f"vk-{i}" for i in range(4)]
+    now = live.reader.data(KEYED, id=s.run_id, version=None, keys=["vk-0", "vk-1"])["modelRun"]
+    assert now["metrics"]["dataRows"] == 1 and now["metrics"]["all"]["tp"] == 1
+    assert sorted(n["globalKey"] for n in now["metricDataRows"]["nodes"]) == [f"vk-{i}" for i in range(1, 4)]
