@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 
 from domain.annotations.columns import decode_rows
+from domain.annotations.ndjson import polygon_value
 from domain.annotations.objects import (
     Annotation,
     Answer,
@@ -45,7 +46,7 @@ def _box(g: Box) -> tuple[str, Any]:
 
 
 def _polygon(g: Polygon) -> tuple[str, Any]:
-    return "polygon", [{"x": x, "y": y} for x, y in g.points]
+    return "polygon", polygon_value(g)
 
 
 def _point(g: Point) -> tuple[str, Any]:
@@ -122,7 +123,9 @@ def _vertices(points: list[dict[str, float]]) -> tuple[tuple[float, float], ...]
 
 _OBJECT_READERS: dict[str, Callable[[Any], Geometry]] = {
     "bbox": lambda v: Box(float(v["left"]), float(v["top"]), float(v["width"]), float(v["height"])),
-    "polygon": lambda v: Polygon(_vertices(v)),
+    "polygon": lambda v: (
+        Polygon(_vertices(v[0]), tuple(map(_vertices, v[1:]))) if v and isinstance(v[0], list) else Polygon(_vertices(v))
+    ),
     "point": lambda v: Point(float(v["x"]), float(v["y"])),
     "line": lambda v: Polyline(_vertices(v)),
     "mask": lambda v: Mask(

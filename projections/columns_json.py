@@ -27,7 +27,7 @@ _KNOWN = frozenset(
     {
         "format", "rows", "row_ends", "strings", "feature", "kind", "confidence", "box", "point",
         "span", "answer", "text", "polygon_ends", "polygon_xy", "polyline_ends", "polyline_xy",
-        "mask_size", "mask_ends", "mask_counts",
+        "mask_size", "mask_ends", "mask_counts", "polygon_rings",
     }
 )
 
@@ -42,6 +42,20 @@ def _ragged(payload: dict[str, Any], kind: str) -> list[list[dict[str, float]]]:
     ends: list[int] = c.column(payload, f"{kind}_ends").tolist()
     vertices = [{"x": x, "y": y} for x, y in xy]
     return [vertices[start:end] for start, end in zip([0, *ends[:-1]], ends, strict=True)] if ends else []
+
+
+def _polygons(payload: dict[str, Any]) -> list[Any]:
+    """Each polygon's ring, or its list of rings when the chunk says how many (several)."""
+    rings = _ragged(payload, "polygon")
+    if "polygon_rings" not in payload:
+        return rings
+    counts: list[int] = c.column(payload, "polygon_rings").tolist()
+    out: list[Any] = []
+    start = 0
+    for count in counts:
+        out.append(rings[start] if count == 1 else rings[start : start + count])
+        start += count
+    return out
 
 
 def _masks(payload: dict[str, Any]) -> list[dict[str, Any]]:
@@ -61,7 +75,7 @@ def _geometries(payload: dict[str, Any]) -> dict[int, list[Any]]:
         c.BOX: [{"top": t, "left": left, "height": h, "width": w} for left, t, w, h in _pairs(payload, "box")],
         c.POINT: [{"x": x, "y": y} for x, y in _pairs(payload, "point")],
         c.SPAN: [{"start": s, "end": e} for s, e in _pairs(payload, "span")],
-        c.POLYGON: _ragged(payload, "polygon"),
+        c.POLYGON: _polygons(payload),
         c.POLYLINE: _ragged(payload, "polyline"),
         c.MASK: _masks(payload),
     }

@@ -138,7 +138,9 @@ def annotation_cost(annotations: Iterable[Annotation]) -> tuple[int, set[str]]:
         raw += OBJECT_BYTES + GEOMETRY_BYTES.get(type(geometry), 0)
         if annotation.iscrowd or annotation.area is not None:
             raw += 9  # the crowd byte and the area float of the optional columns
-        if isinstance(geometry, Polygon | Polyline):
+        if isinstance(geometry, Polygon):
+            raw += 16 * len(geometry.vertices) + 8 * (1 + len(geometry.more)) + (8 if geometry.more else 0)
+        elif isinstance(geometry, Polyline):
             raw += 16 * len(geometry.points) + 8
         elif isinstance(geometry, Mask):
             raw += 8 + 8 + len(geometry.counts)

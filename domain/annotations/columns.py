@@ -10,7 +10,8 @@ as {"dtype", "shape", "data": bytes} (never pickle), plus two lists of strings:
     confidence  float64 per object, NaN = none (left out when no object has one)
     children    direct nested classifications per object (left out when there are none)
     box, point, span                          fixed-width rows of their kind's objects
-    polygon_ends + polygon_xy, polyline_ends + polyline_xy, mask_size + mask_ends + mask_counts
+    polygon_ends + polygon_xy (per ring; polygon_rings: rings per polygon, left out when
+    every polygon has one), polyline_ends + polyline_xy, mask_size + mask_ends + mask_counts
     answer, text                              (question, answer / text) string indices
     crowd       1 per crowd region (METRICS.md §9), 0 otherwise (left out when none is one)
     area        float64 per object, NaN = none (left out when no object has one)
@@ -28,6 +29,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import accumulate
 from math import isnan
 from typing import Any, Final
 
@@ -226,8 +228,9 @@ class _Encoder:
         self.spans: list[int] = []
         self.answers: list[int] = []
         self.texts: list[int] = []
-        self.polygon_ends: list[int] = []
+        self.polygon_ends: list[int] = []  # per ring
         self.polygon_xy: list[float] = []
+        self.polygon_rings: list[int] = []  # per polygon
         self.polyline_ends: list[int] = []
         self.polyline_xy: list[float] = []
         self.mask_sizes: list[int] = []
@@ -281,8 +284,10 @@ class _Encoder:
         if isinstance(geometry, Point):
             self.points.extend((geometry.x, geometry.y))
         elif isinstance(geometry, Polygon):
-            self.polygon_xy.extend(c for point in geometry.points for c in point)
-            self.polygon_ends.append(len(self.polygon_xy) // 2)
+            for ring in geometry.rings:
+                self.polygon_xy.extend(c for point in ring for c in point)
+                self.polygon_ends.append(len(self.polygon_xy) // 2)
+            self.polygon_rings.append(1 + len(geometry.more))
         elif isinstance(geometry, Polyline):
             self.polyline_xy.extend(c for point in geometry.points for c in point)
             self.polyline_ends.append(len(self.polyline_xy) // 2)
@@ -331,6 +336,8 @@ class _Encoder:
         for key, dtype, values, width in columns:
             if values:
                 payload[key] = _pack(dtype, values, width)
+        if any(count > 1 for count in self.polygon_rings):
+            payload["polygon_rings"] = _pack(_unsigned(self.polygon_rings), self.polygon_rings)
         if self.mask_counts:
             payload["mask_counts"] = b"".join(self.mask_counts)
         return payload
@@ -371,7 +378,7 @@ def _decode_geometries(
         SPAN: _objects(Span, column(payload, "span"), 2),
         ANSWER: _strings(Answer, column(payload, "answer"), strings),
         TEXT: _strings(TextAnswer, column(payload, "text"), strings),
-        POLYGON: list(map(Polygon, _ragged(payload, "polygon"))),
+        POLYGON: _polygons(payload),
         POLYLINE: list(map(Polyline, _ragged(payload, "polyline"))),
         MASK: _masks(payload),
     }
@@ -408,6 +415,16 @@ def _ragged(payload: dict[str, Any], kind: str) -> list[tuple[tuple[float, float
     vertices = list(zip(xy[:, 0].tolist(), xy[:, 1].tolist(), strict=True))
     ends: list[int] = column(payload, f"{kind}_ends").tolist()
     return [tuple(vertices[start:end]) for start, end in zip(_starts(ends), ends, strict=True)]
+
+
+def _polygons(payload: dict[str, Any]) -> list[Polygon]:
+    """One ring each, or, with "polygon_rings", that many consecutive rings each."""
+    rings = _ragged(payload, "polygon")
+    if "polygon_rings" not in payload:
+        return list(map(Polygon, rings))
+    counts: list[int] = column(payload, "polygon_rings").tolist()
+    ends = list(accumulate(counts))
+    return [Polygon(rings[start], tuple(rings[start + 1 : end])) for start, end in zip(_starts(ends), ends, strict=True)]
 
 
 def _starts(ends: list[int]) -> list[int]:

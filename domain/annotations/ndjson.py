@@ -472,15 +472,33 @@ def _vertices(value: Any, what: str, name: str, line: int) -> list[tuple[float, 
 
 
 def _polygon(value: Any, name: str, line: int) -> Polygon:
-    vertices = _vertices(value, "polygon", name, line)
+    """One ring (a list of {x, y} points) or several (a list of such lists: COCO's rings of
+    one object, unioned)."""
+    if type(value) is list and value and all(type(ring) is list for ring in value):
+        rings = [
+            _ring(ring, f"polygon ring {number}", name, line)
+            for number, ring in enumerate(value, 1)
+        ]
+        return Polygon(rings[0], tuple(rings[1:]))
+    return Polygon(_ring(value, "polygon", name, line))
+
+
+def _ring(value: Any, what: str, name: str, line: int) -> tuple[tuple[float, float], ...]:
+    vertices = _vertices(value, what, name, line)
     # The value object holds an open ring; many exporters close it by repeating vertex 1.
     if len(vertices) > 1 and vertices[0] == vertices[-1]:
         vertices.pop()
     if len(vertices) < 3:
         raise AnnotationLineError(
-            line, f"polygon of {name!r} has {len(vertices)} distinct points; it needs at least 3"
+            line, f"{what} of {name!r} has {len(vertices)} distinct points; it needs at least 3"
         )
-    return Polygon(tuple(vertices))
+    return tuple(vertices)
+
+
+def polygon_value(polygon: Polygon) -> list[Any]:
+    """A polygon as uploaded: a list of {x, y} points, or a list of rings when it has several."""
+    rings = [[{"x": x, "y": y} for x, y in ring] for ring in polygon.rings]
+    return rings if polygon.more else rings[0]
 
 
 def _polyline(value: Any, name: str, line: int) -> Polyline:
@@ -817,7 +835,7 @@ def _geometry_value(geometry: Geometry) -> tuple[str, Any]:
         box = {"top": geometry.top, "left": geometry.left}
         return "bbox", box | {"height": geometry.height, "width": geometry.width}
     if isinstance(geometry, Polygon):
-        return "polygon", [{"x": x, "y": y} for x, y in geometry.points]
+        return "polygon", polygon_value(geometry)
     if isinstance(geometry, Point):
         return "point", {"x": geometry.x, "y": geometry.y}
     if isinstance(geometry, Polyline):

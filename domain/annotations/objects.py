@@ -23,9 +23,20 @@ class Box:
 
 @dataclass(frozen=True, slots=True)
 class Polygon:
-    """A closed ring of (x, y) vertices, not repeating the first one."""
+    """A closed ring of (x, y) vertices, not repeating the first one; `more` holds further
+    rings of the same object (COCO's list of rings), whose region is the union of all."""
 
     points: tuple[tuple[float, float], ...]
+    more: tuple[tuple[tuple[float, float], ...], ...] = ()
+
+    @property
+    def rings(self) -> tuple[tuple[tuple[float, float], ...], ...]:
+        return (self.points, *self.more)
+
+    @property
+    def vertices(self) -> tuple[tuple[float, float], ...]:
+        """Every vertex of every ring."""
+        return self.points if not self.more else tuple(p for ring in self.rings for p in ring)
 
 
 @dataclass(frozen=True, slots=True)

@@ -265,8 +265,9 @@ def row_error(name: str, geometry: object, row: RowShape) -> str | None:
         x0, y0 = geometry.left, geometry.top
         x1, y1 = x0 + geometry.width, y0 + geometry.height
     elif isinstance(geometry, Polygon | Polyline):
-        xs = [x for x, _ in geometry.points]
-        ys = [y for _, y in geometry.points]
+        vertices = geometry.vertices if isinstance(geometry, Polygon) else geometry.points
+        xs = [x for x, _ in vertices]
+        ys = [y for _, y in vertices]
         x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
     else:
         return None

@@ -196,7 +196,7 @@ def _box(geometry: Geometry) -> tuple[float, float, float, float]:
     if isinstance(geometry, Box):
         return (geometry.left, geometry.top, geometry.width, geometry.height)
     if isinstance(geometry, Polygon) and geometry.points:
-        xs, ys = [x for x, _ in geometry.points], [y for _, y in geometry.points]
+        xs, ys = [x for x, _ in geometry.vertices], [y for _, y in geometry.vertices]
         return (min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
     if isinstance(geometry, Mask):
         x, y, w, h = mask_api.toBbox(_mask_rle(geometry)).tolist()
@@ -223,6 +223,10 @@ def _rles(side: _Side, sizes: dict[int, tuple[int, int]]) -> list[RLE]:
                 x2, y2 = x1 + geometry.width, y1 + geometry.height
                 rings.append([x1, y1, x1, y2, x2, y2, x2, y1])
                 slots.append(j)
+            elif isinstance(geometry, Polygon) and geometry.more:
+                # Several rings of one object: merged, as pycocotools' annToRLE does.
+                parts = [list(chain.from_iterable(ring)) for ring in geometry.rings if len(ring) >= 3]
+                rles[j] = mask_api.merge(mask_api.frPyObjects(parts, height, width))
             elif isinstance(geometry, Polygon) and len(geometry.points) >= 3:
                 rings.append(list(chain.from_iterable(geometry.points)))
                 slots.append(j)
@@ -256,7 +260,7 @@ def _row_sizes(
                 corner = (geometry.left + geometry.width, geometry.top + geometry.height)
             else:
                 assert isinstance(geometry, Polygon)
-                xs, ys = [x for x, _ in geometry.points], [y for _, y in geometry.points]
+                xs, ys = [x for x, _ in geometry.vertices], [y for _, y in geometry.vertices]
                 corner = (max(xs, default=0.0), max(ys, default=0.0))
             right, bottom = far.get(i, (1.0, 1.0))
             far[i] = (max(right, corner[0]), max(bottom, corner[1]))

@@ -136,7 +136,7 @@ class _Columns:
         self.confidence: list[float | None] = []
         self.questions: list[str] = []  # of the answers, in object order
         self.boxes: list[tuple[float, float, float, float]] = []
-        self.polygons: list[tuple[tuple[float, float], ...]] = []
+        self.polygons: list[tuple[tuple[tuple[float, float], ...], ...]] = []  # rings each
         self.points: list[tuple[float, float]] = []
         self.polylines: list[tuple[tuple[float, float], ...]] = []
         self.masks: list[RLE] = []
@@ -172,7 +172,7 @@ def _add_crowd(out: _Columns, annotation: Annotation, kinds: dict[str, tuple[int
     if k == BOX:
         out.boxes.append((geometry.left, geometry.top, geometry.width, geometry.height))
     elif k == POLYGON:
-        out.polygons.append(geometry.points)
+        out.polygons.append(geometry.rings)
     else:
         out.masks.append({"size": [geometry.height, geometry.width], "counts": geometry.counts})
     out.feature.append(annotation.feature)
@@ -214,7 +214,7 @@ def _collect(
                 out.questions.append(q)
             elif geometry_type is Polygon:
                 k = POLYGON
-                out.polygons.append(geometry.points)
+                out.polygons.append(geometry.rings)
             elif geometry_type is Mask:
                 k = MASK
                 size = [geometry.height, geometry.width]
@@ -517,17 +517,27 @@ def _vertex_columns(
     return coords, ids, full
 
 
-def polygon_shapes(shapes: list[tuple[tuple[float, float], ...]]) -> np.ndarray:
-    """Polygons as shapely geometries, repaired with make_valid, polygonal part kept.
+def polygon_shapes(shapes: list[tuple[tuple[tuple[float, float], ...], ...]]) -> np.ndarray:
+    """Polygons (each its rings) as shapely geometries: each ring repaired with make_valid,
+    its polygonal part kept, and an object's rings unioned.
 
-    A polygon of fewer than 3 vertices has no area: it is the empty polygon.
+    A ring of fewer than 3 vertices has no area: it is the empty polygon.
     """
-    out = np.full(len(shapes), shapely.Polygon(), dtype=object)
-    coords, ids, full = _vertex_columns(shapes, 3)
+    counts = np.fromiter((len(rings) for rings in shapes), dtype=np.int64, count=len(shapes))
+    flat = [ring for rings in shapes for ring in rings]
+    out = np.full(len(flat), shapely.Polygon(), dtype=object)
+    coords, ids, full = _vertex_columns(flat, 3)
     if full.size:
         rings = shapely.linearrings(coords, indices=ids)
         out[full] = polygonal_part(shapely.make_valid(shapely.polygons(rings)))
-    return out
+    if (counts == 1).all():
+        return out
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    merged = out[starts]
+    for i in np.flatnonzero(counts > 1).tolist():
+        union = shapely.union_all(out[starts[i] : starts[i] + counts[i]])
+        merged[i] = polygonal_part(np.asarray([union], dtype=object))[0]
+    return merged
 
 
 def polygonal_part(geometries: np.ndarray) -> np.ndarray:

@@ -36,11 +36,9 @@ vertices = st.tuples(coordinates, coordinates)
 boxes = st.builds(Box, left=coordinates, top=coordinates, width=sides, height=sides)
 points = st.builds(Point, coordinates, coordinates)
 # The parser drops a repeated closing vertex, so rings here are open.
-polygons = (
-    st.lists(vertices, min_size=3, max_size=8)
-    .filter(lambda p: p[0] != p[-1])
-    .map(lambda p: Polygon(tuple(p)))
-)
+rings = st.lists(vertices, min_size=3, max_size=8).filter(lambda p: p[0] != p[-1]).map(tuple)
+# Mostly one ring; sometimes several (COCO's rings of one object).
+polygons = st.builds(Polygon, rings, st.lists(rings, max_size=2).map(tuple) | st.just(()))
 polylines = st.lists(vertices, min_size=2, max_size=8).map(lambda p: Polyline(tuple(p)))
 spans = st.tuples(st.integers(0, 10**9), st.integers(1, 10**6)).map(
     lambda t: Span(t[0], t[0] + t[1])

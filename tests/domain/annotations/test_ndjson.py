@@ -116,6 +116,20 @@ def test_a_polygon_closed_by_repeating_its_first_vertex_is_stored_open() -> None
     )
 
 
+def test_a_polygon_of_several_rings() -> None:
+    first = [{"x": 0, "y": 0}, {"x": 4, "y": 0}, {"x": 4, "y": 3}]
+    second = [{"x": 10, "y": 0}, {"x": 14, "y": 0}, {"x": 14, "y": 3}, {"x": 10, "y": 0}]
+    [parsed] = parse(line(name="g", polygon=[first, second]))
+    assert parsed.geometry == Polygon(
+        ((0.0, 0.0), (4.0, 0.0), (4.0, 3.0)), (((10.0, 0.0), (14.0, 0.0), (14.0, 3.0)),)
+    )
+    assert annotation_to_line(DataRowRef(global_key="k"), parsed)["polygon"] == [first, second[:3]]
+    assert "polygon ring 2 of 'g' has 2 distinct points; it needs at least 3" in rejected(
+        line(name="g", polygon=[first, second[:2]])
+    )
+    assert "polygon ring 1 point 1 of 'g' must be an object" in rejected(line(name="g", polygon=[[[0, 0]]]))
+
+
 def test_integral_float_offsets_are_accepted() -> None:
     assert parse(line(name="e", location={"start": 2.0, "end": 3}))[0].geometry == Span(2, 3)
 

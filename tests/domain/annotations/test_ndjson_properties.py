@@ -100,6 +100,8 @@ def coordinate_slots(line: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
     if "point" in line:
         return [(line["point"], "x"), (line["point"], "y")]
     vertices = line.get("polygon") or line.get("line") or []
+    if vertices and isinstance(vertices[0], list):  # a polygon of several rings
+        vertices = [vertex for ring in vertices for vertex in ring]
     return [(vertex, key) for vertex in vertices for key in ("x", "y")]
 
 

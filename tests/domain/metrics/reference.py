@@ -58,7 +58,9 @@ def _repaired(points: tuple[tuple[float, float], ...]) -> shapely.Geometry:
 def _shape(a: Annotation, radius: float) -> shapely.Geometry:
     g = a.geometry
     if isinstance(g, Polygon):
-        return _repaired(g.points)
+        # Each ring repaired on its own, the object their union (COCO's rings of one object).
+        shapes = [_repaired(ring) for ring in g.rings]
+        return shapes[0] if len(shapes) == 1 else shapely.union_all(shapes)
     if isinstance(g, Point):
         return shapely.Point(g.x, g.y).buffer(radius)
     assert isinstance(g, Polyline)

@@ -3,12 +3,14 @@ classifications included (§8), at every grid point, and the invariants of METRI
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.annotations.objects import Annotation, Answer, Box, TextAnswer
+from domain.annotations.objects import Annotation, Answer, Box, Polygon, TextAnswer
 from domain.metrics import MatchResult, build_objects, grid, match
 from domain.ontology import Ontology
 from tests.domain.metrics.random_rows import (
@@ -220,6 +222,31 @@ def test_crowd_regions_of_each_kind_match_the_reference(kind: str) -> None:
     # METRICS.md §9, with nested classifications on the objects (and on ignored ones).
     gt, pred = random_rows(seed=40 + len(kind), n_rows=300, kinds=(kind,), nested=True, crowd=True)
     assert any(a.iscrowd for row in gt for a in row)
+    _compare(gt, pred, ALL_FEATURES, ontology=ONTOLOGY)
+
+
+def _with_more_rings(rows: list[list[Annotation]], rng: np.random.Generator) -> list[list[Annotation]]:
+    """Half the polygons given one or two further rings (COCO's several rings of one object),
+    often overlapping the first, sometimes self-intersecting."""
+
+    def ring() -> tuple[tuple[float, float], ...]:
+        return tuple((float(x), float(y)) for x, y in rng.integers(0, 9, (int(rng.integers(3, 6)), 2)))
+
+    def more(a: Annotation) -> Annotation:
+        if isinstance(a.geometry, Polygon) and rng.random() < 0.5:
+            rings = tuple(ring() for _ in range(int(rng.integers(1, 3))))
+            return replace(a, geometry=Polygon(a.geometry.points, rings))
+        return a
+
+    return [[more(a) for a in row] for row in rows]
+
+
+def test_polygons_of_several_rings_match_the_reference() -> None:
+    # Their region is the union of their rings, as crowd regions too (METRICS.md §9).
+    gt, pred = random_rows(seed=43, n_rows=300, kinds=("polygon",), nested=True, crowd=True)
+    rng = np.random.default_rng(43)
+    gt, pred = _with_more_rings(gt, rng), _with_more_rings(pred, rng)
+    assert sum(len(a.geometry.more) for row in gt + pred for a in row if isinstance(a.geometry, Polygon)) > 100
     _compare(gt, pred, ALL_FEATURES, ontology=ONTOLOGY)
 
 

@@ -27,7 +27,7 @@ def _segmentation(geometry: Geometry, height: int, width: int) -> Any:
     if isinstance(geometry, Mask):
         return {"size": [geometry.height, geometry.width], "counts": geometry.counts}
     if isinstance(geometry, Polygon):
-        return [[c for point in geometry.points for c in point]]
+        return [[c for point in ring for c in point] for ring in geometry.rings]
     assert isinstance(geometry, Box)
     x1, y1 = geometry.left, geometry.top
     x2, y2 = x1 + geometry.width, y1 + geometry.height
@@ -324,6 +324,25 @@ def test_masks_polygons_and_boxes_as_segmentation() -> None:
     }
     ours = assert_agrees(gt, pred, "segm", sizes)
     assert evaluate_coco(gt, pred, image_sizes=sizes) == ours  # masks choose "segm"
+
+
+def test_polygons_of_several_rings_are_their_union() -> None:
+    # COCO's segmentation of one object is a list of rings; its region is their union.
+    sizes = {"a": (60, 80), "b": (60, 80)}
+    two = Polygon(((5, 5), (30, 5), (5, 40)), (((40, 10), (70, 10), (70, 30), (40, 30)),))
+    gt = {
+        "a": [Annotation("p", two)],
+        "b": [Annotation("p", Polygon(((10, 10), (50, 10), (50, 50)), (((0, 0), (8, 0), (8, 8)), ((20, 30), (60, 50), (20, 55)))))],
+    }
+    pred = {
+        "a": [
+            Annotation("p", Polygon(((6, 5), (30, 6), (5, 38))), 0.9),  # the first ring only
+            Annotation("p", Polygon(((6, 5), (30, 6), (5, 38)), (((41, 10), (70, 11), (69, 30), (40, 29)),)), 0.6),
+        ],
+        "b": [Annotation("p", Polygon(((12, 10), (50, 12), (48, 50)), (((21, 30), (60, 52), (20, 54)),)), 0.8)],
+    }
+    ours = assert_agrees(gt, pred, "segm", sizes)
+    assert ours["AP"] > 0
 
 
 def test_polygons_and_masks_as_boxes_are_their_bounding_boxes() -> None:
