@@ -21,6 +21,9 @@ from domain.uploads import Upload
 # Rows per chunk when every row of a run is recomputed (new confidence thresholds): a
 # chunk's match table then stays a few events, and the work spreads over the workers.
 ROWS_PER_FULL_CHUNK = 1_000
+# Rows per chunk of an upload's computation: an upload chunk's rows are matched in a few
+# pieces, so that a computation's progress moves even when the upload is one chunk.
+ROWS_PER_UPLOAD_PIECE = 250
 # Concurrent chunk completions of one computation conflict on its version; each retry
 # reloads it (cheap: its events are small) and saves again.
 CONFLICT_RETRIES = 50
@@ -50,20 +53,27 @@ class MetricCommands(LedgerCore):
     # -- requests, recorded by the commands that change a run ---------------------------
 
     def metrics_for_upload(
-        self, run: ModelRun, upload: Upload, chunk_indexes: list[int], rows: int, actor: str
+        self, run: ModelRun, upload: Upload, chunk_rows: list[tuple[int, int]], rows: int, actor: str
     ) -> Computation | None:
-        """Recompute the rows an upload changed: one chunk per upload chunk naming rows.
+        """Recompute the rows an upload changed. `chunk_rows` names each upload chunk that
+        names rows, with how many; each becomes computation chunks of at most
+        ROWS_PER_UPLOAD_PIECE of its rows, planned as [upload chunk, first row, end row].
 
         Call after the run's change is applied, so the run's version is the new one.
         """
-        if rows == 0 or not chunk_indexes:
+        pieces = [
+            [index, start, min(start + ROWS_PER_UPLOAD_PIECE, count)]
+            for index, count in chunk_rows
+            for start in range(0, count, ROWS_PER_UPLOAD_PIECE)
+        ]
+        if rows == 0 or not pieces:
             return None
-        plan = {"scope": "upload", "upload_id": str(upload.id), "upload_chunks": list(chunk_indexes)}
+        plan = {"scope": "upload", "upload_id": str(upload.id), "upload_chunks": pieces}
         return Computation(
             kind=METRICS,
             owner_id=run.id,
             owner_version=run.version,
-            chunks=len(chunk_indexes),
+            chunks=len(pieces),
             rows=rows,
             plan=plan,
             parameters=metric_parameters(run),

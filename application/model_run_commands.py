@@ -152,7 +152,7 @@ class ModelRunCommands(MetricCommands):
         chunks, _ = self._snapshot_chunks(model, dataset.id, rows, assigned)
         upload = self.new_upload(run, "run_rows", actor, chunks)
         run.upsert_rows(upload_id=upload.id, rows=len(rows), added=len(rows) - len(present), actor=actor)
-        row_chunks = [i for i, payload in enumerate(chunks) if "rows" in payload]
+        row_chunks = [(i, len(payload["rows"])) for i, payload in enumerate(chunks) if "rows" in payload]
         self.store(run, upload, self.metrics_for_upload(run, upload, row_chunks, len(rows), actor))
         return run
 
@@ -273,7 +273,8 @@ class ModelRunCommands(MetricCommands):
         payloads, rows = prediction_payloads(boxes, [row.id for row in box_rows if row is not None], others)
         upload = self.new_upload(run, "predictions", actor, [{"predictions": p} for p in payloads])
         run.upload_predictions(upload_id=upload.id, rows=rows, predictions=count, actor=actor)
-        computation = self.metrics_for_upload(run, upload, list(range(upload.chunk_count)), rows, actor)
+        chunk_rows = [(i, len(dict.fromkeys(p["rows"]))) for i, p in enumerate(payloads)]
+        computation = self.metrics_for_upload(run, upload, chunk_rows, rows, actor)
         return run, self.store(run, upload, computation), count
 
     def update_config(

@@ -50,7 +50,11 @@ def chunk_rows(services: WorkerServices, computation: Computation, chunk: int) -
     plan = computation.plan
     run_id, version = computation.owner_id, computation.owner_version
     if plan["scope"] == "upload":
-        ids = upload_rows(services, UUID(plan["upload_id"]), plan["upload_chunks"][chunk])
+        piece = plan["upload_chunks"][chunk]
+        # [upload chunk, first row, end row]; a computation planned before pieces existed
+        # names the whole upload chunk.
+        index, start, stop = (piece, 0, None) if isinstance(piece, int) else piece
+        ids = upload_rows(services, UUID(plan["upload_id"]), index)[start:stop]
         return services.inputs.rows_by_id(run_id, version, ids)
     return services.inputs.rows_in_range(run_id, version, chunk, computation.chunk_count)
 

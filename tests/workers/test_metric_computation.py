@@ -162,3 +162,40 @@ def test_the_metric_read_models_rebuild_identically_from_the_log(stack: Stack) -
     stack.wait_for_status(s.run_id, "IN_SYNC")
     stack.wait_until_current()
     assert verify_replay(stack.database) == []
+
+
+def test_an_upload_of_one_chunk_is_computed_in_pieces_so_its_progress_moves(stack: Stack) -> None:
+    from application.metric_commands import ROWS_PER_UPLOAD_PIECE
+    from projections.metrics.inputs import MetricInputs
+    from workers.metric_chunks import compute_metric_chunk
+    from workers.services import WorkerServices
+
+    rows = 2 * ROWS_PER_UPLOAD_PIECE + 100  # one upload chunk, three pieces
+    s = scenario(stack.runtime, rows=rows)
+    predict(stack.runtime, s.run_id, _predictions(s.keys))
+    requested = stack.app.recorder.select_notifications(start=0, limit=1000, topics=[get_topic(Computation.Requested)])
+    computation = stack.app.computation(requested[-1].originator_id)
+    assert computation.plan["upload_chunks"] == [
+        [0, 0, ROWS_PER_UPLOAD_PIECE],
+        [0, ROWS_PER_UPLOAD_PIECE, 2 * ROWS_PER_UPLOAD_PIECE],
+        [0, 2 * ROWS_PER_UPLOAD_PIECE, rows],
+    ]
+    stack.wait_until_current()
+    assert (stack.status(s.run_id).progress, stack.status(s.run_id).pending_data_rows) == (0.0, rows)
+
+    # One piece done by hand: a third of the work, its rows no longer pending.
+    services = WorkerServices(stack.database, stack.app, MetricInputs(stack.database), owned=False)
+    try:
+        done, parts = compute_metric_chunk(services, computation, 1)
+    finally:
+        services.inputs.close()
+    assert done == ROWS_PER_UPLOAD_PIECE
+    assert stack.app.record_chunk_result(computation.id, 1, done, parts)
+    stack.wait_until_current()
+    status = stack.status(s.run_id)
+    assert (status.state, status.pending_data_rows) == ("COMPUTING", rows - ROWS_PER_UPLOAD_PIECE)
+    assert status.progress == pytest.approx(1 / 3)
+
+    stack.start_work()
+    stack.wait_for_status(s.run_id, "IN_SYNC")
+    assert stack.metrics_read_models.metrics.metrics(s.run_id, 0.0, 0.5).data_rows == rows
