@@ -12,11 +12,13 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
 
+from routes.assets import AssetSettings, asset_routes
 from routes.auth import ApiKeys
 from routes.embedding_uploads import embedding_upload_routes
 from routes.graphql import GraphQLRoute
@@ -25,7 +27,11 @@ from routes.uploads import UploadLimits, upload_routes
 from runtime import Runtime, open_runtime
 from schema import Limits, build_schema
 from schema.run_event_feed import RunEventFeed
-from storage.database import database_from_environment
+from storage.database import (
+    DEFAULT_DATA_DIR,
+    database_from_environment,
+    external_database_configured,
+)
 from workers.in_process import server_work
 
 
@@ -33,20 +39,37 @@ from workers.in_process import server_work
 class Settings:
     limits: Limits = field(default_factory=Limits)
     uploads: UploadLimits = field(default_factory=UploadLimits)
+    assets: AssetSettings = field(default_factory=AssetSettings)
     graphql_max_body_bytes: int = 1024**2
     graphiql: bool = True
     # How often subscriptions look for new events (see schema/run_event_feed.py).
     subscription_poll_seconds: float = 0.2
 
     @classmethod
-    def from_environment(cls) -> Settings:
-        """Defaults, with MODELLEDGER_GRAPHQL_MAX_BODY_BYTES / _UPLOAD_MAX_BODY_BYTES applied."""
+    def from_environment(cls, data_dir: Path | None = None) -> Settings:
+        """Defaults, with MODELLEDGER_GRAPHQL_MAX_BODY_BYTES / _UPLOAD_MAX_BODY_BYTES /
+        _ASSET_MAX_BODY_BYTES applied, and the media root of asset files:
+        MODELLEDGER_MEDIA_ROOT, else `<data dir>/assets` beside the embedded database.
+        With an external database and no MODELLEDGER_MEDIA_ROOT asset files are off: one
+        server's local directory would hide files from the other replicas."""
         settings = cls()
         graphql_max = os.environ.get("MODELLEDGER_GRAPHQL_MAX_BODY_BYTES")
         upload_max = os.environ.get("MODELLEDGER_UPLOAD_MAX_BODY_BYTES")
+        asset_max = os.environ.get("MODELLEDGER_ASSET_MAX_BODY_BYTES")
+        media_root = os.environ.get("MODELLEDGER_MEDIA_ROOT")
+        if media_root:
+            root: Path | None = Path(media_root)
+        elif external_database_configured():
+            root = None
+        else:
+            root = (data_dir or DEFAULT_DATA_DIR) / "assets"
         return cls(
             limits=settings.limits,
             uploads=UploadLimits(max_body_bytes=int(upload_max)) if upload_max else settings.uploads,
+            assets=AssetSettings(
+                media_root=root,
+                max_body_bytes=int(asset_max) if asset_max else settings.assets.max_body_bytes,
+            ),
             graphql_max_body_bytes=int(graphql_max) if graphql_max else settings.graphql_max_body_bytes,
             graphiql=settings.graphiql,
             subscription_poll_seconds=settings.subscription_poll_seconds,
@@ -92,9 +115,11 @@ def create_app(runtime: Runtime | None = None, settings: Settings | None = None)
             WebSocketRoute("/graphql", graphql),
             *upload_routes(),
             *embedding_upload_routes(),
+            *asset_routes(),
             *health_routes(),
         ],
         lifespan=lifespan,
     )
     app.state.upload_limits = settings.uploads
+    app.state.asset_settings = settings.assets
     return app

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+from urllib.parse import unquote
 from uuid import UUID, uuid5
 
 from domain.errors import AnnotationLineError, ValidationFailed
@@ -19,6 +20,10 @@ MEDIA_TYPES = frozenset(
 )
 MAX_GLOBAL_KEY = 1_000
 MAX_METADATA_FIELDS = 100
+# rowData of a file the server keeps: /assets/<datasetId>/<path>, the path URL-encoded.
+ASSET_PREFIX = "/assets/"
+MAX_ASSET_NAME_BYTES = 255
+MAX_ASSET_PATH_BYTES = 1_024
 
 
 class MetadataKind(StrEnum):
@@ -103,6 +108,44 @@ def infer_metadata_field(key: str, value: Any, line: int) -> MetadataField:
     raise AnnotationLineError(line, f"metadata {key!r} must be a string or a number, got {value!r}")
 
 
+def asset_path_error(path: str) -> str | None:
+    """Why `path` (decoded, `/`-separated) cannot name a file inside a dataset's asset
+    directory, or None when it can. The asset routes apply the same rule."""
+    if not path:
+        return "the asset path is empty"
+    if "\x00" in path:
+        return f"asset path {path!r} contains a NUL character"
+    if "\\" in path:
+        return f"asset path {path!r} contains a backslash"
+    if path.startswith("/"):
+        return f"asset path {path!r} is absolute"
+    if len(path.encode("utf-8", "surrogatepass")) > MAX_ASSET_PATH_BYTES:
+        return f"asset path {path[:40]!r}… is longer than {MAX_ASSET_PATH_BYTES} bytes"
+    for name in path.split("/"):
+        if not name:
+            return f"asset path {path!r} has an empty segment"
+        if name in (".", ".."):
+            return f"asset path {path!r} has a {name!r} segment"
+        if len(name.encode("utf-8", "surrogatepass")) > MAX_ASSET_NAME_BYTES:
+            return f"asset path {path!r} has a name longer than {MAX_ASSET_NAME_BYTES} bytes"
+    return None
+
+
+def check_asset_row_data(row_data: str, dataset_id: UUID, key: str, line: int) -> None:
+    """A row may point only at its own dataset's files. Dot segments are refused too: a
+    client resolving `/assets/<this>/../<other>/x` would fetch another dataset's file."""
+    owner, _, path = row_data[len(ASSET_PREFIX) :].partition("/")
+    if unquote(owner) != str(dataset_id):
+        raise AnnotationLineError(
+            line,
+            f"rowData {row_data!r} of {key!r} names a file of dataset {unquote(owner)!r}; "
+            f"this dataset's files are under {ASSET_PREFIX}{dataset_id}/",
+        )
+    problem = asset_path_error(unquote(path))
+    if problem is not None:
+        raise AnnotationLineError(line, f"rowData {row_data!r} of {key!r}: {problem}")
+
+
 def data_row_id(dataset_id: UUID, global_key: str) -> str:
     """Ids derive from (dataset, globalKey): a global key names one row per dataset."""
     return str(uuid5(dataset_id, global_key))
@@ -132,6 +175,8 @@ def parse_data_row_line(
     row_data = obj.get("rowData")
     if not isinstance(row_data, str) or not row_data:
         raise AnnotationLineError(line, f"rowData of {key!r} must be a non-empty string")
+    if row_data.startswith(ASSET_PREFIX):
+        check_asset_row_data(row_data, dataset_id, key, line)
     media = obj.get("mediaType", "IMAGE")
     if not isinstance(media, str) or media.upper() not in MEDIA_TYPES:
         raise AnnotationLineError(line, f"mediaType {media!r} of {key!r} is not one of {sorted(MEDIA_TYPES)}")

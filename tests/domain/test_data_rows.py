@@ -68,3 +68,33 @@ def test_declared_fields_check_their_values() -> None:
     ):
         with pytest.raises(AnnotationLineError, match=named):
             parse({"globalKey": "k", "rowData": "x", "metadata": metadata}, fields)
+
+
+def test_row_data_may_name_a_file_of_its_own_dataset() -> None:
+    for row_data in (f"/assets/{DATASET}/img-1.jpg", f"/assets/{DATASET}/day%201/a%23b.png", "https://x/assets/y"):
+        row, _ = parse({"globalKey": "k", "rowData": row_data})
+        assert row.row_data == row_data
+
+
+@pytest.mark.parametrize(
+    ("row_data", "named"),
+    [
+        (f"/assets/{uuid4()}/img-1.jpg", "names a file of dataset"),
+        ("/assets/not-a-dataset/img-1.jpg", "'not-a-dataset'"),
+        (f"/assets/{DATASET}", "empty"),
+        (f"/assets/{DATASET}/", "empty"),
+        (f"/assets/{DATASET}/a//b.jpg", "empty segment"),
+        (f"/assets/{DATASET}/../{uuid4()}/b.jpg", "'..' segment"),
+        (f"/assets/{DATASET}/%2e%2e%2fother/b.jpg", "'..' segment"),
+        (f"/assets/{DATASET}/./b.jpg", "'.' segment"),
+        (f"/assets/{DATASET}/a\\b.jpg", "backslash"),
+        (f"/assets/{DATASET}/a%00.jpg", "NUL"),
+        (f"/assets/{DATASET}/{'n' * 256}.jpg", "longer than 255 bytes"),
+        (f"/assets/{DATASET}/" + "/".join(["d" * 100] * 11), "longer than 1024 bytes"),
+    ],
+)
+def test_row_data_of_a_file_elsewhere_is_refused(row_data: str, named: str) -> None:
+    with pytest.raises(AnnotationLineError, match=named) as caught:
+        parse({"globalKey": "k", "rowData": row_data})
+    assert caught.value.line == 4
+    assert "'k'" in caught.value.message
