@@ -21,9 +21,12 @@ from domain.uploads import Upload
 # Rows per chunk when every row of a run is recomputed (new confidence thresholds): a
 # chunk's match table then stays a few events, and the work spreads over the workers.
 ROWS_PER_FULL_CHUNK = 1_000
-# Rows per chunk of an upload's computation: an upload chunk's rows are matched in a few
-# pieces, so that a computation's progress moves even when the upload is one chunk.
-ROWS_PER_UPLOAD_PIECE = 250
+# An upload's computation is cut into about this many pieces (an upload chunk's rows may be
+# matched in several), so that its progress moves even when the upload is one chunk; but a
+# piece has at least MIN_PIECE_ROWS rows, as each costs a fixed overhead (reading inputs,
+# recording its result): large uploads keep one piece per upload chunk.
+TARGET_PIECES = 10
+MIN_PIECE_ROWS = 100
 # Concurrent chunk completions of one computation conflict on its version; each retry
 # reloads it (cheap: its events are small) and saves again.
 CONFLICT_RETRIES = 50
@@ -37,6 +40,11 @@ def metric_parameters(run: ModelRun) -> dict[str, Any]:
         "confidence_thresholds": list(settings.confidence_thresholds),
         "point_radius": settings.point_radius,
     }
+
+
+def piece_rows(rows: int) -> int:
+    """Rows per piece of an upload's computation over `rows` rows (see TARGET_PIECES)."""
+    return max(MIN_PIECE_ROWS, math.ceil(rows / TARGET_PIECES))
 
 
 def needs_rematch(before: MetricSettings, after: MetricSettings) -> bool:
@@ -56,15 +64,16 @@ class MetricCommands(LedgerCore):
         self, run: ModelRun, upload: Upload, chunk_rows: list[tuple[int, int]], rows: int, actor: str
     ) -> Computation | None:
         """Recompute the rows an upload changed. `chunk_rows` names each upload chunk that
-        names rows, with how many; each becomes computation chunks of at most
-        ROWS_PER_UPLOAD_PIECE of its rows, planned as [upload chunk, first row, end row].
+        names rows, with how many; each becomes computation chunks of at most `piece_rows(rows)`
+        of its rows, planned as [upload chunk, first row, end row].
 
         Call after the run's change is applied, so the run's version is the new one.
         """
+        size = piece_rows(rows)
         pieces = [
-            [index, start, min(start + ROWS_PER_UPLOAD_PIECE, count)]
+            [index, start, min(start + size, count)]
             for index, count in chunk_rows
-            for start in range(0, count, ROWS_PER_UPLOAD_PIECE)
+            for start in range(0, count, size)
         ]
         if rows == 0 or not pieces:
             return None

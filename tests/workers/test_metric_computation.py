@@ -165,20 +165,21 @@ def test_the_metric_read_models_rebuild_identically_from_the_log(stack: Stack) -
 
 
 def test_an_upload_of_one_chunk_is_computed_in_pieces_so_its_progress_moves(stack: Stack) -> None:
-    from application.metric_commands import ROWS_PER_UPLOAD_PIECE
+    from application.metric_commands import MIN_PIECE_ROWS, piece_rows
     from projections.metrics.inputs import MetricInputs
     from workers.metric_chunks import compute_metric_chunk
     from workers.services import WorkerServices
 
-    rows = 2 * ROWS_PER_UPLOAD_PIECE + 100  # one upload chunk, three pieces
+    rows = 2 * MIN_PIECE_ROWS + 50  # one upload chunk, three pieces
+    assert piece_rows(rows) == MIN_PIECE_ROWS and piece_rows(100_000) == 10_000
     s = scenario(stack.runtime, rows=rows)
     predict(stack.runtime, s.run_id, _predictions(s.keys))
     requested = stack.app.recorder.select_notifications(start=0, limit=1000, topics=[get_topic(Computation.Requested)])
     computation = stack.app.computation(requested[-1].originator_id)
     assert computation.plan["upload_chunks"] == [
-        [0, 0, ROWS_PER_UPLOAD_PIECE],
-        [0, ROWS_PER_UPLOAD_PIECE, 2 * ROWS_PER_UPLOAD_PIECE],
-        [0, 2 * ROWS_PER_UPLOAD_PIECE, rows],
+        [0, 0, MIN_PIECE_ROWS],
+        [0, MIN_PIECE_ROWS, 2 * MIN_PIECE_ROWS],
+        [0, 2 * MIN_PIECE_ROWS, rows],
     ]
     stack.wait_until_current()
     assert (stack.status(s.run_id).progress, stack.status(s.run_id).pending_data_rows) == (0.0, rows)
@@ -189,11 +190,11 @@ def test_an_upload_of_one_chunk_is_computed_in_pieces_so_its_progress_moves(stac
         done, parts = compute_metric_chunk(services, computation, 1)
     finally:
         services.inputs.close()
-    assert done == ROWS_PER_UPLOAD_PIECE
+    assert done == MIN_PIECE_ROWS
     assert stack.app.record_chunk_result(computation.id, 1, done, parts)
     stack.wait_until_current()
     status = stack.status(s.run_id)
-    assert (status.state, status.pending_data_rows) == ("COMPUTING", rows - ROWS_PER_UPLOAD_PIECE)
+    assert (status.state, status.pending_data_rows) == ("COMPUTING", rows - MIN_PIECE_ROWS)
     assert status.progress == pytest.approx(1 / 3)
 
     stack.start_work()
