@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test lint bench clean
+.PHONY: install serve test lint bench clean ui
 
 install: $(STAMP)
 
@@ -20,6 +20,11 @@ serve: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+
+# Rebuilds the web app (web/) into routes/web_app/build, which is committed: `make serve`
+# needs no Node. Needs Node 20+ and npm; installs exactly what web/package-lock.json pins.
+ui:
+	cd web && npm ci --no-audit --no-fund && npm test && npm run build
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -24,6 +24,7 @@ from routes.embedding_uploads import embedding_upload_routes
 from routes.graphql import GraphQLRoute
 from routes.health import health_routes
 from routes.uploads import UploadLimits, upload_routes
+from routes.web_app import web_app_routes
 from runtime import Runtime, open_runtime
 from schema import Limits, build_schema
 from schema.run_event_feed import RunEventFeed
@@ -117,6 +118,7 @@ def create_app(runtime: Runtime | None = None, settings: Settings | None = None)
             *embedding_upload_routes(),
             *asset_routes(),
             *health_routes(),
+            *web_app_routes(),
         ],
         lifespan=lifespan,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -16,6 +16,7 @@ from strawberry.types.unset import UnsetType
 
 from routes.auth import api_keys, unauthorized
 from routes.request_body import BodyTooLarge, read_limited, replay, too_large
+from routes.web_app import GRAPHIQL
 from schema.context import Context
 from schema.limits import Limits
 
@@ -60,6 +61,13 @@ class GraphQLRoute(GraphQL[Context, None]):
         return self.graphql_ide is not None and self.should_render_graphql_ide(
             self.request_adapter_class(request)
         )
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL from the web app's build (web/graphiql.html): every script is served here,
+        none from a CDN, so it works offline."""
+        if not GRAPHIQL.is_file():
+            return PlainTextResponse("GraphiQL is not built: run `make ui`.", status_code=404)
+        return HTMLResponse(GRAPHIQL.read_text(encoding="utf-8"), headers={"Cache-Control": "no-cache"})
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         state = request.app.state

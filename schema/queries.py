@@ -18,6 +18,7 @@ from schema.types.dataset import Dataset
 from schema.types.model import Model
 from schema.types.model_run import ModelRun
 from schema.types.node import Node
+from schema.types.viewer import Viewer
 
 
 @strawberry.type
@@ -81,6 +82,11 @@ class Query(ProjectorQueryFields, MetricsQueries):
             return None
         record = await ctx.read(ctx.read_models.model_run, str(id), version=version)
         return ModelRun.from_record(record) if record is not None else None
+
+    @strawberry.field(description="The API key of this request: its name and whether it may write.")
+    def viewer(self, info: Info[Context, None]) -> Viewer | None:
+        key = info.context.api_key
+        return Viewer.from_key(key) if key is not None else None
 
     @strawberry.field(description="Common hyperparameters, all unset: a config to start from.")
     def model_run_config_template(self) -> JSON:

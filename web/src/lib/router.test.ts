@@ -1,0 +1,17 @@
+import { describe, expect, it } from "vitest";
+import { matchRoute } from "./router";
+
+describe("addresses", () => {
+  it("match the views of this step", () => {
+    expect(matchRoute("/")).toEqual({ view: "directory" });
+    expect(matchRoute("/models/m1")).toEqual({ view: "model", modelId: "m1" });
+    expect(matchRoute("/runs/r1/gallery")).toEqual({ view: "gallery", runId: "r1" });
+    expect(matchRoute("/runs/r1/gallery/")).toEqual({ view: "gallery", runId: "r1" });
+  });
+
+  it("leave every other path to the page-not-found view", () => {
+    for (const path of ["/nope", "/models", "/runs/r1", "/runs/r1/elsewhere", "/models/m1/extra"]) {
+      expect(matchRoute(path)).toEqual({ view: "notFound" });
+    }
+  });
+});

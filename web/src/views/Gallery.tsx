@@ -1,0 +1,377 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useClient, useQuery, useSubscription } from "urql";
+import { errorText } from "../api/client";
+import {
+  AUTO_SLICES, CUSTOM_METRICS, type GalleryRow, type MetadataField, METRICS_STATUS, type MetricsStatus, ROWS,
+  RUN, type RunInfo, type RowsVariables, type SliceCount, SLICES,
+} from "../api/gallery";
+import { AssetView } from "../components/AssetView";
+import { DisplayPanel } from "../components/DisplayPanel";
+import { FilterBar } from "../components/FilterBar";
+import { MetricsBanner } from "../components/MetricsBanner";
+import { ErrorBox, ParamErrors } from "../components/ParamErrors";
+import { RowDetail } from "../components/RowDetail";
+import { SliceList } from "../components/SliceList";
+import { SortMenu } from "../components/SortMenu";
+import { type DisplaySettings, loadDisplay, saveDisplay } from "../lib/display";
+import { type DataRowFilter, dependsOnMetrics } from "../lib/filters";
+import { count } from "../lib/format";
+import { isVisible, objectsOf } from "../lib/overlay";
+import { Link } from "../lib/router";
+import { useViewParams } from "../lib/useViewParams";
+import { gridPoint } from "../lib/viewParams";
+
+const PAGE_SIZE = 40;
+
+interface Pages {
+  key: string;
+  rows: GalleryRow[];
+  total: number | null;
+  cursor: string | null;
+  hasNext: boolean;
+  loading: boolean;
+  error: string | null;
+}
+
+function mergeMetadataFields(datasets: { metadataFields: MetadataField[] }[]): MetadataField[] {
+  const byKey = new Map<string, MetadataField>();
+  for (const d of datasets) for (const f of d.metadataFields) if (!byKey.has(f.key)) byKey.set(f.key, f);
+  return [...byKey.values()].sort((a, b) => a.key.localeCompare(b.key));
+}
+
+export function Gallery({ runId }: { runId: string }) {
+  const client = useClient();
+  const { params, errors, update } = useViewParams();
+  const [runResult] = useQuery<{ modelRun: RunInfo | null; datasets: { nodes: { metadataFields: MetadataField[] }[] } }>({
+    query: RUN,
+    variables: { id: runId, version: params.version },
+  });
+  const run = runResult.data?.modelRun ?? null;
+  const metadataFields = useMemo(() => mergeMetadataFields(runResult.data?.datasets.nodes ?? []), [runResult.data]);
+  const features = useMemo(() => run?.model?.ontology.features ?? [], [run]);
+  const featureNames = useMemo(() => features.map((f) => f.name), [features]);
+
+  // The grid point: the parameters if they are on the run's grid, else the nearest point.
+  const confidenceGrid = run?.metricSettings.confidenceThresholds ?? [];
+  const iouGrid = run?.metricSettings.iouThresholds ?? [];
+  const confidence = gridPoint(params.confidence, confidenceGrid, "confidence");
+  const iou = gridPoint(params.iou, iouGrid, "iou");
+  const versionError =
+    run && params.version !== null && params.version > run.latestVersion
+      ? `Parameter version=${params.version} is past the run's latest version ${run.latestVersion}.`
+      : null;
+  const allErrors = [...errors, ...[confidence.error, iou.error, versionError].filter((e): e is string => !!e)];
+
+  // Metrics status, live.
+  const [statusResult] = useSubscription<{ metricsStatus: MetricsStatus }>({ query: METRICS_STATUS, variables: { runId }, pause: !run });
+  const status = statusResult.data?.metricsStatus ?? run?.metricsStatus ?? null;
+  const inSync = status?.state === "IN_SYNC";
+  const [refresh, setRefresh] = useState(0);
+  const lastState = useRef<string | null>(null);
+  useEffect(() => {
+    // Results that depend on metrics change when a computation finishes.
+    if (status && lastState.current && lastState.current !== "IN_SYNC" && status.state === "IN_SYNC") setRefresh((r) => r + 1);
+    lastState.current = status?.state ?? null;
+  }, [status]);
+
+  // Display settings (this browser's).
+  const [display, setDisplayState] = useState<DisplaySettings>(loadDisplay);
+  const setDisplay = (settings: DisplaySettings) => {
+    setDisplayState(settings);
+    saveDisplay(settings);
+  };
+
+  // The gallery's pages, by keyset.
+  // The grid point matters to the rows only through metric clauses and sorts: changing the
+  // thresholds reloads the gallery only then (the overlays follow the threshold either way).
+  const usesGrid = dependsOnMetrics(params.filter, params.sort);
+  const variables: Omit<RowsVariables, "after"> | null = run
+    ? {
+        id: runId, version: params.version, filter: params.filter, sort: params.sort,
+        confidence: usesGrid ? confidence.value : null, iou: usesGrid ? iou.value : null, first: PAGE_SIZE, split: params.split,
+      }
+    : null;
+  const queryKey = JSON.stringify([variables, refresh]);
+  const [pages, setPages] = useState<Pages>({ key: "", rows: [], total: null, cursor: null, hasNext: false, loading: false, error: null });
+  const loading = useRef<string | null>(null);
+
+  const loadPage = useCallback(
+    async (key: string, after: string | null) => {
+      if (!variables || loading.current === key + (after ?? "")) return;
+      loading.current = key + (after ?? "");
+      setPages((p) => ({ ...p, loading: true }));
+      const answer = await client.query(ROWS, { ...variables, after }).toPromise();
+      loading.current = null;
+      setPages((p) => {
+        if (p.key !== key) return p;
+        if (answer.error) return { ...p, loading: false, error: errorText(answer.error), hasNext: false };
+        const connection = answer.data?.modelRun?.dataRows;
+        if (!connection) return { ...p, loading: false, error: "The run was not found.", hasNext: false };
+        return {
+          key,
+          rows: after ? [...p.rows, ...connection.nodes] : connection.nodes,
+          total: connection.totalCount,
+          cursor: connection.pageInfo.endCursor,
+          hasNext: connection.pageInfo.hasNextPage,
+          loading: false,
+          error: null,
+        };
+      });
+    },
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [client, queryKey],
+  );
+
+  useEffect(() => {
+    if (!variables) return;
+    setPages({ key: queryKey, rows: [], total: null, cursor: null, hasNext: false, loading: true, error: null });
+    void loadPage(queryKey, null);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [queryKey]);
+
+  const sentinel = useRef<HTMLDivElement | null>(null);
+  useEffect(() => {
+    const node = sentinel.current;
+    if (!node || !pages.hasNext || pages.loading) return;
+    const observer = new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting)) void loadPage(pages.key, pages.cursor);
+    }, { rootMargin: "600px" });
+    observer.observe(node);
+    return () => observer.disconnect();
+  }, [pages.hasNext, pages.loading, pages.key, pages.cursor, loadPage]);
+
+  // Slices: saved ones (counted at the grid point) and automatic ones.
+  const sliceVars = { id: runId, version: params.version, confidence: confidence.value, iou: iou.value };
+  const [savedResult, refetchSaved] = useQuery<{ modelRun: { slices: SliceCount[] } | null }>({
+    query: SLICES, variables: { ...sliceVars, refresh }, pause: !run,
+  });
+  const [autoResult] = useQuery<{ modelRun: { autoSlices: SliceCount[] } | null }>({
+    query: AUTO_SLICES, variables: { ...sliceVars, refresh }, pause: !run || !inSync || confidence.value === null || iou.value === null,
+  });
+  const [customResult] = useQuery<{ modelRun: { metrics: { custom: { name: string }[] } } | null }>({
+    query: CUSTOM_METRICS, variables: sliceVars, pause: !run || !inSync || confidence.value === null || iou.value === null,
+  });
+  const customMetrics = useMemo(
+    () => [...new Set((customResult.data?.modelRun?.metrics.custom ?? []).map((c) => c.name))],
+    [customResult.data],
+  );
+  const savedSlices = savedResult.data?.modelRun?.slices ?? [];
+
+  // The open row.
+  const [openIndex, setOpenIndex] = useState<number | null>(null);
+  useEffect(() => setOpenIndex(null), [queryKey]);
+  const step = useCallback(
+    (delta: 1 | -1) => {
+      setOpenIndex((i) => {
+        if (i === null) return i;
+        const next = i + delta;
+        if (next < 0) return i;
+        if (next >= pages.rows.length) {
+          if (pages.hasNext) void loadPage(pages.key, pages.cursor);
+          return i;
+        }
+        document.querySelector(`[data-testid="gallery-item"][data-index="${next}"]`)?.scrollIntoView({ block: "nearest" });
+        return next;
+      });
+    },
+    [pages, loadPage],
+  );
+  const closeDetail = useCallback(() => setOpenIndex(null), []);
+
+  const setFilter = (filter: DataRowFilter | null) => update({ filter });
+  const visibility = useMemo(
+    () => ({ labels: display.labels, predictions: display.predictions, hiddenFeatures: new Set(display.hiddenFeatures), confidence: confidence.value ?? 0 }),
+    [display, confidence.value],
+  );
+  const blockedByMetrics = !inSync && dependsOnMetrics(params.filter, params.sort);
+
+  if (runResult.error) {
+    return (
+      <div className="page">
+        <ParamErrors errors={allErrors} />
+        <ErrorBox message={errorText(runResult.error)} />
+      </div>
+    );
+  }
+  if (!runResult.data) return <div className="page"><ParamErrors errors={allErrors} /><div className="loading">Loading the run…</div></div>;
+  if (!run) {
+    return (
+      <div className="page">
+        <ParamErrors errors={allErrors} />
+        <div className="empty-state" data-testid="not-found">
+          <h1>Run not found</h1>
+          <p className="muted">
+            No model run has the id <code>{runId}</code>
+            {params.version !== null ? ` at version ${params.version}` : ""}.
+          </p>
+          <Link href="/">Back to the models</Link>
+        </div>
+      </div>
+    );
+  }
+
+  const open = openIndex !== null ? pages.rows[openIndex] : null;
+  return (
+    <div className="gallery-page" style={{ ["--card-size" as string]: `${display.cardSize}px` }}>
+      <ParamErrors errors={allErrors} />
+      <MetricsBanner runId={runId} status={status} />
+      <div className="gallery-head">
+        <nav className="crumbs">
+          <Link href="/">Models</Link> <span>/</span>
+          {run.model && <Link href={`/models/${run.model.id}`}>{run.model.name}</Link>} <span>/</span>
+          <span className="strong">{run.name}</span>
+        </nav>
+        <div className="spacer" />
+        <label className="inline-field">
+          <span className="muted small">Version</span>
+          <select
+            data-testid="version-select"
+            className="compact"
+            value={params.version === null ? "" : String(params.version)}
+            onChange={(e) => update({ version: e.target.value ? Number(e.target.value) : null })}
+          >
+            <option value="">latest ({run.latestVersion})</option>
+            {Array.from({ length: run.latestVersion }, (_, i) => run.latestVersion - i).map((v) => (
+              <option key={v} value={String(v)}>
+                {v}
+              </option>
+            ))}
+          </select>
+        </label>
+        <span className="row-count-box">
+          <span data-testid="row-count" className="row-count">{pages.total ?? ""}</span>
+          <span className="muted small"> of {count(run.rowCount)} data rows</span>
+        </span>
+      </div>
+      <div className="toolbar">
+        <FilterBar
+          filter={params.filter}
+          onChange={setFilter}
+          features={features}
+          metadataFields={metadataFields}
+          customMetrics={customMetrics}
+          savedSlices={savedSlices}
+          metricsInSync={inSync}
+          split={params.split}
+          onSplit={(split) => update({ split })}
+        />
+        <SortMenu sort={params.sort} onChange={(sort) => update({ sort })} features={features} metadataFields={metadataFields} customMetrics={customMetrics} metricsInSync={inSync} />
+      </div>
+      <div className="gallery-body">
+        <aside className="side side-left">
+          <SliceList
+            runId={runId}
+            modelId={run.modelId}
+            saved={savedSlices}
+            savedProblem={savedResult.error ? errorText(savedResult.error) : null}
+            auto={inSync ? autoResult.data?.modelRun?.autoSlices ?? [] : []}
+            autoProblem={!inSync ? "Counted once the metrics are computed." : autoResult.error ? errorText(autoResult.error) : null}
+            confidence={confidence.value}
+            iou={iou.value}
+            live={params.version === null}
+            filter={params.filter}
+            activeFilter={JSON.stringify(params.filter)}
+            onApply={setFilter}
+            onChanged={() => refetchSaved({ requestPolicy: "network-only" })}
+          />
+        </aside>
+        <section className="grid-area">
+          {pages.error && (
+            <ErrorBox
+              testId="gallery-error"
+              message={blockedByMetrics ? `${pages.error} (this filter or sort needs the metrics, which are being computed)` : pages.error}
+            />
+          )}
+          {!pages.error && pages.total === 0 && !pages.loading && (
+            <div className="empty-state small" data-testid="gallery-empty">No data rows match this filter.</div>
+          )}
+          <div className="grid" data-testid="gallery-grid">
+            {pages.rows.map((row, index) => (
+              <Card
+                key={row.id}
+                row={row}
+                index={index}
+                visibility={visibility}
+                display={display}
+                features={featureNames}
+                active={openIndex === index}
+                onOpen={() => setOpenIndex(index)}
+              />
+            ))}
+          </div>
+          <div ref={sentinel} className="sentinel">
+            {pages.loading && <span className="muted small">Loading…</span>}
+            {!pages.loading && pages.hasNext && (
+              <button className="ghost small" onClick={() => void loadPage(pages.key, pages.cursor)}>
+                Load more
+              </button>
+            )}
+          </div>
+        </section>
+        <aside className="side side-right">
+          <DisplayPanel
+            settings={display}
+            onChange={setDisplay}
+            features={features}
+            confidence={confidence.value}
+            iou={iou.value}
+            confidenceGrid={confidenceGrid}
+            iouGrid={iouGrid}
+            onGrid={(change) => update({ confidence: change.confidence ?? confidence.value, iou: change.iou ?? iou.value })}
+          />
+        </aside>
+      </div>
+      {open && confidence.value !== null && iou.value !== null && (
+        <RowDetail
+          key={open.id}
+          runId={runId}
+          version={params.version}
+          rowId={open.id}
+          globalKey={open.globalKey}
+          confidence={confidence.value}
+          iou={iou.value}
+          metricsInSync={inSync}
+          display={display}
+          features={featureNames}
+          position={`${openIndex! + 1} of ${pages.total ?? pages.rows.length}`}
+          onStep={step}
+          onClose={closeDetail}
+        />
+      )}
+    </div>
+  );
+}
+
+function Card({ row, index, visibility, display, features, active, onOpen }: {
+  row: GalleryRow;
+  index: number;
+  visibility: Parameters<typeof isVisible>[1];
+  display: DisplaySettings;
+  features: string[];
+  active: boolean;
+  onOpen: () => void;
+}) {
+  const objects = useMemo(() => [...objectsOf(row.labels, "label"), ...objectsOf(row.predictions, "prediction")], [row]);
+  const shown = objects.filter((o) => isVisible(o, visibility));
+  const labelCount = objects.filter((o) => o.source === "label").length;
+  const predictionCount = objects.length - labelCount;
+  return (
+    <article
+      className={`card${active ? " active" : ""}`}
+      data-testid="gallery-item"
+      data-global-key={row.globalKey}
+      data-index={index}
+      tabIndex={0}
+      onClick={onOpen}
+      onKeyDown={(e) => e.key === "Enter" && onOpen()}
+    >
+      <AssetView row={row} objects={shown} options={{ colourMode: display.colourMode, features }} />
+      <footer>
+        <span className="card-key" title={row.globalKey}>{row.globalKey}</span>
+        <span className="muted small">
+          {row.split ? row.split.charAt(0) + row.split.slice(1).toLowerCase() : ""} · {labelCount} L · {predictionCount} P
+        </span>
+      </footer>
+    </article>
+  );
+}
