@@ -175,9 +175,10 @@ def load_run(
         (run_id,),
     )
     tables: list[MatchTable] = [from_payload(unpack(bytes(p["payload"]))) for p in parts]
-    exact = _exact(tables, parts, covered, inputs, same_settings, thresholds)
-    table, keys = _current(tables, parts, covered, thresholds, exact if as_of is not None else None)
-    exact_rows = _distinct_rows(tables, exact)
+    rows = _PartRows.of(tables, parts, thresholds)
+    exact = _exact(rows, covered, inputs, same_settings)
+    table, keys = _current(tables, rows, covered, thresholds, exact if as_of is not None else None)
+    exact_rows = int(np.unique(rows.keys[exact]).size)
     results = RunResults(table)
     splits = covered_splits[np.searchsorted(covered, keys)] if keys.size else np.empty(0, np.uint8)
     loaded = LoadedRun(
@@ -196,43 +197,56 @@ def load_run(
     return loaded
 
 
+@dataclass(frozen=True, eq=False)
+class _PartRows:
+    """Per row of every part (the parts' rows concatenated): its key, the run version and
+    log position of its part, and whether its part used the thresholds read."""
+
+    keys: np.ndarray
+    version: np.ndarray
+    seq: np.ndarray
+    same: np.ndarray
+    bounds: np.ndarray  # where each part's rows start, and the end
+
+    @classmethod
+    def of(cls, tables: list[MatchTable], parts: list[dict[str, object]], thresholds: tuple[float, ...]) -> _PartRows:
+        sizes = [t.row_keys.size for t in tables]
+
+        def each(values: list[object], dtype: type) -> np.ndarray:
+            return np.repeat(np.asarray(values, dtype=dtype), sizes)
+
+        return cls(
+            keys=np.concatenate([t.row_keys for t in tables]) if tables else np.empty(0, dtype="S16"),
+            version=each([p["run_version"] for p in parts], np.int64),
+            seq=each([p["seq"] for p in parts], np.int64),
+            same=each([t.confidence_thresholds == thresholds for t in tables], bool),
+            bounds=np.cumsum([0, *sizes]),
+        )
+
+
 def _exact(
-    tables: list[MatchTable],
-    parts: list[dict[str, object]],
-    covered: np.ndarray,
-    inputs: tuple[np.ndarray, np.ndarray],
-    same_settings: np.ndarray,
-    thresholds: tuple[float, ...],
+    rows: _PartRows, covered: np.ndarray, inputs: tuple[np.ndarray, np.ndarray], same_settings: np.ndarray
 ) -> np.ndarray:
-    """Per result (all parts' rows, concatenated): computed from its row's inputs as they are
-    at the version read, under that version's settings."""
-    if not tables:
+    """Per result: computed from its row's inputs as they are at the version read, under
+    that version's settings."""
+    if not rows.keys.size:
         return np.zeros(0, dtype=bool)
-    keys = np.concatenate([t.row_keys for t in tables])
-    version = np.concatenate([np.full(t.row_keys.size, p["run_version"], np.int64) for t, p in zip(tables, parts, strict=True)])
-    same = np.concatenate([np.full(t.row_keys.size, t.confidence_thresholds == thresholds) for t in tables])
-    at = find(covered, keys)
+    at = find(covered, rows.keys)
     row = np.maximum(at, 0)
     lo, hi = inputs
+    version = rows.version
     return (
         (at >= 0)
-        & same
+        & rows.same
         & np.isin(version, same_settings)
         & (lo[row] <= version if lo.size else False)
         & (version < hi[row] if hi.size else False)
     )
 
 
-def _distinct_rows(tables: list[MatchTable], chosen: np.ndarray) -> int:
-    if not tables:
-        return 0
-    keys = np.concatenate([t.row_keys for t in tables])
-    return int(np.unique(keys[chosen]).size)
-
-
 def _current(
     tables: list[MatchTable],
-    parts: list[dict[str, object]],
+    rows: _PartRows,
     covered: np.ndarray,
     thresholds: tuple[float, ...],
     exact: np.ndarray | None = None,
@@ -242,13 +256,7 @@ def _current(
     settings of the version read): one table over those rows, and their keys."""
     if not tables:
         return assemble([], [], thresholds=thresholds), np.empty(0, dtype="S16")
-    part_keys = [t.row_keys for t in tables]
-    keys = np.concatenate(part_keys)
-    version = np.concatenate([np.full(k.size, p["run_version"], np.int64) for k, p in zip(part_keys, parts, strict=True)])
-    seq = np.concatenate([np.full(k.size, p["seq"], np.int64) for k, p in zip(part_keys, parts, strict=True)])
-    usable = np.concatenate(
-        [np.full(k.size, t.confidence_thresholds == thresholds) for k, t in zip(part_keys, tables, strict=True)]
-    )
+    keys, version, seq, usable = rows.keys, rows.version, rows.seq, rows.same.copy()
     if exact is not None:
         # Results that do not belong to the version read are left out before choosing.
         keys = np.where(exact, keys, b"")
@@ -263,7 +271,7 @@ def _current(
         newest = newest[:0]
     position = np.full(keys.size, -1, dtype=np.int64)
     position[newest] = np.arange(newest.size)
-    bounds = np.cumsum([0, *(k.size for k in part_keys)])
+    bounds = rows.bounds
     positions = [position[bounds[i] : bounds[i + 1]] for i in range(len(tables))]
     chosen = [i for i, p in enumerate(positions) if (p >= 0).any()]
     table = assemble([tables[i] for i in chosen], keys[newest], [positions[i] for i in chosen], thresholds=thresholds)
