@@ -1,4 +1,6 @@
+import { Fragment, useState } from "react";
 import { Link } from "../lib/router";
+import { RunConfigPanel } from "./RunConfigPanel";
 import { count, when } from "../lib/format";
 
 export interface RunRow {
@@ -36,8 +38,17 @@ function predictions(run: RunRow): string {
   return count(total) + (run.predictionDistribution.pageInfo.hasNextPage ? "+" : "");
 }
 
-export function RunsTable({ runs }: { runs: RunRow[] }) {
+/** The runs of a model; each row opens its config below it. `onChanged` refreshes the list after a config change. */
+export function RunsTable({ runs, onChanged }: { runs: RunRow[]; onChanged: () => void }) {
+  const [open, setOpen] = useState<ReadonlySet<string>>(new Set());
   if (!runs.length) return <p className="muted small">No runs yet.</p>;
+  const toggle = (id: string) =>
+    setOpen((current) => {
+      const next = new Set(current);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    });
   return (
     <table className="table" data-testid="runs-table">
       <thead>
@@ -48,24 +59,44 @@ export function RunsTable({ runs }: { runs: RunRow[] }) {
           <th className="num">Predictions</th>
           <th>Created</th>
           <th>Last changed</th>
+          <th />
         </tr>
       </thead>
       <tbody>
         {runs.map((run) => (
-          <tr key={run.id} data-testid="run-row" data-run-id={run.id}>
-            <td>
-              <Link href={`/runs/${run.id}/gallery`} className="strong">
-                {run.name}
-              </Link>
-            </td>
-            <td>
-              <StatusPill status={run.metricsStatus} />
-            </td>
-            <td className="num">{count(run.rowCount)}</td>
-            <td className="num">{predictions(run)}</td>
-            <td className="muted">{when(run.createdAt)}</td>
-            <td className="muted">{when(run.updatedAt)}</td>
-          </tr>
+          <Fragment key={run.id}>
+            <tr data-testid="run-row" data-run-id={run.id}>
+              <td>
+                <Link href={`/runs/${run.id}/gallery`} className="strong">
+                  {run.name}
+                </Link>
+              </td>
+              <td>
+                <StatusPill status={run.metricsStatus} />
+              </td>
+              <td className="num">{count(run.rowCount)}</td>
+              <td className="num">{predictions(run)}</td>
+              <td className="muted">{when(run.createdAt)}</td>
+              <td className="muted">{when(run.updatedAt)}</td>
+              <td className="num">
+                <button
+                  className="link small"
+                  data-testid="run-config-toggle"
+                  aria-expanded={open.has(run.id)}
+                  onClick={() => toggle(run.id)}
+                >
+                  {open.has(run.id) ? "Hide config" : "Config"}
+                </button>
+              </td>
+            </tr>
+            {open.has(run.id) && (
+              <tr className="run-config-row" data-testid="run-config-row" data-run-id={run.id}>
+                <td colSpan={7}>
+                  <RunConfigPanel runId={run.id} onChanged={onChanged} />
+                </td>
+              </tr>
+            )}
+          </Fragment>
         ))}
       </tbody>
     </table>

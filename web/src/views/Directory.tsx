@@ -23,7 +23,7 @@ interface ModelRow {
 
 export function Directory() {
   const { errors } = useViewParams();
-  const [{ data, fetching, error }] = useQuery<{ models: { totalCount: number; nodes: ModelRow[] } }>({ query: MODELS });
+  const [{ data, fetching, error }, refetch] = useQuery<{ models: { totalCount: number; nodes: ModelRow[] } }>({ query: MODELS });
   return (
     <div className="page">
       <ParamErrors errors={errors} />
@@ -48,7 +48,7 @@ export function Directory() {
               {model.ontology.features.length} features · {model.modelRuns.totalCount} {model.modelRuns.totalCount === 1 ? "run" : "runs"} · created {when(model.createdAt)}
             </span>
           </div>
-          <RunsTable runs={model.modelRuns.nodes} />
+          <RunsTable runs={model.modelRuns.nodes} onChanged={() => refetch({ requestPolicy: "network-only" })} />
         </section>
       ))}
     </div>

@@ -27,7 +27,7 @@ interface ModelData {
 
 export function ModelPage({ modelId }: { modelId: string }) {
   const { errors } = useViewParams();
-  const [{ data, fetching, error }] = useQuery<{ model: ModelData | null }>({ query: MODEL, variables: { id: modelId } });
+  const [{ data, fetching, error }, refetch] = useQuery<{ model: ModelData | null }>({ query: MODEL, variables: { id: modelId } });
   const model = data?.model;
   return (
     <div className="page">
@@ -54,7 +54,7 @@ export function ModelPage({ modelId }: { modelId: string }) {
               <span className="panel-title">Runs</span>
               <span className="muted small">{model.modelRuns.totalCount}</span>
             </div>
-            <RunsTable runs={model.modelRuns.nodes} />
+            <RunsTable runs={model.modelRuns.nodes} onChanged={() => refetch({ requestPolicy: "network-only" })} />
           </section>
           <div className="two-columns">
             <section className="panel">
