@@ -19,7 +19,7 @@ def serve(
         help="Embedded database directory; asset files go to its assets/ unless MODELLEDGER_MEDIA_ROOT says otherwise.",
     ),
 ) -> None:
-    """Run the GraphQL server (GraphiQL at /graphql)."""
+    """Run the server: the web app at /, GraphQL (and GraphiQL) at /graphql."""
     import uvicorn
 
     from cli.api_keys import ensure_first_key
@@ -33,7 +33,7 @@ def serve(
         typer.echo(first)
     settings = Settings.from_environment(data_dir)
     media_root = settings.assets.media_root
-    typer.echo(f"ModelLedger at http://{host}:{port}/graphql")
+    typer.echo(f"ModelLedger at http://{host}:{port}/ (the web app; GraphQL and GraphiQL at /graphql)")
     typer.echo(
         f"Asset files under {media_root.resolve()}"
         if media_root is not None
