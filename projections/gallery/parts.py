@@ -39,12 +39,17 @@ def part_of_payload(payload: dict[str, Any]) -> Part:
     confidence = column(payload, "confidence")
     confidences = confidence.astype(np.float64) if confidence.size else np.full(features.size, np.nan)
     children = column(payload, "children")
-    if children.size and children.any():
-        confidences = _parents_confidence(confidences, children.astype(np.int64))
+    # A nested classification is active exactly when its top-level object is (METRICS.md §8):
+    # it takes that object's confidence.
+    roots = _roots(children.astype(np.int64)) if children.size and children.any() else None
+    if roots is not None:
+        confidences = confidences[roots]
     ends = column(payload, "row_ends").astype(np.int64)
     if "crowd" in payload:
-        # Crowd regions (METRICS.md §9) are no annotations: not counted, not filtered on.
-        keep = _outside_crowd(column(payload, "crowd").astype(bool), children.astype(np.int64))
+        # Crowd regions (METRICS.md §9) are no annotations: not counted, not filtered on, and
+        # neither are the answers nested under them (a crowd region is a top-level object).
+        crowd = column(payload, "crowd").astype(bool)
+        keep = ~(crowd if roots is None else crowd[roots])
         row = np.repeat(np.arange(ends.size), np.diff(ends, prepend=0))
         ends = np.cumsum(np.bincount(row[keep], minlength=ends.size)).astype(np.int64)
         features, confidences = features[keep], confidences[keep]
@@ -57,41 +62,20 @@ def part_of_payload(payload: dict[str, Any]) -> Part:
     )
 
 
-def _outside_crowd(crowd: np.ndarray, children: np.ndarray) -> np.ndarray:
-    """Bool per object: neither a crowd region nor nested under one (objects come depth
-    first, each followed by its `children` direct nested ones)."""
-    keep = ~crowd
-    if not children.size:
-        return keep
-    open_parents: list[list[int]] = []  # [nested ones still to come, 1 if under a crowd region]
-    for i, count in enumerate(children.tolist()):
-        dropped = bool(crowd[i])
-        if open_parents:
-            open_parents[-1][0] -= 1
-            dropped = dropped or bool(open_parents[-1][1])
-        keep[i] = not dropped
-        if count:
-            open_parents.append([count, int(dropped)])
-        while open_parents and open_parents[-1][0] == 0:
-            open_parents.pop()
-    return keep
-
-
-def _parents_confidence(confidences: np.ndarray, children: np.ndarray) -> np.ndarray:
-    """A nested classification is active exactly when its top-level object is (METRICS.md
-    §8): it takes that object's confidence. Objects come depth first, each followed by its
-    `children` direct nested ones."""
-    out = confidences.copy()
-    open_parents: list[list[float]] = []  # [nested ones still to come, the top-level confidence]
+def _roots(children: np.ndarray) -> np.ndarray:
+    """Each object's top-level object (itself at the top level). Objects come depth first,
+    each followed by its `children` direct nested ones."""
+    roots = np.arange(children.size)
+    open_parents: list[list[int]] = []  # [nested ones still to come, their top-level object]
     for i, count in enumerate(children.tolist()):
         if open_parents:
             open_parents[-1][0] -= 1
-            out[i] = open_parents[-1][1]
+            roots[i] = open_parents[-1][1]
         if count:
-            open_parents.append([count, out[i]])
+            open_parents.append([count, int(roots[i])])
         while open_parents and open_parents[-1][0] == 0:
             open_parents.pop()
-    return out
+    return roots
 
 
 def cleared(row_ids: list[str]) -> Part:
