@@ -47,15 +47,10 @@ def _ragged(payload: dict[str, Any], kind: str) -> list[list[dict[str, float]]]:
 def _polygons(payload: dict[str, Any]) -> list[Any]:
     """Each polygon's ring, or its list of rings when the chunk says how many (several)."""
     rings = _ragged(payload, "polygon")
-    if "polygon_rings" not in payload:
+    spans = c.polygon_ring_spans(payload)
+    if spans is None:
         return rings
-    counts: list[int] = c.column(payload, "polygon_rings").tolist()
-    out: list[Any] = []
-    start = 0
-    for count in counts:
-        out.append(rings[start] if count == 1 else rings[start : start + count])
-        start += count
-    return out
+    return [rings[start] if end - start == 1 else rings[start:end] for start, end in spans]
 
 
 def _masks(payload: dict[str, Any]) -> list[dict[str, Any]]:

@@ -417,14 +417,21 @@ def _ragged(payload: dict[str, Any], kind: str) -> list[tuple[tuple[float, float
     return [tuple(vertices[start:end]) for start, end in zip(_starts(ends), ends, strict=True)]
 
 
-def _polygons(payload: dict[str, Any]) -> list[Polygon]:
-    """One ring each, or, with "polygon_rings", that many consecutive rings each."""
-    rings = _ragged(payload, "polygon")
+def polygon_ring_spans(payload: dict[str, Any]) -> list[tuple[int, int]] | None:
+    """Per polygon, the [start, end) of its rings among the payload's polygon rings; None
+    when every polygon is one ring (no "polygon_rings" column)."""
     if "polygon_rings" not in payload:
+        return None
+    ends = list(accumulate(column(payload, "polygon_rings").tolist()))
+    return list(zip(_starts(ends), ends, strict=True))
+
+
+def _polygons(payload: dict[str, Any]) -> list[Polygon]:
+    rings = _ragged(payload, "polygon")
+    spans = polygon_ring_spans(payload)
+    if spans is None:
         return list(map(Polygon, rings))
-    counts: list[int] = column(payload, "polygon_rings").tolist()
-    ends = list(accumulate(counts))
-    return [Polygon(rings[start], tuple(rings[start + 1 : end])) for start, end in zip(_starts(ends), ends, strict=True)]
+    return [Polygon(rings[start], tuple(rings[start + 1 : end])) for start, end in spans]
 
 
 def _starts(ends: list[int]) -> list[int]:
