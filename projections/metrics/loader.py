@@ -36,7 +36,8 @@ _STAMP_AT = (
 _NEVER = 2**31 - 1
 
 
-def _valid_at(alias: str) -> str:
+def valid_at(alias: str) -> str:
+    """The condition that a row of a versioned table (alias) is valid at version %(v)s."""
     return f"{alias}.valid_from <= %(v)s AND ({alias}.valid_to IS NULL OR {alias}.valid_to > %(v)s)"
 
 
@@ -52,9 +53,9 @@ _COVERED = (
     f" coalesce(string_agg(int4send(least(coalesce(p.valid_to, {_NEVER}), coalesce(l.valid_to, {_NEVER}))),"
     " ''::bytea ORDER BY p.row_id), ''::bytea) AS hi"
     " FROM {s}.run_predictions p JOIN {s}.run_rows r"
-    f" ON r.run_id = p.run_id AND r.row_id = p.row_id AND {_valid_at('r')}"
-    f" LEFT JOIN {{s}}.run_labels l ON l.run_id = p.run_id AND l.row_id = p.row_id AND {_valid_at('l')}"
-    f" WHERE p.run_id = %(run)s AND {_valid_at('p')}"
+    f" ON r.run_id = p.run_id AND r.row_id = p.row_id AND {valid_at('r')}"
+    f" LEFT JOIN {{s}}.run_labels l ON l.run_id = p.run_id AND l.row_id = p.row_id AND {valid_at('l')}"
+    f" WHERE p.run_id = %(run)s AND {valid_at('p')}"
 )
 # The covered rows at the latest version whose newest result is not from their current
 # inputs and settings: the rows still to compute (metric_rows points at each row's newest).

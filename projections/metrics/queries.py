@@ -37,7 +37,15 @@ from projections.metrics.filters import (
     metric_values,
     row_mask,
 )
-from projections.metrics.loader import SPLITS, LoadedRun, Stamp, load_run, pending_rows, read_stamp
+from projections.metrics.loader import (
+    SPLITS,
+    LoadedRun,
+    Stamp,
+    load_run,
+    pending_rows,
+    read_stamp,
+    valid_at,
+)
 from projections.metrics.results import PrPoint, feature_report
 from projections.metrics.view import MetricsView
 from projections.postgres_view import encode_cursor, int_cursor, page_size
@@ -486,7 +494,7 @@ class MetricQueries:
         if not ids:
             return {}
         rows = self.view.fetch(
-            "SELECT row_id, global_key FROM {s}.run_rows WHERE run_id = %(run)s AND row_id = ANY(%(ids)s::uuid[])"
+            "SELECT r.row_id, r.global_key FROM {s}.run_rows r WHERE r.run_id = %(run)s AND r.row_id = ANY(%(ids)s::uuid[])"
             + _rows_at(loaded),
             {"run": UUID(loaded.run_id), "ids": list(ids), "v": loaded.as_of},
         )
@@ -495,14 +503,14 @@ class MetricQueries:
     def resolve_keys(self, loaded: LoadedRun, global_keys: Sequence[str]) -> list[str]:
         """The ids of the run's rows with these global keys, as of the version read."""
         rows = self.view.fetch(
-            "SELECT row_id FROM {s}.run_rows WHERE run_id = %(run)s AND global_key = ANY(%(keys)s)" + _rows_at(loaded),
+            "SELECT r.row_id FROM {s}.run_rows r WHERE r.run_id = %(run)s AND r.global_key = ANY(%(keys)s)"
+            + _rows_at(loaded),
             {"run": UUID(loaded.run_id), "keys": list(global_keys), "v": loaded.as_of},
         )
         return [str(r["row_id"]) for r in rows]
 
 
 def _rows_at(loaded: LoadedRun) -> str:
-    """The condition on run_rows for the rows of the version read (the latest: current ones)."""
-    if loaded.as_of is None:
-        return " AND valid_to IS NULL"
-    return " AND valid_from <= %(v)s AND (valid_to IS NULL OR valid_to > %(v)s)"
+    """The condition on run_rows (as r) for the rows of the version read (the latest: the
+    current ones)."""
+    return " AND r.valid_to IS NULL" if loaded.as_of is None else f" AND {valid_at('r')}"

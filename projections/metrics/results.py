@@ -140,13 +140,12 @@ class RunResults:
             return np.zeros(n, dtype=np.int64)
         return np.bincount(self.table.group("covered")["feature"][ignored], minlength=n)
 
-    def counted_per_cell(self, c_index: int, t: float) -> np.ndarray:
-        """Active predictions per cell at (c, t), the ignored ones left out."""
+    def counted_per_cell(self, c_index: int, ignored: np.ndarray | None) -> np.ndarray:
+        """Active predictions per cell at c, the `ignored` ones (of `ignored(c, t)`) left out."""
         pred = self.table.group("pred")
         active = self._active(c_index, None)
         n_cells = self.cell_row.size
         counted = np.bincount(self.pred_cell[active], weights=pred["count"][active], minlength=n_cells).astype(np.int64)
-        ignored = self.ignored(c_index, t)
         if ignored is not None:
             counted -= np.bincount(self.covered_cell[ignored], minlength=n_cells)
         return counted
@@ -248,7 +247,7 @@ class RunResults:
         keep = self.pairs_at(c_index, t, None) & self.pair_same
         tp = np.bincount(self.pair_cell[keep], minlength=n_cells)
         iou_sum = np.bincount(self.pair_cell[keep], weights=pair["iou"][keep], minlength=n_cells)
-        predictions = self.counted_per_cell(c_index, t)
+        predictions = self.counted_per_cell(c_index, self.ignored(c_index, t))
         present = self.cell_presence > c_index
         iou_sum = iou_sum.astype(np.float64)
         iou_sum[self.cell_nested] = np.nan
@@ -339,7 +338,7 @@ class RunResults:
         feature = gt if gt is not None else prediction
         cell_of_pair = self._cell_of(pair["row"], pair[side])
         taken = np.bincount(cell_of_pair[keep], minlength=n_cells)
-        total = self.cell_ann if gt is not None else self.counted_per_cell(c_index, t)
+        total = self.cell_ann if gt is not None else self.counted_per_cell(c_index, self.ignored(c_index, t))
         left = (total - taken > 0) & (self.cell_feature == feature)
         if mask is not None:
             left &= mask[self.cell_row]
@@ -360,7 +359,7 @@ class RunResults:
         taken_gt = np.bincount(self._cell_of(pair["row"][keep], pair["gt"][keep]), minlength=n_cells)
         left_gt = (self.cell_ann - taken_gt > 0) & in_mask
         matrix[:n, n] = np.bincount(self.cell_feature[left_gt], minlength=n)
-        predictions = self.counted_per_cell(c_index, t)
+        predictions = self.counted_per_cell(c_index, self.ignored(c_index, t))
         taken_pred = np.bincount(self._cell_of(pair["row"][keep], pair["pred"][keep]), minlength=n_cells)
         left_pred = (predictions - taken_pred > 0) & in_mask
         matrix[n, :n] = np.bincount(self.cell_feature[left_pred], minlength=n)

@@ -104,7 +104,8 @@ class SplitFigures:
         n_cells = r.cell_row.size
         taken_gt = np.bincount(r._cell_of(row, g), minlength=n_cells)
         gt_left = r.cell_ann - taken_gt > 0
-        predictions = r.counted_per_cell(c_index, t)
+        ignored = r.ignored(c_index, t)
+        predictions = r.counted_per_cell(c_index, ignored)
         pred_left = predictions - np.bincount(r._cell_of(row, f), minlength=n_cells) > 0
         return PointFigures(
             tp=tp,
@@ -114,12 +115,12 @@ class SplitFigures:
             cell_rows=rows,
             gt_left_rows=self._per_split_feature(gt_left),
             pred_left_rows=self._per_split_feature(pred_left),
-            ignored=self._ignored(c_index, t),
+            ignored=self._ignored(ignored),
         )
 
-    def _ignored(self, c_index: int, t: float) -> np.ndarray:
+    def _ignored(self, ignored: np.ndarray | None) -> np.ndarray:
+        """(S, F) of the ignored predictions (a RunResults.ignored mask)."""
         n_s, n_f = self.shape
-        ignored = self.results.ignored(c_index, t)
         if ignored is None:
             return np.zeros(self.shape, dtype=np.int64)
         covered = self.results.table.group("covered")
@@ -205,7 +206,7 @@ class SplitFigures:
             tp = np.stack(
                 [np.bincount(index, weights=bits[:, c], minlength=n_s * n_f) for c in range(n_c)], axis=-1
             ).astype(np.int64).reshape(n_s, n_f, n_c)
-            found = (tp, np.stack([self._ignored(c, t) for c in range(n_c)], axis=-1))
+            found = (tp, np.stack([self._ignored(r.ignored(c, t)) for c in range(n_c)], axis=-1))
             with self._lock:
                 self._curves[t] = found
                 while len(self._curves) > KEPT_POINTS:
