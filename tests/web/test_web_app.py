@@ -218,6 +218,72 @@ def test_a_slice_can_be_renamed_and_deleted(page: Any, live: LiveServer, seeded:
     assert names == {"Front camera"}
 
 
+def test_a_second_sort_key_orders_the_ties_of_the_first(page: Any, live: LiveServer, seeded: SeededRun) -> None:
+    page.get_by_test_id("filter-clear").click()
+    wait_for_count(page, 12)
+    page.get_by_test_id("sort-button").click()
+    page.get_by_test_id("sort-field").select_option("GLOBAL_KEY")
+    page.get_by_test_id("sort-descending").click()
+    page.get_by_test_id("sort-then").click()
+    sort = [{"field": "CONFIDENCE_MAX", "descending": True, "feature": "car"}, {"field": "GLOBAL_KEY", "descending": True}]
+    page.wait_for_function("() => JSON.parse(new URLSearchParams(location.search).get('sort')).length === 2")
+    assert json.loads(query_of(page)["sort"][0]) == sort
+    expected = [n["globalKey"] for n in rows(live, seeded.run_id, sort=sort)["nodes"]]
+    page.wait_for_function("keys => JSON.stringify([...document.querySelectorAll('[data-testid=\"gallery-item\"]')].map(e => e.dataset.globalKey)) === JSON.stringify(keys)", arg=expected)
+    # Rows without a car prediction tie on the first key: the second puts them in reverse key order.
+    no_car = [k for k in expected if not k.startswith("street-")]
+    assert len(no_car) >= 2 and no_car == sorted(no_car, reverse=True)
+    # Removing the first key leaves the global key order alone.
+    page.get_by_test_id("sort-button").click()
+    page.get_by_test_id("sort-key-remove").first.click()
+    page.wait_for_function("() => JSON.parse(new URLSearchParams(location.search).get('sort')).length === 1")
+    page.wait_for_function("() => document.querySelector('[data-testid=\"gallery-item\"]')?.dataset.globalKey === 'street-09'")
+    page.get_by_test_id("sort-clear").click()
+
+
+def test_confusion_cell_and_evaluated_clauses_select_what_the_api_selects(page: Any, live: LiveServer, seeded: SeededRun) -> None:
+    page.get_by_test_id("filter-add").click()
+    page.get_by_test_id("filter-kind").select_option("confusionCell")
+    page.get_by_test_id("filter-cell-groundTruth").select_option("car")
+    page.get_by_test_id("filter-apply").click()
+    missed = {"all": [{"confusionCell": {"groundTruth": "car", "prediction": None}}]}
+    expected = rows(live, seeded.run_id, filter=missed)
+    wait_for_count(page, expected["totalCount"])
+    assert json.loads(query_of(page)["filter"][0]) == missed
+    assert sorted(gallery_keys(page)) == sorted(n["globalKey"] for n in expected["nodes"])
+    assert "street-09" in gallery_keys(page)  # its car label is missed (see the row detail test)
+    assert page.get_by_test_id("filter-clause").inner_text().startswith("confusion: car → None")
+
+    page.get_by_test_id("filter-clear").click()
+    page.get_by_test_id("filter-add").click()
+    page.get_by_test_id("filter-kind").select_option("evaluated")
+    page.get_by_test_id("filter-not-evaluated").click()
+    page.get_by_test_id("filter-apply").click()
+    not_evaluated = {"all": [{"evaluated": False}]}
+    expected = rows(live, seeded.run_id, filter=not_evaluated)
+    wait_for_count(page, expected["totalCount"])
+    assert sorted(gallery_keys(page)) == sorted(n["globalKey"] for n in expected["nodes"])
+    page.get_by_test_id("filter-clear").click()
+    wait_for_count(page, 12)
+
+
+def test_cards_picked_in_the_gallery_become_a_selection_filter(page: Any, live: LiveServer, seeded: SeededRun) -> None:
+    picked = ["street-02", "note-0"]
+    for key in picked:
+        page.locator(f'[data-testid="gallery-item"][data-global-key="{key}"]').get_by_test_id("gallery-item-select").check()
+    assert page.get_by_test_id("row-detail").count() == 0  # picking is not opening
+    assert "2 selected" in page.get_by_test_id("selection-bar").inner_text()
+    page.get_by_test_id("selection-filter").click()
+    wait_for_count(page, 2)
+    assert sorted(gallery_keys(page)) == sorted(picked)
+    ids = {n["globalKey"]: n["id"] for n in rows(live, seeded.run_id)["nodes"]}
+    (clause,) = json.loads(query_of(page)["filter"][0])["all"]
+    assert sorted(clause["selection"]["ids"]) == sorted(ids[k] for k in picked)
+    assert page.get_by_test_id("selection-bar").count() == 0
+    page.get_by_test_id("filter-clear").click()
+    wait_for_count(page, 12)
+
+
 def test_invalid_parameters_and_unknown_pages_are_said_so(page: Any, seeded: SeededRun) -> None:
     page.goto(f"/runs/{seeded.run_id}/gallery?confidence=abc&colour=red")
     errors = page.get_by_test_id("param-error")

@@ -4,6 +4,7 @@ import {
   AUTOMATIC_METRICS, type ClauseForm, type ClauseKind, clauseFromForm, type DataRowFilter, describeClause,
   emptyForm, kindOf, SPLITS, type SplitName, withClause, withoutClause,
 } from "../lib/filters";
+import { FeatureSelect } from "./FeatureSelect";
 
 const KIND_LABELS: Partial<Record<ClauseKind, string>> = {
   annotation: "Label present / absent / count",
@@ -12,11 +13,13 @@ const KIND_LABELS: Partial<Record<ClauseKind, string>> = {
   confidence: "Confidence range",
   metadata: "Metadata",
   split: "Split",
-  dataRows: "Global keys",
+  dataRows: "Global keys or ids",
   slice: "Saved slice",
   autoSlice: "Automatic slice",
+  confusionCell: "Confusion matrix cell",
+  evaluated: "Evaluated or not",
 };
-const METRIC_KINDS: ClauseKind[] = ["metric", "autoSlice"];
+const METRIC_KINDS: ClauseKind[] = ["metric", "autoSlice", "confusionCell"];
 export const AUTO_SLICE_NAMES = [
   "True positive", "False positive", "False negative", "True negative", "Low precision", "Low recall", "Low F1",
   "Low confidence", "Candidate mislabels",
@@ -137,14 +140,7 @@ function ClauseEditor({ props, onDone }: { props: Props; onDone: () => void }) {
           )}
           <label className="field">
             <span>Feature</span>
-            <select data-testid="filter-feature" value={form.feature} onChange={(e) => set({ feature: e.target.value })}>
-              <option value="">any feature</option>
-              {objectFeatures.map((f) => (
-                <option key={f.name} value={f.name}>
-                  {f.name}
-                </option>
-              ))}
-            </select>
+            <FeatureSelect testId="filter-feature" features={objectFeatures} value={form.feature} onChange={(feature) => set({ feature })} empty="any feature" />
           </label>
           <Range form={form} set={set} placeholder={["0", "1"]} />
         </>
@@ -236,10 +232,46 @@ function ClauseEditor({ props, onDone }: { props: Props; onDone: () => void }) {
       )}
 
       {form.kind === "dataRows" && (
-        <label className="field">
-          <span>Global keys (one a line, or comma-separated)</span>
-          <textarea data-testid="filter-keys" rows={3} value={form.keys} onChange={(e) => set({ keys: e.target.value })} />
-        </label>
+        <>
+          <div className="segmented">
+            {(["globalKeys", "ids"] as const).map((which) => (
+              <button key={which} className={form.keysAre === which ? "active" : ""} onClick={() => set({ keysAre: which })} data-testid={`filter-keys-${which}`}>
+                {which === "ids" ? "data row ids" : "global keys"}
+              </button>
+            ))}
+          </div>
+          <label className="field">
+            <span>{form.keysAre === "ids" ? "Data row ids" : "Global keys"} (one a line, or comma-separated)</span>
+            <textarea data-testid="filter-keys" rows={3} value={form.keys} onChange={(e) => set({ keys: e.target.value })} />
+          </label>
+        </>
+      )}
+
+      {form.kind === "confusionCell" && (
+        <div className="row-2">
+          {(
+            [
+              ["groundTruth", "Ground truth"],
+              ["predicted", "Predicted"],
+            ] as const
+          ).map(([side, label]) => (
+            <label key={side} className="field">
+              <span>{label}</span>
+              <FeatureSelect testId={`filter-cell-${side}`} features={objectFeatures} value={form[side]} onChange={(name) => set({ [side]: name })} empty="None" />
+            </label>
+          ))}
+        </div>
+      )}
+
+      {form.kind === "evaluated" && (
+        <div className="segmented">
+          <button className={form.evaluated ? "active" : ""} onClick={() => set({ evaluated: true })} data-testid="filter-evaluated">
+            evaluated
+          </button>
+          <button className={!form.evaluated ? "active" : ""} onClick={() => set({ evaluated: false })} data-testid="filter-not-evaluated">
+            not evaluated
+          </button>
+        </div>
       )}
 
       {form.kind === "slice" && (

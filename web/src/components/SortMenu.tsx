@@ -1,6 +1,7 @@
 import { useState } from "react";
 import type { Feature, MetadataField } from "../api/gallery";
 import { AUTOMATIC_METRICS, type DataRowSort, describeSort, type SortField } from "../lib/filters";
+import { FeatureSelect } from "./FeatureSelect";
 
 const FIELD_LABELS: Record<SortField, string> = {
   ID: "Id",
@@ -25,13 +26,16 @@ export function SortMenu({ sort, onChange, features, metadataFields, customMetri
   const [draft, setDraft] = useState<DataRowSort>({ field: "GLOBAL_KEY", descending: false });
   const [problem, setProblem] = useState<string | null>(null);
   const metricNames = [...AUTOMATIC_METRICS, ...customMetrics.filter((n) => !(AUTOMATIC_METRICS as readonly string[]).includes(n))];
-  const apply = () => {
+  const keys = sort ?? [];
+  // "Sort" starts over with this key; "Then by" adds it after the keys already there (ties
+  // of the earlier keys go to it, as the API orders them).
+  const apply = (then: boolean) => {
     if (draft.field === "METADATA" && !draft.key) return setProblem("choose a metadata field");
     const key: DataRowSort = { field: draft.field, descending: !!draft.descending };
     if (draft.field === "METRIC") key.metric = draft.metric ?? "precision";
     if (["METRIC", "CONFIDENCE_MAX", "CONFIDENCE_MIN"].includes(draft.field) && draft.feature) key.feature = draft.feature;
     if (draft.field === "METADATA") key.key = draft.key;
-    onChange([key]);
+    onChange(then ? [...keys, key] : [key]);
     setOpen(false);
   };
   return (
@@ -72,14 +76,7 @@ export function SortMenu({ sort, onChange, features, metadataFields, customMetri
           {["METRIC", "CONFIDENCE_MAX", "CONFIDENCE_MIN"].includes(draft.field) && (
             <label className="field">
               <span>Feature</span>
-              <select data-testid="sort-feature" value={draft.feature ?? ""} onChange={(e) => setDraft({ ...draft, feature: e.target.value || null })}>
-                <option value="">any feature</option>
-                {features.map((f) => (
-                  <option key={f.name} value={f.name}>
-                    {f.name}
-                  </option>
-                ))}
-              </select>
+              <FeatureSelect testId="sort-feature" features={features} value={draft.feature ?? ""} onChange={(name) => setDraft({ ...draft, feature: name || null })} empty="any feature" />
             </label>
           )}
           {draft.field === "METADATA" && (
@@ -103,13 +100,30 @@ export function SortMenu({ sort, onChange, features, metadataFields, customMetri
               descending
             </button>
           </div>
+          {keys.length > 0 && (
+            <ol className="sort-keys" data-testid="sort-keys">
+              {keys.map((k, i) => (
+                <li key={i}>
+                  {describeSort(k)}
+                  <button aria-label="Remove sort key" data-testid="sort-key-remove" onClick={() => onChange(keys.length > 1 ? keys.filter((_, j) => j !== i) : null)}>
+                    ×
+                  </button>
+                </li>
+              ))}
+            </ol>
+          )}
           <p className="muted small">Rows without a value come last either way.</p>
           {problem && <div className="error small">{problem}</div>}
           <div className="actions">
             <button className="ghost" onClick={() => setOpen(false)}>
               Cancel
             </button>
-            <button className="primary" data-testid="sort-apply" onClick={apply}>
+            {keys.length > 0 && (
+              <button className="ghost" data-testid="sort-then" onClick={() => apply(true)}>
+                Then by
+              </button>
+            )}
+            <button className="primary" data-testid="sort-apply" onClick={() => apply(false)}>
               Sort
             </button>
           </div>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clauseFromForm, dependsOnMetrics, describeClause, describeSort, emptyForm, metadataValue, withClause, withoutClause } from "./filters";
+import { clauseFromForm, dependsOnMetrics, describeClause, describeSort, emptyForm, metadataValue, withClause, withoutClause, withSelection } from "./filters";
 
 describe("building clauses from the filter bar", () => {
   it("builds presence and count clauses", () => {
@@ -36,6 +36,29 @@ describe("building clauses from the filter bar", () => {
     expect(clauseFromForm({ ...emptyForm("dataRows"), keys: "a, b\nc" })).toEqual({ dataRows: { globalKeys: ["a", "b", "c"] } });
     expect(clauseFromForm({ ...emptyForm("slice"), slice: "id-1" })).toEqual({ slice: "id-1" });
     expect(clauseFromForm({ ...emptyForm("autoSlice"), autoSlice: "False positive" })).toEqual({ autoSlice: "False positive" });
+    expect(clauseFromForm({ ...emptyForm("dataRows"), keysAre: "ids", keys: "r1\nr2" })).toEqual({ dataRows: { ids: ["r1", "r2"] } });
+    expect(() => clauseFromForm({ ...emptyForm("dataRows"), keysAre: "ids", keys: " , " })).toThrow("at least one data row id");
+  });
+
+  it("builds confusion cells with None on either side, never on both", () => {
+    expect(clauseFromForm({ ...emptyForm("confusionCell"), groundTruth: "car", predicted: "truck" })).toEqual({ confusionCell: { groundTruth: "car", prediction: "truck" } });
+    expect(clauseFromForm({ ...emptyForm("confusionCell"), groundTruth: "car" })).toEqual({ confusionCell: { groundTruth: "car", prediction: null } });
+    expect(clauseFromForm({ ...emptyForm("confusionCell"), predicted: "car" })).toEqual({ confusionCell: { groundTruth: null, prediction: "car" } });
+    expect(() => clauseFromForm(emptyForm("confusionCell"))).toThrow("None → None is not a cell");
+  });
+
+  it("builds evaluated and selection clauses", () => {
+    expect(clauseFromForm(emptyForm("evaluated"))).toEqual({ evaluated: true });
+    expect(clauseFromForm({ ...emptyForm("evaluated"), evaluated: false })).toEqual({ evaluated: false });
+    expect(clauseFromForm({ ...emptyForm("selection"), keys: "a,b" })).toEqual({ selection: { ids: ["a", "b"] } });
+    expect(() => clauseFromForm(emptyForm("selection"))).toThrow("select at least one data row");
+  });
+
+  it("keeps one selection clause: a new selection replaces the old one, other clauses stay", () => {
+    const first = withSelection({ all: [{ split: ["TEST"] }] }, ["a"]);
+    expect(withSelection(first, ["b", "c"])).toEqual({ all: [{ split: ["TEST"] }, { selection: { ids: ["b", "c"] } }] });
+    expect(describeClause({ selection: { ids: ["b", "c"] } })).toBe("selection of 2 rows");
+    expect(describeClause({ confusionCell: { groundTruth: "car", prediction: null } })).toBe("confusion: car → None");
   });
 });
 

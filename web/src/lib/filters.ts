@@ -185,14 +185,20 @@ export interface ClauseForm {
   values: string[];
   splits: SplitName[];
   keys: string;
+  keysAre: "globalKeys" | "ids";
   slice: string;
   autoSlice: string;
+  /** Confusion cell: a feature name, or "" for the None class. */
+  groundTruth: string;
+  predicted: string;
+  evaluated: boolean;
 }
 
 export function emptyForm(kind: ClauseKind): ClauseForm {
   return {
     kind, features: [], present: true, feature: "", metric: "precision", min: "", max: "", key: "",
-    metadataKind: "STRING", op: "equals", value: "", values: [], splits: [], keys: "", slice: "", autoSlice: "",
+    metadataKind: "STRING", op: "equals", value: "", values: [], splits: [], keys: "", keysAre: "globalKeys",
+    slice: "", autoSlice: "", groundTruth: "", predicted: "", evaluated: true,
   };
 }
 
@@ -245,16 +251,34 @@ export function clauseFromForm(form: ClauseForm): Clause {
       return { split: form.splits };
     case "dataRows": {
       const keys = listOf(form.keys);
+      if (form.keysAre === "ids") {
+        if (!keys.length) throw new Error("give at least one data row id");
+        return { dataRows: { ids: keys } };
+      }
       if (!keys.length) throw new Error("give at least one global key");
       return { dataRows: { globalKeys: keys } };
     }
+    case "selection": {
+      const ids = listOf(form.keys);
+      if (!ids.length) throw new Error("select at least one data row");
+      return { selection: { ids } };
+    }
+    case "confusionCell":
+      if (!form.groundTruth && !form.predicted) throw new Error("None → None is not a cell: choose a feature on one side");
+      return { confusionCell: { groundTruth: form.groundTruth || null, prediction: form.predicted || null } };
+    case "evaluated":
+      return { evaluated: form.evaluated };
     case "slice":
       if (!form.slice) throw new Error("choose a slice");
       return { slice: form.slice };
     case "autoSlice":
       if (!form.autoSlice) throw new Error("choose an automatic slice");
       return { autoSlice: form.autoSlice };
-    default:
-      throw new Error(`${form.kind} clauses are made elsewhere in the app`);
   }
+}
+
+/** The gallery's selected cards as a clause (replacing an earlier selection clause). */
+export function withSelection(filter: DataRowFilter | null, ids: string[]): DataRowFilter {
+  const others = (filter?.all ?? []).filter((c) => kindOf(c) !== "selection");
+  return { all: [...others, { selection: { ids } }] };
 }

@@ -14,7 +14,7 @@ import { RowDetail } from "../components/RowDetail";
 import { SliceList } from "../components/SliceList";
 import { SortMenu } from "../components/SortMenu";
 import { type DisplaySettings, loadDisplay, saveDisplay } from "../lib/display";
-import { type DataRowFilter, dependsOnMetrics } from "../lib/filters";
+import { type DataRowFilter, dependsOnMetrics, withSelection } from "../lib/filters";
 import { count } from "../lib/format";
 import { isVisible, objectsOf } from "../lib/overlay";
 import { Link } from "../lib/router";
@@ -179,6 +179,9 @@ export function Gallery({ runId }: { runId: string }) {
   const closeDetail = useCallback(() => setOpenIndex(null), []);
 
   const setFilter = (filter: DataRowFilter | null) => update({ filter });
+  // Cards picked with their check box (or ctrl/shift-click); "Show only these" filters to them.
+  const [picked, setPicked] = useState<string[]>([]);
+  const togglePicked = useCallback((id: string) => setPicked((p) => (p.includes(id) ? p.filter((x) => x !== id) : [...p, id])), []);
   const visibility = useMemo(
     () => ({ labels: display.labels, predictions: display.predictions, hiddenFeatures: new Set(display.hiddenFeatures), confidence: confidence.value ?? 0 }),
     [display, confidence.value],
@@ -255,6 +258,24 @@ export function Gallery({ runId }: { runId: string }) {
           split={params.split}
           onSplit={(split) => update({ split })}
         />
+        {picked.length > 0 && (
+          <span className="picked" data-testid="selection-bar">
+            <span>{picked.length} selected</span>
+            <button
+              className="ghost small"
+              data-testid="selection-filter"
+              onClick={() => {
+                setFilter(withSelection(params.filter, picked));
+                setPicked([]);
+              }}
+            >
+              Show only these
+            </button>
+            <button className="link" data-testid="selection-clear" onClick={() => setPicked([])}>
+              Clear selection
+            </button>
+          </span>
+        )}
         <SortMenu sort={params.sort} onChange={(sort) => update({ sort })} features={features} metadataFields={metadataFields} customMetrics={customMetrics} metricsInSync={inSync} />
       </div>
       <div className="gallery-body">
@@ -295,6 +316,8 @@ export function Gallery({ runId }: { runId: string }) {
                 display={display}
                 features={featureNames}
                 active={openIndex === index}
+                picked={picked.includes(row.id)}
+                onPick={togglePicked}
                 onOpen={() => setOpenIndex(index)}
               />
             ))}
@@ -342,13 +365,15 @@ export function Gallery({ runId }: { runId: string }) {
   );
 }
 
-function Card({ row, index, visibility, display, features, active, onOpen }: {
+function Card({ row, index, visibility, display, features, active, picked, onPick, onOpen }: {
   row: GalleryRow;
   index: number;
   visibility: Parameters<typeof isVisible>[1];
   display: DisplaySettings;
   features: string[];
   active: boolean;
+  picked: boolean;
+  onPick: (id: string) => void;
   onOpen: () => void;
 }) {
   const objects = useMemo(() => [...objectsOf(row.labels, "label"), ...objectsOf(row.predictions, "prediction")], [row]);
@@ -357,16 +382,24 @@ function Card({ row, index, visibility, display, features, active, onOpen }: {
   const predictionCount = objects.length - labelCount;
   return (
     <article
-      className={`card${active ? " active" : ""}`}
+      className={`card${active ? " active" : ""}${picked ? " picked" : ""}`}
       data-testid="gallery-item"
       data-global-key={row.globalKey}
       data-index={index}
       tabIndex={0}
-      onClick={onOpen}
+      onClick={(e) => (e.ctrlKey || e.metaKey || e.shiftKey ? onPick(row.id) : onOpen())}
       onKeyDown={(e) => e.key === "Enter" && onOpen()}
     >
       <AssetView row={row} objects={shown} options={{ colourMode: display.colourMode, features }} />
       <footer>
+        <input
+          type="checkbox"
+          aria-label={`Select ${row.globalKey}`}
+          data-testid="gallery-item-select"
+          checked={picked}
+          onClick={(e) => e.stopPropagation()}
+          onChange={() => onPick(row.id)}
+        />
         <span className="card-key" title={row.globalKey}>{row.globalKey}</span>
         <span className="muted small">
           {row.split ? row.split.charAt(0) + row.split.slice(1).toLowerCase() : ""} · {labelCount} L · {predictionCount} P
