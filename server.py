@@ -8,6 +8,9 @@ The command line passes the runtime it opened instead, and closes it itself.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,6 +21,7 @@ import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
 
+from projections.warming import RunWarming
 from routes.assets import AssetSettings, asset_routes
 from routes.auth import ApiKeys
 from routes.embedding_uploads import embedding_upload_routes
@@ -35,6 +39,8 @@ from storage.database import (
 )
 from workers.in_process import server_work
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -45,6 +51,8 @@ class Settings:
     graphiql: bool = True
     # How often subscriptions look for new events (see schema/run_event_feed.py).
     subscription_poll_seconds: float = 0.2
+    # The shortest time between two warm-ups of the runs (projections/warming.py); None: off.
+    warm_runs_every_seconds: float | None = 1.0
 
     @classmethod
     def from_environment(cls, data_dir: Path | None = None) -> Settings:
@@ -74,6 +82,7 @@ class Settings:
             graphql_max_body_bytes=int(graphql_max) if graphql_max else settings.graphql_max_body_bytes,
             graphiql=settings.graphiql,
             subscription_poll_seconds=settings.subscription_poll_seconds,
+            warm_runs_every_seconds=settings.warm_runs_every_seconds,
         )
 
 
@@ -102,9 +111,18 @@ def create_app(runtime: Runtime | None = None, settings: Settings | None = None)
         app.state.api_keys = ApiKeys(current)
         # Metric computations (and the sweeper that keeps them going) run beside the API.
         work = await anyio.to_thread.run_sync(lambda: server_work(current))
+        warming = None
+        if settings.warm_runs_every_seconds is not None:
+            warming = asyncio.get_running_loop().create_task(
+                _keep_warm(feed, RunWarming(current.read_models), settings.warm_runs_every_seconds), name="warm-runs"
+            )
         try:
             yield
         finally:
+            if warming is not None:
+                warming.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await warming
             await anyio.to_thread.run_sync(work.stop)
             await feed.close()
             if opened:
@@ -125,3 +143,19 @@ def create_app(runtime: Runtime | None = None, settings: Settings | None = None)
     app.state.upload_limits = settings.uploads
     app.state.asset_settings = settings.assets
     return app
+
+
+async def _keep_warm(feed: RunEventFeed, warming: RunWarming, every_seconds: float) -> None:
+    """Warms the runs at start and after each change of the log, at most once in a period."""
+    feed.subscribe()
+    try:
+        while True:
+            changed = feed.next_change()
+            try:
+                await anyio.to_thread.run_sync(warming.warm)
+            except Exception:  # noqa: BLE001 (a failed warm-up leaves the first read to build)
+                log.exception("warming the runs failed; trying again at the next change")
+            await changed.wait()
+            await asyncio.sleep(every_seconds)
+    finally:
+        feed.unsubscribe()

@@ -88,6 +88,15 @@ class ComputationStatusQueries:
         )
         return int(row["n"]) if row else 0
 
+    def recent_owners(self, kind: str, limit: int) -> list[UUID]:
+        """The owners whose computations of a kind changed last, newest first."""
+        rows = self.view.fetch(
+            "SELECT owner_id FROM {s}.computations WHERE kind = %s GROUP BY owner_id"
+            " ORDER BY max(changed_at) DESC LIMIT %s",
+            (kind, limit),
+        )
+        return [r["owner_id"] for r in rows]
+
     def computation(self, computation_id: UUID) -> dict[str, object] | None:
         row = self.view.fetch_one("SELECT * FROM {s}.computations WHERE id = %s", (computation_id,))
         return None if row is None else dict(row)

@@ -36,6 +36,8 @@ from projections.postgres_view import page_size
 from projections.records import Page, RunRowRecord
 
 CACHED_RUNS = 4
+# Metadata fields whose columns a warm-up reads (one query over the run's rows each).
+WARM_METADATA_FIELDS = 16
 
 # A saved slice: (its model's id, its filter as JSON), or None when there is none.
 SavedSlice = Callable[[str], tuple[UUID, object] | None]
@@ -120,6 +122,19 @@ class GalleryQueries:
             while len(self._cache) > CACHED_RUNS:
                 self._cache.popitem(last=False)
             return index
+
+    def warm(self, run_id: UUID) -> None:
+        """Builds the run's index and reads the columns of its first metadata fields, what
+        the first filter or sort by metadata would otherwise wait for."""
+        index = self.index(run_id)
+        ctx = self._context(index, None)
+        for key, kind in list(ctx.metadata_kinds.items())[:WARM_METADATA_FIELDS]:
+            index.metadata_column(self.view, key, kind, ctx.datasets_stamp)
+
+    def runs_in_memory(self) -> list[UUID]:
+        """The runs whose latest version is in memory, most recently read first."""
+        with self._lock:
+            return [run_id for run_id, as_of in reversed(self._cache) if as_of is None]
 
     def _results(self, index: GalleryIndex) -> LoadedRun:
         """The metric results of the version the index shows."""

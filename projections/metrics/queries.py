@@ -229,6 +229,11 @@ class MetricQueries:
                 self._cache.popitem(last=False)
             return loaded
 
+    def runs_in_memory(self) -> list[UUID]:
+        """The runs whose latest results are in memory, most recently read first."""
+        with self._lock:
+            return [UUID(key) for key in reversed(self._cache) if "@" not in key]
+
     def stamp(self, run_id: UUID) -> Stamp | None:
         found = read_stamp(self.view, run_id)
         return None if found is None else found[0]
