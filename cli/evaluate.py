@@ -14,6 +14,10 @@ entry in "features" or "confusion".
 
 Crowd regions and areas (METRICS.md §9) are read from the ground-truth file only; a
 prediction line with "iscrowd" or "area" is an error naming its line.
+
+A feature is used with one geometry throughout, except that polygons and masks may share a
+feature (a POLYGON tool takes both): such a polygon and mask on one row are compared as
+pixels, the polygon rasterised at the row's mask size.
 """
 
 from __future__ import annotations
@@ -30,8 +34,10 @@ import typer
 
 from cli.main import app
 from domain.annotations.objects import Annotation, Answer, Mask
+from domain.annotations.validation import TOOL_GEOMETRY
 from domain.errors import AnnotationLineError
 from domain.metric_settings import DEFAULT_THRESHOLDS
+from domain.ontology import Tool
 
 
 class InputError(Exception):
@@ -64,7 +70,7 @@ class _Rows:
         question = geometry.question if type(geometry) is Answer else ""
         kind = (type(geometry), question)
         seen = self.kinds.setdefault(annotation.feature, (*kind, where))
-        if seen[:2] != kind:
+        if seen[:2] != kind and not {seen[0], kind[0]} <= _SHARED:
             raise InputError(
                 f"{where}: feature {annotation.feature!r} is a {_kind(*kind)} here "
                 f"but a {_kind(*seen[:2])} at {seen[2]}"
@@ -122,6 +128,8 @@ def read_file(path: Path, rows: _Rows, ground_truth: bool) -> None:
 
 # Geometries whose check needs more than the feature's type: the question, the row's size.
 _CHECKED = (Answer, Mask)
+# Geometries one feature may hold together: a feature with both is a POLYGON tool's.
+_SHARED = frozenset(TOOL_GEOMETRY[Tool.POLYGON])
 
 
 def parse_thresholds(text: str | None, option: str) -> tuple[float, ...]:

@@ -1,9 +1,11 @@
 """Checks of parsed annotations against a model's ontology and their data row.
 
 Parsing (domain.annotations.ndjson) checks what a line says on its own; this module checks
-what it means for one model: that every feature exists and is used with its own tool, that
-answers belong to their question, that nested classifications hang where the ontology puts
-them, and that a mask has its data row's size (METRICS.md §1 compares masks pixel by pixel).
+what it means for one model: that every feature exists and is used with its own tool (a
+POLYGON tool takes masks as well as polygons), that answers belong to their question, that
+nested classifications hang where the ontology puts them, and that a mask has its data
+row's size (METRICS.md §1 compares masks pixel by pixel, and a polygon with a mask on its
+row is rasterised at that size).
 
 `check_against_row` checks what an object means for its data row, ontology or not:
 - its kind suits the row's mediaType: pixel geometries (bbox, polygon, point, line, mask)
@@ -36,13 +38,15 @@ from domain.annotations.objects import (
 from domain.errors import AnnotationLineError, NotFound
 from domain.ontology import ClassificationKind, Feature, Ontology, Question, Tool
 
-TOOL_GEOMETRY: Final[dict[Tool, type]] = {
-    Tool.BBOX: Box,
-    Tool.POLYGON: Polygon,
-    Tool.MASK: Mask,
-    Tool.POINT: Point,
-    Tool.POLYLINE: Polyline,
-    Tool.NER: Span,
+# The geometries each tool takes. A POLYGON tool takes masks too: COCO keeps ordinary
+# objects as polygons and crowds (and some objects) as RLE masks of one category.
+TOOL_GEOMETRY: Final[dict[Tool, tuple[type, ...]]] = {
+    Tool.BBOX: (Box,),
+    Tool.POLYGON: (Polygon, Mask),
+    Tool.MASK: (Mask,),
+    Tool.POINT: (Point,),
+    Tool.POLYLINE: (Polyline,),
+    Tool.NER: (Span,),
 }
 
 # The NDJSON key a user wrote for each geometry, so a message speaks the upload's words.
@@ -215,7 +219,7 @@ def _check_object(
     tool = feature.tool
     if tool is None:
         raise AnnotationLineError(line, f"feature {name!r} is a classification, got a {word}")
-    if TOOL_GEOMETRY[tool] is not type(geometry):
+    if type(geometry) not in TOOL_GEOMETRY[tool]:
         raise AnnotationLineError(line, f"feature {name!r} is a {tool} tool, got a {word}")
     if isinstance(geometry, Mask):
         if row_size is None:

@@ -40,6 +40,7 @@ import numpy as np
 from pycocotools import mask as mask_api
 
 from domain.annotations.objects import Annotation, Box, Geometry, Mask, Polygon
+from domain.metrics.raster import Rings, polygon_rles
 
 IouType = Literal["bbox", "segm"]
 RLE = dict[str, Any]
@@ -209,7 +210,8 @@ def _rles(side: _Side, sizes: dict[int, tuple[int, int]]) -> list[RLE]:
     starts = np.flatnonzero(np.diff(side.image, prepend=-1)).tolist()
     for start, end in zip(starts, [*starts[1:], len(rles)], strict=True):
         height, width = sizes[int(side.image[start])]
-        rings, slots = [], []
+        shapes: list[Rings] = []
+        slots: list[int] = []
         for j in range(start, end):
             geometry = side.geometries[j]
             if isinstance(geometry, Mask):
@@ -217,25 +219,18 @@ def _rles(side: _Side, sizes: dict[int, tuple[int, int]]) -> list[RLE]:
                     size = f"{geometry.height}×{geometry.width}"
                     raise ValueError(f"a {size} mask on a data row of {height}×{width}")
                 rles[j] = _mask_rle(geometry)
-            elif isinstance(geometry, Box):
+                continue
+            if isinstance(geometry, Box):
                 # The polygon pycocotools' loadRes gives a box result.
                 x1, y1 = geometry.left, geometry.top
                 x2, y2 = x1 + geometry.width, y1 + geometry.height
-                rings.append([x1, y1, x1, y2, x2, y2, x2, y1])
-                slots.append(j)
-            elif isinstance(geometry, Polygon) and geometry.more:
-                # Several rings of one object: merged, as pycocotools' annToRLE does.
-                parts = [list(chain.from_iterable(ring)) for ring in geometry.rings if len(ring) >= 3]
-                rles[j] = mask_api.merge(mask_api.frPyObjects(parts, height, width))
-            elif isinstance(geometry, Polygon) and len(geometry.points) >= 3:
-                rings.append(list(chain.from_iterable(geometry.points)))
-                slots.append(j)
-            else:  # frPyObjects would read a 2-vertex ring as a box
-                empty = np.zeros((height, width, 1), dtype=np.uint8, order="F")
-                rles[j] = mask_api.encode(empty)[0]
-        if rings:  # one call per row: every ring has 6+ coordinates, all read as polygons
-            for j, rle in zip(slots, mask_api.frPyObjects(rings, height, width), strict=True):
-                rles[j] = rle
+                shapes.append((((x1, y1), (x1, y2), (x2, y2), (x2, y1)),))
+            else:
+                assert isinstance(geometry, Polygon)
+                shapes.append(geometry.rings)
+            slots.append(j)
+        for j, rle in zip(slots, polygon_rles(shapes, height, width), strict=True):
+            rles[j] = rle
     return rles
 
 

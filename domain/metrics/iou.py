@@ -6,6 +6,14 @@ points and polylines by shapely's vectorised operations on the pairs whose bound
 overlap; masks by pycocotools, one call per data row; spans with numpy; every pair of a
 classification pool has IoU 1.
 
+A polygon and a mask of one feature on one data row are a pair too (a POLYGON tool takes
+masks; each object stays in its own pool otherwise): the polygon is rasterised at the mask's
+size as pycocotools rasterises a polygon annotation (domain.metrics.raster), once for all its
+partners, and the pair's IoU is the mask IoU of the two pixel masks, by the same pycocotools
+call as masks. Only the polygons with such a partner are rasterised: a scene without mixing
+pays for a few look-ups of the kind column and, when it holds both polygons and masks, one
+comparison of their (data row, feature) keys.
+
 For every kind the union is area(A) + area(B) - area(A ∩ B), and the ratio is capped at 1:
 rounding in a geometric overlay may put the intersection a hair above an operand's area,
 and an IoU above 1 would be matched at t = 1, which matches nothing.
@@ -13,6 +21,7 @@ and an IoU above 1 would be matched at t = 1, which matches nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numba
@@ -27,10 +36,12 @@ from domain.metrics.objects import (
     POINT,
     POLYGON,
     POLYLINE,
+    RLE,
     SPAN,
     EvaluationObjects,
     Side,
 )
+from domain.metrics.raster import Rings, polygon_rles
 
 QUAD_SEGMENTS = 16
 
@@ -167,16 +178,15 @@ def _shape_pairs(
 
 
 def _mask_pairs(
-    a_masks: tuple[dict, ...], a_off: np.ndarray, p_masks: tuple[dict, ...], p_off: np.ndarray
+    a_masks: Sequence[RLE], a_off: np.ndarray, p_masks: Sequence[RLE], p_off: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    # pycocotools computes a row's whole block of pairs in one call (exact pixel counts,
-    # |A ∩ B| / |A ∪ B| with iscrowd 0); the loop is per data row, never per pair.
+    # pycocotools computes a group's whole block of pairs in one call (exact pixel counts,
+    # |A ∩ B| / |A ∪ B| with iscrowd 0); the loop is per group (a data row, or a data row's
+    # feature), never per pair.
     for g in np.flatnonzero((np.diff(a_off) > 0) & (np.diff(p_off) > 0)).tolist():
         a0, a1, p0, p1 = int(a_off[g]), int(a_off[g + 1]), int(p_off[g]), int(p_off[g + 1])
-        sizes = {tuple(m["size"]) for m in (*a_masks[a0:a1], *p_masks[p0:p1])}
-        if len(sizes) > 1:
-            raise ValueError(f"masks of different sizes on data row {g}: {sorted(sizes)}")
+        _one_size(a_masks[a0:a1], p_masks[p0:p1])
         block = np.asarray(
             mask_api.iou(list(p_masks[p0:p1]), list(a_masks[a0:a1]), [0] * (a1 - a0)),
             dtype=np.float64,
@@ -184,6 +194,88 @@ def _mask_pairs(
         pj, ai = np.nonzero(block > 0.0)
         parts.append((ai + a0, pj + p0, np.minimum(block[pj, ai], 1.0)))
     return _concat(parts)
+
+
+def _one_size(a_masks: Sequence[RLE], p_masks: Sequence[RLE]) -> None:
+    """Masks are compared pixel by pixel, so those of one data row must share its size."""
+    sizes = {tuple(m["size"]) for m in (*a_masks, *p_masks)}
+    if len(sizes) > 1:
+        raise ValueError(f"masks of different sizes on one data row: {sorted(sizes)}")
+
+
+def _key_groups(
+    a_key: np.ndarray, p_key: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Both sides ordered by key, upload order within a key, with offsets over every key
+    either side has: group g of side a is a_order[a_off[g]:a_off[g + 1]]."""
+    a_order = np.argsort(a_key, kind="stable")
+    p_order = np.argsort(p_key, kind="stable")
+    keys = np.union1d(a_key, p_key)
+    a_off = np.append(np.searchsorted(a_key[a_order], keys), a_key.size).astype(np.int64)
+    p_off = np.append(np.searchsorted(p_key[p_order], keys), p_key.size).astype(np.int64)
+    return a_order, a_off, p_order, p_off
+
+
+# The pixel computation of groups of masks: `_mask_pairs` (IoU) or `_mask_cover` (crowd share).
+PixelBlocks = Callable[
+    [Sequence[RLE], np.ndarray, Sequence[RLE], np.ndarray],
+    tuple[np.ndarray, np.ndarray, np.ndarray],
+]
+
+
+def _across_kinds(
+    a: Side, p: Side, n_features: int, blocks: PixelBlocks
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`blocks` over the pairs of a polygon and a mask of one feature on one data row, either
+    side holding either kind: positions in `a` and `p`, and the value of each kept pair."""
+    return _concat(
+        [
+            _polygon_mask_pairs(a, a_kind, p, p_kind, n_features, blocks)
+            for a_kind, p_kind in ((POLYGON, MASK), (MASK, POLYGON))
+        ]
+    )
+
+
+def _polygon_mask_pairs(
+    a: Side, a_kind: int, p: Side, p_kind: int, n_features: int, blocks: PixelBlocks
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One direction of `_across_kinds`: `a_kind` objects of `a` with `p_kind` objects of `p`.
+
+    Groups are (data row, feature); only objects whose group the other side has too are
+    kept, so a scene without mixing stops at the key comparison and rasterises nothing.
+    """
+    a_pos, p_pos = a.of_kind(a_kind), p.of_kind(p_kind)
+    if not (a_pos.size and p_pos.size):
+        return _concat([])
+    a_key = a.row[a_pos] * n_features + a.feature[a_pos]
+    p_key = p.row[p_pos] * n_features + p.feature[p_pos]
+    # Indices into the kinds' tables (the j-th object of its kind) of the objects kept.
+    a_j = np.flatnonzero(np.isin(a_key, p_key))
+    if not a_j.size:
+        return _concat([])
+    p_j = np.flatnonzero(np.isin(p_key, a_key))
+    a_order, a_off, p_order, p_off = _key_groups(a_key[a_j], p_key[p_j])
+    a_j, p_j = a_j[a_order], p_j[p_order]
+    if a_kind == MASK:
+        a_rles = [a.masks[j] for j in a_j.tolist()]
+        p_rles = _rasterised([p.polygon_rings[j] for j in p_j.tolist()], p_off, a_rles, a_off)
+    else:
+        p_rles = [p.masks[j] for j in p_j.tolist()]
+        a_rles = _rasterised([a.polygon_rings[j] for j in a_j.tolist()], a_off, p_rles, p_off)
+    ai, pj, value = blocks(a_rles, a_off, p_rles, p_off)
+    return a_pos[a_j[ai]], p_pos[p_j[pj]], value
+
+
+def _rasterised(
+    rings: list[Rings], off: np.ndarray, masks: list[RLE], mask_off: np.ndarray
+) -> list[RLE]:
+    """Each group's polygons as RLEs at the size of the group's first mask (its row's size;
+    `blocks` refuses a group whose masks differ)."""
+    out: list[RLE] = []
+    for g in range(off.size - 1):
+        height, width = masks[int(mask_off[g])]["size"]
+        out.extend(polygon_rles(rings[off[g] : off[g + 1]], int(height), int(width)))
+    return out
 
 
 def span_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -240,6 +332,8 @@ def candidate_pairs(objects: EvaluationObjects, point_radius: float) -> Candidat
         ai, pj, iou = _mask_pairs(gt.masks, a_off, pred.masks, p_off)
         parts.append((a_pos[ai], p_pos[pj], iou))
 
+    parts.append(_across_kinds(gt, pred, len(objects.features), _mask_pairs))
+
     a_pos, a_off, p_pos, p_off = per_row(SPAN)
     if a_pos.size and p_pos.size:
         ai, pj = _all_pairs(a_off, p_off)
@@ -253,11 +347,7 @@ def candidate_pairs(objects: EvaluationObjects, point_radius: float) -> Candidat
         stride = int(max(gt.pool.max(initial=0), pred.pool.max(initial=0))) + 1
         a_key = gt.row[a_pos] * stride + gt.pool[a_pos]
         p_key = pred.row[p_pos] * stride + pred.pool[p_pos]
-        a_order = np.argsort(a_key, kind="stable")
-        p_order = np.argsort(p_key, kind="stable")
-        keys = np.union1d(a_key, p_key)
-        a_off = np.append(np.searchsorted(a_key[a_order], keys), a_pos.size).astype(np.int64)
-        p_off = np.append(np.searchsorted(p_key[p_order], keys), p_pos.size).astype(np.int64)
+        a_order, a_off, p_order, p_off = _key_groups(a_key, p_key)
         ai, pj = _all_pairs(a_off, p_off)
         parts.append((a_pos[a_order[ai]], p_pos[p_order[pj]], np.ones(ai.size, np.float64)))
 
@@ -271,7 +361,8 @@ def crowd_cover(objects: EvaluationObjects) -> np.ndarray | None:
 
     None when the evaluation has no crowd region. Boxes and polygons compute like their
     IoUs (continuous coordinates, shapely); masks by pixel counts (pycocotools' iou with
-    iscrowd 1, which is exactly |P ∩ G| / |P|, one call per data row).
+    iscrowd 1, which is exactly |P ∩ G| / |P|, one call per data row), and so do a polygon
+    and a mask of one feature, the polygon rasterised as for their IoU.
     """
     crowd, pred, n_rows = objects.crowd, objects.predictions, objects.n_rows
     if not crowd.size:
@@ -296,6 +387,8 @@ def crowd_cover(objects: EvaluationObjects) -> np.ndarray | None:
                     share = np.where(own > 0.0, inter / own, 0.0)
         same = crowd.feature[c_pos[ci]] == pred.feature[p_pos[pj]]
         np.maximum.at(cover, p_pos[pj[same]], np.minimum(share[same], 1.0))
+    _, p_at, share = _across_kinds(crowd, pred, len(objects.features), _mask_cover)
+    np.maximum.at(cover, p_at, np.minimum(share, 1.0))
     return cover
 
 
@@ -311,14 +404,12 @@ def _box_cover(c: np.ndarray, p: np.ndarray) -> np.ndarray:
 
 
 def _mask_cover(
-    c_masks: tuple[dict, ...], c_off: np.ndarray, p_masks: tuple[dict, ...], p_off: np.ndarray
+    c_masks: Sequence[RLE], c_off: np.ndarray, p_masks: Sequence[RLE], p_off: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for g in np.flatnonzero((np.diff(c_off) > 0) & (np.diff(p_off) > 0)).tolist():
         c0, c1, p0, p1 = int(c_off[g]), int(c_off[g + 1]), int(p_off[g]), int(p_off[g + 1])
-        sizes = {tuple(m["size"]) for m in (*c_masks[c0:c1], *p_masks[p0:p1])}
-        if len(sizes) > 1:
-            raise ValueError(f"masks of different sizes on data row {g}: {sorted(sizes)}")
+        _one_size(c_masks[c0:c1], p_masks[p0:p1])
         block = np.asarray(
             mask_api.iou(list(p_masks[p0:p1]), list(c_masks[c0:c1]), [1] * (c1 - c0)),
             dtype=np.float64,

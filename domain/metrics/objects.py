@@ -17,6 +17,11 @@ when it is nested deeper, and its root's confidence (a nested answer is active e
 its parent is, whatever confidence it was uploaded with). Nested free-text answers are
 counted like top-level ones, with their root's confidence.
 
+A feature holds objects of one kind, except that polygons and masks may share one (a POLYGON
+tool takes both). Each stays in its own pool, and a polygon and a mask of one feature on one
+row are a pair besides (domain.metrics.iou), compared as pixels: so a polygon keeps its rings
+as uploaded, to rasterise, beside its shapely geometry.
+
 Crowd regions (METRICS.md §9: ground truth with `iscrowd`, a box, polygon or mask) are no
 objects of the walk either: they are kept apart as a `Side` of their own (`crowd`), with
 their nested classifications dropped (a crowd region counts for nothing). A prediction's
@@ -43,7 +48,9 @@ from domain.annotations.objects import (
     Span,
     TextAnswer,
 )
-from domain.ontology import ClassificationKind, Ontology
+from domain.annotations.validation import TOOL_GEOMETRY
+from domain.metrics.raster import Rings
+from domain.ontology import ClassificationKind, Ontology, Tool
 
 # Kinds of geometry. The pool of a tool object is its kind; classification answers pool
 # per question: ANSWER + the question's number.
@@ -66,6 +73,7 @@ class Side:
     confidence: np.ndarray  # float64; a missing confidence is already 1
     boxes: np.ndarray  # (n_box, 4) float64: left, top, width, height as uploaded
     polygons: np.ndarray  # shapely geometries, repaired and reduced to their polygonal part
+    polygon_rings: tuple[Rings, ...]  # the same as uploaded, to rasterise beside a mask
     points: np.ndarray  # shapely points
     polylines: np.ndarray  # shapely line strings (a one-vertex line is a point)
     masks: tuple[RLE, ...]  # COCO compressed RLE: {"size": [h, w], "counts": bytes}
@@ -295,9 +303,13 @@ def _collect_nested(
             _collect_nested(out, child.classifications, r, root, position, confidence, kinds)
 
 
+# Kinds one feature may hold together: a POLYGON tool's polygons and masks.
+_SHARED_KINDS = frozenset(_CROWD_KINDS[geometry] for geometry in TOOL_GEOMETRY[Tool.POLYGON])
+
+
 def _check_kind(kinds: dict[str, tuple[int, str]], name: str, kind: int, question: str) -> None:
     seen = kinds.setdefault(name, (kind, question))
-    if seen != (kind, question):
+    if seen != (kind, question) and not {seen[0], kind} <= _SHARED_KINDS:
         raise ValueError(
             f"feature {name!r} is used as {_kind_name(kind, question)} and as {_kind_name(*seen)}"
         )
@@ -331,8 +343,9 @@ def build_objects(
     input, reading a question as a radio or as a checklist gives the same TP, FP, FN and TN;
     only the confusion matrix differs (a radio pairs two different answers in one cell).
 
-    Raises ValueError for an object of an unknown feature, a feature used with two kinds or
-    both at the top level and nested, or a malformed geometry.
+    Raises ValueError for an object of an unknown feature, a feature used with two kinds
+    (polygons and masks excepted) or both at the top level and nested, or a malformed
+    geometry.
     """
     if len(ground_truth) != len(predictions):
         raise ValueError("ground truth and predictions must list the same data rows")
@@ -456,6 +469,7 @@ def _side(
         confidence=_confidences(columns.confidence),
         boxes=_boxes(columns.boxes),
         polygons=polygon_shapes(columns.polygons),
+        polygon_rings=tuple(columns.polygons),
         points=_points(columns.points),
         polylines=_polylines(columns.polylines),
         masks=_masks(columns.masks),

@@ -8,8 +8,8 @@ puts every pair with IoU > t before every pair with IoU <= t, so the decisions t
 all pairs of IoU > 0 makes on that prefix are exactly the walk over the candidates at t. The
 pairs taken at (c, t) are the pairs taken at c whose IoU is > t.
 
-Objects belong to one data row and one pool, so a single walk over all rows at once takes
-the same pairs as one walk per row and pool.
+A pair never joins two data rows, so a single walk over all rows at once takes the same
+pairs as one walk per row.
 """
 
 from __future__ import annotations

@@ -37,6 +37,19 @@ PREDICTIONS = [
 ]
 
 
+def mask(pixels: list[list[int]]) -> dict:
+    """The NDJSON value of a mask: COCO compressed RLE of the pixels."""
+    import numpy as np
+    from pycocotools import mask as mask_api
+
+    rle = mask_api.encode(np.asfortranarray(np.array(pixels, dtype=np.uint8)))
+    return {"rle": {"size": list(rle["size"]), "counts": rle["counts"].decode("ascii")}}
+
+
+def polygon(*points: tuple[float, float]) -> list[dict[str, float]]:
+    return [{"x": x, "y": y} for x, y in points]
+
+
 def write(path: Path, lines: list[dict]) -> Path:
     path.write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in lines))
     return path
@@ -309,13 +322,6 @@ def test_coco_segm_with_a_crowd_mask_agrees_with_pycocotools(tmp_path: Path) -> 
     from domain.annotations.ndjson import parse_annotation_line
     from tests.domain.metrics.test_coco import COCO_KEYS, reference
 
-    def mask(pixels: list[list[int]]) -> dict:
-        import numpy as np
-        from pycocotools import mask as mask_api
-
-        rle = mask_api.encode(np.asfortranarray(np.array(pixels, dtype=np.uint8)))
-        return {"rle": {"size": list(rle["size"]), "counts": rle["counts"].decode("ascii")}}
-
     region = [[1, 1, 1, 1], [1, 1, 1, 1], [0, 0, 0, 0], [0, 0, 0, 0]]
     cell = [[0, 0, 0, 0], [0, 0, 0, 0], [1, 1, 0, 0], [1, 1, 0, 0]]
     inside = [[1, 1, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]
@@ -372,3 +378,72 @@ def test_the_exact_report_leaves_crowd_regions_out(tmp_path: Path) -> None:
     assert code == 0, err
     person = orjson.loads(out)["features"]["person"]
     assert (person["tp"], person["fp"], person["fn"]) == ([[0, 0]], [[0, 1]], [[0, 0]])
+
+
+def _parsed_sides(*sides: list[dict]) -> list[dict[str, list]]:
+    """Each side's lines parsed as the command parses them, by globalKey."""
+    from domain.annotations.ndjson import parse_annotation_line
+
+    out: list[dict[str, list]] = [{} for _ in sides]
+    for parsed, lines in zip(out, sides, strict=True):
+        for number, line in enumerate(lines, 1):
+            ref, annotations = parse_annotation_line(line, number)
+            parsed.setdefault(ref.global_key, []).extend(annotations)  # type: ignore[arg-type]
+    return out
+
+
+def _pixels(rows: range, columns: range) -> list[list[int]]:
+    return [[int(y in rows and x in columns) for x in range(8)] for y in range(8)]
+
+
+# A POLYGON feature holding a polygon, and a crowd region as a mask, on an 8 × 8 row. The
+# square rasterises (as pycocotools does) to the 16 pixels of rows and columns 1 to 4.
+MIXED_GROUND_TRUTH = [
+    {"dataRow": {"globalKey": "a"}, "name": "person", "polygon": polygon((1, 1), (5, 1), (5, 5), (1, 5))},
+    {"dataRow": {"globalKey": "a"}, "name": "person", "mask": mask(_pixels(range(6, 8), range(8))), "iscrowd": True},
+    {"dataRow": {"globalKey": "b"}, "name": "person", "mask": mask(_pixels(range(2, 6), range(2, 7)))},
+    {"dataRow": {"globalKey": "b"}, "name": "person", "polygon": polygon((0, 0), (3, 0), (3, 3), (0, 3))},
+]
+MIXED_PREDICTIONS = [
+    # The square's left half: IoU 8 / 16 with it.
+    {"dataRow": {"globalKey": "a"}, "name": "person", "mask": mask(_pixels(range(1, 5), range(1, 3))), "confidence": 0.9},
+    # Rows 6 and 7 once rasterised: all inside the crowd region, so ignored.
+    {"dataRow": {"globalKey": "a"}, "name": "person", "polygon": polygon((0, 6), (8, 6), (8, 8), (0, 8)), "confidence": 0.8},
+    {"dataRow": {"globalKey": "b"}, "name": "person", "polygon": polygon((2, 2), (7, 2), (7, 6), (2, 6)), "confidence": 0.7},
+    {"dataRow": {"globalKey": "b"}, "name": "person", "mask": mask(_pixels(range(0, 3), range(0, 3))), "confidence": 0.6},
+]
+
+
+def test_a_polygon_feature_holding_masks_has_the_exact_numbers(tmp_path: Path) -> None:
+    gt = write(tmp_path / "gt.ndjson", MIXED_GROUND_TRUTH)
+    pred = write(tmp_path / "pred.ndjson", MIXED_PREDICTIONS)
+    code, out, err = evaluate(
+        "--ground-truth", gt, "--predictions", pred, "--confidence-thresholds", "0,0.85",
+        "--iou-thresholds", "0.4,0.5", "--per-row",
+    )  # fmt: skip
+    assert code == 0, err
+    report = orjson.loads(out)
+    person = report["features"]["person"]
+    # Row b: each polygon and mask pair of equal pixels, IoU 1 (20 and 9 pixels).
+    assert (person["tp"], person["fp"], person["fn"]) == (
+        [[3, 2], [1, 0]],
+        [[0, 1], [0, 1]],
+        [[0, 1], [2, 3]],
+    )
+    assert report["data_rows"]["a"]["iou"] == [[0.5, 0.0], [0.5, 0.0]]
+
+
+def test_coco_mode_with_polygons_and_masks_of_one_feature_agrees_with_pycocotools(
+    tmp_path: Path,
+) -> None:
+    from tests.domain.metrics.test_coco import COCO_KEYS, reference
+
+    gt = write(tmp_path / "gt.ndjson", MIXED_GROUND_TRUTH)
+    pred = write(tmp_path / "pred.ndjson", MIXED_PREDICTIONS)
+    code, out, err = evaluate("--ground-truth", gt, "--predictions", pred, "--coco")
+    assert code == 0, err
+    ground_truth, predictions = _parsed_sides(MIXED_GROUND_TRUTH, MIXED_PREDICTIONS)
+    theirs = reference(ground_truth, predictions, "segm", {"a": (8, 8), "b": (8, 8)})
+    ours = orjson.loads(out)
+    for key in COCO_KEYS:
+        assert ours[key] == pytest.approx(theirs[key], abs=1e-6, rel=0), key

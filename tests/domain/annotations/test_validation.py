@@ -113,6 +113,21 @@ def test_every_tool_with_its_own_geometry() -> None:
     )
 
 
+def test_a_polygon_tool_takes_masks_too() -> None:
+    # COCO stores ordinary objects as polygons and crowds as RLE masks of one category.
+    check([Annotation("roof", Polygon(((0, 0), (1, 0), (1, 1)))), Annotation("roof", MASK)])
+    assert rejected([Annotation("roof", MASK)], (3, 4)) == (
+        "mask of 'roof' is 4x3 (height x width), the data row is 3x4"
+    )
+    assert rejected([Annotation("roof", MASK)], None) == (
+        "mask of 'roof' needs the data row's height and width, and the row has none"
+    )
+    assert rejected([Annotation("car", MASK)]) == "feature 'car' is a BBOX tool, got a mask"
+    assert rejected([Annotation("seg", Polygon(((0, 0), (1, 0), (1, 1))))]) == (
+        "feature 'seg' is a MASK tool, got a polygon"
+    )
+
+
 def test_classifications_and_their_nested_answers() -> None:
     check(
         parsed(
@@ -326,7 +341,7 @@ def test_any_object_under_another_tool_is_rejected_naming_it(
     assert feature is not None and feature.tool is not None
     wrong = next(f for f in TOOLS if f.tool is other)
     moved = Annotation(wrong.name, annotation.geometry, annotation.confidence)
-    if TOOL_GEOMETRY[other] is type(annotation.geometry):
+    if type(annotation.geometry) in TOOL_GEOMETRY[other]:
         validate_annotations([moved], ONTOLOGY, size, 3)
         return
     with pytest.raises(AnnotationLineError) as caught:

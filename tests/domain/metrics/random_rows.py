@@ -7,6 +7,11 @@ drawn from few answers so that equal answers on both sides of a pair are frequen
 
 With `crowd=True` some ground-truth boxes, polygons and masks are crowd regions (METRICS.md
 §9), often large, so that predictions they cover are frequent.
+
+With `mixed=True` the polygon features hold masks too (a POLYGON tool takes both, as COCO
+keeps objects as polygons and crowds as RLE masks), on labels, predictions and crowd
+regions: half of those masks are a random polygon's pixels as pycocotools rasterises it, so
+a polygon and a mask of equal pixels (IoU 1) are frequent.
 """
 
 from __future__ import annotations
@@ -79,7 +84,9 @@ def _confidence(rng: np.random.Generator, prediction: bool) -> float | None:
     return float(rng.random()) if pick == len(CONFIDENCES) else CONFIDENCES[pick]
 
 
-def _geometry(kind: str, rng: np.random.Generator):  # noqa: ANN202 - one of the geometries
+def _geometry(kind: str, rng: np.random.Generator, mixed: bool = False):  # noqa: ANN202 - one of the geometries
+    if kind == "polygon" and mixed and rng.random() < 0.4:
+        return _polygon_mask(rng)
     if kind == "box":
         left, top = (float(v) for v in rng.integers(0, 8, 2))
         width, height = (float(v) for v in rng.integers(1, 6, 2))
@@ -101,6 +108,16 @@ def _geometry(kind: str, rng: np.random.Generator):  # noqa: ANN202 - one of the
         return Polyline(tuple((float(x), float(y)) for x, y in rng.integers(0, 16, (n, 2)) * 10))
     start = int(rng.integers(0, 12))
     return Span(start, start + int(rng.integers(1, 7)))
+
+
+def _polygon_mask(rng: np.random.Generator) -> Mask:
+    """A polygon feature's mask: half the time a random polygon's pixels, else random ones."""
+    if rng.random() < 0.5:
+        return _geometry("mask", rng)
+    polygon = _geometry("polygon", rng)
+    flat = [c for xy in polygon.points for c in xy]
+    rle = mask_api.merge(mask_api.frPyObjects([flat], *MASK_SIZE))
+    return Mask(MASK_SIZE[0], MASK_SIZE[1], rle["counts"])
 
 
 def _nested_questions(feature: str) -> Questions:
@@ -152,8 +169,11 @@ def _children(
 CROWD_KINDS = ("box", "polygon", "mask")
 
 
-def _crowd_geometry(kind: str, rng: np.random.Generator):  # noqa: ANN202 - a region
-    """A crowd region: half the time a large one, else like any object of its kind."""
+def _crowd_geometry(kind: str, rng: np.random.Generator, mixed: bool):  # noqa: ANN202 - a region
+    """A crowd region: half the time a large one, else like any object of its kind; of a
+    polygon feature, with `mixed`, half the time a mask region."""
+    if kind == "polygon" and mixed and rng.random() < 0.5:
+        kind = "mask"
     if rng.random() < 0.5:
         return _geometry(kind, rng)
     if kind == "box":
@@ -175,6 +195,7 @@ def random_side(
     prediction: bool,
     nested: bool = False,
     crowd: bool = False,
+    mixed: bool = False,
 ) -> list[Annotation]:
     objects: list[Annotation] = []
     for kind in kinds:
@@ -183,14 +204,14 @@ def random_side(
                 feature = str(rng.choice(FEATURES[kind]))
                 area = float(rng.integers(0, 50)) if rng.random() < 0.5 else None
                 objects.append(
-                    Annotation(feature, _crowd_geometry(kind, rng), None, (), True, area)
+                    Annotation(feature, _crowd_geometry(kind, rng, mixed), None, (), True, area)
                 )
         for _ in range(int(rng.integers(0, 4))):
             feature = str(rng.choice(FEATURES[kind]))
             objects.append(
                 Annotation(
                     feature,
-                    _geometry(kind, rng),
+                    _geometry(kind, rng, mixed),
                     _confidence(rng, prediction),
                     _children(feature, rng, prediction, nested),
                 )
@@ -221,13 +242,16 @@ def random_rows(
     kinds: tuple[str, ...] = tuple(FEATURES),
     nested: bool = False,
     crowd: bool = False,
+    mixed: bool = False,
 ) -> tuple[list[list[Annotation]], list[list[Annotation]]]:
     rng = np.random.default_rng(seed)
     gt = [
-        random_side(rng, kinds, prediction=False, nested=nested, crowd=crowd)
+        random_side(rng, kinds, prediction=False, nested=nested, crowd=crowd, mixed=mixed)
         for _ in range(n_rows)
     ]
-    pred = [random_side(rng, kinds, prediction=True, nested=nested) for _ in range(n_rows)]
+    pred = [
+        random_side(rng, kinds, prediction=True, nested=nested, mixed=mixed) for _ in range(n_rows)
+    ]
     return gt, pred
 
 

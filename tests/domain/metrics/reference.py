@@ -9,6 +9,10 @@ Nested classifications (§8) are followed object by object from each outcome of 
 recursively, for valid input only (a radio answered at most once per object, a checklist
 answer at most once): the engine's rule for invalid input is its own.
 
+A polygon and a mask of one feature (a POLYGON tool takes both) are a pair: the polygon is
+rasterised with pycocotools at the mask's size, as COCO's annToRLE does, and the two pixel
+arrays are compared with numpy, for the IoU and for a crowd region's share alike.
+
 Crowd regions (§9) are read as written: not in the walk, no FN, no annotation, no cell, no
 bar to a TN; an active prediction left untaken is ignored (no FP, no confusion cell, its
 nested answers neither) when |P ∩ G| / area(P) > t for a crowd region G of its feature.
@@ -86,16 +90,39 @@ def _box_iou(a: Box, b: Box) -> float:
     return min(inter / union, 1.0) if union > 0 else 0.0
 
 
-@functools.cache
-def _pixels(m: Mask) -> np.ndarray:
+def _decoded(rle: dict) -> np.ndarray:
     with warnings.catch_warnings():
         # pycocotools' decode predates numpy 2's copy keyword and says so on every call.
         warnings.simplefilter("ignore", DeprecationWarning)
-        return mask_api.decode({"size": [m.height, m.width], "counts": m.counts}).astype(bool)
+        return mask_api.decode(rle).astype(bool)
 
 
-def _mask_iou(a: Mask, b: Mask) -> float:
-    pa, pb = _pixels(a), _pixels(b)
+@functools.cache
+def _pixels(m: Mask) -> np.ndarray:
+    return _decoded({"size": [m.height, m.width], "counts": m.counts})
+
+
+@functools.cache
+def _rasterised(g: Polygon, height: int, width: int) -> np.ndarray:
+    """A polygon's pixels as COCO's annToRLE makes them: its rings through frPyObjects, then
+    merged. A ring of fewer than 3 vertices has no area and is left out."""
+    rings = [[c for xy in ring for c in xy] for ring in g.rings if len(ring) >= 3]
+    if not rings:
+        return np.zeros((height, width), dtype=bool)
+    return _decoded(mask_api.merge(mask_api.frPyObjects(rings, height, width)))
+
+
+def _as_pixels(x: Mask | Polygon, y: Mask | Polygon) -> tuple[np.ndarray, np.ndarray]:
+    """Both as pixels; a polygon beside a mask is rasterised at the mask's size."""
+    mask = x if isinstance(x, Mask) else y
+    assert isinstance(mask, Mask)
+    return tuple(  # type: ignore[return-value]
+        _pixels(g) if isinstance(g, Mask) else _rasterised(g, mask.height, mask.width)
+        for g in (x, y)
+    )
+
+
+def _pixel_iou(pa: np.ndarray, pb: np.ndarray) -> float:
     union = int((pa | pb).sum())
     return int((pa & pb).sum()) / union if union else 0.0
 
@@ -108,6 +135,9 @@ def _shape_of(a: Annotation, radius: float) -> shapely.Geometry:
 def pair_iou(a: Annotation, p: Annotation, radius: float) -> float | None:
     """The IoU of a pair of the same pool, None when the pair is not in one pool."""
     ga, gp = a.geometry, p.geometry
+    if {type(ga), type(gp)} == {Polygon, Mask}:
+        # A POLYGON tool takes masks too: a polygon and a mask of one feature compare as pixels.
+        return _pixel_iou(*_as_pixels(ga, gp)) if a.feature == p.feature else None  # type: ignore[arg-type]
     if type(ga) is not type(gp) or isinstance(ga, TextAnswer):
         return None
     if isinstance(ga, Box):
@@ -115,7 +145,7 @@ def pair_iou(a: Annotation, p: Annotation, radius: float) -> float | None:
     if isinstance(ga, Polygon | Point | Polyline):
         return _shape_iou(_shape_of(a, radius), _shape_of(p, radius))
     if isinstance(ga, Mask):
-        return _mask_iou(ga, gp)  # type: ignore[arg-type]
+        return _pixel_iou(_pixels(ga), _pixels(gp))  # type: ignore[arg-type]
     if isinstance(ga, Span):
         assert isinstance(gp, Span)
         overlap = max(0, min(ga.end, gp.end) - max(ga.start, gp.start))
@@ -125,8 +155,8 @@ def pair_iou(a: Annotation, p: Annotation, radius: float) -> float | None:
 
 
 def crowd_share(g: Annotation, p: Annotation) -> float:
-    """|P ∩ G| / area(P) for a crowd region g and a prediction p of one kind; 0 when P
-    has no area."""
+    """|P ∩ G| / area(P) for a crowd region g and a prediction p of one feature; 0 when P
+    has no area. A polygon and a mask compare as pixels, as for their IoU."""
     gg, gp = g.geometry, p.geometry
     if isinstance(gg, Box):
         assert isinstance(gp, Box)
@@ -138,13 +168,13 @@ def crowd_share(g: Annotation, p: Annotation) -> float:
         if iw <= 0 or ih <= 0 or own <= 0:
             return 0.0
         return min(iw * ih / own, 1.0)
-    if isinstance(gg, Polygon):
+    if isinstance(gg, Polygon) and isinstance(gp, Polygon):
         shape_g, shape_p = _shape_of(g, 0.0), _shape_of(p, 0.0)
         if not shape_p.area > 0:
             return 0.0
         return min(shape_g.intersection(shape_p).area / shape_p.area, 1.0)
-    assert isinstance(gg, Mask) and isinstance(gp, Mask)
-    pg, pp = _pixels(gg), _pixels(gp)
+    assert isinstance(gg, Mask | Polygon) and isinstance(gp, Mask | Polygon)
+    pg, pp = _as_pixels(gg, gp)
     own = int(pp.sum())
     return int((pg & pp).sum()) / own if own else 0.0
 

@@ -10,8 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.annotations.objects import Annotation, Answer, Box, Polygon, TextAnswer
+from domain.annotations.objects import Annotation, Answer, Box, Mask, Polygon, TextAnswer
 from domain.metrics import MatchResult, build_objects, grid, match
+from domain.metrics.iou import candidate_pairs
+from domain.metrics.objects import KIND_NAMES, EvaluationObjects
 from domain.ontology import Ontology
 from tests.domain.metrics.random_rows import (
     FEATURES,
@@ -241,9 +243,13 @@ def _with_more_rings(rows: list[list[Annotation]], rng: np.random.Generator) -> 
     return [[more(a) for a in row] for row in rows]
 
 
-def test_polygons_of_several_rings_match_the_reference() -> None:
-    # Their region is the union of their rings, as crowd regions too (METRICS.md §9).
-    gt, pred = random_rows(seed=43, n_rows=300, kinds=("polygon",), nested=True, crowd=True)
+@pytest.mark.parametrize("mixed", [False, True])
+def test_polygons_of_several_rings_match_the_reference(mixed: bool) -> None:
+    # Their region is the union of their rings, as crowd regions too (METRICS.md §9); beside
+    # a mask of their feature, the rasterised union of their rings.
+    gt, pred = random_rows(
+        seed=43, n_rows=300, kinds=("polygon",), nested=True, crowd=True, mixed=mixed
+    )
     rng = np.random.default_rng(43)
     gt, pred = _with_more_rings(gt, rng), _with_more_rings(pred, rng)
     assert sum(len(a.geometry.more) for row in gt + pred for a in row if isinstance(a.geometry, Polygon)) > 100
@@ -257,6 +263,37 @@ def test_crowd_regions_among_every_kind_match_the_reference() -> None:
     # The data has what §9 is about: predictions ignored (none at t = 1: a share is <= 1).
     assert result.ignored_counts(0, 0.0).sum() > 0 and result.ignored_counts(0, 0.5).sum() > 0
     assert result.ignored_counts(0, 1.0).sum() == 0
+    _compare(gt, pred, ALL_FEATURES, ontology=ONTOLOGY)
+
+
+def _kind_pairs(objects: EvaluationObjects) -> set[tuple[str, str]]:
+    """The (annotation kind, prediction kind) of every candidate pair."""
+    pairs = candidate_pairs(objects, RADIUS)
+    gt_kind = objects.ground_truth.kind[pairs.ann]
+    pred_kind = objects.predictions.kind[pairs.pred]
+    return {(KIND_NAMES[a], KIND_NAMES[p]) for a, p in zip(gt_kind, pred_kind, strict=True)}
+
+
+@pytest.mark.parametrize("seed", [51, 52])
+def test_polygon_features_holding_masks_match_the_reference(seed: int) -> None:
+    # A POLYGON tool takes masks too: a polygon and a mask of one feature on one row are
+    # compared as pixels (the polygon rasterised as pycocotools does), crowd regions too.
+    gt, pred = random_rows(
+        seed=seed, n_rows=300, kinds=("polygon", "mask"), nested=True, crowd=True, mixed=True
+    )
+    polygon_features = set(FEATURES["polygon"])
+    assert any(
+        a.iscrowd and isinstance(a.geometry, Mask) and a.feature in polygon_features
+        for row in gt
+        for a in row
+    )
+    objects = build_objects(gt, pred, ALL_FEATURES, ontology=ONTOLOGY)
+    assert {("polygon", "mask"), ("mask", "polygon")} <= _kind_pairs(objects)
+    _compare(gt, pred, ALL_FEATURES, ontology=ONTOLOGY)
+
+
+def test_polygon_features_holding_masks_among_every_kind_match_the_reference() -> None:
+    gt, pred = random_rows(seed=53, n_rows=300, nested=True, crowd=True, mixed=True)
     _compare(gt, pred, ALL_FEATURES, ontology=ONTOLOGY)
 
 

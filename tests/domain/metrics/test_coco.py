@@ -456,8 +456,11 @@ def _score(rng: np.random.Generator) -> float | None:
     return float(rng.random())
 
 
-def random_shapes(rng: np.random.Generator, n_images: int, as_masks: bool) -> tuple[Rows, Rows]:
-    """Star-shaped polygons (or their RLE masks) on 48×64 images, with jittered copies."""
+def random_shapes(
+    rng: np.random.Generator, n_images: int, as_masks: bool | None
+) -> tuple[Rows, Rows]:
+    """Star-shaped polygons (or their RLE masks) on 48×64 images, with jittered copies;
+    `as_masks` None: each shape a polygon or a mask at random (a POLYGON tool takes both)."""
     height, width = 48, 64
 
     def shape(cx: float, cy: float, r: float) -> list[tuple[float, float]]:
@@ -469,7 +472,7 @@ def random_shapes(rng: np.random.Generator, n_images: int, as_masks: bool) -> tu
         ]
 
     def geometry(points: list[tuple[float, float]]) -> Geometry:
-        if not as_masks:
+        if not (rng.random() < 0.5 if as_masks is None else as_masks):
             return Polygon(tuple(points))
         flat = [c for p in points for c in p]
         rle = mask_api.merge(mask_api.frPyObjects([flat], height, width))
@@ -501,8 +504,8 @@ def test_random_boxes(seed: int) -> None:
     assert_agrees(gt, pred)
 
 
-@pytest.mark.parametrize("as_masks", [True, False])
-def test_random_masks_and_polygons(as_masks: bool) -> None:
+@pytest.mark.parametrize("as_masks", [True, False, None])
+def test_random_masks_and_polygons(as_masks: bool | None) -> None:
     gt, pred = random_shapes(np.random.default_rng(11), 200, as_masks)
     sizes = {key: (48, 64) for key in gt}
     assert_agrees(gt, pred, "segm", sizes)
@@ -574,12 +577,13 @@ def test_random_boxes_with_crowd_regions_and_areas(seed: int) -> None:
     assert_agrees(gt, pred, "segm", sizes)
 
 
-@pytest.mark.parametrize("as_masks", [True, False])
-def test_random_masks_and_polygons_with_crowd_regions_and_areas(as_masks: bool) -> None:
+@pytest.mark.parametrize("as_masks", [True, False, None])
+def test_random_masks_and_polygons_with_crowd_regions_and_areas(as_masks: bool | None) -> None:
+    # None: polygon and mask ground truth of one category, crowd RLE masks among them.
     rng = np.random.default_rng(12)
     gt, pred = random_shapes(rng, 200, as_masks)
     gt = _with_crowds_and_areas(rng, gt, regions=False)
-    assert any(a.iscrowd for row in gt.values() for a in row)
-    assert any(isinstance(a.geometry, Mask) and a.iscrowd for row in gt.values() for a in row) == as_masks
+    crowd_kinds = {type(a.geometry) for row in gt.values() for a in row if a.iscrowd}
+    assert crowd_kinds == {True: {Mask}, False: {Polygon}, None: {Mask, Polygon}}[as_masks]
     sizes = {key: (48, 64) for key in gt}
     assert_agrees(gt, pred, "segm", sizes)

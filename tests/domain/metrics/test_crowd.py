@@ -193,3 +193,24 @@ def test_without_crowd_regions_nothing_changes() -> None:
     assert result.crowd_cover is None
     assert result.ignored_counts(0, 0.5).tolist() == [0]
     assert result.crowd_counts().tolist() == [0]
+
+
+def test_a_crowd_region_of_the_other_kind_covers_by_pixels() -> None:
+    # A polygon feature holds polygons and masks: the share is counted on pycocotools'
+    # rasterisation of the polygon at the row's size. This square covers the 16 pixels of
+    # rows and columns 1 to 4 of an 8 × 8 row.
+    square = Polygon(((1.0, 1.0), (5.0, 1.0), (5.0, 5.0), (1.0, 5.0)))
+    pixels = np.zeros((8, 8), np.uint8)
+    pixels[1:5, 0:3] = 1  # 8 of its 12 pixels in the square
+    detection = Mask(8, 8, mask_api.encode(np.asfortranarray(pixels))["counts"])
+    region = np.zeros((8, 8), np.uint8)
+    region[0:8, 0:4] = 1  # 12 of the square's 16 pixels
+    crowd_mask = Mask(8, 8, mask_api.encode(np.asfortranarray(region))["counts"])
+    for gt, pred, share in [
+        (Annotation("lake", square, None, (), True), Annotation("lake", detection, 0.9), 8 / 12),
+        (Annotation("lake", crowd_mask, None, (), True), Annotation("lake", square, 0.9), 12 / 16),
+    ]:
+        result = match(build_objects([[gt]], [[pred]]), (0.0,))
+        assert result.crowd_cover is not None and result.crowd_cover.tolist() == [share]
+        assert result.ignored_counts(0, share - 0.01).tolist() == [1]
+        assert result.ignored_counts(0, share).tolist() == [0]

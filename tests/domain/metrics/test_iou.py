@@ -185,3 +185,39 @@ def test_pools_never_mix_kinds() -> None:
     ]
     pred = [obj(Point(5.0, 5.0), "c"), obj(Span(0, 10), "d"), obj(Box(0.0, 0.0, 10.0, 10.0), "e")]
     assert ious(gt, pred) == {(0, 2): 1.0}
+
+
+# pycocotools rasterises this square to the 16 pixels of rows and columns 1 to 4.
+SQUARE = Polygon(((1.0, 1.0), (5.0, 1.0), (5.0, 5.0), (1.0, 5.0)))
+
+
+def _pixels(rows: slice, columns: slice) -> np.ndarray:
+    pixels = np.zeros((8, 8), dtype=bool)
+    pixels[rows, columns] = True
+    return pixels
+
+
+def test_a_polygon_and_a_mask_of_one_feature_compare_as_pixels() -> None:
+    square = mask_api.merge(mask_api.frPyObjects([[1, 1, 5, 1, 5, 5, 1, 5]], 8, 8))
+    assert square["counts"] == mask(_pixels(slice(1, 5), slice(1, 5))).counts
+    half = mask(_pixels(slice(1, 5), slice(1, 3)))  # the square's left half
+    wider = mask(_pixels(slice(1, 5), slice(0, 3)))  # 8 of its 12 pixels in the square
+    assert ious([obj(SQUARE)], [obj(half), obj(wider)]) == {(0, 0): 0.5, (0, 1): 0.4}
+    assert ious([obj(half), obj(wider)], [obj(SQUARE)]) == {(0, 0): 0.5, (1, 0): 0.4}
+    # pycocotools' own IoU of the pair.
+    theirs = mask_api.iou([{"size": [8, 8], "counts": half.counts}], [square], [0])
+    assert float(theirs[0, 0]) == 0.5
+
+
+def test_a_polygon_and_a_mask_pair_only_within_their_feature() -> None:
+    half = mask(_pixels(slice(1, 5), slice(1, 3)))
+    assert ious([obj(SQUARE, "lake")], [obj(half, "field")]) == {}
+    # Polygons and masks keep their own pools besides: cross-feature pairs of one kind.
+    got = ious([obj(SQUARE, "lake"), obj(half, "lake")], [obj(SQUARE, "field"), obj(half, "field")])
+    assert got == {(0, 0): 1.0, (1, 1): 1.0}
+
+
+def test_a_polygon_and_a_mask_of_different_rows_sizes_are_refused() -> None:
+    small = Mask(3, 3, mask_api.encode(np.asfortranarray(np.ones((3, 3), np.uint8)))["counts"])
+    with pytest.raises(ValueError, match="different sizes"):
+        ious([obj(mask(_pixels(slice(1, 5), slice(1, 3)))), obj(small)], [obj(SQUARE)])

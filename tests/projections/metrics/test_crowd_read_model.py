@@ -6,10 +6,13 @@ from __future__ import annotations
 import uuid
 
 import numpy as np
+import orjson
 import pytest
 
-from domain.annotations.objects import Annotation, Box
+from domain.annotations.columns import decode_rows, encode_rows
+from domain.annotations.objects import Annotation, Box, Mask
 from domain.metrics import build_objects, match
+from projections.annotation_json import annotations_from_json, row_sets
 from projections.metrics.assemble import assemble
 from projections.metrics.match_table import from_match, from_payload, to_parts, to_payload
 from projections.metrics.results import RunResults
@@ -24,10 +27,11 @@ def _same(a: np.ndarray, b: np.ndarray) -> None:
     np.testing.assert_allclose(np.asarray(a, float), np.asarray(b, float), rtol=1e-12, atol=1e-12, equal_nan=True)
 
 
-def _evaluate(seed: int, n_rows: int):  # noqa: ANN202 - the engine's result, the features, ours
+def _evaluate(seed: int, n_rows: int, mixed: bool = False):  # noqa: ANN202 - the engine's result, the features, ours
+    """`mixed`: the polygon features hold masks too, crowd regions included."""
     ontology = random_ontology()
     features = matched_features(ontology)
-    gt, pred = random_rows(seed, n_rows, nested=True, crowd=True)
+    gt, pred = random_rows(seed, n_rows, nested=True, crowd=True, mixed=mixed)
     result = match(build_objects(gt, pred, features, ontology=ontology), CONFIDENCES, 30.0)
     ids = sorted(str(uuid.uuid4()) for _ in range(n_rows))
     return result, features, ids, from_match(result, ids)
@@ -38,9 +42,9 @@ def _ignoring(result) -> bool:  # noqa: ANN001 - the engine's MatchResult
     return any(result.ignored_counts(ci, t).sum() for ci in range(len(CONFIDENCES)) for t in IOUS)
 
 
-@pytest.mark.parametrize("seed", [3, 4])
-def test_every_cut_gives_the_engines_numbers_with_crowd_regions(seed: int) -> None:
-    result, features, _, table = _evaluate(seed, 80)
+@pytest.mark.parametrize(("seed", "mixed"), [(3, False), (4, False), (7, True)])
+def test_every_cut_gives_the_engines_numbers_with_crowd_regions(seed: int, mixed: bool) -> None:
+    result, features, _, table = _evaluate(seed, 80, mixed)
     assert _ignoring(result)
     ours = RunResults(table)
     half = np.arange(80) % 2 == 0
@@ -137,3 +141,19 @@ def test_a_part_recorded_before_crowd_regions_reads_as_having_none() -> None:
     assert old.group("pair")["pred_id"].tolist() == [-1]
     assert old.group("covered")["row"].size == 0
     assert RunResults(old).feature_counts(0, 0.5)[0].tp.tolist() == [1]
+
+
+def test_masks_of_polygon_features_survive_the_chunk_codec() -> None:
+    # What the worker reads back (chunk columns, stored JSON) is what was uploaded, so the
+    # read model evaluates the same mixed scene as the engine above.
+    gt, pred = random_rows(8, 40, nested=True, crowd=True, mixed=True)
+    rows = [(str(uuid.UUID(int=i)), objects) for i, objects in enumerate(gt + pred)]
+    polygon_masks = [
+        a for _, objects in rows for a in objects if isinstance(a.geometry, Mask) and a.feature in ("lake", "field")
+    ]
+    assert any(a.iscrowd for a in polygon_masks) and any(not a.iscrowd for a in polygon_masks)
+    payload = encode_rows(rows)
+    assert decode_rows(payload) == rows
+    assert [(row_id, annotations_from_json(orjson.loads(stored))) for row_id, stored, _ in row_sets(payload)] == [
+        (row_id, objects) for row_id, objects in rows if objects
+    ]

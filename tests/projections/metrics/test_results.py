@@ -17,8 +17,9 @@ CONFIDENCES = (0.0, 0.2, 0.5, 0.7, 1.0)
 IOUS = (0.0, 0.2, 0.25, 1 / 3, 0.5, 0.75, 1.0)
 
 
-def _evaluate(seed: int, n_rows: int):  # noqa: ANN202 - the engine's result and ours
-    gt, pred = random_rows(seed, n_rows)
+def _evaluate(seed: int, n_rows: int, mixed: bool = False):  # noqa: ANN202 - the engine's result and ours
+    """`mixed`: the polygon features hold masks too."""
+    gt, pred = random_rows(seed, n_rows, mixed=mixed)
     result = match(build_objects(gt, pred, MATCHED_FEATURES), CONFIDENCES, point_radius=30.0)
     row_ids = sorted(str(uuid.uuid4()) for _ in range(n_rows))
     return result, row_ids, from_match(result, row_ids)
@@ -28,9 +29,9 @@ def _same(a: np.ndarray, b: np.ndarray) -> None:
     np.testing.assert_allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float), rtol=1e-12, atol=1e-12, equal_nan=True)
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_every_cut_gives_the_engines_counts(seed: int) -> None:
-    result, _, table = _evaluate(seed, 60)
+@pytest.mark.parametrize(("seed", "mixed"), [(1, False), (2, False), (3, False), (4, True)])
+def test_every_cut_gives_the_engines_counts(seed: int, mixed: bool) -> None:
+    result, _, table = _evaluate(seed, 60, mixed)
     ours = RunResults(table)
     rng = np.random.default_rng(seed)
     half = rng.random(60) < 0.5
