@@ -1,6 +1,7 @@
 """Keeps the runs people are about to look at ready in memory.
 
-A run's gallery index, its metadata columns and its metric results are built on the first read after they change
+A run's gallery index, its metadata columns, its metric results and the per-row metrics
+of the grid point the web app opens it at are built on the first read after they change
 (about a second for 100,000 rows and a million predictions), and the first person to open
 the run after an upload, a computation or a restart would wait for that. Instead, after each
 change of the event log, the server rebuilds them in the background for the runs whose
@@ -47,7 +48,7 @@ class RunWarming:
                 if self._read_models.metrics.status(run_id).state != IN_SYNC:
                     continue
                 self._read_models.gallery.warm(run_id)
-                self._read_models.metrics.loaded(run_id)
+                self._read_models.metrics.warm(run_id)
             except NotFound:
                 continue  # deleted since
             warmed.append(run_id)

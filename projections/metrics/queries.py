@@ -229,6 +229,16 @@ class MetricQueries:
                 self._cache.popitem(last=False)
             return loaded
 
+    def warm(self, run_id: UUID) -> None:
+        """Loads the run's results and computes the per-row metrics (and so the cell counts)
+        of the grid point nearest (0.5, 0.5), the point the web app opens a run at."""
+        loaded = self.loaded(run_id)
+        confidences = [float(c) for c in loaded.settings["confidence_thresholds"]]  # type: ignore[attr-defined]
+        ious = [float(t) for t in loaded.settings["iou_thresholds"]]  # type: ignore[attr-defined]
+        if confidences and ious:
+            c_index = min(range(len(confidences)), key=lambda i: abs(confidences[i] - 0.5))
+            loaded.results.row_metrics(c_index, min(ious, key=lambda t: abs(t - 0.5)))
+
     def runs_in_memory(self) -> list[UUID]:
         """The runs whose latest results are in memory, most recently read first."""
         with self._lock:
