@@ -107,7 +107,7 @@ async def serve_asset(request: Request) -> Response:
     try:
         key = await api_keys(request).authenticate(request.headers.get("authorization"))
         if key is None:
-            return unauthorized()
+            return unauthorized(request.headers.get("authorization"))
         asset = await _locate(request, _media_root(request))
         found = await anyio.to_thread.run_sync(_regular_file_stat, asset.file)
         if found is None:
@@ -126,7 +126,7 @@ async def upload_asset(request: Request) -> Response:
     settings: AssetSettings = request.app.state.asset_settings
     key = await api_keys(request).authenticate(request.headers.get("authorization"))
     if key is None:
-        return unauthorized()
+        return unauthorized(request.headers.get("authorization"))
     if key.read_only:
         return read_only(key)
     try:

@@ -65,9 +65,19 @@ def api_keys(connection: HTTPConnection) -> ApiKeys:
     return connection.app.state.api_keys  # type: ignore[no-any-return]
 
 
-def unauthorized() -> JSONResponse:
+def refusal(authorization: object) -> str:
+    """Why a request's key was refused: none sent, a header of another form, or a key the
+    server does not know (mistyped, revoked, or made for another server)."""
+    if authorization is None or (isinstance(authorization, str) and not authorization.strip()):
+        return "an API key is required: send 'Authorization: Bearer <key>'"
+    if bearer_secret(authorization) is None:
+        return "the Authorization header must be 'Bearer <key>'"
+    return "API key not accepted: it is not a key of this server, or it was revoked (make one with `modelledger api-key create`)"
+
+
+def unauthorized(authorization: object) -> JSONResponse:
     return JSONResponse(
-        {"errors": [{"message": "an API key is required: send 'Authorization: Bearer <key>'"}]},
+        {"errors": [{"message": refusal(authorization)}]},
         status_code=401,
         headers={"WWW-Authenticate": 'Bearer realm="modelledger"'},
     )

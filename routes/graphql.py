@@ -14,7 +14,7 @@ from strawberry.schema import BaseSchema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
-from routes.auth import api_keys, unauthorized
+from routes.auth import api_keys, refusal, unauthorized
 from routes.request_body import BodyTooLarge, read_limited, replay, too_large
 from routes.web_app import GRAPHIQL
 from schema.context import Context
@@ -47,7 +47,7 @@ class GraphQLRoute(GraphQL[Context, None]):
             return
         key = await api_keys(request).authenticate(request.headers.get("authorization"))
         if key is None:
-            await unauthorized()(scope, receive, send)
+            await unauthorized(request.headers.get("authorization"))(scope, receive, send)
             return
         try:
             body = await read_limited(request, self.max_body_bytes)
@@ -86,6 +86,11 @@ class GraphQLRoute(GraphQL[Context, None]):
         key = await api_keys(context.request).authenticate(authorization)
         if key is None:
             # Closes the socket with 4403 before anything is acknowledged.
-            raise ConnectionRejectionError({"message": "an API key is required in connection_init"})
+            message = (
+                "an API key is required in connection_init: {\"authorization\": \"Bearer <key>\"}"
+                if authorization is None
+                else refusal(authorization)
+            )
+            raise ConnectionRejectionError({"message": message})
         context.api_key = key
         return await super().on_ws_connect(context)

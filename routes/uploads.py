@@ -105,7 +105,7 @@ async def _upload(request: Request, owner: str, what: str, command: UploadComman
     limits: UploadLimits = request.app.state.upload_limits
     key = await api_keys(request).authenticate(request.headers.get("authorization"))
     if key is None:
-        return unauthorized()
+        return unauthorized(request.headers.get("authorization"))
     if key.read_only:
         return read_only(key)
     owner_id = try_parse_id(owner)

@@ -16,13 +16,18 @@ def server_settings() -> Settings:
 
 
 def test_graphql_needs_a_valid_key(live: LiveServer) -> None:
+    messages = []
     for client in (live.api().client, live.api("mlk_not-a-key").client):
         response = client.post("/graphql", json=QUERY)
         assert response.status_code == 401
-        assert "API key" in response.json()["errors"][0]["message"]
+        messages.append(response.json()["errors"][0]["message"])
         assert response.headers["www-authenticate"].startswith("Bearer")
+    # A missing key and a wrong one are told apart: the first needs sending, the second replacing.
+    assert messages[0] == "an API key is required: send 'Authorization: Bearer <key>'"
+    assert messages[1].startswith("API key not accepted") and "modelledger api-key create" in messages[1]
     bad_scheme = live.api().client.post("/graphql", json=QUERY, headers={"Authorization": f"Basic {live.read_key}"})
     assert bad_scheme.status_code == 401
+    assert bad_scheme.json()["errors"][0]["message"] == "the Authorization header must be 'Bearer <key>'"
     assert live.reader.client.post("/graphql", json=QUERY).status_code == 200
     assert live.reader.client.get("/graphql", params=QUERY).json()["data"]["datasets"]["totalCount"] >= 0
 
