@@ -31,6 +31,12 @@ def serve(
     if first is not None:
         typer.echo("A first read-write API key was created. It is shown only this once:")
         typer.echo(first)
+    else:
+        where = "" if data_dir == DEFAULT_DATA_DIR else f" --data-dir {data_dir}"
+        typer.echo(
+            "API keys: the first one was shown at the first start; make another with "
+            f"`modelledger api-key create --name NAME{where}` (add --read-only for a viewer)"
+        )
     settings = Settings.from_environment(data_dir)
     media_root = settings.assets.media_root
     typer.echo(f"ModelLedger at http://{host}:{port}/ (the web app; GraphQL and GraphiQL at /graphql)")
