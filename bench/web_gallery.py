@@ -67,8 +67,9 @@ CAMERAS = ["front", "rear"]
 CITIES = ["Lyon", "Paris", "Berlin", "Oslo"]
 SEED = 20240917
 
+# The web app's default order (web/src/lib/filters.ts, DEFAULT_SORT).
 ROWS_QUERY = """query($id: ID!, $filter: DataRowFilter, $confidence: Float, $iou: Float, $first: Int) {
-  modelRun(id: $id) { dataRows(filter: $filter, confidence: $confidence, iou: $iou, first: $first) {
+  modelRun(id: $id) { dataRows(filter: $filter, sort: [{field: GLOBAL_KEY}], confidence: $confidence, iou: $iou, first: $first) {
     totalCount nodes { globalKey labels predictions } } } }"""
 RUN_QUERY = """query($id: ID!) { modelRun(id: $id) { version
   metricSettings { confidenceThresholds iouThresholds } metricsStatus { state } } }"""

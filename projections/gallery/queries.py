@@ -124,12 +124,15 @@ class GalleryQueries:
             return index
 
     def warm(self, run_id: UUID) -> None:
-        """Builds the run's index and reads the columns of its first metadata fields, what
-        the first filter or sort by metadata would otherwise wait for."""
+        """Builds the run's index, reads the columns of its first metadata fields and ranks
+        the global keys: what the first page, filter or sort would otherwise wait for."""
         index = self.index(run_id)
         ctx = self._context(index, None)
         for key, kind in list(ctx.metadata_kinds.items())[:WARM_METADATA_FIELDS]:
             index.metadata_column(self.view, key, kind, ctx.datasets_stamp)
+        # The web app's default order.
+        by_key = sorting.SortKey(field="GLOBAL_KEY")
+        index.derived(_rank_key(by_key, ctx), lambda: _ranks(index.global_keys))
 
     def runs_in_memory(self) -> list[UUID]:
         """The runs whose latest version is in memory, most recently read first."""

@@ -1,6 +1,6 @@
 import { useState } from "react";
 import type { Feature, MetadataField } from "../api/gallery";
-import { AUTOMATIC_METRICS, type DataRowSort, describeSort, type SortField } from "../lib/filters";
+import { AUTOMATIC_METRICS, type DataRowSort, DEFAULT_SORT, describeSort, type SortField } from "../lib/filters";
 import { FeatureSelect } from "./FeatureSelect";
 
 const FIELD_LABELS: Record<SortField, string> = {
@@ -41,7 +41,7 @@ export function SortMenu({ sort, onChange, features, metadataFields, customMetri
   return (
     <div className="sort-menu popover-anchor">
       <button className="ghost" data-testid="sort-button" onClick={() => setOpen((o) => !o)}>
-        Sort: {sort?.length ? sort.map(describeSort).join(", ") : "id ↑"}
+        Sort: {(sort?.length ? sort : DEFAULT_SORT).map(describeSort).join(", ")}
       </button>
       {sort?.length ? (
         <button className="link" data-testid="sort-clear" onClick={() => onChange(null)}>

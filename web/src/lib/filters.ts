@@ -36,6 +36,10 @@ export interface DataRowFilter {
 export type SortField = "ID" | "GLOBAL_KEY" | "METRIC" | "CONFIDENCE_MAX" | "CONFIDENCE_MIN" | "METADATA";
 export const SORT_FIELDS: readonly SortField[] = ["ID", "GLOBAL_KEY", "METRIC", "CONFIDENCE_MAX", "CONFIDENCE_MIN", "METADATA"];
 
+/** The gallery's order when none is chosen: by global key, which a person recognises (the
+ *  API's own default, the row id, looks random). */
+export const DEFAULT_SORT: DataRowSort[] = [{ field: "GLOBAL_KEY", descending: false }];
+
 export interface DataRowSort {
   field: SortField;
   descending?: boolean;

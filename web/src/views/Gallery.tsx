@@ -14,7 +14,7 @@ import { RowDetail } from "../components/RowDetail";
 import { SliceList } from "../components/SliceList";
 import { SortMenu } from "../components/SortMenu";
 import { type DisplaySettings, loadDisplay, saveDisplay } from "../lib/display";
-import { type DataRowFilter, dependsOnMetrics, withSelection } from "../lib/filters";
+import { type DataRowFilter, DEFAULT_SORT, dependsOnMetrics, withSelection } from "../lib/filters";
 import { count } from "../lib/format";
 import { isVisible, objectsOf } from "../lib/overlay";
 import { Link } from "../lib/router";
@@ -87,7 +87,7 @@ export function Gallery({ runId }: { runId: string }) {
   const usesGrid = dependsOnMetrics(params.filter, params.sort);
   const variables: Omit<RowsVariables, "after"> | null = run
     ? {
-        id: runId, version: params.version, filter: params.filter, sort: params.sort,
+        id: runId, version: params.version, filter: params.filter, sort: params.sort ?? DEFAULT_SORT,
         confidence: usesGrid ? confidence.value : null, iou: usesGrid ? iou.value : null, first: PAGE_SIZE, split: params.split,
       }
     : null;
