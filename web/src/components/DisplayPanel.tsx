@@ -1,6 +1,7 @@
 import type { Feature } from "../api/gallery";
 import type { DisplaySettings } from "../lib/display";
 import { featureColour, SOURCE_COLOURS } from "../lib/overlay";
+import { ThresholdSelect } from "./GridControls";
 
 interface Props {
   settings: DisplaySettings;
@@ -11,21 +12,6 @@ interface Props {
   confidenceGrid: number[];
   iouGrid: number[];
   onGrid: (change: { confidence?: number; iou?: number }) => void;
-}
-
-function ThresholdSelect({ testId, label, value, grid, onChange }: { testId: string; label: string; value: number | null; grid: number[]; onChange: (v: number) => void }) {
-  return (
-    <label className="field">
-      <span>{label}</span>
-      <select data-testid={testId} value={value === null ? "" : String(value)} onChange={(e) => onChange(Number(e.target.value))}>
-        {grid.map((t) => (
-          <option key={t} value={String(t)}>
-            {t}
-          </option>
-        ))}
-      </select>
-    </label>
-  );
 }
 
 export function DisplayPanel({ settings, onChange, features, confidence, iou, confidenceGrid, iouGrid, onGrid }: Props) {

@@ -7,6 +7,7 @@ describe("addresses", () => {
     expect(matchRoute("/models/m1")).toEqual({ view: "model", modelId: "m1" });
     expect(matchRoute("/runs/r1/gallery")).toEqual({ view: "gallery", runId: "r1" });
     expect(matchRoute("/runs/r1/gallery/")).toEqual({ view: "gallery", runId: "r1" });
+    expect(matchRoute("/runs/r1/metrics")).toEqual({ view: "metrics", runId: "r1" });
   });
 
   it("leave every other path to the page-not-found view", () => {

@@ -38,6 +38,7 @@ export type Route =
   | { view: "directory" }
   | { view: "model"; modelId: string }
   | { view: "gallery"; runId: string }
+  | { view: "metrics"; runId: string }
   | { view: "notFound" };
 
 export function matchRoute(pathname: string): Route {
@@ -45,6 +46,7 @@ export function matchRoute(pathname: string): Route {
   if (parts.length === 0) return { view: "directory" };
   if (parts.length === 2 && parts[0] === "models") return { view: "model", modelId: parts[1] };
   if (parts.length === 3 && parts[0] === "runs" && parts[2] === "gallery") return { view: "gallery", runId: parts[1] };
+  if (parts.length === 3 && parts[0] === "runs" && parts[2] === "metrics") return { view: "metrics", runId: parts[1] };
   return { view: "notFound" };
 }
 

@@ -1,15 +1,11 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { useClient, useQuery, useSubscription } from "urql";
+import { useClient, useQuery } from "urql";
 import { errorText } from "../api/client";
-import {
-  AUTO_SLICES, CUSTOM_METRICS, type GalleryRow, type MetadataField, METRICS_STATUS, type MetricsStatus, ROWS,
-  RUN, type RunInfo, type RowsVariables, type SliceCount, SLICES,
-} from "../api/gallery";
+import { AUTO_SLICES, CUSTOM_METRICS, type GalleryRow, ROWS, type RowsVariables, type SliceCount, SLICES } from "../api/gallery";
 import { AssetView } from "../components/AssetView";
 import { DisplayPanel } from "../components/DisplayPanel";
 import { FilterBar } from "../components/FilterBar";
-import { MetricsBanner } from "../components/MetricsBanner";
-import { ErrorBox, ParamErrors } from "../components/ParamErrors";
+import { ErrorBox } from "../components/ParamErrors";
 import { RowDetail } from "../components/RowDetail";
 import { SliceList } from "../components/SliceList";
 import { SortMenu } from "../components/SortMenu";
@@ -17,9 +13,8 @@ import { type DisplaySettings, loadDisplay, saveDisplay } from "../lib/display";
 import { type DataRowFilter, DEFAULT_SORT, dependsOnMetrics, withSelection } from "../lib/filters";
 import { count } from "../lib/format";
 import { isVisible, objectsOf } from "../lib/overlay";
-import { Link } from "../lib/router";
-import { useViewParams } from "../lib/useViewParams";
-import { gridPoint } from "../lib/viewParams";
+import { RunHeader, runViewProblem } from "../components/RunHeader";
+import { useRunView } from "./useRunView";
 
 const PAGE_SIZE = 40;
 
@@ -33,46 +28,11 @@ interface Pages {
   error: string | null;
 }
 
-function mergeMetadataFields(datasets: { metadataFields: MetadataField[] }[]): MetadataField[] {
-  const byKey = new Map<string, MetadataField>();
-  for (const d of datasets) for (const f of d.metadataFields) if (!byKey.has(f.key)) byKey.set(f.key, f);
-  return [...byKey.values()].sort((a, b) => a.key.localeCompare(b.key));
-}
-
 export function Gallery({ runId }: { runId: string }) {
   const client = useClient();
-  const { params, errors, update } = useViewParams();
-  const [runResult] = useQuery<{ modelRun: RunInfo | null; datasets: { nodes: { metadataFields: MetadataField[] }[] } }>({
-    query: RUN,
-    variables: { id: runId, version: params.version },
-  });
-  const run = runResult.data?.modelRun ?? null;
-  const metadataFields = useMemo(() => mergeMetadataFields(runResult.data?.datasets.nodes ?? []), [runResult.data]);
-  const features = useMemo(() => run?.model?.ontology.features ?? [], [run]);
+  const view = useRunView(runId);
+  const { params, update, run, metadataFields, features, confidenceGrid, iouGrid, confidence, iou, inSync, refresh } = view;
   const featureNames = useMemo(() => features.map((f) => f.name), [features]);
-
-  // The grid point: the parameters if they are on the run's grid, else the nearest point.
-  const confidenceGrid = run?.metricSettings.confidenceThresholds ?? [];
-  const iouGrid = run?.metricSettings.iouThresholds ?? [];
-  const confidence = gridPoint(params.confidence, confidenceGrid, "confidence");
-  const iou = gridPoint(params.iou, iouGrid, "iou");
-  const versionError =
-    run && params.version !== null && params.version > run.latestVersion
-      ? `Parameter version=${params.version} is past the run's latest version ${run.latestVersion}.`
-      : null;
-  const allErrors = [...errors, ...[confidence.error, iou.error, versionError].filter((e): e is string => !!e)];
-
-  // Metrics status, live.
-  const [statusResult] = useSubscription<{ metricsStatus: MetricsStatus }>({ query: METRICS_STATUS, variables: { runId }, pause: !run });
-  const status = statusResult.data?.metricsStatus ?? run?.metricsStatus ?? null;
-  const inSync = status?.state === "IN_SYNC";
-  const [refresh, setRefresh] = useState(0);
-  const lastState = useRef<string | null>(null);
-  useEffect(() => {
-    // Results that depend on metrics change when a computation finishes.
-    if (status && lastState.current && lastState.current !== "IN_SYNC" && status.state === "IN_SYNC") setRefresh((r) => r + 1);
-    lastState.current = status?.state ?? null;
-  }, [status]);
 
   // Display settings (this browser's).
   const [display, setDisplayState] = useState<DisplaySettings>(loadDisplay);
@@ -188,64 +148,18 @@ export function Gallery({ runId }: { runId: string }) {
   );
   const blockedByMetrics = !inSync && dependsOnMetrics(params.filter, params.sort);
 
-  if (runResult.error) {
-    return (
-      <div className="page">
-        <ParamErrors errors={allErrors} />
-        <ErrorBox message={errorText(runResult.error)} />
-      </div>
-    );
-  }
-  if (!runResult.data) return <div className="page"><ParamErrors errors={allErrors} /><div className="loading">Loading the run…</div></div>;
-  if (!run) {
-    return (
-      <div className="page">
-        <ParamErrors errors={allErrors} />
-        <div className="empty-state" data-testid="not-found">
-          <h1>Run not found</h1>
-          <p className="muted">
-            No model run has the id <code>{runId}</code>
-            {params.version !== null ? ` at version ${params.version}` : ""}.
-          </p>
-          <Link href="/">Back to the models</Link>
-        </div>
-      </div>
-    );
-  }
+  const problem = runViewProblem(runId, view);
+  if (problem || !run) return problem;
 
   const open = openIndex !== null ? pages.rows[openIndex] : null;
   return (
     <div className="gallery-page" style={{ ["--card-size" as string]: `${display.cardSize}px` }}>
-      <ParamErrors errors={allErrors} />
-      <MetricsBanner runId={runId} status={status} />
-      <div className="gallery-head">
-        <nav className="crumbs">
-          <Link href="/">Models</Link> <span>/</span>
-          {run.model && <Link href={`/models/${run.model.id}`}>{run.model.name}</Link>} <span>/</span>
-          <span className="strong">{run.name}</span>
-        </nav>
-        <div className="spacer" />
-        <label className="inline-field">
-          <span className="muted small">Version</span>
-          <select
-            data-testid="version-select"
-            className="compact"
-            value={params.version === null ? "" : String(params.version)}
-            onChange={(e) => update({ version: e.target.value ? Number(e.target.value) : null })}
-          >
-            <option value="">latest ({run.latestVersion})</option>
-            {Array.from({ length: run.latestVersion }, (_, i) => run.latestVersion - i).map((v) => (
-              <option key={v} value={String(v)}>
-                {v}
-              </option>
-            ))}
-          </select>
-        </label>
+      <RunHeader runId={runId} current="gallery" view={view}>
         <span className="row-count-box">
           <span data-testid="row-count" className="row-count">{pages.total ?? ""}</span>
           <span className="muted small"> of {count(run.rowCount)} data rows</span>
         </span>
-      </div>
+      </RunHeader>
       <div className="toolbar">
         <FilterBar
           filter={params.filter}

@@ -1,0 +1,94 @@
+import type { ReactNode } from "react";
+import { errorText } from "../api/client";
+import { Link } from "../lib/router";
+import { formatParams } from "../lib/viewParams";
+import type { RunView } from "../views/useRunView";
+import { MetricsBanner } from "./MetricsBanner";
+import { ErrorBox, ParamErrors } from "./ParamErrors";
+
+const VIEWS = [
+  ["gallery", "Gallery"],
+  ["metrics", "Metrics"],
+] as const;
+
+/** The run's views as tabs; each keeps the address's parameters. */
+function ViewTabs({ runId, current, view }: { runId: string; current: string; view: RunView }) {
+  const search = formatParams(view.params);
+  return (
+    <nav className="view-tabs" aria-label="Views of this run">
+      {VIEWS.map(([path, label]) => (
+        <Link key={path} href={`/runs/${encodeURIComponent(runId)}/${path}${search}`} className={path === current ? "active" : ""} data-testid={`view-tab-${path}`}>
+          {label}
+        </Link>
+      ))}
+    </nav>
+  );
+}
+
+/** Errors, loading and not-found for a run's view: the page to show instead, or null. */
+export function runViewProblem(runId: string, view: RunView): ReactNode | null {
+  const { runResult, run, allErrors, params } = view;
+  if (runResult.error) {
+    return (
+      <div className="page">
+        <ParamErrors errors={allErrors} />
+        <ErrorBox message={errorText(runResult.error)} />
+      </div>
+    );
+  }
+  if (!runResult.data) return <div className="page"><ParamErrors errors={allErrors} /><div className="loading">Loading the run…</div></div>;
+  if (!run) {
+    return (
+      <div className="page">
+        <ParamErrors errors={allErrors} />
+        <div className="empty-state" data-testid="not-found">
+          <h1>Run not found</h1>
+          <p className="muted">
+            No model run has the id <code>{runId}</code>
+            {params.version !== null ? ` at version ${params.version}` : ""}.
+          </p>
+          <Link href="/">Back to the models</Link>
+        </div>
+      </div>
+    );
+  }
+  return null;
+}
+
+/** Parameter errors, the sync banner, and the head: where the run is, its views, its version. */
+export function RunHeader({ runId, current, view, children }: { runId: string; current: string; view: RunView; children?: ReactNode }) {
+  const { run, params, update, allErrors, status } = view;
+  if (!run) return null;
+  return (
+    <>
+      <ParamErrors errors={allErrors} />
+      <MetricsBanner runId={runId} status={status} />
+      <div className="gallery-head">
+        <nav className="crumbs">
+          <Link href="/">Models</Link> <span>/</span>
+          {run.model && <Link href={`/models/${run.model.id}`}>{run.model.name}</Link>} <span>/</span>
+          <span className="strong">{run.name}</span>
+        </nav>
+        <ViewTabs runId={runId} current={current} view={view} />
+        <div className="spacer" />
+        <label className="inline-field">
+          <span className="muted small">Version</span>
+          <select
+            data-testid="version-select"
+            className="compact"
+            value={params.version === null ? "" : String(params.version)}
+            onChange={(e) => update({ version: e.target.value ? Number(e.target.value) : null })}
+          >
+            <option value="">latest ({run.latestVersion})</option>
+            {Array.from({ length: run.latestVersion }, (_, i) => run.latestVersion - i).map((v) => (
+              <option key={v} value={String(v)}>
+                {v}
+              </option>
+            ))}
+          </select>
+        </label>
+        {children}
+      </div>
+    </>
+  );
+}
