@@ -11,7 +11,9 @@ COPY storage storage
 COPY cli cli
 COPY workers workers
 COPY server.py runtime.py ./
-RUN pip install --no-cache-dir .
+COPY clients clients
+# The server, and the client its import/export commands talk through.
+RUN pip install --no-cache-dir . ./clients/python
 RUN useradd --create-home modelledger
 USER modelledger
 EXPOSE 8000

@@ -18,6 +18,10 @@ prediction line with "iscrowd" or "area" is an error naming its line.
 A feature is used with one geometry throughout, except that polygons and masks may share a
 feature (a POLYGON tool takes both): such a polygon and mask on one row are compared as
 pixels, the polygon rasterised at the row's mask size.
+
+`--format coco` reads a COCO instances file and a COCO results file instead, converts them
+to the lines above (docs/formats.md) and prints the 12 COCO numbers of `--coco` for
+`--iou-type` bbox or segm, polygons drawn at each image's size.
 """
 
 from __future__ import annotations
@@ -25,8 +29,9 @@ from __future__ import annotations
 import gc
 import math
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import orjson
@@ -91,6 +96,15 @@ def _kind(geometry: type, question: str) -> str:
 
 def read_file(path: Path, rows: _Rows, ground_truth: bool) -> None:
     """Streams one NDJSON file into `rows`; raises InputError naming the line."""
+    with path.open("rb") as lines:
+        read_lines(lines, rows, ground_truth, lambda line_no: f"{path}:{line_no}")
+
+
+def read_lines(
+    lines: Iterable[bytes], rows: _Rows, ground_truth: bool, where: Callable[[int], str]
+) -> None:
+    """Reads NDJSON lines into `rows`; an InputError names the line by `where(line_no)`
+    (a file's line, or the object of a COCO file the line was made from)."""
     from domain.annotations.ndjson import parse_annotation_line
 
     parse, loads, decode_error = parse_annotation_line, orjson.loads, orjson.JSONDecodeError
@@ -101,29 +115,28 @@ def read_file(path: Path, rows: _Rows, ground_truth: bool) -> None:
     # This loop runs once per line (hundreds of thousands): the usual line, an object of an
     # already seen feature and kind on a known row, costs a decode, a parse and a few
     # dictionary look-ups.
-    with path.open("rb") as lines:
-        for line_no, line in enumerate(lines, 1):
-            try:
-                ref, annotations = parse(loads(line), line_no, prediction=prediction)
-            except decode_error as exc:
-                if not line.strip():
-                    continue  # blank lines are allowed
-                raise InputError(f"{path}:{line_no}: not valid JSON ({exc})") from None
-            except AnnotationLineError as exc:
-                raise InputError(f"{path}:{line_no}: {exc.reason}") from None
-            key = ref.global_key
-            index = by_global_key
-            if key is None:
-                key, index = ref.id, by_id
-            r = index.get(key)  # type: ignore[arg-type]
-            if r is None:
-                r = add(index, key)  # type: ignore[arg-type]
-            for annotation in annotations:
-                geometry_type = type(annotation.geometry)
-                seen = kinds.get(annotation.feature)
-                if seen is None or seen[0] is not geometry_type or geometry_type in _CHECKED:
-                    check(r, annotation, f"{path}:{line_no}")
-            sides[r].extend(annotations)
+    for line_no, line in enumerate(lines, 1):
+        try:
+            ref, annotations = parse(loads(line), line_no, prediction=prediction)
+        except decode_error as exc:
+            if not line.strip():
+                continue  # blank lines are allowed
+            raise InputError(f"{where(line_no)}: not valid JSON ({exc})") from None
+        except AnnotationLineError as exc:
+            raise InputError(f"{where(line_no)}: {exc.reason}") from None
+        key = ref.global_key
+        index = by_global_key
+        if key is None:
+            key, index = ref.id, by_id
+        r = index.get(key)  # type: ignore[arg-type]
+        if r is None:
+            r = add(index, key)  # type: ignore[arg-type]
+        for annotation in annotations:
+            geometry_type = type(annotation.geometry)
+            seen = kinds.get(annotation.feature)
+            if seen is None or seen[0] is not geometry_type or geometry_type in _CHECKED:
+                check(r, annotation, where(line_no))
+        sides[r].extend(annotations)
 
 
 # Geometries whose check needs more than the feature's type: the question, the row's size.
@@ -203,14 +216,47 @@ def report(
     return out
 
 
-def coco_report(rows: _Rows) -> dict[str, Any]:
+def coco_report(
+    rows: _Rows,
+    iou_type: Literal["bbox", "segm"] | None = None,
+    image_sizes: dict[str, tuple[int, int]] | None = None,
+) -> dict[str, Any]:
     # Imported here: COCO mode is optional and its module is not needed otherwise.
     from domain.metrics.coco import evaluate_coco
 
     keys = rows.names
     ground_truth = dict(zip(keys, rows.ground_truth, strict=True))
     predictions = dict(zip(keys, rows.predictions, strict=True))
-    return dict(evaluate_coco(ground_truth, predictions))
+    return dict(evaluate_coco(ground_truth, predictions, iou_type, image_sizes=image_sizes))
+
+
+def read_coco(
+    instances_path: Path, results_path: Path, iou_type: Literal["bbox", "segm"], rows: _Rows
+) -> dict[str, tuple[int, int]]:
+    """A COCO instances file and a results file, converted to the lines `read_lines` reads
+    (the images in id order, as COCO evaluation takes them); the images' (height, width)
+    per global key, the size polygons are drawn at. Errors name the COCO object."""
+    # Imported here: the client's COCO conversion is needed by this mode only.
+    try:
+        from modelledger_client.formats import coco
+    except ImportError:
+        raise InputError(
+            "--format coco needs the Python client: pip install ./clients/python"
+        ) from None
+
+    try:
+        instances = coco.load_instances(instances_path)
+        truth, truth_origins = coco.ground_truth_lines(instances, iou_type)
+        geometry = dict.fromkeys(instances.names_by_category.values(), iou_type)
+        detections = coco.load_results(results_path)
+        found, found_origins = coco.prediction_lines(
+            str(results_path), detections, instances, geometry
+        )
+    except coco.FormatError as exc:
+        raise InputError(str(exc)) from None
+    read_lines(map(orjson.dumps, truth), rows, True, lambda line_no: truth_origins[line_no - 1])
+    read_lines(map(orjson.dumps, found), rows, False, lambda line_no: found_origins[line_no - 1])
+    return coco.image_sizes(instances)
 
 
 @app.command()
@@ -219,14 +265,19 @@ def evaluate(
         Path,
         typer.Option(
             "--ground-truth",
-            help="NDJSON of ground-truth annotations.",
+            help="NDJSON of ground-truth annotations (with --format coco: COCO instances).",
             exists=True,
             dir_okay=False,
         ),
     ],
     predictions: Annotated[
         Path,
-        typer.Option("--predictions", help="NDJSON of predictions.", exists=True, dir_okay=False),
+        typer.Option(
+            "--predictions",
+            help="NDJSON of predictions (with --format coco: COCO results).",
+            exists=True,
+            dir_okay=False,
+        ),
     ],
     confidence_thresholds: Annotated[
         str | None,
@@ -248,6 +299,17 @@ def evaluate(
     coco: Annotated[
         bool, typer.Option("--coco", help="Print the 12 COCO numbers instead.")
     ] = False,
+    input_format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="ndjson, or coco: the ground truth is a COCO instances file and the "
+            "predictions a COCO results file; prints the 12 COCO numbers.",
+        ),
+    ] = "ndjson",
+    iou_type: Annotated[
+        str, typer.Option(help="With --format coco: bbox or segm, as COCO evaluation's iouType.")
+    ] = "bbox",
 ) -> None:
     """Exact metrics of predictions against ground truth at every (confidence, IoU) threshold.
 
@@ -259,6 +321,10 @@ def evaluate(
     ious = parse_thresholds(iou_thresholds, "--iou-thresholds")
     if not (math.isfinite(point_radius) and point_radius > 0):
         raise typer.BadParameter("must be a positive number", param_hint="--point-radius")
+    if input_format not in ("ndjson", "coco"):
+        raise typer.BadParameter("must be ndjson or coco", param_hint="--format")
+    if iou_type not in ("bbox", "segm"):
+        raise typer.BadParameter("must be bbox or segm", param_hint="--iou-type")
     rows = _Rows()
     # Reading creates an object or more per line and keeps them all, none in a reference
     # cycle: the cyclic collector would only rescan the growing heap, again and again (it
@@ -266,11 +332,17 @@ def evaluate(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        read_file(ground_truth, rows, ground_truth=True)
-        read_file(predictions, rows, ground_truth=False)
-        result = (
-            coco_report(rows) if coco else report(rows, confidences, ious, point_radius, per_row)
-        )
+        if input_format == "coco":
+            sizes = read_coco(ground_truth, predictions, iou_type, rows)  # type: ignore[arg-type]
+            result = coco_report(rows, iou_type, sizes)  # type: ignore[arg-type]
+        else:
+            read_file(ground_truth, rows, ground_truth=True)
+            read_file(predictions, rows, ground_truth=False)
+            result = (
+                coco_report(rows)
+                if coco
+                else report(rows, confidences, ious, point_radius, per_row)
+            )
     except (InputError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

@@ -21,7 +21,7 @@ from modelledger_client.errors import (
     ValidationError,
 )
 from modelledger_client.model import Model
-from modelledger_client.run import ModelRun
+from modelledger_client.run import ModelRun, ObjectOutcome, RowCustomMetric, RowOutcomes
 from modelledger_client.tables import (
     AssetFile,
     ConfusionCell,
@@ -70,9 +70,12 @@ __all__ = [
     "ModelRun",
     "NetworkError",
     "NotFoundError",
+    "ObjectOutcome",
     "PrPoint",
     "Projection",
     "RetryPolicy",
+    "RowCustomMetric",
+    "RowOutcomes",
     "RunDiff",
     "RunEvent",
     "RunMetrics",

@@ -56,6 +56,51 @@ DIFF = f"""query($id: ID!, $from: Int!, $to: Int!) {{
   modelRun(id: $id) {{ diff(fromVersion: $from, toVersion: $to) {{ {RunDiff.selection()} }} }} }}"""
 PROJECTION = f"query($id: ID!, $p: ID!) {{ modelRun(id: $id) {{ projection(id: $p) {{ {selection(Projection)} }} }} }}"
 
+@dataclass(frozen=True)
+class ObjectOutcome:
+    """An annotation's or prediction's match at a grid point (TP, FP, FN, INACTIVE,
+    UNMATCHED, CROWD, IGNORED); `partner` indexes the object paired with it."""
+
+    index: int
+    feature: str
+    confidence: float | None
+    outcome: str
+    partner: int | None
+    partner_feature: str | None
+    iou: float | None
+
+
+@dataclass(frozen=True)
+class RowCustomMetric:
+    """A custom metric's newest value on one row (of one feature, or of the row)."""
+
+    name: str
+    feature: str | None
+    value: float | None
+
+
+@dataclass(frozen=True)
+class RowOutcomes:
+    """One data row of a run at a grid point: each object's outcome, and its custom metrics."""
+
+    annotations: Table[ObjectOutcome]
+    predictions: Table[ObjectOutcome]
+    custom_metrics: Table[RowCustomMetric]
+
+    @classmethod
+    def parse(cls, data: dict[str, Any]) -> RowOutcomes:
+        return cls(
+            parse_table(ObjectOutcome, data["annotations"]),
+            parse_table(ObjectOutcome, data["predictions"]),
+            parse_table(RowCustomMetric, data["customMetrics"]),
+        )
+
+
+DETAIL = f"""query($id: ID!, $version: Int, $row: ID!, $confidence: Float!, $iou: Float!) {{
+  modelRun(id: $id, version: $version) {{ dataRowDetail(id: $row, confidence: $confidence, iou: $iou) {{
+    annotations {{ {selection(ObjectOutcome)} }} predictions {{ {selection(ObjectOutcome)} }}
+    customMetrics {{ {selection(RowCustomMetric)} }} }} }} }}"""
+
 UPSERT_ROWS = f"""mutation($input: UpsertModelRunRowsInput!) {{
   upsertModelRunRows(input: $input) {{ ... on UpsertModelRunRowsPayload {{ version }} {ERRORS} }} }}"""
 UPDATE_CONFIG = f"""mutation($input: UpdateModelRunConfigInput!) {{
@@ -214,6 +259,11 @@ class ModelRun:
         }  # fmt: skip
         nodes = self.session.pages(DATA_ROWS, variables, lambda d: _run(d, self.id)["dataRows"], page_size)
         return (parse(DataRow, node) for node in nodes)
+
+    def data_row_outcomes(self, data_row_id: str, confidence: float, iou: float) -> RowOutcomes:
+        """One row's objects with their outcomes at a grid point, and its custom metrics."""
+        variables = {"row": data_row_id, "confidence": confidence, "iou": iou}
+        return RowOutcomes.parse(self._read(DETAIL, variables)["dataRowDetail"])
 
     def history(self, page_size: int = 100) -> Table[RunEvent]:
         """Every event of the run, oldest first: what changed, who changed it, when."""
