@@ -17,7 +17,7 @@ from cli.imports import ApiKey, Url, connect, echo_json, reported
 from cli.main import app
 
 if TYPE_CHECKING:
-    from modelledger_client import Client, DataRow, ModelRun, RowOutcomes
+    from modelledger_client import Client, DataRow, ModelRun, RowCustomMetric
 
 exports = typer.Typer(no_args_is_help=True, help="Export a run's rows, predictions and metrics.")
 app.add_typer(exports, name="export")
@@ -69,28 +69,29 @@ def export_run(
     echo_json({"run": run.id, "version": run.version, "files": [str(path) for path in written]})
 
 
-def _rows(run: ModelRun) -> Iterator[DataRow]:
-    """The run's rows, a page per request, with a progress bar."""
+def _rows(run: ModelRun, confidence: float | None = None, iou: float | None = None) -> Iterator[DataRow]:
+    """The run's rows, a page per request, with a progress bar; with their metrics at the
+    grid point when one is given."""
     from tqdm import tqdm
 
-    yield from tqdm(
-        run.data_rows(page_size=PAGE), total=run.row_count, unit="rows", desc="data rows"
-    )
+    pages = run.data_rows(page_size=PAGE, confidence=confidence, iou=iou)
+    yield from tqdm(pages, total=run.row_count, unit="rows", desc="data rows")
 
 
-def _with_outcomes(
-    run: ModelRun, confidence: float, iou: float
-) -> Iterator[tuple[DataRow, RowOutcomes]]:
-    """Each row with its objects' outcomes at the grid point (a request per row)."""
-    for row in _rows(run):
-        yield row, run.data_row_outcomes(row.id, confidence, iou)
+def _with_custom(run: ModelRun, confidence: float, iou: float) -> Iterator[tuple[DataRow, list[RowCustomMetric]]]:
+    """Each row with its metrics at the grid point and its custom metric values; the values
+    take a request per row, made only when the run has custom metrics."""
+    has_custom = bool(run.metrics(confidence, iou).custom)
+    for row in _rows(run, confidence, iou):
+        custom = list(run.data_row_outcomes(row.id, confidence, iou).custom_metrics) if has_custom else []
+        yield row, custom
 
 
 def _write_ndjson(run: ModelRun, output: Path, confidence: float, iou: float) -> Path:
-    from modelledger_client.formats.tables import row_metrics
+    from modelledger_client.formats.tables import custom_values, row_figures
 
     with output.open("w", encoding="utf-8") as file:
-        for row, outcomes in _with_outcomes(run, confidence, iou):
+        for row, custom in _with_custom(run, confidence, iou):
             line = {
                 "globalKey": row.global_key,
                 "id": row.id,
@@ -102,7 +103,7 @@ def _write_ndjson(run: ModelRun, output: Path, confidence: float, iou: float) ->
                 "metadata": row.metadata,
                 "labels": row.labels,
                 "predictions": row.predictions,
-                "metrics": {"confidence": confidence, "iou": iou, **row_metrics(outcomes)},
+                "metrics": {"confidence": confidence, "iou": iou, **row_figures(row.metrics), "custom": custom_values(custom)},
             }
             file.write(json.dumps(line, ensure_ascii=False) + "\n")
     return output
@@ -126,7 +127,7 @@ def _write_tables(
     from modelledger_client.formats import tables
 
     output.mkdir(parents=True, exist_ok=True)
-    per_row, custom = tables.data_row_table(_with_outcomes(run, confidence, iou))
+    per_row, custom = tables.data_row_table(_with_custom(run, confidence, iou))
     confusion = tables.confusion_table(run.confusion_matrix(confidence, iou))
     written = [
         (tables.feature_table(run.metrics(confidence, iou)), tables.FEATURE_COLUMNS, "features"),

@@ -50,6 +50,7 @@ from projections.metrics.results import PrPoint, feature_report
 from projections.metrics.view import MetricsView
 from projections.postgres_view import encode_cursor, int_cursor, page_size
 from projections.records import Page
+from projections.row_keys import find, row_keys
 
 CACHED_RUNS = 4
 # Up to this many features a confusion matrix lists them all; past it, the non-empty ones.
@@ -128,6 +129,20 @@ class HistogramRecord:
     bins: list[HistogramBin]
     nulls: int
     outside: int  # values outside [0, 1] (custom metrics may have them)
+
+
+@dataclass(frozen=True, slots=True)
+class RowFigures:
+    """One data row's metrics at a grid point (METRICS.md §4)."""
+
+    tp: int
+    fp: int
+    fn: int
+    tn: int
+    precision: float | None
+    recall: float | None
+    f1: float | None
+    iou: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +253,23 @@ class MetricQueries:
         if confidences and ious:
             c_index = min(range(len(confidences)), key=lambda i: abs(confidences[i] - 0.5))
             loaded.results.row_metrics(c_index, min(ious, key=lambda t: abs(t - 0.5)))
+
+    def row_figures(self, run_id: UUID | str | RunAt, ids: Sequence[str], confidence: float, iou: float) -> dict[str, RowFigures]:
+        """The metrics of each of these rows at the grid point, by id; a row without a result
+        (not evaluated) is left out."""
+        loaded = self.loaded(run_id)
+        m = loaded.results.row_metrics(*self.grid(loaded, confidence, iou))
+        order = np.argsort(loaded.keys, kind="stable")
+        at = find(loaded.keys[order], row_keys(list(ids)))
+        figures = {}
+        for row_id, i in zip(ids, at.tolist(), strict=True):
+            if i >= 0:
+                r = int(order[i])
+                figures[row_id] = RowFigures(
+                    int(m.tp[r]), int(m.fp[r]), int(m.fn[r]), int(m.tn[r]),
+                    _value(m.precision[r]), _value(m.recall[r]), _value(m.f1[r]), _value(m.iou[r]),
+                )  # fmt: skip
+        return figures
 
     def runs_in_memory(self) -> list[UUID]:
         """The runs whose latest results are in memory, most recently read first."""

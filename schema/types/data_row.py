@@ -8,6 +8,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from domain.splits import Split as DomainSplit
+from projections.metrics.queries import RowFigures
 from projections.records import DataRowRecord, RunRowRecord
 
 Split = strawberry.enum(DomainSplit, name="Split", description="Where a data row is in a model run.")
@@ -25,6 +26,29 @@ class MediaType(Enum):
     JSON = "JSON"
     CONVERSATION = "CONVERSATION"
     GEOSPATIAL_TILE = "GEOSPATIAL_TILE"
+
+
+@strawberry.type(
+    description="A data row's metrics at a grid point: TP, FP, FN and TN summed over its features, "
+    "precision, recall and F1 from those sums, IoU the mean of its features' IoUs; a ratio is null "
+    "where it is undefined (docs/metrics.md)."
+)
+class RowMetrics:
+    tp: int
+    fp: int
+    fn: int
+    tn: int
+    precision: float | None
+    recall: float | None
+    f1: float | None
+    iou: float | None
+
+    @classmethod
+    def from_record(cls, record: RowFigures) -> RowMetrics:
+        return cls(
+            tp=record.tp, fp=record.fp, fn=record.fn, tn=record.tn,
+            precision=record.precision, recall=record.recall, f1=record.f1, iou=record.iou,
+        )  # fmt: skip
 
 
 @strawberry.type(
@@ -48,6 +72,11 @@ class DataRow:
     predictions: JSON | None = strawberry.field(
         default=None, description="The run's predictions, in the NDJSON line format."
     )
+    metrics: RowMetrics | None = strawberry.field(
+        default=None,
+        description="Read from a run's dataRows asked with confidence and iou: the row's metrics at "
+        "that grid point. Null otherwise, and for a row no prediction upload covered.",
+    )
 
     @classmethod
     def from_dataset_row(cls, record: DataRowRecord) -> DataRow:
@@ -63,8 +92,9 @@ class DataRow:
         )
 
     @classmethod
-    def from_run_row(cls, record: RunRowRecord) -> DataRow:
+    def from_run_row(cls, record: RunRowRecord, figures: RowFigures | None = None) -> DataRow:
         return cls(
+            metrics=None if figures is None else RowMetrics.from_record(figures),
             id=strawberry.ID(record.id),
             global_key=record.global_key,
             width=record.width,

@@ -110,7 +110,11 @@ class ModelRun(Node, ModelRunProjectorFields, ModelRunMetricsFields, ModelRunGal
         keys = [s.to_key() for s in sort or []]
         run: str | RunAt = RunAt(str(self.id), self.version) if older else str(self.id)
         page = await ctx.read(ctx.read_models.gallery.data_rows, run, clauses, keys, grid, size, after)
-        return connection(page, DataRow.from_run_row, after)
+        if grid is None:
+            return connection(page, DataRow.from_run_row, after)
+        ids = [record.id for record in page.items]
+        figures = await ctx.read(ctx.read_models.metrics.row_figures, run, ids, *grid)
+        return connection(page, lambda record: DataRow.from_run_row(record, figures.get(record.id)), after)
 
     @classmethod
     def from_record(cls, record: ModelRunRecord) -> ModelRun:

@@ -50,13 +50,21 @@ def _key(f: Any) -> str:
 
 
 def selection(row_type: type) -> str:
-    """The GraphQL selection set of a flat dataclass: its fields, camelCase."""
-    return " ".join(_key(f) for f in fields(row_type))
+    """The GraphQL selection set of a dataclass: its fields, camelCase; a field whose metadata
+    names a `nested` dataclass selects that one's fields."""
+    return " ".join(
+        f"{_key(f)} {{ {selection(f.metadata['nested'])} }}" if "nested" in f.metadata else _key(f)
+        for f in fields(row_type)
+    )
 
 
 def parse(row_type: type[T], data: dict[str, Any]) -> T:
-    """A flat dataclass from its GraphQL object (JSON lists become tuples: rows are frozen)."""
-    values = {f.name: _frozen(data[_key(f)]) for f in fields(row_type)}  # type: ignore[arg-type]
+    """A dataclass from its GraphQL object (JSON lists become tuples: rows are frozen)."""
+    values = {}
+    for f in fields(row_type):  # type: ignore[arg-type]
+        value = data[_key(f)]
+        nested = f.metadata.get("nested")
+        values[f.name] = parse(nested, value) if nested is not None and value is not None else _frozen(value)
     return row_type(**values)
 
 
@@ -184,8 +192,25 @@ class PrPoint:
 
 
 @dataclass(frozen=True)
+class RowMetrics:
+    """A data row's metrics at a grid point: counts over its features; ratios None where
+    undefined."""
+
+    tp: int
+    fp: int
+    fn: int
+    tn: int
+    precision: float | None
+    recall: float | None
+    f1: float | None
+    iou: float | None
+
+
+@dataclass(frozen=True)
 class DataRow:
-    """A row of a run's gallery; labels and predictions are in the NDJSON line format."""
+    """A row of a run's gallery; labels and predictions are in the NDJSON line format;
+    `metrics` at the grid point when one was asked (`data_rows(confidence=, iou=)`), else
+    None, as for a row no prediction upload covered."""
 
     id: str
     global_key: str
@@ -198,6 +223,7 @@ class DataRow:
     split: str | None
     covered: bool | None
     predictions: tuple[Any, ...] | None
+    metrics: RowMetrics | None = field(default=None, metadata={"nested": RowMetrics})
 
 
 @dataclass(frozen=True)

@@ -133,3 +133,22 @@ def test_a_saved_slice_s_stored_members_are_pushed(live: LiveServer) -> None:
         answer = live.writer.upload(f"/upload/datasets/{scenario.dataset_id}/metadata", update)
         assert answer.status_code == 200, answer.text
         assert _next(ws)["count"] == 4
+
+
+ROW_METRICS = """query($id: ID!, $c: Float, $t: Float) { modelRun(id: $id) {
+  dataRows(confidence: $c, iou: $t, sort: [{field: GLOBAL_KEY}]) { nodes { globalKey metrics { tp fp fn tn precision recall f1 iou } } } } }"""
+
+
+def test_each_row_carries_its_metrics_at_the_grid_point_asked(live: LiveServer, scenario: Scenario) -> None:
+    nodes = live.reader.data(ROW_METRICS, id=scenario.run_id, c=0.5, t=0.5)["modelRun"]["dataRows"]["nodes"]
+    by_key = {n["globalKey"]: n["metrics"] for n in nodes}
+    # Rows 0-2: the car on its label (TP); rows 3-5: far off (a FP and a FN). The three other
+    # features of the ontology are on no row: a TN each.
+    assert by_key["gx-0"] == {"tp": 1, "fp": 0, "fn": 0, "tn": 3, "precision": 1.0, "recall": 1.0, "f1": 1.0, "iou": 1.0}
+    assert by_key["gx-4"] == {"tp": 0, "fp": 1, "fn": 1, "tn": 3, "precision": 0.0, "recall": 0.0, "f1": 0.0, "iou": 0.0}
+    # At confidence 0.8 the predictions of rows 0-2 (0.5, 0.6, 0.7) are not counted: a miss each.
+    higher = live.reader.data(ROW_METRICS, id=scenario.run_id, c=0.8, t=0.5)["modelRun"]["dataRows"]["nodes"]
+    assert {n["globalKey"]: (n["metrics"]["tp"], n["metrics"]["fn"]) for n in higher}["gx-1"] == (0, 1)
+    # Without a grid point there are no figures to give.
+    plain = live.reader.data(ROW_METRICS, id=scenario.run_id, c=None, t=None)["modelRun"]["dataRows"]["nodes"]
+    assert all(n["metrics"] is None for n in plain)

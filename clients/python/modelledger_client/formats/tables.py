@@ -1,9 +1,9 @@
 """A run's metrics as flat tables (one dict per row, one key per column) and their files:
 Parquet through pyarrow, imported only when a table is written, or CSV.
 
-The per-row figures come from each row's objects and their outcomes at the grid point: the
-API gives a row's outcomes, not its metric values, so a row's TP, FP and FN are counted from
-them (a TP or FP is a prediction's outcome, an FN an annotation's)."""
+The per-row figures are the rows' metrics at the grid point, as `dataRows` gives them with a
+confidence and an IoU; a row's custom metric values come from its detail, asked only when the
+run has custom metrics."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
-from modelledger_client.run import RowOutcomes
-from modelledger_client.tables import ConfusionMatrix, DataRow, RunMetrics
+from modelledger_client.run import RowCustomMetric
+from modelledger_client.tables import ConfusionMatrix, DataRow, RowMetrics, RunMetrics
 
 TableFormat = Literal["parquet", "csv"]
 Rows = list[dict[str, Any]]
@@ -21,26 +21,19 @@ Rows = list[dict[str, Any]]
 FEATURE_COLUMNS = (
     "feature", "tp", "fp", "fn", "tn", "precision", "recall", "f1", "iou", "annotations", "predictions",
 )  # fmt: skip
-DATA_ROW_COLUMNS = ("global_key", "data_row_id", "split", "tp", "fp", "fn")
+RATIO_COLUMNS = ("tp", "fp", "fn", "tn", "precision", "recall", "f1", "iou")
+DATA_ROW_COLUMNS = ("global_key", "data_row_id", "split", *RATIO_COLUMNS)
 CUSTOM_COLUMNS = ("global_key", "data_row_id", "name", "feature", "value")
 CONFUSION_COLUMNS = ("ground_truth", "prediction", "count")
 
 
-def row_counts(outcomes: RowOutcomes) -> dict[str, int]:
-    """A row's TP, FP and FN at the grid point, counted from its objects' outcomes."""
-    return {
-        "tp": sum(o.outcome == "TP" for o in outcomes.predictions),
-        "fp": sum(o.outcome == "FP" for o in outcomes.predictions),
-        "fn": sum(o.outcome == "FN" for o in outcomes.annotations),
-    }
+def row_figures(metrics: RowMetrics | None) -> dict[str, Any]:
+    """A row's metrics as columns (all empty for a row no prediction upload covered)."""
+    return {column: None if metrics is None else getattr(metrics, column) for column in RATIO_COLUMNS}
 
 
-def row_metrics(outcomes: RowOutcomes) -> dict[str, Any]:
-    """A row's figures for an NDJSON export line: its counts and its custom metrics."""
-    custom = [
-        {"name": m.name, "feature": m.feature, "value": m.value} for m in outcomes.custom_metrics
-    ]
-    return {**row_counts(outcomes), "custom": custom}
+def custom_values(custom: Iterable[RowCustomMetric]) -> list[dict[str, Any]]:
+    return [{"name": m.name, "feature": m.feature, "value": m.value} for m in custom]
 
 
 def feature_table(metrics: RunMetrics) -> Rows:
@@ -51,18 +44,15 @@ def feature_table(metrics: RunMetrics) -> Rows:
     ]
 
 
-def data_row_table(rows: Iterable[tuple[DataRow, RowOutcomes]]) -> tuple[Rows, Rows]:
-    """The per-row counts, and the per-row custom metrics in long form."""
-    counts: Rows = []
+def data_row_table(rows: Iterable[tuple[DataRow, list[RowCustomMetric]]]) -> tuple[Rows, Rows]:
+    """The per-row metrics, and the per-row custom metrics in long form."""
+    figures: Rows = []
     custom: Rows = []
-    for row, outcomes in rows:
+    for row, values in rows:
         names = {"global_key": row.global_key, "data_row_id": row.id}
-        counts.append({**names, "split": row.split, **row_counts(outcomes)})
-        custom += [
-            {**names, "name": m.name, "feature": m.feature, "value": m.value}
-            for m in outcomes.custom_metrics
-        ]
-    return counts, custom
+        figures.append({**names, "split": row.split, **row_figures(row.metrics)})
+        custom += [{**names, **value} for value in custom_values(values)]
+    return figures, custom
 
 
 def confusion_table(matrix: ConfusionMatrix) -> Rows:
