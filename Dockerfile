@@ -10,6 +10,7 @@ COPY routes routes
 COPY storage storage
 COPY cli cli
 COPY workers workers
+COPY demo demo
 COPY server.py runtime.py ./
 COPY clients clients
 # The server, and the client its import/export commands talk through.

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test lint bench clean ui
+.PHONY: install serve demo test lint bench clean ui
 
 install: $(STAMP)
 
@@ -17,6 +17,10 @@ $(STAMP): pyproject.toml clients/python/pyproject.toml
 
 serve: $(STAMP)
 	$(BIN)/modelledger serve
+
+# Serves as `serve` does, after loading real digits and rendered street scenes into it.
+demo: $(STAMP)
+	$(BIN)/modelledger demo --serve
 
 test: $(STAMP)
 	$(BIN)/ruff check .

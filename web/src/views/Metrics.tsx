@@ -92,7 +92,7 @@ function MetricsBody({ at, view, refresh }: { at: At; view: RunView; refresh: nu
         <FeatureTable metrics={answer.metrics} />
         <FeatureBars metrics={answer.metrics} at={at} />
       </section>
-      <section className="panel">
+      <section className={answer.confusionMatrix.labels.length > 7 ? "panel wide" : "panel"}>
         <h2>Confusion matrix</h2>
         <p className="muted small">Rows are ground truth, columns predictions; shading is each cell's share of its row. Click a cell for its rows.</p>
         <ConfusionMatrix matrix={answer.confusionMatrix} at={at} />
