@@ -26,6 +26,7 @@ from schema.types.metrics import (
     ConfusionMatrix,
     DistributionEntry,
     MetricDataRow,
+    MetricDelta,
     MetricHistogram,
     MetricHistogramBin,
     MetricsStatus,
@@ -216,6 +217,13 @@ class MetricsQueries:
             a=RunMetrics.from_record(record.a),
             b=RunMetrics.from_record(record.b),
             worse_data_rows=connection(record.worse, _worse, after),
+            deltas=[
+                MetricDelta(
+                    feature=d.feature, metric=d.metric, a=d.a, b=d.b, delta=d.delta, low=d.low, high=d.high,
+                    significant=d.significant,
+                )  # fmt: skip
+                for d in record.deltas
+            ],
         )
 
 

@@ -3,7 +3,8 @@
 Both runs' figures are computed over their common rows (and the filter, which each run
 answers for its own rows: a row is compared when both select it), at one grid point that
 both runs have. Rows where run B is worse than run A on a chosen metric come most worse
-first: higher is better for every metric except FP and FN.
+first: higher is better for every metric except FP and FN. Each feature's deltas come with
+a 95 % paired bootstrap interval (projections/metrics/bootstrap.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from uuid import UUID
 import numpy as np
 
 from domain.errors import ValidationFailed
+from projections.metrics.bootstrap import MetricDelta, paired_bootstrap
 from projections.metrics.filters import Clause, metric_values
 from projections.metrics.queries import MetricQueries, MetricsRecord, RowRef
 from projections.postgres_view import encode_cursor, int_cursor, page_size
@@ -39,6 +41,7 @@ class ComparisonRecord:
     a: MetricsRecord
     b: MetricsRecord
     worse: Page  # of WorseRow
+    deltas: list[MetricDelta]
 
 
 def compare_runs(
@@ -101,4 +104,5 @@ def compare_runs(
         a=report_a,
         b=report_b,
         worse=Page(items, int(order.size), encode_cursor("worse_rows", end) if items else None, end < order.size),
+        deltas=paired_bootstrap(a.results, rows_a, grid_a, b.results, rows_b, grid_b),
     )

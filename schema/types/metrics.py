@@ -242,6 +242,22 @@ class WorseDataRow:
     by: float = strawberry.field(description="How much worse run B is there.")
 
 
+@strawberry.type(
+    description="B minus A for one feature (null: all top-level features together) and one of "
+    "precision, recall, F1 and IoU, on the common rows, with its 95 % paired bootstrap interval "
+    "(1,000 resamples of the rows, a fixed seed; docs/metrics.md). Null where a value is undefined."
+)
+class MetricDelta:
+    feature: str | None
+    metric: str
+    a: float | None
+    b: float | None
+    delta: float | None
+    low: float | None
+    high: float | None
+    significant: bool = strawberry.field(description="The interval excludes 0.")
+
+
 @strawberry.type(description="Two runs of one model on their common data rows, at one grid point.")
 class RunComparison:
     metric: str
@@ -251,4 +267,8 @@ class RunComparison:
     b: RunMetrics
     worse_data_rows: Connection[WorseDataRow] = strawberry.field(
         description="Rows where B is worse than A on the metric, most worse first."
+    )
+    deltas: list[MetricDelta] = strawberry.field(
+        description="Per feature (the 64 with the most labels) and for all features: each metric's "
+        "delta B minus A with its 95 % paired bootstrap interval."
     )
