@@ -1,6 +1,8 @@
 import type { ReactNode } from "react";
+import { useQuery } from "urql";
 import { errorText } from "../api/client";
-import { Link } from "../lib/router";
+import { MODEL_RUNS } from "../api/compare";
+import { Link, navigate } from "../lib/router";
 import { formatParams } from "../lib/viewParams";
 import type { RunView } from "../views/useRunView";
 import { MetricsBanner } from "./MetricsBanner";
@@ -22,6 +24,29 @@ function ViewTabs({ runId, current, view }: { runId: string; current: string; vi
         </Link>
       ))}
     </nav>
+  );
+}
+
+/** Opens the comparison of this run (A) with another run of its model (B). */
+function CompareWith({ runId, modelId, view }: { runId: string; modelId: string; view: RunView }) {
+  const [result] = useQuery<{ model: { modelRuns: { nodes: { id: string; name: string }[] } } | null }>({ query: MODEL_RUNS, variables: { id: modelId } });
+  const others = (result.data?.model?.modelRuns.nodes ?? []).filter((r) => r.id !== runId);
+  if (!others.length) return null;
+  const search = formatParams({ ...view.params, version: null, sort: null, split: null });
+  return (
+    <select
+      className="compact"
+      data-testid="compare-with"
+      value=""
+      onChange={(e) => e.target.value && navigate(`/compare/${encodeURIComponent(runId)}/${encodeURIComponent(e.target.value)}${search}`)}
+    >
+      <option value="">Compare with…</option>
+      {others.map((r) => (
+        <option key={r.id} value={r.id}>
+          {r.name}
+        </option>
+      ))}
+    </select>
   );
 }
 
@@ -70,6 +95,7 @@ export function RunHeader({ runId, current, view, children }: { runId: string; c
           <span className="strong">{run.name}</span>
         </nav>
         <ViewTabs runId={runId} current={current} view={view} />
+        <CompareWith runId={runId} modelId={run.modelId} view={view} />
         <div className="spacer" />
         <label className="inline-field">
           <span className="muted small">Version</span>

@@ -1,0 +1,44 @@
+// The comparison view's operations (schema.graphql: compareModelRuns).
+import type { FeatureMetricRow } from "./gallery";
+
+export interface MetricDelta {
+  feature: string | null;
+  metric: string;
+  a: number | null;
+  b: number | null;
+  delta: number | null;
+  low: number | null;
+  high: number | null;
+  significant: boolean;
+}
+
+export interface WorseRow {
+  dataRow: { id: string; globalKey: string };
+  a: number;
+  b: number;
+  by: number;
+}
+
+export interface Comparison {
+  commonDataRows: number;
+  a: { all: FeatureMetricRow; features: FeatureMetricRow[] };
+  b: { all: FeatureMetricRow; features: FeatureMetricRow[] };
+  deltas: MetricDelta[];
+  worseDataRows: { totalCount: number; nodes: WorseRow[] };
+}
+
+const METRIC_FIELDS = "feature tp fp fn tn precision recall f1 iou";
+
+export const COMPARE = `query Compare($a: ID!, $b: ID!, $confidence: Float!, $iou: Float!, $metric: String!, $filter: DataRowFilter) {
+  compareModelRuns(runA: $a, runB: $b, confidence: $confidence, iou: $iou, metric: $metric, filter: $filter, first: 50) {
+    commonDataRows
+    a { all { ${METRIC_FIELDS} } features { ${METRIC_FIELDS} } }
+    b { all { ${METRIC_FIELDS} } features { ${METRIC_FIELDS} } }
+    deltas { feature metric a b delta low high significant }
+    worseDataRows { totalCount nodes { dataRow { id globalKey } a b by } }
+  }
+  runA: modelRun(id: $a) { id name modelId model { id name } }
+  runB: modelRun(id: $b) { id name }
+}`;
+
+export const MODEL_RUNS = `query ModelRuns($id: ID!) { model(id: $id) { id modelRuns(first: 100) { nodes { id name } } } }`;
