@@ -11,6 +11,7 @@ import { ErrorBox, ParamErrors } from "./ParamErrors";
 const VIEWS = [
   ["gallery", "Gallery"],
   ["metrics", "Metrics"],
+  ["history", "History"],
 ] as const;
 
 /** The run's views as tabs; each keeps the address's parameters. */
@@ -113,6 +114,11 @@ export function RunHeader({ runId, current, view, children }: { runId: string; c
             ))}
           </select>
         </label>
+        {params.version !== null && params.version < run.latestVersion && (
+          <span className="version-marker" data-testid="version-marker">
+            viewing version {params.version} of {run.latestVersion}
+          </span>
+        )}
         {children}
       </div>
     </>

@@ -1,4 +1,4 @@
-// A small router over the History API: the app has few addresses (UI.md) and keeps its state
+// A small router over the History API: the app has few addresses and keeps its state
 // in the query string, so it needs little more than the current location and a way to move.
 import { type AnchorHTMLAttributes, type MouseEvent, useEffect, useState } from "react";
 
@@ -40,6 +40,7 @@ export type Route =
   | { view: "gallery"; runId: string }
   | { view: "metrics"; runId: string }
   | { view: "compare"; runA: string; runB: string }
+  | { view: "history"; runId: string }
   | { view: "notFound" };
 
 export function matchRoute(pathname: string): Route {
@@ -48,6 +49,7 @@ export function matchRoute(pathname: string): Route {
   if (parts.length === 2 && parts[0] === "models") return { view: "model", modelId: parts[1] };
   if (parts.length === 3 && parts[0] === "runs" && parts[2] === "gallery") return { view: "gallery", runId: parts[1] };
   if (parts.length === 3 && parts[0] === "runs" && parts[2] === "metrics") return { view: "metrics", runId: parts[1] };
+  if (parts.length === 3 && parts[0] === "runs" && parts[2] === "history") return { view: "history", runId: parts[1] };
   if (parts.length === 3 && parts[0] === "compare") return { view: "compare", runA: parts[1], runB: parts[2] };
   return { view: "notFound" };
 }
