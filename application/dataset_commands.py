@@ -28,7 +28,7 @@ from domain.data_rows import (
 from domain.datasets import Dataset
 from domain.errors import AnnotationLineError, ValidationFailed
 
-# The keys of each kind of line (API.md), in the order messages list them.
+# The keys of each kind of line (docs/uploads.md), in the order messages list them.
 DATA_ROW_LINE_KEYS = ("globalKey", "rowData", "mediaType", "width", "height", "metadata", "labels")
 METADATA_LINE_KEYS = ("dataRow", "metadata")
 LABELS_LINE_KEYS = ("dataRow", "labels")

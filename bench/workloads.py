@@ -154,7 +154,7 @@ class Workload:
         """The ground-truth dataset and the results list, image ids 1.. in image order.
 
         Results are boxes or compressed RLE (what COCO.loadRes takes); missing confidences
-        are given as 1, the rule of METRICS.md.
+        are given as 1, the rule of docs/metrics.md.
         """
         gt, pred = self.ground_truth, self.predictions
         images = [{"id": i + 1, "width": WIDTH, "height": HEIGHT} for i in range(self.n_images)]

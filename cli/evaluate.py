@@ -12,7 +12,7 @@ IoU thresholds, every table indexed [c][t]):
 Ratios are null where undefined. Free-text answers are never matched, so they have no
 entry in "features" or "confusion".
 
-Crowd regions and areas (METRICS.md §9) are read from the ground-truth file only; a
+Crowd regions and areas (docs/metrics.md §9) are read from the ground-truth file only; a
 prediction line with "iscrowd" or "area" is an error naming its line.
 
 A feature is used with one geometry throughout, except that polygons and masks may share a

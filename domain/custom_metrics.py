@@ -1,4 +1,4 @@
-"""Custom metric values a user uploads per data row (METRICS.md §7)."""
+"""Custom metric values a user uploads per data row (docs/metrics.md §11)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from domain.annotations.ndjson import check_keys, parse_data_row_ref, show_value
 from domain.errors import AnnotationLineError
 from domain.ontology import Ontology
 
-# The automatic metrics' names are reserved (METRICS.md §7).
+# The automatic metrics' names are reserved (docs/metrics.md §11).
 RESERVED_NAMES = frozenset(
     {"tp", "fp", "fn", "tn", "precision", "recall", "f1", "iou", "true_positive", "false_positive",
      "false_negative", "true_negative", "confidence"}

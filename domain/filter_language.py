@@ -1,4 +1,4 @@
-"""The data row filter language (API.md's DataRowFilter): clauses the read models evaluate.
+"""The data row filter language (the schema's DataRowFilter): clauses the read models evaluate.
 
 A filter is an AND of clauses; a clause holding a list matches any of its values (OR). The
 same filter arrives as a GraphQL input or as the JSON a saved slice keeps: both become these
@@ -87,7 +87,7 @@ class SliceClause:
 
 @dataclass(frozen=True, slots=True)
 class AutoSliceClause:
-    """Members of an automatic slice (METRICS.md §6) at the query's grid point."""
+    """Members of an automatic slice (docs/metrics.md §12) at the query's grid point."""
 
     name: str
 

@@ -25,7 +25,7 @@ from domain.ontology import Ontology
 from domain.splits import Split
 
 AUTOMATIC_METRICS = ("tp", "fp", "fn", "tn", "precision", "recall", "f1", "iou")
-# The automatic slices of every run (METRICS.md §6), by name.
+# The automatic slices of every run (docs/metrics.md §12), by name.
 AUTO_SLICES = (
     "True positive",
     "False positive",

@@ -1,4 +1,4 @@
-"""The settings a model run's metrics are computed with (METRICS.md §1, §2, §6)."""
+"""The settings a model run's metrics are computed with (docs/metrics.md §2, §2, §6)."""
 
 from __future__ import annotations
 

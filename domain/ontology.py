@@ -52,7 +52,7 @@ ANSWER: Final = "ANSWER"
 TEXT: Final = "TEXT"
 FeatureKind = Tool | Literal["ANSWER", "TEXT"]
 
-# The matching pools of METRICS.md §1, named by what they hold.
+# The matching pools of docs/metrics.md §2, named by what they hold.
 TOOL_POOLS: Final[Mapping[Tool, str]] = MappingProxyType(
     {
         Tool.BBOX: "box",
@@ -185,7 +185,7 @@ class Ontology:
         *,
         id_factory: IdFactory,
     ) -> Ontology:
-        """Validate an ontology input (API.md's OntologyInput) and give every item an id.
+        """Validate an ontology input (the schema's OntologyInput) and give every item an id.
 
         A tool is {name, tool, classifications?}; a classification is {name, kind,
         answers?: [name | {name, classifications?}]}.

@@ -25,7 +25,7 @@ from domain.ontology import Ontology
 MIN_NAME = 3
 MAX_NAME = 60
 # A filter is recorded in its events whole; bounded to keep every event far below the
-# size at which the event store's pipelined insert stalls (DESIGN.md §3).
+# size at which the event store's pipelined insert stalls.
 MAX_FILTER_BYTES = 200_000
 
 _NAMESPACE = UUID("0d3c6f1e-2a5b-4c8e-9f71-6b2d4e8a1c53")

@@ -1,4 +1,4 @@
-"""Annotations in the NDJSON line format (API.md), as read models store and return them.
+"""Annotations in the NDJSON line format (docs/uploads.md), as read models store and return them.
 
 `annotation_to_json` gives back what an upload line says about one object (without its
 "dataRow"); `annotation_from_json` reads such an item back, without validation (what is
@@ -12,7 +12,7 @@ geometry=Answer(q, a)), is {"name": q, "answer": {"name": a, "confidence"?,
 "classifications"?}}; a free-text answer is {"name": q, "answer": "text", "confidence"?}.
 Nested classifications name their question relative to the feature they hang off, as on
 upload ("color" under "car" is the question "car/color"). A crowd region has
-"iscrowd": true and a given area "area" (METRICS.md §9); items without them are unchanged.
+"iscrowd": true and a given area "area" (docs/metrics.md §9); items without them are unchanged.
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ def _to_item(a: Annotation, parent: str | None) -> Item:
             item["confidence"] = a.confidence
         if a.classifications:
             item["classifications"] = [_to_item(c, a.feature) for c in a.classifications]
-        # Crowd regions and areas (METRICS.md §9), only where given: other items unchanged.
+        # Crowd regions and areas (docs/metrics.md §9), only where given: other items unchanged.
         if a.iscrowd:
             item["iscrowd"] = True
         if a.area is not None:

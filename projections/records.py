@@ -74,7 +74,7 @@ class RunRowRecord:
     width: int | None
     height: int | None
     labels: list[dict[str, Any]]
-    covered: bool  # some prediction upload covered it (METRICS.md §3)
+    covered: bool  # some prediction upload covered it (docs/metrics.md §4)
     predictions: list[dict[str, Any]]
     # The asset, from its dataset: read for the gallery, not for a run as of a version.
     row_data: str | None = None

@@ -41,14 +41,14 @@ class Slice:
         )
 
 
-@strawberry.enum(description="What an object counts as at the grid point (METRICS.md §2).")
+@strawberry.enum(description="What an object counts as at the grid point (docs/metrics.md §3).")
 class Outcome(Enum):
     TP = "TP"
     FP = "FP"
     FN = "FN"
     INACTIVE = "INACTIVE"
     UNMATCHED = "UNMATCHED"
-    CROWD = "CROWD"  # a crowd region: matched with nothing, counted apart (METRICS.md §9)
+    CROWD = "CROWD"  # a crowd region: matched with nothing, counted apart (docs/metrics.md §9)
     IGNORED = "IGNORED"  # a prediction a crowd region covers by more than the IoU threshold
 
 

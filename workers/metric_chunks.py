@@ -1,7 +1,7 @@
 """Matching one chunk of a run's rows: the metric kind's chunk handler.
 
 The chunk's rows are the rows an upload changed (one chunk per chunk of the upload) or a
-range of row ids (every row of the run). Only covered rows are evaluated (METRICS.md §3);
+range of row ids (every row of the run). Only covered rows are evaluated (docs/metrics.md §4);
 the match table of those rows is the chunk's result.
 """
 

@@ -76,7 +76,7 @@ class BoxLines:
         # Exactly the keys the format knows: a line with any other key is refused by the
         # general parser, which names the key (the four sides and one reference are all
         # required, so counting keys is enough). A line with "iscrowd" or "area" goes there
-        # too, which refuses them on predictions (METRICS.md §9).
+        # too, which refuses them on predictions (docs/metrics.md §9).
         if type(bbox) is not dict or len(bbox) != 4 or type(row) is not dict or len(row) != 1:
             return False
         confidence = obj.get("confidence")

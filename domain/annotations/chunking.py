@@ -1,6 +1,6 @@
 """Splitting many data rows' annotations into chunks whose encoded payloads stay bounded.
 
-Events must stay well under ~500 KB (DESIGN.md §3). A chunk's payload size is estimated
+Events must stay well under ~500 KB. A chunk's payload size is estimated
 from what domain.annotations.columns stores per object (fixed-width columns, strings once
 per chunk, base64 for bytes), so rows can be cut before anything is encoded.
 

@@ -1,6 +1,6 @@
 """A compact columnar form of many data rows' annotations, for storing them in events.
 
-Events must stay well under ~500 KB (DESIGN.md §3), and a million predictions must not cost
+Events must stay well under ~500 KB, and a million predictions must not cost
 a million JSON objects. So a batch of rows becomes a handful of numpy columns, each stored
 as {"dtype", "shape", "data": bytes} (never pickle), plus two lists of strings:
 
@@ -13,7 +13,7 @@ as {"dtype", "shape", "data": bytes} (never pickle), plus two lists of strings:
     polygon_ends + polygon_xy (per ring; polygon_rings: rings per polygon, left out when
     every polygon has one), polyline_ends + polyline_xy, mask_size + mask_ends + mask_counts
     answer, text                              (question, answer / text) string indices
-    crowd       1 per crowd region (METRICS.md §9), 0 otherwise (left out when none is one)
+    crowd       1 per crowd region (docs/metrics.md §9), 0 otherwise (left out when none is one)
     area        float64 per object, NaN = none (left out when no object has one)
 
 Objects are listed depth first (an object, then its nested classifications), so the

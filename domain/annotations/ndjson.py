@@ -1,4 +1,4 @@
-"""One line of the NDJSON annotation / prediction format (API.md) to value objects and back.
+"""One line of the NDJSON annotation / prediction format (docs/uploads.md) to value objects and back.
 
 The upload path calls `parse_annotation_line` about a million times per request, so this
 module checks types with plain `type(...) is` tests and builds the value objects directly:
@@ -13,7 +13,7 @@ store something else than the user meant. The one extra key taken is a line's "u
 which labeling platforms give every annotation of their exports; it is dropped. Two
 geometries on one line are refused too, since one of them would be silently dropped.
 
-Crowd regions and areas (METRICS.md §9): a ground-truth bbox, polygon or mask line may say
+Crowd regions and areas (docs/metrics.md §9): a ground-truth bbox, polygon or mask line may say
 "iscrowd": true|false and "area": <number >= 0>; both are refused on any other kind, and on
 every line of a prediction upload (`prediction=True`), each naming the line.
 
@@ -176,7 +176,7 @@ def parse_annotation_line(
     A checklist answer gives one annotation per checked answer. `names_by_id` (the model
     ontology's) resolves "schemaId"s; without it a line must use names.
 
-    "iscrowd" and "area" (METRICS.md §9) are taken on a ground-truth bbox, polygon or mask;
+    "iscrowd" and "area" (docs/metrics.md §9) are taken on a ground-truth bbox, polygon or mask;
     a `prediction` line refuses both (a detection's area is that of its geometry, as
     pycocotools' loadRes recomputes it, and a prediction is never a crowd region).
     """

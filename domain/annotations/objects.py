@@ -94,7 +94,7 @@ class Annotation:
     radio and checklist answers, the question's name for free text. `confidence` is None
     when the upload gave none (the metric rules read it as 1).
 
-    `iscrowd` and `area` (METRICS.md §9) are ground truth only, on a box, polygon or mask:
+    `iscrowd` and `area` (docs/metrics.md §9) are ground truth only, on a box, polygon or mask:
     a crowd region takes no part in matching and makes the predictions it covers ignored;
     `area` (>= 0, None when not given) is what COCO's small / medium / large ranges use.
     """

@@ -4,7 +4,7 @@ Parsing (domain.annotations.ndjson) checks what a line says on its own; this mod
 what it means for one model: that every feature exists and is used with its own tool (a
 POLYGON tool takes masks as well as polygons), that answers belong to their question, that
 nested classifications hang where the ontology puts them, and that a mask has its data
-row's size (METRICS.md §1 compares masks pixel by pixel, and a polygon with a mask on its
+row's size (docs/metrics.md §2 compares masks pixel by pixel, and a polygon with a mask on its
 row is rasterised at that size).
 
 `check_against_row` checks what an object means for its data row, ontology or not:
@@ -62,7 +62,7 @@ _WORDS: Final[dict[type, str]] = {
 }
 
 
-# The media types each kind of object goes on (mediaType of a data row, see API.md).
+# The media types each kind of object goes on (mediaType of a data row, see docs/uploads.md).
 PIXEL_MEDIA: Final = ("IMAGE", "VIDEO", "DICOM", "GEOSPATIAL_TILE", "DOCUMENT")
 TEXT_MEDIA: Final = ("TEXT", "HTML", "CONVERSATION", "JSON", "DOCUMENT")
 _MEDIA: Final[dict[type, tuple[str, ...]]] = {

@@ -1,4 +1,4 @@
-"""The exact metric engine of METRICS.md: pure numpy, numba and shapely, no I/O.
+"""The exact metric engine of docs/metrics.md: pure numpy, numba and shapely, no I/O.
 
     objects = build_objects(ground_truth_rows, prediction_rows, features=None, ontology=None)
     result = match(objects, confidence_thresholds, point_radius=70.0)   # one walk per c
@@ -17,14 +17,14 @@ How free-text answers count: they are never matched, so they are outside the fea
 of TP, FP, FN and TN (no TN either). They count as annotations and active predictions of
 their feature: `MatchResult.text_counts`.
 
-Nested classifications (METRICS.md §8) are not objects of the data row and take no part in
+Nested classifications (docs/metrics.md §8) are not objects of the data row and take no part in
 the walk; their answers are features of their own on the same axis, evaluated on the pairs
 the walk took (nested.py). They are reported per feature (IoU null) and in the confusion
 matrix; `all`, its macro mean and the data-row level are over top-level features only
 (`MatchResult.top_level`). The ontology, when given, says which features are nested and
 which nested questions are checklists.
 
-Crowd regions (METRICS.md §9: ground truth with `iscrowd`) are no objects of the walk: they
+Crowd regions (docs/metrics.md §9: ground truth with `iscrowd`) are no objects of the walk: they
 are kept apart (`EvaluationObjects.crowd`) and only make the predictions they cover ignored
 (`MatchResult.ignored_counts`); `MatchResult.crowd_counts` counts them apart.
 """

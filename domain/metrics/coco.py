@@ -1,4 +1,4 @@
-"""COCO-style detection evaluation (METRICS.md §5): the 12 numbers of pycocotools' COCOeval.
+"""COCO-style detection evaluation (docs/metrics.md §7): the 12 numbers of pycocotools' COCOeval.
 
 The optional view beside the exact metrics. It follows COCOeval to the letter, quirks
 included, since users compare it with pycocotools to 1e-6:
@@ -13,7 +13,7 @@ included, since users compare it with pycocotools to 1e-6:
 - across images, equal confidences rank in image order: the order rows first appear in
   `ground_truth`, then in `predictions` (image ids 1, 2, ... in that order for pycocotools).
 
-Crowd regions and areas (METRICS.md §9) as COCOeval has them: ground truth with `iscrowd`
+Crowd regions and areas (docs/metrics.md §9) as COCOeval has them: ground truth with `iscrowd`
 is ignored in every area range, tried after the regular ground truth, and matches any
 number of predictions (each then ignored) with IoU |P ∩ G| / area(P); a ground truth's
 given `area` decides its range (for boxes and masks alike, as COCO's "area" field does),

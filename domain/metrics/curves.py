@@ -1,4 +1,4 @@
-"""Precision–recall curves (METRICS.md §5): the run's confidence thresholds, re-matched at
+"""Precision–recall curves (docs/metrics.md §7): the run's confidence thresholds, re-matched at
 each one (one walk per threshold), at one IoU threshold."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def pr_curve(
     rows: RowSelection = None,
 ) -> list[PrPoint]:
     """(c, precision, recall) per confidence threshold, for one feature or all (micro, over
-    top-level features: nested answers are not in `all`, METRICS.md §8)."""
+    top-level features: nested answers are not in `all`, docs/metrics.md §8)."""
     if feature is not None and feature not in result.features:
         raise KeyError(f"{feature!r} is not a feature of this evaluation")
     index = None if feature is None else result.features.index(feature)

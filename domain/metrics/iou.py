@@ -1,4 +1,4 @@
-"""IoU of the (annotation, prediction) pairs of each pool (METRICS.md §1).
+"""IoU of the (annotation, prediction) pairs of each pool (docs/metrics.md §2).
 
 Only pairs with IoU > 0 are kept: every IoU threshold is >= 0 and compared strictly, so a
 pair of IoU 0 is never a candidate. Boxes are computed by a compiled kernel; polygons,

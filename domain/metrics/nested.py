@@ -1,4 +1,4 @@
-"""Nested classifications (METRICS.md §8): their answers paired on the pairs the walk took.
+"""Nested classifications (docs/metrics.md §8): their answers paired on the pairs the walk took.
 
 A question nested under a feature T is evaluated on the objects of T once T's pool has been
 matched. Its answers pair only within a taken pair (g, p) of T's own feature, and only

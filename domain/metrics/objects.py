@@ -1,4 +1,4 @@
-"""The objects of an evaluation as columns, grouped by data row (METRICS.md §1).
+"""The objects of an evaluation as columns, grouped by data row (docs/metrics.md §2).
 
 Every ground-truth annotation and every prediction becomes one entry of a `Side`: its data
 row, its feature, its pool and (for predictions) its confidence, in data-row order and,
@@ -9,7 +9,7 @@ that order) owns row j of the kind's table.
 Free-text answers are kept apart (`TextObjects`): they are never matched, so they are not on
 the feature axis that TP, FP, FN and TN are counted on; they are only counted.
 
-Nested classifications (METRICS.md §8: the color of a box, the intensity of a "sunny"
+Nested classifications (docs/metrics.md §8: the color of a box, the intensity of a "sunny"
 answer) are not objects of the data row and take no part in the walk. Their answers are
 features of their own, on the same feature axis, kept apart as `NestedObjects`: each
 remembers the top-level object it hangs under (its root), the nested answer it hangs under
@@ -22,7 +22,7 @@ tool takes both). Each stays in its own pool, and a polygon and a mask of one fe
 row are a pair besides (domain.metrics.iou), compared as pixels: so a polygon keeps its rings
 as uploaded, to rasterise, beside its shapely geometry.
 
-Crowd regions (METRICS.md §9: ground truth with `iscrowd`, a box, polygon or mask) are no
+Crowd regions (docs/metrics.md §9: ground truth with `iscrowd`, a box, polygon or mask) are no
 objects of the walk either: they are kept apart as a `Side` of their own (`crowd`), with
 their nested classifications dropped (a crowd region counts for nothing). A prediction's
 `iscrowd` and `area` are refused on upload; here they are not read.
@@ -486,7 +486,7 @@ def _text(columns: _Columns, text_index: dict[str, int]) -> TextObjects:
 
 
 def _confidences(values: list[float | None]) -> np.ndarray:
-    """A missing confidence is 1 (METRICS.md §2)."""
+    """A missing confidence is 1 (docs/metrics.md §3)."""
     confidence = np.asarray([1.0 if v is None else v for v in values], dtype=np.float64)
     if not np.isfinite(confidence).all():
         raise ValueError("a confidence must be a finite number")

@@ -1,8 +1,8 @@
 """Polygons as pixel masks, made exactly as pycocotools makes a polygon annotation's mask.
 
 A polygon is compared pixel by pixel wherever it meets a mask: with a mask of its feature
-on its data row (METRICS.md §1 and §9, a POLYGON tool takes masks too), and in COCO's
-"segm" evaluation (METRICS.md §5), which must agree with pycocotools to the bit. So both
+on its data row (docs/metrics.md §2 and §9, a POLYGON tool takes masks too), and in COCO's
+"segm" evaluation (docs/metrics.md §7), which must agree with pycocotools to the bit. So both
 rasterise the same way COCO's annToRLE does: the rings through `frPyObjects` at the row's
 height and width, then merged. A ring of fewer than 3 vertices is left out (it has no area,
 and `frPyObjects` would read a 2-vertex ring as a box); a polygon without another ring

@@ -1,4 +1,4 @@
-"""Metrics from counts (METRICS.md §4): each ratio is null when its denominator is 0.
+"""Metrics from counts (docs/metrics.md §5): each ratio is null when its denominator is 0.
 
 Arrays carry null as NaN; `Summary` and the curve points carry it as None.
 """

@@ -1,4 +1,4 @@
-"""A matched evaluation, compact, and its counts at any grid point (METRICS.md §2, §4).
+"""A matched evaluation, compact, and its counts at any grid point (docs/metrics.md §3, §4).
 
 Nothing is stored per grid point: the walk's taken pairs per confidence threshold, and the
 objects' (data row, feature, confidence). Per (data row, feature) at (c, t):
@@ -15,7 +15,7 @@ exactly when presence >= c. Every other (row, feature) is a TN at every c.
 Free-text answers are never matched: they count as annotations and predictions of their
 feature (`text_counts`) and add nothing to TP, FP, FN or TN.
 
-Nested answers (METRICS.md §8, see nested.py) are features on the same axis, counted by the
+Nested answers (docs/metrics.md §8, see nested.py) are features on the same axis, counted by the
 same rules with their nested pairs beside the walk's pairs and their objects beside the
 top-level ones: so FN = annotations - TP and FP = active predictions - TP hold for them too
 (an answer of an untaken object, of an object taken in a cross-feature pair, or left
@@ -23,7 +23,7 @@ unpaired, is exactly an object not in a TP), and TN is the same cell presence. W
 their ΣIoU is NaN, so their IoU is null (they have no geometry), and `all` (micro and
 macro) and the data-row level sum over top-level features only.
 
-Crowd regions (METRICS.md §9) are not objects here: not annotations, not in any cell, no
+Crowd regions (docs/metrics.md §9) are not objects here: not annotations, not in any cell, no
 bar to a TN. A prediction whose share covered by a crowd region of its feature is > t
 (`crowd_cover`) and that is active and untaken at (c, t) is *ignored*: it leaves the
 active predictions of its cell, so FP = active predictions - ignored - TP, and the None row

@@ -1,4 +1,4 @@
-"""The greedy walk of METRICS.md §2, once per confidence threshold.
+"""The greedy walk of docs/metrics.md §3, once per confidence threshold.
 
 The candidate order (IoU descending; same-feature before cross-feature; prediction confidence
 descending; annotation upload order; prediction upload order) depends neither on the

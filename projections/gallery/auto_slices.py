@@ -1,4 +1,4 @@
-"""The automatic slices of a run (METRICS.md §6) at one grid point, over its evaluated rows.
+"""The automatic slices of a run (docs/metrics.md §12) at one grid point, over its evaluated rows.
 
 Each is a boolean mask over the metrics read model's evaluated rows; "Low confidence" needs
 every prediction's exact confidence and is answered from the gallery's predictions instead.

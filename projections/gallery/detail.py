@@ -1,5 +1,5 @@
 """One data row in detail at a grid point: every annotation and prediction with its outcome,
-its match partner and their IoU (METRICS.md §2), and the row's custom metric values.
+its match partner and their IoU (docs/metrics.md §3), and the row's custom metric values.
 
 The row is matched again on its own with the exact engine (a row's matching never depends
 on other rows), from the labels and predictions the model runs read model holds for it.
@@ -19,8 +19,8 @@ from domain.metrics import build_objects, match
 
 TP, FP, FN = "TP", "FP", "FN"
 INACTIVE = "INACTIVE"  # a prediction below the confidence threshold
-UNMATCHED = "UNMATCHED"  # a free-text answer: never matched (METRICS.md)
-CROWD = "CROWD"  # a crowd region (METRICS.md §9): no object of the walk
+UNMATCHED = "UNMATCHED"  # a free-text answer: never matched (docs/metrics.md)
+CROWD = "CROWD"  # a crowd region (docs/metrics.md §9): no object of the walk
 IGNORED = "IGNORED"  # an untaken prediction a crowd region covers by more than the IoU threshold
 
 

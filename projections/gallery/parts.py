@@ -39,14 +39,14 @@ def part_of_payload(payload: dict[str, Any]) -> Part:
     confidence = column(payload, "confidence")
     confidences = confidence.astype(np.float64) if confidence.size else np.full(features.size, np.nan)
     children = column(payload, "children")
-    # A nested classification is active exactly when its top-level object is (METRICS.md §8):
+    # A nested classification is active exactly when its top-level object is (docs/metrics.md §8):
     # it takes that object's confidence.
     roots = _roots(children.astype(np.int64)) if children.size and children.any() else None
     if roots is not None:
         confidences = confidences[roots]
     ends = column(payload, "row_ends").astype(np.int64)
     if "crowd" in payload:
-        # Crowd regions (METRICS.md §9) are no annotations: not counted, not filtered on, and
+        # Crowd regions (docs/metrics.md §9) are no annotations: not counted, not filtered on, and
         # neither are the answers nested under them (a crowd region is a top-level object).
         crowd = column(payload, "crowd").astype(bool)
         keep = ~(crowd if roots is None else crowd[roots])

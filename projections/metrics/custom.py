@@ -114,7 +114,7 @@ def load_custom(
     metric, row, values = [], [], []
     for record, r in zip(found, rows.tolist(), strict=True):
         if r < 0:
-            continue  # a row not evaluated contributes to no metric (METRICS.md §3)
+            continue  # a row not evaluated contributes to no metric (docs/metrics.md §4)
         key = (record["name"], record["feature"] or None)
         if key not in metrics:
             metrics[key] = len(metrics)

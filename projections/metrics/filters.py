@@ -1,6 +1,6 @@
 """Which evaluated rows a metrics query covers: an AND of clauses, each an OR of values.
 
-The clauses are those of the gallery's filter language (API.md's DataRowFilter) that the
+The clauses are those of the gallery's filter language (the schema's DataRowFilter) that the
 metrics read model can answer, plus a confusion-matrix cell. Clauses on metric values (a
 metric range, a confusion cell) depend on the match results, so they are refused while the
 run's metrics are being computed: the answer would mix old and new results.

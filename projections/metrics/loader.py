@@ -1,6 +1,6 @@
 """Loading a run's current results into memory, once per change of the run or its results.
 
-The run's evaluated rows are its current covered rows (METRICS.md §3) whose newest result
+The run's evaluated rows are its current covered rows (docs/metrics.md §4) whose newest result
 was computed with the run's current confidence thresholds; the other covered rows are
 pending. Row ids travel as 16-byte keys (uuid_send): a million rows load as one buffer,
 not a million Python objects, and are matched with numpy's sorted search.

@@ -1,6 +1,6 @@
 """The compact match results of data rows: what a metric chunk records and queries read.
 
-Nothing is stored per grid point (DESIGN.md §3). From the engine's walk (one per confidence
+Nothing is stored per grid point. From the engine's walk (one per confidence
 threshold) a chunk keeps, per data row:
 
 - the taken pairs, each once whatever the number of thresholds that took it: data row,
@@ -11,7 +11,7 @@ threshold) a chunk keeps, per data row:
   threshold i exactly when i < level;
 - the annotations counted per (data row, feature);
 - free-text answers counted the same way (never matched);
-- crowd regions (METRICS.md §9) counted per (data row, feature), apart from annotations;
+- crowd regions (docs/metrics.md §9) counted per (data row, feature), apart from annotations;
 - the predictions a crowd region of their feature covers ("covered"), each with the share
   covered, its level and its id (its position in the chunk's evaluation, which the walk's
   pairs carry as "pred_id"), and the nested answers under them with their root's values:
@@ -66,7 +66,7 @@ class MatchTable:
     text_features: tuple[str, ...]
     columns: dict[str, dict[str, np.ndarray]]  # group -> column -> array (see GROUPS)
     taken: np.ndarray  # (pairs, ceil(C / 8)) uint8: bit i set when threshold i took the pair
-    # Features that are nested answers (METRICS.md §8): not in `all`, IoU null. Their pairs
+    # Features that are nested answers (docs/metrics.md §8): not in `all`, IoU null. Their pairs
     # are in "pair" with their root pair's IoU, level and confidence; their objects in
     # "ann" and "pred" with their root's level.
     nested_features: tuple[str, ...] = ()

@@ -110,9 +110,9 @@ class DistributionBar:
     feature: str
     objects: int
     data_rows: int
-    parent: str | None = None  # the feature a nested answer hangs under (METRICS.md §8)
+    parent: str | None = None  # the feature a nested answer hangs under (docs/metrics.md §8)
     sub_features: int = 0  # its own nested answers with objects, one level down
-    crowd_regions: int = 0  # crowd regions of the feature, counted apart (METRICS.md §9)
+    crowd_regions: int = 0  # crowd regions of the feature, counted apart (docs/metrics.md §9)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +133,7 @@ class HistogramRecord:
 
 @dataclass(frozen=True, slots=True)
 class RowFigures:
-    """One data row's metrics at a grid point (METRICS.md §4)."""
+    """One data row's metrics at a grid point (docs/metrics.md §5)."""
 
     tp: int
     fp: int

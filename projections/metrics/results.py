@@ -3,10 +3,10 @@
 `RunResults` holds the current match table of every evaluated data row of a run (see
 match_table.py) with what every query needs derived once: the (data row, feature) cells,
 which cell each pair and each prediction group belongs to, and when each cell is present.
-A query is then a handful of bincounts over the pairs and groups it selects (METRICS.md §4):
+A query is then a handful of bincounts over the pairs and groups it selects (docs/metrics.md §5):
 per feature, per data row, per confusion cell, or per confidence threshold for a curve.
 
-Crowd regions (METRICS.md §9): a prediction a crowd region of its feature covers by more
+Crowd regions (docs/metrics.md §9): a prediction a crowd region of its feature covers by more
 than t, active and untaken at (c, t), is ignored: it leaves the predictions counted for FP
 and for the confusion matrix's None row (`ignored`); a cell whose predictions are all
 ignored has no IoU. Distributions still count it as a prediction.
@@ -55,7 +55,7 @@ class RunResults:
         self.n_rows = table.n_rows
         self.features = table.features
         self.thresholds = table.confidence_thresholds
-        # Nested answers (METRICS.md §8): IoU null, not in `all` nor in the data-row level.
+        # Nested answers (docs/metrics.md §8): IoU null, not in `all` nor in the data-row level.
         nested = set(table.nested_features)
         self.nested = np.asarray([f in nested for f in self.features], dtype=bool)
         n_f = max(len(self.features), 1)
@@ -255,7 +255,7 @@ class RunResults:
         return counts, present
 
     def row_metrics(self, c_index: int, t: float) -> Metrics:
-        """Per data row (METRICS.md §4): sums over its features; IoU the mean of its
+        """Per data row (docs/metrics.md §5): sums over its features; IoU the mean of its
         features' defined IoUs."""
         return _cached(self._row_metrics, (c_index, float(t)), lambda: self._compute_row_metrics(c_index, t))
 
@@ -394,7 +394,7 @@ class RunResults:
         return names, objects, rows
 
     def crowd_counts(self, mask: np.ndarray | None) -> np.ndarray:
-        """Crowd regions per matched feature in the selected rows (METRICS.md §9)."""
+        """Crowd regions per matched feature in the selected rows (docs/metrics.md §9)."""
         crowd = self.table.group("crowd")
         keep = slice(None) if mask is None else mask[crowd["row"]]
         return np.bincount(crowd["feature"][keep], weights=crowd["count"][keep], minlength=len(self.features)).astype(np.int64)
@@ -425,7 +425,7 @@ def _cached(cache: dict[K, V], key: K, compute: Callable[[], V]) -> V:
 
 def feature_report(features: tuple[str, ...], counts: Counts, nested: np.ndarray | None = None) -> FeatureReport:
     """Per feature, all features summed (micro) and the per-feature mean (macro); `all`
-    over top-level features only (nested: bool per feature, METRICS.md §8)."""
+    over top-level features only (nested: bool per feature, docs/metrics.md §8)."""
     per_feature = metrics(counts.tp, counts.fp, counts.fn, counts.tn, counts.iou_sum)
     top = np.ones(len(features), dtype=bool) if nested is None else ~nested
     total = summary(

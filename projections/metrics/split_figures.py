@@ -34,7 +34,7 @@ class PointFigures:
     cell_rows: np.ndarray  # (S, K) data rows with an outcome in the cell
     gt_left_rows: np.ndarray  # (S, F) rows with an annotation left untaken (cell (g, None))
     pred_left_rows: np.ndarray  # (S, F) rows with a counted prediction left untaken (None, f)
-    ignored: np.ndarray  # (S, F) predictions a crowd region leaves ignored (METRICS.md §9)
+    ignored: np.ndarray  # (S, F) predictions a crowd region leaves ignored (docs/metrics.md §9)
 
 
 def _by_level(split: np.ndarray, feature: np.ndarray, level: np.ndarray, weights: np.ndarray | None, shape: tuple[int, int, int]) -> np.ndarray:

@@ -11,7 +11,7 @@ for labels and for predictions, stored as bytea (UTF-8) and written with binary 
 server keeps the bytes as they are instead of parsing a million objects into jsonb, which
 halves the cost of projecting a prediction upload. No labels record means no labels; a
 predictions record (even an empty list) means the row is covered by a prediction upload
-(METRICS.md §3).
+(docs/metrics.md §4).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The data row filter (API.md's DataRowFilter) and the gallery's sort, as GraphQL inputs.
+"""The data row filter (the schema's DataRowFilter) and the gallery's sort, as GraphQL inputs.
 
 A filter input is turned into its JSON form (the form a saved slice keeps and a confusion
 cell or histogram bar hands out) and read back through domain.filter_language, so a typed

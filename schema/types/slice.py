@@ -1,6 +1,6 @@
 """A saved slice: a named data row filter of a model, usable in any of its runs.
 
-Named `SavedSlice` in the schema: `Slice` is a slice counted in one run (API.md).
+Named `SavedSlice` in the schema: `Slice` is a slice counted in one run (docs/uploads.md).
 """
 
 from __future__ import annotations

@@ -272,7 +272,7 @@ def test_blank_lines_are_skipped_and_line_numbers_still_count_them(tmp_path: Pat
 
 
 def test_coco_mode_with_crowd_regions_and_areas_agrees_with_pycocotools(tmp_path: Path) -> None:
-    # METRICS.md §9: a crowd box matching several predictions, explicit areas moving ground
+    # docs/metrics.md §9: a crowd box matching several predictions, explicit areas moving ground
     # truth between ranges, and a crowd RLE mask in segm mode.
     from domain.annotations.ndjson import parse_annotation_line
     from tests.domain.metrics.test_coco import COCO_KEYS, reference

@@ -95,7 +95,7 @@ def test_nested_objects_take_the_value_object_path(rows: list[tuple[str, list[An
 
 
 def test_crowd_regions_and_areas_are_stored_and_read_back() -> None:
-    # METRICS.md §9: only items that carry them gain the keys.
+    # docs/metrics.md §9: only items that carry them gain the keys.
     crowd = Annotation("people", Box(1.0, 2.0, 3.0, 4.0), None, (), True, 12.0)
     item = annotation_to_json(crowd)
     assert item == {

@@ -341,7 +341,7 @@ def test_predictions_entirely_outside_their_image_record_nothing(live: LiveServe
 
 
 def test_crowd_regions_are_refused_on_predictions(live: LiveServer, scenario: Scenario) -> None:
-    # A crowd region is ground truth (METRICS.md §9); on a prediction it means nothing.
+    # A crowd region is ground truth (docs/metrics.md §9); on a prediction it means nothing.
     before = state(live, scenario)
     line = {"dataRow": {"globalKey": "up-1"}, "name": "car", "bbox": box(), "iscrowd": True}
     response = live.writer.upload(predictions_path(scenario), [GOOD, line])

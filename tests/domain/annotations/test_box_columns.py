@@ -364,7 +364,7 @@ def test_boxes_that_do_not_fit_their_row_are_worded_as_the_general_path_words_th
 def test_lines_with_crowd_or_area_go_to_the_general_parser(
     extra: dict[str, Any], confidence: float | None
 ) -> None:
-    # METRICS.md §9: the general parser refuses them on predictions, naming the line.
+    # docs/metrics.md §9: the general parser refuses them on predictions, naming the line.
     line: dict[str, Any] = {
         "dataRow": {"globalKey": "k"},
         "name": "car",

@@ -187,7 +187,7 @@ def test_a_bound_below_the_fixed_overhead_is_a_programming_error() -> None:
         chunk_rows([], 100)
 
 
-# -- crowd regions and areas (METRICS.md §9) ------------------------------------------------
+# -- crowd regions and areas (docs/metrics.md §9) ------------------------------------------------
 
 
 def test_crowd_regions_and_areas_decode_to_equal_objects() -> None:

@@ -676,7 +676,7 @@ def test_a_nested_geometry_still_says_that_classifications_hold_answers() -> Non
     ) == "nested classification 'car/color' must hold an answer, not 'bbox'"
 
 
-# -- crowd regions and areas (METRICS.md §9) ------------------------------------------------
+# -- crowd regions and areas (docs/metrics.md §9) ------------------------------------------------
 
 RLE = {"size": [2, 2], "counts": [1, 2, 1]}
 SQUARE = [{"x": 0, "y": 0}, {"x": 4, "y": 0}, {"x": 4, "y": 4}]

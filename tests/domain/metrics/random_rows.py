@@ -1,11 +1,11 @@
 """Random data rows of every kind, built to collide: small integer grids make equal IoUs,
 IoUs exactly on a threshold, equal confidences and cross-feature pairs frequent.
 
-With `nested=True` objects also carry nested classifications (METRICS.md §8): radios,
+With `nested=True` objects also carry nested classifications (docs/metrics.md §8): radios,
 checklists and free text under tools, under a top-level answer and under a nested answer,
 drawn from few answers so that equal answers on both sides of a pair are frequent.
 
-With `crowd=True` some ground-truth boxes, polygons and masks are crowd regions (METRICS.md
+With `crowd=True` some ground-truth boxes, polygons and masks are crowd regions (docs/metrics.md
 §9), often large, so that predictions they cover are frequent.
 
 With `mixed=True` the polygon features hold masks too (a POLYGON tool takes both, as COCO

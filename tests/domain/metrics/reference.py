@@ -1,4 +1,4 @@
-"""A slow, literal reading of METRICS.md, to check the engine against.
+"""A slow, literal reading of docs/metrics.md, to check the engine against.
 
 Plain Python, one object and one pair at a time, and a separate walk at every grid point
 (c, t): nothing of the engine's layout, one-walk-per-c trick or IoU cut is used here. The

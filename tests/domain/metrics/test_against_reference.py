@@ -1,5 +1,5 @@
 """The engine against the literal reference on random rows of every kind, nested
-classifications included (§8), at every grid point, and the invariants of METRICS.md §2."""
+classifications included (§8), at every grid point, and the invariants of docs/metrics.md §3."""
 
 from __future__ import annotations
 
@@ -221,7 +221,7 @@ def test_every_kind_together_matches_the_reference() -> None:
 
 @pytest.mark.parametrize("kind", ["box", "polygon", "mask"])
 def test_crowd_regions_of_each_kind_match_the_reference(kind: str) -> None:
-    # METRICS.md §9, with nested classifications on the objects (and on ignored ones).
+    # docs/metrics.md §9, with nested classifications on the objects (and on ignored ones).
     gt, pred = random_rows(seed=40 + len(kind), n_rows=300, kinds=(kind,), nested=True, crowd=True)
     assert any(a.iscrowd for row in gt for a in row)
     _compare(gt, pred, ALL_FEATURES, ontology=ONTOLOGY)
@@ -245,7 +245,7 @@ def _with_more_rings(rows: list[list[Annotation]], rng: np.random.Generator) -> 
 
 @pytest.mark.parametrize("mixed", [False, True])
 def test_polygons_of_several_rings_match_the_reference(mixed: bool) -> None:
-    # Their region is the union of their rings, as crowd regions too (METRICS.md §9); beside
+    # Their region is the union of their rings, as crowd regions too (docs/metrics.md §9); beside
     # a mask of their feature, the rasterised union of their rings.
     gt, pred = random_rows(
         seed=43, n_rows=300, kinds=("polygon",), nested=True, crowd=True, mixed=mixed

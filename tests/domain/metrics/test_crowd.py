@@ -1,4 +1,4 @@
-"""One hand-made case per rule of METRICS.md §9 (crowd regions), default rules."""
+"""One hand-made case per rule of docs/metrics.md §9 (crowd regions), default rules."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""IoU per pool (METRICS.md §1), checked against independent computations."""
+"""IoU per pool (docs/metrics.md §2), checked against independent computations."""
 
 from __future__ import annotations
 

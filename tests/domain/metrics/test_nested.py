@@ -1,4 +1,4 @@
-"""One hand-made case per rule of METRICS.md §8: nested classifications.
+"""One hand-made case per rule of docs/metrics.md §8: nested classifications.
 
 A nested answer is a feature of its own, evaluated on the objects of its parent feature T
 after T's pool has been matched; it is active exactly when its parent object is.

@@ -1,4 +1,4 @@
-"""One hand-made case per rule of METRICS.md §2 (matching at a grid point) and §4 (nulls)."""
+"""One hand-made case per rule of docs/metrics.md §3 (matching at a grid point) and §4 (nulls)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A row's objects with their outcomes and partners at a grid point (METRICS.md §2)."""
+"""A row's objects with their outcomes and partners at a grid point (docs/metrics.md §3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What the gallery keeps of a chunk: crowd regions (METRICS.md §9) are no annotations."""
+"""What the gallery keeps of a chunk: crowd regions (docs/metrics.md §9) are no annotations."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Crowd regions (METRICS.md §9) in the metrics read model: the match table carries the
+"""Crowd regions (docs/metrics.md §9) in the metrics read model: the match table carries the
 crowd regions and the predictions they cover, and every cut gives the engine's numbers."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Nested classifications (METRICS.md §8) on the way from an upload line to the metrics.
+"""Nested classifications (docs/metrics.md §8) on the way from an upload line to the metrics.
 
 The engine evaluates nested answers from the objects the worker reads back: uploaded NDJSON,
 encoded in chunk columns, stored as JSON by the model runs read model, decoded again; the

@@ -1,4 +1,4 @@
-"""Crowd regions (METRICS.md §9) through the server: uploaded with the data rows, kept apart
+"""Crowd regions (docs/metrics.md §9) through the server: uploaded with the data rows, kept apart
 from annotations, and the predictions they cover ignored in every figure at (c, t)."""
 
 from __future__ import annotations

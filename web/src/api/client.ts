@@ -1,5 +1,5 @@
 // The GraphQL client: HTTP for queries and mutations, graphql-transport-ws for subscriptions,
-// both carrying the API key (API.md, Authentication).
+// both carrying the API key (docs/graphql.md).
 import { Client, fetchExchange, subscriptionExchange } from "@urql/core";
 import { createClient as createWsClient } from "graphql-ws";
 import { authorization } from "../lib/auth";

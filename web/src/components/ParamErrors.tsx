@@ -1,6 +1,6 @@
 import { navigate } from "../lib/router";
 
-/** Unknown or invalid query parameters: shown, never silently ignored (UI.md). */
+/** Unknown or invalid query parameters: shown, never silently ignored. */
 export function ParamErrors({ errors }: { errors: string[] }) {
   if (!errors.length) return null;
   return (

@@ -1,4 +1,4 @@
-// Display settings of the gallery: a client concern (SPEC.md 2.4), kept in this browser.
+// Display settings of the gallery: a client concern, kept in this browser.
 import type { ColourMode } from "./overlay";
 
 export interface DisplaySettings {

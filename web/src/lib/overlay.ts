@@ -1,6 +1,6 @@
 // What a data row's labels and predictions look like drawn over its asset.
 //
-// Labels and predictions arrive in the NDJSON line format (API.md). Each line becomes one or
+// Labels and predictions arrive in the NDJSON line format (docs/uploads.md). Each line becomes one or
 // more objects in the order the server lists them (a checklist answer is one object per
 // checked answer), so an object's `index` is the index `dataRowDetail` reports for it.
 import { decodeRle, maskBounds, maskFillPath, maskOutlinePath } from "./rle";

@@ -1,4 +1,4 @@
-// The query parameters every view takes (UI.md): confidence, iou, filter, sort, split, version.
+// The query parameters every view takes: confidence, iou, filter, sort, split, version.
 // They are parsed strictly (an unknown or invalid one is reported, never silently dropped)
 // and written back in a fixed order, so a link reproduces what is on screen.
 import { CLAUSE_KINDS, type DataRowFilter, type DataRowSort, SORT_FIELDS, SPLITS, type SplitName } from "./filters";
