@@ -9,6 +9,7 @@ import { Gallery } from "./views/Gallery";
 import { History } from "./views/History";
 import { Compare } from "./views/Compare";
 import { Metrics } from "./views/Metrics";
+import { Projector } from "./views/Projector";
 import { ModelPage } from "./views/ModelPage";
 import { NotFound } from "./views/NotFound";
 
@@ -162,6 +163,7 @@ function SignedIn({ apiKey, viewer, onSignOut }: { apiKey: string; viewer: Viewe
             {route.view === "model" && <ModelPage modelId={route.modelId} />}
             {route.view === "gallery" && <Gallery key={route.runId} runId={route.runId} />}
             {route.view === "metrics" && <Metrics key={route.runId} runId={route.runId} />}
+            {route.view === "projector" && <Projector key={route.runId} runId={route.runId} />}
             {route.view === "history" && <History key={route.runId} runId={route.runId} />}
             {route.view === "compare" && <Compare key={`${route.runA}/${route.runB}`} runA={route.runA} runB={route.runB} />}
             {route.view === "notFound" && <NotFound path={location.pathname} />}

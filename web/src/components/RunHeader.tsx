@@ -11,6 +11,7 @@ import { ErrorBox, ParamErrors } from "./ParamErrors";
 const VIEWS = [
   ["gallery", "Gallery"],
   ["metrics", "Metrics"],
+  ["projector", "Projector"],
   ["history", "History"],
 ] as const;
 

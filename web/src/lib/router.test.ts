@@ -8,6 +8,7 @@ describe("addresses", () => {
     expect(matchRoute("/runs/r1/gallery")).toEqual({ view: "gallery", runId: "r1" });
     expect(matchRoute("/runs/r1/gallery/")).toEqual({ view: "gallery", runId: "r1" });
     expect(matchRoute("/runs/r1/metrics")).toEqual({ view: "metrics", runId: "r1" });
+    expect(matchRoute("/runs/r1/projector")).toEqual({ view: "projector", runId: "r1" });
     expect(matchRoute("/runs/r1/history")).toEqual({ view: "history", runId: "r1" });
     expect(matchRoute("/compare/r1/r2")).toEqual({ view: "compare", runA: "r1", runB: "r2" });
   });

@@ -41,6 +41,7 @@ export type Route =
   | { view: "metrics"; runId: string }
   | { view: "compare"; runA: string; runB: string }
   | { view: "history"; runId: string }
+  | { view: "projector"; runId: string }
   | { view: "notFound" };
 
 export function matchRoute(pathname: string): Route {
@@ -49,6 +50,7 @@ export function matchRoute(pathname: string): Route {
   if (parts.length === 2 && parts[0] === "models") return { view: "model", modelId: parts[1] };
   if (parts.length === 3 && parts[0] === "runs" && parts[2] === "gallery") return { view: "gallery", runId: parts[1] };
   if (parts.length === 3 && parts[0] === "runs" && parts[2] === "metrics") return { view: "metrics", runId: parts[1] };
+  if (parts.length === 3 && parts[0] === "runs" && parts[2] === "projector") return { view: "projector", runId: parts[1] };
   if (parts.length === 3 && parts[0] === "runs" && parts[2] === "history") return { view: "history", runId: parts[1] };
   if (parts.length === 3 && parts[0] === "compare") return { view: "compare", runA: parts[1], runB: parts[2] };
   return { view: "notFound" };
