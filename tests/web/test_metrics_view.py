@@ -5,6 +5,7 @@ counts. The tests run in order on one page, as a user would."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -124,6 +125,33 @@ def test_a_distribution_bar_opens_the_rows_with_that_feature(page: Any, live: Li
     bar.click()
     page.wait_for_url("**/gallery?**")
     wait_for_count(page, rows)
+
+
+SETTINGS = "query($id: ID!) { modelRun(id: $id) { metricSettings { confidenceThresholds iouThresholds } metricsStatus { state } } }"
+
+
+def test_the_threshold_lists_are_edited_and_the_metrics_follow(page: Any, live: LiveServer, seeded: SeededRun) -> None:
+    sign_in(page, live.write_key)
+    open_metrics(page, seeded.run_id)
+    page.get_by_test_id("thresholds-edit").click()
+    page.get_by_test_id("thresholds-iou").fill("0.5, lots")
+    page.get_by_test_id("thresholds-save").click()
+    assert 'IoU threshold "lots" is not a number' in page.get_by_test_id("thresholds-problem").inner_text()
+    page.get_by_test_id("thresholds-confidence").fill("0.3, 0.5, 0.9")
+    page.get_by_test_id("thresholds-iou").fill("0.50:0.70:0.10")
+    page.get_by_test_id("thresholds-save").click()
+    page.get_by_test_id("thresholds-editor").wait_for(state="detached")
+    settings = live.reader.data(SETTINGS, id=seeded.run_id)["modelRun"]["metricSettings"]
+    assert settings == {"confidenceThresholds": [0.3, 0.5, 0.9], "iouThresholds": [0.5, 0.6, 0.7]}
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=\"iou-threshold\"] option')].map(o => o.value).join() === '0.5,0.6,0.7'"
+    )
+    # The metrics are computed again for the new grid; then the view shows the API's numbers there.
+    deadline = time.monotonic() + 120
+    while live.reader.data(SETTINGS, id=seeded.run_id)["modelRun"]["metricsStatus"]["state"] != "IN_SYNC":
+        assert time.monotonic() < deadline, "the metrics were not computed again in time"
+        time.sleep(0.2)
+    page.wait_for_function(SHOWS, arg=expected_features(api(live, seeded.run_id)))
 
 
 def test_no_console_errors_and_no_request_to_another_host(watch: BrowserWatch) -> None:

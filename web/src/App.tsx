@@ -1,4 +1,4 @@
-import { type FormEvent, useEffect, useMemo, useState } from "react";
+import { type FormEvent, lazy, Suspense, useEffect, useMemo, useState } from "react";
 import { Provider } from "urql";
 import { checkKey, makeClient, type ViewerInfo } from "./api/client";
 import { forgetKey, storedKey, storeKey } from "./lib/auth";
@@ -6,12 +6,15 @@ import { Link, matchRoute, useLocation } from "./lib/router";
 import { SessionContext } from "./session";
 import { Directory } from "./views/Directory";
 import { Gallery } from "./views/Gallery";
-import { History } from "./views/History";
-import { Compare } from "./views/Compare";
-import { Metrics } from "./views/Metrics";
-import { Projector } from "./views/Projector";
 import { ModelPage } from "./views/ModelPage";
 import { NotFound } from "./views/NotFound";
+
+// The views with chart and WebGL libraries load when first opened: the gallery, the view
+// most visits start at, does not wait for them.
+const Metrics = lazy(() => import("./views/Metrics").then((m) => ({ default: m.Metrics })));
+const Projector = lazy(() => import("./views/Projector").then((m) => ({ default: m.Projector })));
+const Compare = lazy(() => import("./views/Compare").then((m) => ({ default: m.Compare })));
+const History = lazy(() => import("./views/History").then((m) => ({ default: m.History })));
 
 export function App() {
   const [key, setKey] = useState<string | null>(storedKey);
@@ -162,10 +165,12 @@ function SignedIn({ apiKey, viewer, onSignOut }: { apiKey: string; viewer: Viewe
             {route.view === "directory" && <Directory />}
             {route.view === "model" && <ModelPage modelId={route.modelId} />}
             {route.view === "gallery" && <Gallery key={route.runId} runId={route.runId} />}
-            {route.view === "metrics" && <Metrics key={route.runId} runId={route.runId} />}
-            {route.view === "projector" && <Projector key={route.runId} runId={route.runId} />}
-            {route.view === "history" && <History key={route.runId} runId={route.runId} />}
-            {route.view === "compare" && <Compare key={`${route.runA}/${route.runB}`} runA={route.runA} runB={route.runB} />}
+            <Suspense fallback={<div className="loading">Loading the view…</div>}>
+              {route.view === "metrics" && <Metrics key={route.runId} runId={route.runId} />}
+              {route.view === "projector" && <Projector key={route.runId} runId={route.runId} />}
+              {route.view === "history" && <History key={route.runId} runId={route.runId} />}
+              {route.view === "compare" && <Compare key={`${route.runA}/${route.runB}`} runA={route.runA} runB={route.runB} />}
+            </Suspense>
             {route.view === "notFound" && <NotFound path={location.pathname} />}
           </main>
         </div>

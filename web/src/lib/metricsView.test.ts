@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { figure, galleryHref, rowShares, toCsv, withSplit } from "./metricsView";
+import { figure, galleryHref, parseThresholds, rowShares, toCsv, withSplit } from "./metricsView";
 
 describe("the metrics view's helpers", () => {
   it("folds the split into the filter the metric queries take", () => {
@@ -29,5 +29,19 @@ describe("the metrics view's helpers", () => {
 
   it("shows figures with three decimals and a dash for none", () => {
     expect([figure(null), figure(3), figure(0.66666)]).toEqual(["—", "3", "0.667"]);
+  });
+});
+
+describe("threshold lists typed by a user", () => {
+  it("reads lists and ranges with a step, both ends included, sorted and without repeats", () => {
+    expect(parseThresholds("0.5, 0.3 0.5", "IoU")).toEqual([0.3, 0.5]);
+    expect(parseThresholds("0.50:0.60:0.01", "IoU")).toEqual([0.5, 0.51, 0.52, 0.53, 0.54, 0.55, 0.56, 0.57, 0.58, 0.59, 0.6]);
+  });
+
+  it("refuses what is not a threshold, naming it", () => {
+    expect(() => parseThresholds("", "IoU")).toThrow("at least one IoU threshold");
+    expect(() => parseThresholds("0.5, high", "confidence")).toThrow('confidence threshold "high" is not a number');
+    expect(() => parseThresholds("0.5, 1.5", "IoU")).toThrow("1.5 is outside [0, 1]");
+    expect(() => parseThresholds("0.6:0.5:0.1", "IoU")).toThrow("needs from ≤ to");
   });
 });

@@ -44,3 +44,28 @@ export function toCsv(rows: Record<string, unknown>[], columns: string[]): strin
 export function figure(value: number | null | undefined): string {
   return value === null || value === undefined ? "—" : Number.isInteger(value) ? String(value) : value.toFixed(3);
 }
+
+/** Thresholds typed as a list ("0.5, 0.55") or a range with a step ("0.50:0.60:0.01", both
+ *  ends included), each in [0, 1]; an error a user can read otherwise. */
+export function parseThresholds(text: string, what: string): number[] {
+  const trimmed = text.trim();
+  if (!trimmed) throw new Error(`give at least one ${what} threshold`);
+  const range = trimmed.match(/^([\d.]+)\s*:\s*([\d.]+)\s*:\s*([\d.]+)$/);
+  let values: number[];
+  if (range) {
+    const [from, to, step] = range.slice(1).map(Number);
+    if (!(step > 0) || to < from) throw new Error(`${what} range "${trimmed}" needs from ≤ to and a step above 0`);
+    const count = Math.round((to - from) / step);
+    if (count > 1000) throw new Error(`${what} range "${trimmed}" makes more than 1,000 thresholds`);
+    values = Array.from({ length: count + 1 }, (_, i) => Number((from + i * step).toFixed(10)));
+  } else {
+    values = trimmed.split(/[\s,]+/).filter(Boolean).map((part) => {
+      const value = Number(part);
+      if (!Number.isFinite(value)) throw new Error(`${what} threshold "${part}" is not a number`);
+      return value;
+    });
+  }
+  const outside = values.find((v) => v < 0 || v > 1);
+  if (outside !== undefined) throw new Error(`${what} threshold ${outside} is outside [0, 1]`);
+  return [...new Set(values)].sort((a, b) => a - b);
+}

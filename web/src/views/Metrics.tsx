@@ -13,6 +13,7 @@ import { FilterBar } from "../components/FilterBar";
 import { GridControls } from "../components/GridControls";
 import { ErrorBox } from "../components/ParamErrors";
 import { RunHeader, runViewProblem } from "../components/RunHeader";
+import { ThresholdEditor } from "../components/ThresholdEditor";
 import { AUTOMATIC_METRICS, type DataRowFilter, type DataRowSort } from "../lib/filters";
 import { figure, galleryHref, rowShares, toCsv, withSplit } from "../lib/metricsView";
 import { navigate } from "../lib/router";
@@ -66,6 +67,7 @@ export function Metrics({ runId }: { runId: string }) {
           onSplit={(split) => update({ split })}
         />
         <GridControls view={view} />
+        {params.version === null && <ThresholdEditor runId={runId} confidences={view.confidenceGrid} ious={view.iouGrid} onSaved={view.reloadRun} />}
       </div>
       {!inSync && <div className="muted small metrics-note">The figures below are those of the rows computed so far; they change as the computation goes on.</div>}
       {at === null ? (

@@ -1,6 +1,6 @@
 // What every view of one run needs: the run as of the version asked, its features and
 // metadata fields, its grid point, and its live metrics status.
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useQuery, useSubscription } from "urql";
 import { type MetadataField, METRICS_STATUS, type MetricsStatus, RUN, type RunInfo } from "../api/gallery";
 import { useViewParams } from "../lib/useViewParams";
@@ -14,7 +14,7 @@ function mergeMetadataFields(datasets: { metadataFields: MetadataField[] }[]): M
 
 export function useRunView(runId: string) {
   const { params, errors, update } = useViewParams();
-  const [runResult] = useQuery<{ modelRun: RunInfo | null; datasets: { nodes: { metadataFields: MetadataField[] }[] } }>({
+  const [runResult, reexecuteRun] = useQuery<{ modelRun: RunInfo | null; datasets: { nodes: { metadataFields: MetadataField[] }[] } }>({
     query: RUN,
     variables: { id: runId, version: params.version },
   });
@@ -45,8 +45,11 @@ export function useRunView(runId: string) {
     lastState.current = status?.state ?? null;
   }, [status]);
 
+  // After a change of the run's settings made here (no document cache answers for it).
+  const reloadRun = useCallback(() => reexecuteRun({ requestPolicy: "network-only" }), [reexecuteRun]);
+
   return {
-    params, update, runResult, run, metadataFields, features, confidenceGrid, iouGrid,
+    reloadRun, params, update, runResult, run, metadataFields, features, confidenceGrid, iouGrid,
     confidence, iou, allErrors, status, inSync, refresh,
   };
 }
