@@ -114,14 +114,16 @@ def paired_bootstrap(
     point_b = _ratios(_with_all(side_b, side_b.counts.sum(axis=0)))
     deltas = {m: np.empty((resamples, len(names) + 1)) for m in METRICS}
     if n:
-        flat_a = side_a.counts.reshape(n, -1)
-        flat_b = side_b.counts.reshape(n, -1)
+        # float32 products: a row is drawn a few times, counts are integers below 2^24 per
+        # resample, and IoU sums keep 7 digits, well past what an interval needs.
+        flat_a = side_a.counts.reshape(n, -1).astype(np.float32)
+        flat_b = side_b.counts.reshape(n, -1).astype(np.float32)
         rng = np.random.default_rng(seed)
         for start in range(0, resamples, CHUNK):
             size = min(CHUNK, resamples - start)
             weights = _draws(rng, size, n)
-            sums_a = _with_all(side_a, (weights @ flat_a).reshape(size, len(names), 4))
-            sums_b = _with_all(side_b, (weights @ flat_b).reshape(size, len(names), 4))
+            sums_a = _with_all(side_a, (weights @ flat_a).astype(np.float64).reshape(size, len(names), 4))
+            sums_b = _with_all(side_b, (weights @ flat_b).astype(np.float64).reshape(size, len(names), 4))
             ratios_a, ratios_b = _ratios(sums_a), _ratios(sums_b)
             for m in METRICS:
                 deltas[m][start : start + size] = ratios_b[m] - ratios_a[m]
@@ -156,7 +158,7 @@ def _counted(picks: np.ndarray, n: int) -> np.ndarray:
     # One np.bincount over all (resample, row) pairs costs several times this: its bins miss
     # the cache. Each resample is its own row of the result, so resamples run in parallel
     # and the answer does not depend on the threads.
-    weights = np.zeros((picks.shape[0], n), dtype=np.float64)
+    weights = np.zeros((picks.shape[0], n), dtype=np.float32)
     for b in numba.prange(picks.shape[0]):
         for i in range(picks.shape[1]):
             weights[b, picks[b, i]] += 1.0
