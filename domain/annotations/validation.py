@@ -38,12 +38,13 @@ from domain.annotations.objects import (
 from domain.errors import AnnotationLineError, NotFound
 from domain.ontology import ClassificationKind, Feature, Ontology, Question, Tool
 
-# The geometries each tool takes. A POLYGON tool takes masks too: COCO keeps ordinary
-# objects as polygons and crowds (and some objects) as RLE masks of one category.
+# The geometries each tool takes. A POLYGON tool takes masks too, and a MASK tool polygons:
+# COCO keeps ordinary objects as polygons and crowds (and some objects) as RLE masks of one
+# category, whichever tool an ontology gives that category.
 TOOL_GEOMETRY: Final[dict[Tool, tuple[type, ...]]] = {
     Tool.BBOX: (Box,),
     Tool.POLYGON: (Polygon, Mask),
-    Tool.MASK: (Mask,),
+    Tool.MASK: (Mask, Polygon),
     Tool.POINT: (Point,),
     Tool.POLYLINE: (Polyline,),
     Tool.NER: (Span,),

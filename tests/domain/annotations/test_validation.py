@@ -113,9 +113,10 @@ def test_every_tool_with_its_own_geometry() -> None:
     )
 
 
-def test_a_polygon_tool_takes_masks_too() -> None:
+def test_a_polygon_tool_takes_masks_too_and_a_mask_tool_polygons() -> None:
     # COCO stores ordinary objects as polygons and crowds as RLE masks of one category.
     check([Annotation("roof", Polygon(((0, 0), (1, 0), (1, 1)))), Annotation("roof", MASK)])
+    check([Annotation("seg", MASK), Annotation("seg", Polygon(((0, 0), (1, 0), (1, 1))))])
     assert rejected([Annotation("roof", MASK)], (3, 4)) == (
         "mask of 'roof' is 4x3 (height x width), the data row is 3x4"
     )
@@ -123,9 +124,7 @@ def test_a_polygon_tool_takes_masks_too() -> None:
         "mask of 'roof' needs the data row's height and width, and the row has none"
     )
     assert rejected([Annotation("car", MASK)]) == "feature 'car' is a BBOX tool, got a mask"
-    assert rejected([Annotation("seg", Polygon(((0, 0), (1, 0), (1, 1))))]) == (
-        "feature 'seg' is a MASK tool, got a polygon"
-    )
+    assert rejected([Annotation("seg", Box(0, 0, 1, 1))]) == "feature 'seg' is a MASK tool, got a bbox"
 
 
 def test_classifications_and_their_nested_answers() -> None:
