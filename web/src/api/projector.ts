@@ -25,13 +25,13 @@ export const PROJECTIONS = `query Projections($id: ID!) {
 export const SPACES = `query Spaces($dataset: ID!) { embeddingSpaces(datasetId: $dataset) { id name dimension vectorCount } }`;
 
 export const POINTS = `query Points($id: ID!, $projection: ID!) {
-  modelRun(id: $id) { id projection(id: $projection) { ${INFO} xy globalKeys dataRowIds } }
+  modelRun(id: $id) { id projection(id: $projection) { ${INFO} xy dataRowIdsPacked } }
 }`;
 
 export interface Points extends ProjectionInfo {
   xy: string | null;
-  globalKeys: string[] | null;
-  dataRowIds: string[] | null;
+  /** 16 bytes (a UUID) per point, base64: read only for the points a user hovers or selects. */
+  dataRowIdsPacked: string | null;
 }
 
 export const SPLITS_COLUMN = `query SplitColumn($id: ID!, $projection: ID!) {

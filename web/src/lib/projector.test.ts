@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { colouring, membership, normalisedXY, packIndexes, palette, uint32s } from "./projector";
+import { bytes, colouring, idsAt, membership, normalisedXY, packIndexes, palette, uint32s } from "./projector";
 
 function b64(buffer: ArrayBuffer): string {
   return btoa(String.fromCharCode(...new Uint8Array(buffer)));
@@ -10,6 +10,12 @@ describe("the projector's columns", () => {
     const { x, y } = normalisedXY(b64(new Float32Array([0, 0, 10, 5, 20, 10]).buffer));
     expect(Array.from(x).map((v) => +v.toFixed(3))).toEqual([-0.95, 0, 0.95]);
     expect(Array.from(y).map((v) => +v.toFixed(3))).toEqual([-0.475, 0, 0.475]);
+  });
+
+  it("reads data row ids from the packed ones (16 bytes a point)", () => {
+    const raw = new Uint8Array(32);
+    raw.set([0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef], 16);
+    expect(idsAt(bytes(b64(raw.buffer)), [1, 0])).toEqual(["12345678-9abc-def0-0123-456789abcdef", "00000000-0000-0000-0000-000000000000"]);
   });
 
   it("round-trips point indexes as the API takes them", () => {

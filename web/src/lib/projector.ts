@@ -26,6 +26,19 @@ export function uint32s(base64: string): Uint32Array {
   return new Uint32Array(bytesOf(base64));
 }
 
+/** The data row ids of some points, from the packed ids (16 bytes, a UUID, per point). */
+export function idsAt(packed: Uint8Array, points: number[]): string[] {
+  return points.map((i) => {
+    let hex = "";
+    for (let b = 16 * i; b < 16 * i + 16; b++) hex += packed[b].toString(16).padStart(2, "0");
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  });
+}
+
+export function bytes(base64: string): Uint8Array {
+  return new Uint8Array(bytesOf(base64));
+}
+
 /** Point indexes as the API takes them back (base64 of little-endian uint32). */
 export function packIndexes(indexes: number[]): string {
   const bytes = new Uint8Array(new Uint32Array(indexes).buffer);

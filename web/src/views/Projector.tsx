@@ -12,7 +12,7 @@ import { ErrorBox } from "../components/ParamErrors";
 import { RunHeader, runViewProblem } from "../components/RunHeader";
 import { AUTOMATIC_METRICS } from "../lib/filters";
 import { galleryHref } from "../lib/metricsView";
-import { type Colouring, colouring, membership, normalisedXY, packIndexes, palette } from "../lib/projector";
+import { bytes, type Colouring, colouring, idsAt, membership, normalisedXY, packIndexes, palette } from "../lib/projector";
 import { navigate } from "../lib/router";
 import { useSession } from "../session";
 import { type RunView, useRunView } from "./useRunView";
@@ -157,6 +157,7 @@ function Scatter({ runId, projectionId, view, onProjected }: { runId: string; pr
   const canvas = useRef<HTMLCanvasElement | null>(null);
   const plot = useRef<ReturnType<typeof createScatterplot> | null>(null);
   const positions = useMemo(() => (points?.xy ? normalisedXY(points.xy) : null), [points]);
+  const packedIds = useMemo(() => (points?.dataRowIdsPacked ? bytes(points.dataRowIdsPacked) : null), [points]);
   const { confidence, iou } = view;
 
   // The colour column of the points, asked for when the choice changes.
@@ -220,10 +221,9 @@ function Scatter({ runId, projectionId, view, onProjected }: { runId: string; pr
   }, [positions, colours]);
 
   const open = useCallback(() => {
-    const ids = points?.dataRowIds;
-    if (!ids || !selected.length) return;
-    navigate(galleryHref(runId, { confidence: confidence.value, iou: iou.value, version: null }, { all: [{ selection: { ids: selected.map((i) => ids[i]) } }] }));
-  }, [points, selected, runId, confidence.value, iou.value]);
+    if (!packedIds || !selected.length) return;
+    navigate(galleryHref(runId, { confidence: confidence.value, iou: iou.value, version: null }, { all: [{ selection: { ids: idsAt(packedIds, selected) } }] }));
+  }, [packedIds, selected, runId, confidence.value, iou.value]);
   const [, request] = useMutation(REQUEST);
   const projectAgain = async () => {
     if (!points) return;
@@ -271,23 +271,22 @@ function Scatter({ runId, projectionId, view, onProjected }: { runId: string; pr
             ))}
           </ul>
         )}
-        {hovered !== null && <HoverCard runId={runId} id={points.dataRowIds?.[hovered] ?? null} globalKey={points.globalKeys?.[hovered] ?? ""} />}
+        {hovered !== null && packedIds && <HoverCard runId={runId} id={idsAt(packedIds, [hovered])[0]} />}
       </div>
     </div>
   );
 }
 
 /** The hovered point's row: its key and a thumbnail of its asset. */
-function HoverCard({ runId, id, globalKey }: { runId: string; id: string | null; globalKey: string }) {
+function HoverCard({ runId, id }: { runId: string; id: string }) {
   const [result] = useQuery<{ modelRun: { dataRows: { nodes: GalleryRow[] } } | null }>({
     query: ROWS,
-    variables: { id: runId, version: null, filter: id ? { all: [{ dataRows: { ids: [id] } }] } : null, sort: null, confidence: null, iou: null, first: 1, after: null, split: null },
-    pause: !id,
+    variables: { id: runId, version: null, filter: { all: [{ dataRows: { ids: [id] } }] }, sort: null, confidence: null, iou: null, first: 1, after: null, split: null },
   });
   const row = result.data?.modelRun?.dataRows.nodes[0];
   return (
     <div className="hover-card" data-testid="projector-hover">
-      <div className="card-key">{globalKey}</div>
+      <div className="card-key">{row?.globalKey ?? "…"}</div>
       {row && <div className="hover-thumb"><AssetView row={row} objects={[]} options={{ colourMode: "feature", features: [] }} /></div>}
     </div>
   );
