@@ -41,7 +41,24 @@ class RunWarming:
         return list(dict.fromkeys([*recent, *in_memory]))[:CACHED_RUNS]
 
     def warm(self) -> list[UUID]:
-        """Builds what changed of the candidates that are IN_SYNC; returns the runs it looked at."""
+        """Builds what changed of the candidates that are IN_SYNC; returns the runs it built.
+
+        What is built is kept under a stamp read from one read model while its rows come from
+        others, so every read model must be at the same point of the log while it is built:
+        all of them are first brought to the log's end, and if anything was recorded while
+        building, what was built is dropped (the next read builds it after its own wait)."""
+        models = self._read_models
+        position = models.log_position()
+        models.wait(position)
+        warmed = self._build()
+        if models.log_position() != position:
+            for run_id in warmed:
+                models.gallery.forget(run_id)
+                models.metrics.forget(run_id)
+            return []
+        return warmed
+
+    def _build(self) -> list[UUID]:
         warmed = []
         for run_id in self.candidates():
             try:

@@ -134,6 +134,11 @@ class GalleryQueries:
         by_key = sorting.SortKey(field="GLOBAL_KEY")
         index.derived(_rank_key(by_key, ctx), lambda: _ranks(index.global_keys))
 
+    def forget(self, run_id: UUID) -> None:
+        """Drops the run's latest index from memory (the next read builds it again)."""
+        with self._lock:
+            self._cache.pop((run_id, None), None)
+
     def runs_in_memory(self) -> list[UUID]:
         """The runs whose latest version is in memory, most recently read first."""
         with self._lock:

@@ -271,6 +271,11 @@ class MetricQueries:
                 )  # fmt: skip
         return figures
 
+    def forget(self, run_id: UUID) -> None:
+        """Drops the run's latest results from memory (the next read loads them again)."""
+        with self._lock:
+            self._cache.pop(str(run_id), None)
+
     def runs_in_memory(self) -> list[UUID]:
         """The runs whose latest results are in memory, most recently read first."""
         with self._lock:

@@ -9,6 +9,7 @@ from uuid import UUID
 from projections.warming import RunWarming
 from tests.server.live import LiveServer
 from tests.server.operations import (
+    CREATE_DATASET,
     ONTOLOGY,
     data_row_lines,
     evaluated_run,
@@ -44,3 +45,20 @@ def test_a_deleted_run_is_left_out(live: LiveServer) -> None:
     payload(live.writer.data(DELETE_RUN, id=run_id), "deleteModelRun")
     live.runtime.read_models.wait_until_current()
     assert UUID(run_id) not in warming.warm()
+
+
+def test_what_was_built_while_the_log_moved_is_dropped(live: LiveServer) -> None:
+    """A warm-up that overlaps a new event keeps nothing it built: its stamp and its rows may
+    come from read models at different points of the log."""
+    run_id = evaluated_run(live.writer, "moving", ONTOLOGY, data_row_lines(3, "moving"), prediction_lines(3, "moving"))
+    warming = RunWarming(live.runtime.read_models)
+    assert UUID(run_id) in warming.warm()  # a quiet log: kept
+    build = warming._build
+
+    def build_while_recording() -> list[UUID]:
+        built = build()
+        payload(live.writer.data(CREATE_DATASET, name="recorded meanwhile"), "createDataset")
+        return built
+
+    warming._build = build_while_recording  # type: ignore[method-assign]
+    assert warming.warm() == []
