@@ -41,6 +41,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -260,8 +261,10 @@ def summary(samples: list[float], target: float) -> str:
     )
 
 
-def first_visit(base_url: str, key: str, run_id: str, expected: dict[str, Any], timeout_ms: float) -> float:
-    """One navigation of a fresh browser (empty cache) to the gallery: ms until its first page."""
+@contextmanager
+def signed_in_page(base_url: str, key: str, timeout_ms: float) -> Iterator[Any]:
+    """A page of a fresh headless Chromium (empty cache) signed in: the key in this origin's
+    localStorage, as the sign-in form leaves it."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -273,11 +276,16 @@ def first_visit(base_url: str, key: str, run_id: str, expected: dict[str, Any], 
                     {"origin": base_url, "localStorage": [{"name": API_KEY_STORAGE, "value": key}]}]},
             )  # fmt: skip
             context.set_default_timeout(timeout_ms)
-            page = context.new_page()
-            page.goto(f"{base_url}/runs/{run_id}/gallery", wait_until="commit")
-            return shown_at(page, expected, timeout_ms)
+            yield context.new_page()
         finally:
             browser.close()
+
+
+def first_visit(base_url: str, key: str, run_id: str, expected: dict[str, Any], timeout_ms: float) -> float:
+    """One navigation of a fresh browser (empty cache) to the gallery: ms until its first page."""
+    with signed_in_page(base_url, key, timeout_ms) as page:
+        page.goto(f"{base_url}/runs/{run_id}/gallery", wait_until="commit")
+        return shown_at(page, expected, timeout_ms)
 
 
 def after_restart(proc: subprocess.Popen[str], data_dir: Path, port: int, client: httpx.Client, key: str, run_id: str, args: argparse.Namespace) -> subprocess.Popen[str]:
@@ -303,93 +311,78 @@ def after_restart(proc: subprocess.Popen[str], data_dir: Path, port: int, client
 
 
 def browse(base_url: str, key: str, run_id: str, client: httpx.Client, args: argparse.Namespace) -> None:
-    from playwright.sync_api import sync_playwright
-
     settings = gql(client, RUN_QUERY, id=run_id)["modelRun"]["metricSettings"]
     confidence = nearest(settings["confidenceThresholds"], 0.5)
     iou = nearest(settings["iouThresholds"], 0.5)
     gallery = f"{base_url}/runs/{run_id}/gallery"
     timeout = args.timeout * 1000
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            # Signed in: the key is in this origin's localStorage, as the sign-in form leaves it.
-            context = browser.new_context(
-                viewport={"width": 1440, "height": 900}, base_url=base_url,
-                storage_state={"cookies": [], "origins": [
-                    {"origin": base_url, "localStorage": [{"name": API_KEY_STORAGE, "value": key}]}]},
-            )  # fmt: skip
-            context.set_default_timeout(timeout)
-            page = context.new_page()
-            errors: list[str] = []
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
+    with signed_in_page(base_url, key, timeout) as page:
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
 
-            # (a) The first page, cold: nothing cached in the browser, the server's index unbuilt.
-            unfiltered = {"total": args.rows, "n": min(PAGE_SIZE, args.rows)}
+        # (a) The first page, cold: nothing cached in the browser, the server's index unbuilt.
+        unfiltered = {"total": args.rows, "n": min(PAGE_SIZE, args.rows)}
+        t0 = time.perf_counter()
+        page.goto(gallery, wait_until="commit")
+        in_page = shown_at(page, unfiltered, timeout)
+        cold_wall = (time.perf_counter() - t0) * 1000
+        cold_page = in_page
+        shown_keys = page.eval_on_selector_all(
+            '[data-testid="gallery-item"]', "els => els.map(e => e.dataset.globalKey)"
+        )
+        first, first_api_ms = expected_page(client, run_id, None, confidence, iou)
+        cold_ok = shown_keys[: first["n"]] == first["keys"]
+        shown_overlays = page.eval_on_selector_all(
+            '[data-testid="gallery-item"]',
+            "els => els.map(e => e.querySelectorAll('[data-testid=\"overlay-object\"]').length)",
+        )
+        cold_ok = cold_ok and shown_overlays[: first["n"]] == first["overlays"]
+
+        # Warm: reloads (the browser's cache and the server's index are warm).
+        warm_page, warm_wall = [], []
+        for _ in range(args.reloads):
             t0 = time.perf_counter()
-            page.goto(gallery, wait_until="commit")
-            in_page = shown_at(page, unfiltered, timeout)
-            cold_wall = (time.perf_counter() - t0) * 1000
-            cold_page = in_page
-            shown_keys = page.eval_on_selector_all(
+            page.reload(wait_until="commit")
+            warm_page.append(shown_at(page, first, timeout))
+            warm_wall.append((time.perf_counter() - t0) * 1000)
+
+        # (b) Filter changes, one after another, from the unfiltered first page.
+        # First pass: the browser is the first to ask the server for each filter; the
+        # cards are checked against the API's answer afterwards.
+        first_time = []
+        previous_total = first["total"]
+        for name, filter_ in FILTERS:
+            page.evaluate(SET_FILTER, json.dumps(filter_, separators=(",", ":")))
+            done = float(page.wait_for_function(CHANGED, arg=previous_total, polling="raf", timeout=timeout).json_value())
+            started = float(page.evaluate("window.__filterStart"))
+            keys = page.eval_on_selector_all(
                 '[data-testid="gallery-item"]', "els => els.map(e => e.dataset.globalKey)"
             )
-            first, first_api_ms = expected_page(client, run_id, None, confidence, iou)
-            cold_ok = shown_keys[: first["n"]] == first["keys"]
-            shown_overlays = page.eval_on_selector_all(
-                '[data-testid="gallery-item"]',
-                "els => els.map(e => e.querySelectorAll('[data-testid=\"overlay-object\"]').length)",
-            )
-            cold_ok = cold_ok and shown_overlays[: first["n"]] == first["overlays"]
-
-            # Warm: reloads (the browser's cache and the server's index are warm).
-            warm_page, warm_wall = [], []
-            for _ in range(args.reloads):
-                t0 = time.perf_counter()
-                page.reload(wait_until="commit")
-                warm_page.append(shown_at(page, first, timeout))
-                warm_wall.append((time.perf_counter() - t0) * 1000)
-
-            # (b) Filter changes, one after another, from the unfiltered first page.
-            # First pass: the browser is the first to ask the server for each filter; the
-            # cards are checked against the API's answer afterwards.
-            first_time = []
-            previous_total = first["total"]
-            for name, filter_ in FILTERS:
-                page.evaluate(SET_FILTER, json.dumps(filter_, separators=(",", ":")))
-                done = float(page.wait_for_function(CHANGED, arg=previous_total, polling="raf", timeout=timeout).json_value())
-                started = float(page.evaluate("window.__filterStart"))
-                keys = page.eval_on_selector_all(
-                    '[data-testid="gallery-item"]', "els => els.map(e => e.dataset.globalKey)"
-                )
-                total = int(page.get_by_test_id("row-count").inner_text())
-                first_time.append((name, done - started, total, keys))
-                previous_total = total
-            # Second pass, as a user coming back to them: each filter's totalCount and first
-            # page asked of the API beforehand (the server has answered it before), the page
-            # reloaded first so that the app's own cache of answers is empty.
-            expectations = []
-            for (name, filter_), (_, _, total, keys) in zip(FILTERS, first_time, strict=True):
-                expected, api_ms = expected_page(client, run_id, filter_, confidence, iou)
-                matches = total == expected["total"] and keys[: expected["n"]] == expected["keys"]
-                expectations.append((name, filter_, expected, api_ms, matches))
-            page.goto(gallery, wait_until="commit")
-            shown_at(page, first, timeout)
-            changes = []
-            previous = first
-            for name, filter_, expected, api_ms, _ in expectations:
-                t0 = time.perf_counter()
-                page.evaluate(SET_FILTER, json.dumps(filter_, separators=(",", ":")))
-                done = shown_at(page, expected, timeout)
-                wall = (time.perf_counter() - t0) * 1000
-                started = float(page.evaluate("window.__filterStart"))
-                ambiguous = expected["total"] == previous["total"] and expected["keys"] == previous["keys"]
-                changes.append((name, expected, api_ms, done - started, wall, ambiguous))
-                previous = expected
-            context.close()
-        finally:
-            browser.close()
+            total = int(page.get_by_test_id("row-count").inner_text())
+            first_time.append((name, done - started, total, keys))
+            previous_total = total
+        # Second pass, as a user coming back to them: each filter's totalCount and first
+        # page asked of the API beforehand (the server has answered it before), the page
+        # reloaded first so that the app's own cache of answers is empty.
+        expectations = []
+        for (name, filter_), (_, _, total, keys) in zip(FILTERS, first_time, strict=True):
+            expected, api_ms = expected_page(client, run_id, filter_, confidence, iou)
+            matches = total == expected["total"] and keys[: expected["n"]] == expected["keys"]
+            expectations.append((name, filter_, expected, api_ms, matches))
+        page.goto(gallery, wait_until="commit")
+        shown_at(page, first, timeout)
+        changes = []
+        previous = first
+        for name, filter_, expected, api_ms, _ in expectations:
+            t0 = time.perf_counter()
+            page.evaluate(SET_FILTER, json.dumps(filter_, separators=(",", ":")))
+            done = shown_at(page, expected, timeout)
+            wall = (time.perf_counter() - t0) * 1000
+            started = float(page.evaluate("window.__filterStart"))
+            ambiguous = expected["total"] == previous["total"] and expected["keys"] == previous["keys"]
+            changes.append((name, expected, api_ms, done - started, wall, ambiguous))
+            previous = expected
 
     print(f"\ngallery at grid point confidence {confidence}, iou {iou}; page of {PAGE_SIZE} cards")
     print(

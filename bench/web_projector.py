@@ -27,7 +27,7 @@ import numpy as np
 import orjson
 
 from bench.ingest import gql, start_server, wait_ready
-from bench.web_gallery import API_KEY_STORAGE, CHROMIUM, CHROMIUM_ARGS
+from bench.web_gallery import signed_in_page
 
 FIRST_FRAME_TARGET_MS = 1500
 FPS_TARGET = 30
@@ -83,38 +83,26 @@ COUNT_FRAMES = """() => { window.__frames = 0; const tick = () => { window.__fra
 
 
 def browse(base_url: str, key: str, run_id: str, points: int) -> None:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            context = browser.new_context(
-                viewport={"width": 1440, "height": 900}, base_url=base_url,
-                storage_state={"cookies": [], "origins": [
-                    {"origin": base_url, "localStorage": [{"name": API_KEY_STORAGE, "value": key}]}]},
-            )  # fmt: skip
-            page = context.new_page()
-            page.goto(f"{base_url}/runs/{run_id}/projector", wait_until="commit")
-            drawn = float(page.wait_for_function(DRAWN, arg=points, polling="raf", timeout=120_000).json_value())
-            arrived = float(page.evaluate(POINTS_ARRIVED))
-            print(f"first frame of {points:,} points: {drawn:,.0f} ms after navigation, "
-                  f"{drawn - arrived:,.0f} ms after the points arrived (target <= {FIRST_FRAME_TARGET_MS} ms)")  # fmt: skip
-            box = page.get_by_test_id("projector-canvas").bounding_box()
-            cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-            page.evaluate(COUNT_FRAMES)
-            t0 = time.perf_counter()
-            for step in range(6):
-                page.mouse.move(cx, cy)
-                page.mouse.down()
-                page.mouse.move(cx + 200 * (-1) ** step, cy + 120, steps=20)
-                page.mouse.up()
-                for _ in range(5):
-                    page.mouse.wheel(0, -120 if step % 2 else 120)
-            seconds = time.perf_counter() - t0
-            frames = int(page.evaluate("() => { window.__stop = true; return window.__frames; }"))
-            print(f"pan and zoom: {frames} frames in {seconds:.1f} s = {frames / seconds:.0f} fps (target >= {FPS_TARGET})")
-        finally:
-            browser.close()
+    with signed_in_page(base_url, key, 120_000) as page:
+        page.goto(f"{base_url}/runs/{run_id}/projector", wait_until="commit")
+        drawn = float(page.wait_for_function(DRAWN, arg=points, polling="raf", timeout=120_000).json_value())
+        arrived = float(page.evaluate(POINTS_ARRIVED))
+        print(f"first frame of {points:,} points: {drawn:,.0f} ms after navigation, "
+              f"{drawn - arrived:,.0f} ms after the points arrived (target <= {FIRST_FRAME_TARGET_MS} ms)")  # fmt: skip
+        box = page.get_by_test_id("projector-canvas").bounding_box()
+        cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        page.evaluate(COUNT_FRAMES)
+        t0 = time.perf_counter()
+        for step in range(6):
+            page.mouse.move(cx, cy)
+            page.mouse.down()
+            page.mouse.move(cx + 200 * (-1) ** step, cy + 120, steps=20)
+            page.mouse.up()
+            for _ in range(5):
+                page.mouse.wheel(0, -120 if step % 2 else 120)
+        seconds = time.perf_counter() - t0
+        frames = int(page.evaluate("() => { window.__stop = true; return window.__frames; }"))
+        print(f"pan and zoom: {frames} frames in {seconds:.1f} s = {frames / seconds:.0f} fps (target >= {FPS_TARGET})")
 
 
 def main() -> None:

@@ -50,7 +50,7 @@ from projections.metrics.results import PrPoint, feature_report
 from projections.metrics.view import MetricsView
 from projections.postgres_view import encode_cursor, int_cursor, page_size
 from projections.records import Page
-from projections.row_keys import find, row_keys
+from projections.row_keys import row_keys
 
 CACHED_RUNS = 4
 # Up to this many features a confusion matrix lists them all; past it, the non-empty ones.
@@ -259,12 +259,10 @@ class MetricQueries:
         (not evaluated) is left out."""
         loaded = self.loaded(run_id)
         m = loaded.results.row_metrics(*self.grid(loaded, confidence, iou))
-        order = np.argsort(loaded.keys, kind="stable")
-        at = find(loaded.keys[order], row_keys(list(ids)))
+        at = loaded.rows_of_keys(row_keys(list(ids)))
         figures = {}
-        for row_id, i in zip(ids, at.tolist(), strict=True):
-            if i >= 0:
-                r = int(order[i])
+        for row_id, r in zip(ids, at.tolist(), strict=True):
+            if r >= 0:
                 figures[row_id] = RowFigures(
                     int(m.tp[r]), int(m.fp[r]), int(m.fn[r]), int(m.tn[r]),
                     _value(m.precision[r]), _value(m.recall[r]), _value(m.f1[r]), _value(m.iou[r]),

@@ -7,7 +7,7 @@ import {
   type ConfusionAnswer, type DistributionEntry, type DistributionPage, DISTRIBUTIONS, HISTOGRAM, type HistogramAnswer,
   type HistogramBin, PR_CURVE, type PrPoint, RUN_METRICS, type RunMetricsAnswer,
 } from "../api/metrics";
-import { Chart, type ChartHook, HOOKED } from "../components/charts/Chart";
+import { Chart, type ChartHook, HOOKED, save } from "../components/charts/Chart";
 import { FeatureSelect } from "../components/FeatureSelect";
 import { FilterBar } from "../components/FilterBar";
 import { GridControls } from "../components/GridControls";
@@ -194,12 +194,7 @@ function ConfusionMatrix({ matrix, at }: { matrix: ConfusionAnswer; at: At }) {
   const name = (label: string | null) => label ?? "None";
   const csv = () => {
     const rows = matrix.cells.map((c) => ({ ground_truth: name(c.groundTruth), prediction: name(c.prediction), count: c.count, data_rows: c.dataRows }));
-    const url = URL.createObjectURL(new Blob([toCsv(rows, ["ground_truth", "prediction", "count", "data_rows"])], { type: "text/csv" }));
-    const a = document.createElement("a");
-    a.href = url;
-    a.download = "confusion-matrix.csv";
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(url), 1000);
+    save(new Blob([toCsv(rows, ["ground_truth", "prediction", "count", "data_rows"])], { type: "text/csv" }), "confusion-matrix.csv");
   };
   return (
     <figure className="chart">

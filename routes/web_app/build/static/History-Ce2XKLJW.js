@@ -1,4 +1,4 @@
-import{r as e}from"./rolldown-runtime-BLXQ4ufn.js";import{l as t,n}from"./preload-helper-BkhNln8b.js";import{C as r,E as i,O as a,T as o,b as s,f as c,h as l,n as u,r as d,t as f}from"./index-Dz1ye_7R.js";var p=e(t(),1),m=`query History($id: ID!, $first: Int, $after: String) {
+import{r as e}from"./rolldown-runtime-BLXQ4ufn.js";import{l as t,n}from"./preload-helper-BkhNln8b.js";import{C as r,E as i,O as a,T as o,b as s,f as c,h as l,n as u,r as d,t as f}from"./index-CAeplV2Y.js";var p=e(t(),1),m=`query History($id: ID!, $first: Int, $after: String) {
   modelRun(id: $id) { id history(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { version type actor at summary } } }
 }`,h=`query Diff($id: ID!, $from: Int!, $to: Int!) {
   modelRun(id: $id) {
