@@ -1,4 +1,5 @@
-"""The `metricsStatus(runId)` subscription: the status now, then every change of it."""
+"""The `metricsStatus(runId)` subscription: the status now, then every change of it that was
+read (a state or its `changedAt`)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,11 @@ from collections.abc import AsyncGenerator
 import strawberry
 from strawberry.types import Info
 
-from domain.computations import METRICS
 from domain.errors import NotFound
-from projections.computation_status.queries import IN_SYNC
 from schema.context import Context
 from schema.ids import try_parse_id
 from schema.metrics_queries import metric_queries
-from schema.types.metrics import MetricsState, MetricsStatus
+from schema.types.metrics import MetricsStatus
 
 
 @strawberry.type
@@ -28,24 +27,15 @@ class MetricsSubscriptions:
             raise NotFound(f"model run {run_id!r} not found")
         queries = metric_queries(ctx)
         sent: MetricsStatus | None = None
-        position = 0
         ctx.feed.subscribe()
         try:
             while True:
                 # Taken before reading: a change that lands during the read still wakes us.
                 changed = ctx.feed.next_change()
                 record = await ctx.read(queries.status, str(run_id))
-                if sent is not None and sent.state != MetricsState.COMPUTING and record.position > position:
-                    # Work requested and done between two looks is still a change to push.
-                    missed = await ctx.read(
-                        queries.status_queries.rows_requested_since, str(run_id), METRICS, position
-                    )
-                    if missed and record.state == IN_SYNC:
-                        # Sent as it was, so the IN_SYNC that follows it is sent too.
-                        sent = MetricsStatus(state=MetricsState.COMPUTING, pending_data_rows=missed, progress=1.0, error=None)
-                        yield sent
+                # Only what was read is sent: work requested and finished between two reads
+                # shows as the same state at a later `changedAt`.
                 status = MetricsStatus.from_record(record)
-                position = record.position
                 if status != sent:
                     sent = status
                     yield status

@@ -79,15 +79,6 @@ class ComputationStatusQueries:
         )
         return int(row["n"]) if row else 0
 
-    def rows_requested_since(self, owner_id: UUID | str, kind: str, position: int) -> int:
-        """Rows of the computations requested after a position of the log (finished or not)."""
-        row = self.view.fetch_one(
-            "SELECT coalesce(sum(rows_planned), 0) AS n FROM {s}.computations"
-            " WHERE owner_id = %s AND kind = %s AND requested_at > %s",
-            (UUID(str(owner_id)), kind, position),
-        )
-        return int(row["n"]) if row else 0
-
     def recent_owners(self, kind: str, limit: int) -> list[UUID]:
         """The owners whose computations of a kind changed last, newest first."""
         rows = self.view.fetch(

@@ -36,6 +36,11 @@ class MetricsStatus:
     pending_data_rows: int = strawberry.field(description="Data rows whose metrics are not computed yet.")
     progress: float | None = strawberry.field(description="Share of the pending work done, 0 to 1.")
     error: str | None = strawberry.field(description="Why the computation failed; retryMetrics resumes it.")
+    changed_at: int = strawberry.field(
+        description="The event log position of the last change of the run's metric computations"
+        " (0 before the first): the same state at a later position means results were computed"
+        " since, however fast.",
+    )
 
     @classmethod
     def from_record(cls, record: StatusRecord) -> MetricsStatus:
@@ -44,6 +49,7 @@ class MetricsStatus:
             pending_data_rows=record.pending_data_rows,
             progress=record.progress,
             error=record.error,
+            changed_at=record.position,
         )
 
 

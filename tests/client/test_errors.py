@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -161,17 +162,21 @@ def test_a_wait_that_runs_out_raises(client: Client, run: ModelRun, monkeypatch:
     from workers import kinds
 
     compute = kinds._HANDLERS[METRICS]
+    gate = threading.Event()
 
     def slow(*args: Any) -> Any:
-        time.sleep(3)
+        gate.wait(timeout=60)  # held until the client has given up waiting
         return compute(*args)
 
     monkeypatch.setitem(kinds._HANDLERS, METRICS, slow)
-    current = client.get_model_run(run.id)
-    current.add_predictions(scene.predictions("e")[:2], progress=False)
-    started = time.monotonic()
-    with pytest.raises(MetricsTimeoutError) as late:
-        current.wait_until_metrics_in_sync(timeout=0.5, progress=False)
-    assert time.monotonic() - started < 2.5
-    assert late.value.pending_data_rows == 2
+    try:
+        current = client.get_model_run(run.id)
+        current.add_predictions(scene.predictions("e")[:2], progress=False)
+        started = time.monotonic()
+        with pytest.raises(MetricsTimeoutError) as late:
+            current.wait_until_metrics_in_sync(timeout=0.5, progress=False)
+        assert time.monotonic() - started < 2.5
+        assert late.value.pending_data_rows == 2
+    finally:
+        gate.set()
     assert current.wait_until_metrics_in_sync(timeout=60, progress=False).state == "IN_SYNC"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -88,11 +87,21 @@ def test_without_after_version_only_new_events_come(live: LiveServer, scenario: 
     with open_session(live, {"authorization": f"Bearer {live.read_key}"}) as ws:
         assert receive(ws)["type"] == "connection_ack"
         send(ws, {"id": "now", "type": "subscribe", "payload": {"query": EVENTS, "variables": {"id": scenario.run_id}}})
-        # The protocol has no "subscribed" message: give the server a moment to start.
-        time.sleep(0.5)
-        payload(live.writer.data(UPDATE_CONFIG, runId=scenario.run_id, config={"now": True}), "updateModelRunConfig")
-        event = receive(ws)["payload"]["data"]["modelRunEvents"]
-        assert event["version"] == latest + 1 and event["summary"]["config"] == {"now": True}
+        # The protocol has no "subscribed" message, so changes are made until one is pushed:
+        # the first pushed is one of them (never an event from before the subscription).
+        made: dict[int, int] = {}
+        for attempt in range(50):
+            changed = live.writer.data(UPDATE_CONFIG, runId=scenario.run_id, config={"now": attempt})
+            made[payload(changed, "updateModelRunConfig")["version"]] = attempt
+            try:
+                event = receive(ws, timeout=0.2)["payload"]["data"]["modelRunEvents"]
+            except TimeoutError:
+                continue
+            break
+        else:
+            raise AssertionError("no change was pushed")
+        assert event["version"] in made and event["version"] > latest
+        assert event["summary"]["config"] == {"now": made[event["version"]]}
 
 
 def test_an_unknown_run_is_an_error_message(live: LiveServer) -> None:

@@ -1,65 +1,85 @@
-"""The machine's Redis on 127.0.0.1:6379, for fault tests: reach it, stop it, start it again.
+"""A Redis of the fault tests' own: a `redis-server` process on a free port with its files in
+a temporary directory, which a test may stop and start again without touching the machine's
+Redis (or any other test's).
 
-Outside CI an unreachable Redis skips the test with a message; in CI it fails. A test that
-stops Redis starts it again exactly as the machine starts it, even when the test fails.
+Outside CI a missing `redis-server` skips the test with a message; in CI it fails.
 """
 
 from __future__ import annotations
 
-import os
+import shutil
+import socket
 import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 import redis
 
-HOST, PORT = "127.0.0.1", 6379
-START = [
-    "redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", str(PORT),
-    "--save", "", "--appendonly", "no", "--dir", "/var/lib/redis", "--logfile", "/var/log/redis/ci.log",
-]  # fmt: skip
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+from tests.conftest import IN_CI
+
+HOST = "127.0.0.1"
 
 
-def client(db: int = 0) -> redis.Redis:
-    return redis.Redis(host=HOST, port=PORT, db=db, socket_timeout=2, socket_connect_timeout=2)
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
 
 
-def reachable() -> bool:
-    try:
-        return bool(client().ping())
-    except redis.RedisError:
-        return False
+class RedisServer:
+    """One redis-server: keeps nothing on disk, so a stop loses what was queued."""
 
+    def __init__(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            message = "redis-server is not installed"
+            if IN_CI:
+                pytest.fail(message + "; CI must run the fault tests against a real Redis")
+            pytest.skip(message + "; the fault tests are skipped outside CI only")
+        self.binary = binary
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="redis-"))
+        self.process: subprocess.Popen[bytes] | None = None
 
-def require_redis() -> None:
-    if reachable():
-        return
-    message = f"Redis on {HOST}:{PORT} is not reachable"
-    if IN_CI:
-        pytest.fail(message + "; CI must run the fault tests against it")
-    pytest.skip(message + "; the fault tests are skipped outside CI only")
+    @property
+    def url(self) -> str:
+        return f"redis://{HOST}:{self.port}/0"
 
+    def client(self) -> redis.Redis:
+        return redis.Redis(host=HOST, port=self.port, socket_timeout=2, socket_connect_timeout=2)
 
-def stop() -> None:
-    try:
-        client().shutdown(nosave=True)
-    except redis.ConnectionError:
-        pass  # it closes the connection as it goes
-    deadline = time.monotonic() + 30
-    while reachable():
-        if time.monotonic() > deadline:
-            raise RuntimeError("Redis did not stop")
-        time.sleep(0.1)
+    def reachable(self) -> bool:
+        try:
+            return bool(self.client().ping())
+        except redis.RedisError:
+            return False
 
+    def start(self) -> None:
+        """Starts it (again, on the same port) and waits until it answers."""
+        if self.process is not None and self.process.poll() is None:
+            return
+        command = [
+            self.binary, "--bind", HOST, "--port", str(self.port), "--save", "", "--appendonly", "no",
+            "--dir", str(self.dir), "--logfile", str(self.dir / "redis.log"),
+        ]  # fmt: skip
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while not self.reachable():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                log = (self.dir / "redis.log").read_text(errors="replace")[-2000:] if (self.dir / "redis.log").exists() else ""
+                raise RuntimeError(f"redis-server did not start on port {self.port}: {log}")
+            time.sleep(0.05)
 
-def start() -> None:
-    """Start it again as the machine does, and wait until it answers."""
-    if reachable():
-        return
-    subprocess.run(START, check=True, timeout=30)
-    deadline = time.monotonic() + 30
-    while not reachable():
-        if time.monotonic() > deadline:
-            raise RuntimeError("Redis did not come back")
-        time.sleep(0.1)
+    def stop(self) -> None:
+        """Stops it at once; what it held is gone."""
+        if self.process is None:
+            return
+        self.process.kill()
+        self.process.wait(timeout=30)
+        self.process = None
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -1,4 +1,4 @@
-"""Faults against the real Redis on 127.0.0.1:6379 with `modelledger worker` processes:
+"""Faults against a real Redis (a redis-server of these tests' own) with `modelledger worker` processes:
 a worker killed with SIGKILL mid-computation, Redis stopped and started again with jobs
 queued, a computation that always fails. Every requested chunk is computed and recorded
 exactly once, and the status reaches IN_SYNC (or FAILED, for the one that always fails)."""
@@ -19,7 +19,7 @@ from eventsourcing.utils import get_topic
 
 from domain.computations import Computation, ComputationResult
 from tests.projections.builders import box, predict, scenario
-from tests.workers import redis_server
+from tests.workers.redis_server import RedisServer
 from tests.workers.stack import Stack, eventually
 
 REPO = Path(__file__).resolve().parents[2]
@@ -33,16 +33,14 @@ ROWS_PER_UPLOAD = 4
 
 
 @pytest.fixture
-def redis_db() -> Iterator[str]:
-    """A Redis database of this test's own (the queue names are shared otherwise)."""
-    redis_server.require_redis()
-    db = 8 + os.getpid() % 8
-    redis_server.client(db).flushdb()
+def redis_db() -> Iterator[RedisServer]:
+    """A Redis of this test's own, which it may stop and start again."""
+    server = RedisServer()
+    server.start()
     try:
-        yield f"redis://{redis_server.HOST}:{redis_server.PORT}/{db}"
+        yield server
     finally:
-        redis_server.start()  # whatever the test did to it
-        redis_server.client(db).flushdb()
+        server.close()
 
 
 class WorkerProcess:
@@ -77,11 +75,11 @@ class WorkerProcess:
 
 
 @pytest.fixture
-def workers(stack: Stack, redis_db: str, tmp_path: Path) -> Iterator[Any]:
+def workers(stack: Stack, redis_db: RedisServer, tmp_path: Path) -> Iterator[Any]:
     started: list[WorkerProcess] = []
 
     def start(module: str = "tests.workers.slow_kind") -> WorkerProcess:
-        worker = WorkerProcess(stack, redis_db, module, tmp_path / "worker.log")
+        worker = WorkerProcess(stack, redis_db.url, module, tmp_path / "worker.log")
         started.append(worker)
         return worker
 
@@ -139,13 +137,13 @@ def test_a_worker_killed_mid_computation_loses_nothing(stack: Stack, workers: An
     assert stack.metrics_read_models.metrics.metrics(s.run_id, 0.5, 0.5).data_rows == UPLOADS * ROWS_PER_UPLOAD
 
 
-def test_redis_restarted_with_jobs_queued_loses_nothing(stack: Stack, workers: Any) -> None:
+def test_redis_restarted_with_jobs_queued_loses_nothing(stack: Stack, workers: Any, redis_db: RedisServer) -> None:
     s = _upload_in_parts(stack)
     _wait_some_done(stack, s.run_id, workers())
     try:
-        redis_server.stop()  # the queued messages are gone: Redis here keeps nothing on disk
+        redis_db.stop()  # the queued messages are gone: this Redis keeps nothing on disk
     finally:
-        redis_server.start()
+        redis_db.start()
     stack.wait_for_status(s.run_id, "IN_SYNC")
     _assert_recorded_once(stack)
 

@@ -7,18 +7,15 @@ API side. Outside CI an unreachable Redis skips with a message; in CI it fails.
 from __future__ import annotations
 
 import os
-import random
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from uuid import UUID
 
 import pytest
-import redis
 from eventsourcing.utils import get_topic
 
 from application.projector_commands import ProjectionRequest
@@ -26,36 +23,23 @@ from domain.computations import Computation, ComputationResult
 from domain.projector import Method
 from runtime import Runtime, open_runtime
 from storage.database import Database, drop_schema, ensure_schema
-from tests.conftest import IN_CI
 from tests.projections.builders import scenario
 from tests.projections.projector.harness import ProjectorReadModels, blobs, vector_lines
+from tests.workers.redis_server import RedisServer
 from tests.workers.stack import eventually
 
-REDIS_HOST = os.environ.get("TEST_REDIS_HOST", "127.0.0.1")
-REDIS_PORT = int(os.environ.get("TEST_REDIS_PORT", "6379"))
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def redis_url() -> Iterator[str]:
-    # A database of its own on the server: other suites' workers (and their leftover
-    # messages) live in others.
-    db = random.randint(1, 15)
-    client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=db, socket_connect_timeout=3)
+    """A Redis of this test's own: no other suite's workers or leftover messages."""
+    server = RedisServer()
+    server.start()
     try:
-        client.ping()
-    except redis.RedisError as exc:
-        message = f"Redis on {REDIS_HOST}:{REDIS_PORT} is not reachable ({exc})"
-        if IN_CI:
-            pytest.fail(message + "; CI must run against it")
-        pytest.skip(message + "; skipped outside CI only")
-    try:
-        yield f"redis://{REDIS_HOST}:{REDIS_PORT}/{db}"
+        yield server.url
     finally:
-        # Messages of this test's queue are for its schema only, dropped with it.
-        for key in client.scan_iter("dramatiq:*"):
-            client.delete(key)
-        client.close()
+        server.close()
 
 
 @pytest.fixture
@@ -121,11 +105,9 @@ def test_a_worker_killed_mid_umap_still_ends_ready_once(
             return True if record.stage == "finding neighbours" else None
 
         eventually(mid_umap, "the first worker to be in the middle of the UMAP")
-        time.sleep(1.0)  # well into it: umap-learn is importing and compiling by now
     finally:
         os.killpg(first.pid, signal.SIGKILL)
-        first.wait()
-    time.sleep(1.0)
+        first.wait()  # dead: it can record nothing more
     read_models.wait()
     record = read_models.queries.projection(built.run_id, projection.id)
     assert record is not None and record.state == "COMPUTING"

@@ -5,6 +5,7 @@ retry, and the metricsStatus subscription over a real websocket."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from typing import Any
 
@@ -16,7 +17,7 @@ from tests.server.operations import Scenario, box, build_scenario
 
 WAIT_SECONDS = 120.0
 
-STATUS = "query($id: ID!) { modelRun(id: $id) { metricsStatus { state pendingDataRows progress error } } }"
+STATUS = "query($id: ID!) { modelRun(id: $id) { metricsStatus { state pendingDataRows progress error changedAt } } }"
 METRICS = """
 query($id: ID!, $c: Float!, $t: Float!, $filter: DataRowFilter) {
   modelRun(id: $id) {
@@ -117,19 +118,62 @@ def test_filter_by_split_and_rows(live: LiveServer, scenario: Scenario) -> None:
     assert live.reader.data(METRICS, id=scenario.run_id, c=0.5, t=0.5, filter=metric)["modelRun"]["metrics"]["dataRows"] == 3
 
 
-def test_the_subscription_pushes_every_status_change(live: LiveServer) -> None:
+def test_the_subscription_pushes_every_status_change(live: LiveServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from domain.computations import METRICS as METRICS_KIND
+    from workers import kinds
+
+    # The run's metric chunks wait at a gate, so COMPUTING lasts until the test has seen it.
+    real = kinds.handler_for(METRICS_KIND)
+    assert real is not None
+    gate = threading.Event()
+
+    def held(services: Any, computation: Any, chunk: int) -> Any:
+        if not gate.wait(timeout=WAIT_SECONDS):
+            raise RuntimeError("the test never opened the gate")
+        return real(services, computation, chunk)
+
+    monkeypatch.setitem(kinds._HANDLERS, METRICS_KIND, held)
     s = build_scenario(live.writer, rows=3, prefix="sub")
-    query = "subscription($id: ID!) { metricsStatus(runId: $id) { state pendingDataRows error } }"
-    with connect(live.ws_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
-        ws.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {live.read_key}"}}))
-        assert json.loads(ws.recv(timeout=10))["type"] == "connection_ack"
-        ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": {"id": s.run_id}}}))
-        states = [_next_status(ws)]
-        assert states[0]["state"] == "IN_SYNC"
-        _predict(live, s.run_id, [{"dataRow": {"globalKey": f"sub-{i}"}, "name": "car", "bbox": box(i, i)} for i in range(3)])
-        while states[-1]["state"] != "IN_SYNC" or len(states) < 2:
-            states.append(_next_status(ws))
-        assert any(x["state"] == "COMPUTING" and x["pendingDataRows"] == 3 for x in states)
+    query = "subscription($id: ID!) { metricsStatus(runId: $id) { state pendingDataRows error changedAt } }"
+    try:
+        with connect(live.ws_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+            ws.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {live.read_key}"}}))
+            assert json.loads(ws.recv(timeout=10))["type"] == "connection_ack"
+            ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": {"id": s.run_id}}}))
+            first = _next_status(ws)
+            assert first["state"] == "IN_SYNC"
+            _predict(live, s.run_id, [{"dataRow": {"globalKey": f"sub-{i}"}, "name": "car", "bbox": box(i, i)} for i in range(3)])
+            computing = _next_status(ws)
+            assert computing == {"state": "COMPUTING", "pendingDataRows": 3, "error": None, "changedAt": computing["changedAt"]}
+            assert computing["changedAt"] > first["changedAt"]
+            # What was pushed is what the API reads while the chunks are held.
+            read = live.reader.data(STATUS, id=s.run_id)["modelRun"]["metricsStatus"]
+            assert (read["state"], read["pendingDataRows"], read["changedAt"]) == ("COMPUTING", 3, computing["changedAt"])
+            gate.set()
+            states = [_next_status(ws)]
+            while states[-1]["state"] != "IN_SYNC":
+                states.append(_next_status(ws))
+            assert all(x["state"] == "COMPUTING" for x in states[:-1])
+            assert states[-1]["changedAt"] > computing["changedAt"] and states[-1]["pendingDataRows"] == 0
+    finally:
+        gate.set()
+
+
+def test_a_computation_finished_between_two_reads_shows_as_a_later_changed_at(live: LiveServer) -> None:
+    s = build_scenario(live.writer, rows=2, prefix="fast")
+    before = live.reader.data(STATUS, id=s.run_id)["modelRun"]["metricsStatus"]
+    assert before["state"] == "IN_SYNC"
+    _predict(live, s.run_id, [{"dataRow": {"globalKey": "fast-0"}, "name": "car", "bbox": box()}])
+    # However soon it is read again, the computation shows: as COMPUTING, or at a later position.
+    deadline = time.monotonic() + WAIT_SECONDS
+    after = live.reader.data(STATUS, id=s.run_id)["modelRun"]["metricsStatus"]
+    while after["state"] != "IN_SYNC" or after["changedAt"] == before["changedAt"]:
+        assert after["state"] != "FAILED" and time.monotonic() < deadline, after
+        time.sleep(0.05)
+        after = live.reader.data(STATUS, id=s.run_id)["modelRun"]["metricsStatus"]
+    assert after["changedAt"] > before["changedAt"]
+    # and the results read then are the new ones: the one predicted row is evaluated.
+    assert live.reader.data(METRICS, id=s.run_id, c=0.5, t=0.5, filter=None)["modelRun"]["metrics"]["dataRows"] == 1
 
 
 def _next_status(ws: Any) -> dict[str, Any]:
