@@ -33,6 +33,7 @@ from domain.filter_language import (
 from domain.splits import parse_split
 from projections.gallery.index import SPLITS, GalleryIndex
 from projections.gallery.view import GalleryView
+from projections.metrics.queries import MetricsOutOfSync
 from projections.row_keys import keys_of_ids
 
 # Index rows of the evaluated rows selected by result clauses at a grid point.
@@ -79,7 +80,10 @@ def select(ctx: Context, clauses: Sequence[Clause], depth: int = 0) -> np.ndarra
         except ValidationFailed as exc:
             if exc.message.startswith("clause "):
                 raise
-            raise ValidationFailed(f"clause {position} ({_kind(clause)}): {exc.message}") from None
+            # Of its class: a slice's metric clause while the metrics are computed is
+            # still MetricsOutOfSync (waited out by the slice refresher), not a bad filter.
+            error = MetricsOutOfSync if isinstance(exc, MetricsOutOfSync) else ValidationFailed
+            raise error(f"clause {position} ({_kind(clause)}): {exc.message}") from None
     return mask
 
 

@@ -4,6 +4,7 @@ pages; the automatic slices; a filter's error naming its clause."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from typing import Any
 
@@ -152,3 +153,47 @@ def test_each_row_carries_its_metrics_at_the_grid_point_asked(live: LiveServer, 
     # Without a grid point there are no figures to give.
     plain = live.reader.data(ROW_METRICS, id=scenario.run_id, c=None, t=None)["modelRun"]["dataRows"]["nodes"]
     assert all(n["metrics"] is None for n in plain)
+
+
+def test_a_saved_slice_on_metrics_waits_out_a_computation(live: LiveServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from domain.computations import METRICS
+    from workers import kinds
+
+    scenario = _prepared(live, "gw")
+    created = live.writer.data(
+        """mutation($id: ID!) { createSlice(input: {modelId: $id, name: "Has a false positive",
+             filter: {all: [{metric: {name: "fp", min: 1}}]}}) { ... on CreateSlicePayload { slice { id } } } }""",
+        id=scenario.model_id,
+    )
+    slice_id = created["createSlice"]["slice"]["id"]
+    real = kinds.handler_for(METRICS)
+    assert real is not None
+    gate = threading.Event()
+
+    def held(services: Any, computation: Any, chunk: int) -> Any:
+        if not gate.wait(timeout=WAIT_SECONDS):
+            raise RuntimeError("the test never opened the gate")
+        return real(services, computation, chunk)
+
+    monkeypatch.setitem(kinds._HANDLERS, METRICS, held)
+    query = """subscription($run: ID!, $slice: ID!) {
+      sliceMembership(runId: $run, sliceId: $slice, confidence: 0.5, iou: 0.5) { name count runVersion } }"""
+    try:
+        with connect(live.ws_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+            ws.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {live.read_key}"}}))
+            assert json.loads(ws.recv(timeout=10))["type"] == "connection_ack"
+            variables = {"run": scenario.run_id, "slice": slice_id}
+            ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables}}))
+            first = _next(ws)
+            assert first["count"] == 3  # gw-3, gw-4, gw-5
+            moved = [{"dataRow": {"globalKey": "gw-0"}, "name": "car", "bbox": box(400, 0), "confidence": 0.9}]
+            answer = live.writer.upload(f"/upload/model-runs/{scenario.run_id}/predictions", moved)
+            assert answer.status_code == 200, answer.text
+            # While the chunks are held nothing is sent (neither an error nor a stale count).
+            with pytest.raises(TimeoutError):
+                ws.recv(timeout=1.0)
+            gate.set()
+            second = _next(ws)
+            assert second["count"] == 4 and second["runVersion"] > first["runVersion"]
+    finally:
+        gate.set()
