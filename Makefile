@@ -24,6 +24,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy domain
 	$(BIN)/python -m pytest -q
 
 # Rebuilds the web app (web/) into routes/web_app/build, which is committed: `make serve`

@@ -10,12 +10,8 @@ from application.ledger import LedgerCore
 from application.row_directory import RowInfo
 from application.uploads import ErrorCollector, collector_paused, in_chunks
 from domain.annotations.columns import chunk_rows, encode_rows
-from domain.annotations.ndjson import (
-    DataRowRef,
-    check_keys,
-    parse_annotation_line,
-    parse_data_row_ref,
-)
+from domain.annotations.ndjson.keys import check_keys
+from domain.annotations.ndjson.lines import DataRowRef, parse_annotation_line, parse_data_row_ref
 from domain.annotations.objects import Annotation, Mask
 from domain.annotations.validation import check_against_row
 from domain.data_rows import (

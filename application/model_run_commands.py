@@ -13,7 +13,7 @@ from application.row_directory import RowInfo
 from application.uploads import ErrorCollector, collector_paused, in_chunks
 from domain.annotations.box_columns import BoxLines, prediction_payloads
 from domain.annotations.columns import chunk_rows, encode_rows
-from domain.annotations.ndjson import DataRowRef, parse_annotation_line
+from domain.annotations.ndjson.lines import DataRowRef, parse_annotation_line
 from domain.annotations.objects import Annotation
 from domain.annotations.validation import check_against_row, validate_annotations
 from domain.custom_metrics import parse_custom_metric_line

@@ -20,7 +20,7 @@ import orjson
 from application.uploads import collector_paused
 from domain.annotations.box_columns import BoxLines, prediction_payloads
 from domain.annotations.columns import chunk_rows, decode_rows, encode_rows, payload_size
-from domain.annotations.ndjson import parse_annotation_line
+from domain.annotations.ndjson.lines import parse_annotation_line
 from domain.annotations.objects import Annotation, Box
 from domain.annotations.validation import validate_annotations
 from domain.ontology import Ontology

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.workloads import HEIGHT, KINDS, WIDTH, Kind, Rows, Workload, generate
-from domain.metrics.coco import COCO_KEYS, IouType, evaluate_coco
+from domain.metrics.coco.evaluation import COCO_KEYS, IouType, evaluate_coco
 
 THRESHOLDS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 REPOSITORY = Path(__file__).resolve().parents[1]

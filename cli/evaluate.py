@@ -42,7 +42,7 @@ from domain.annotations.objects import Annotation, Answer, Mask
 from domain.annotations.validation import TOOL_GEOMETRY
 from domain.errors import AnnotationLineError
 from domain.metric_settings import DEFAULT_THRESHOLDS
-from domain.ontology import Tool
+from domain.ontology_features import Tool
 
 
 class InputError(Exception):
@@ -105,7 +105,7 @@ def read_lines(
 ) -> None:
     """Reads NDJSON lines into `rows`; an InputError names the line by `where(line_no)`
     (a file's line, or the object of a COCO file the line was made from)."""
-    from domain.annotations.ndjson import parse_annotation_line
+    from domain.annotations.ndjson.lines import parse_annotation_line
 
     parse, loads, decode_error = parse_annotation_line, orjson.loads, orjson.JSONDecodeError
     prediction = not ground_truth
@@ -222,7 +222,7 @@ def coco_report(
     image_sizes: dict[str, tuple[int, int]] | None = None,
 ) -> dict[str, Any]:
     # Imported here: COCO mode is optional and its module is not needed otherwise.
-    from domain.metrics.coco import evaluate_coco
+    from domain.metrics.coco.evaluation import evaluate_coco
 
     keys = rows.names
     ground_truth = dict(zip(keys, rows.ground_truth, strict=True))

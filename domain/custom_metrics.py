@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from domain.annotations.ndjson import check_keys, parse_data_row_ref, show_value
+from domain.annotations.ndjson.keys import check_keys
+from domain.annotations.ndjson.lines import parse_data_row_ref
+from domain.annotations.ndjson.values import show_value
 from domain.errors import AnnotationLineError
 from domain.ontology import Ontology
 

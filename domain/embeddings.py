@@ -18,7 +18,9 @@ import numpy as np
 from eventsourcing.domain import Aggregate, event
 from numpy.typing import NDArray
 
-from domain.annotations.ndjson import DataRowRef, check_keys, parse_data_row_ref, show_value
+from domain.annotations.ndjson.keys import check_keys
+from domain.annotations.ndjson.lines import DataRowRef, parse_data_row_ref
+from domain.annotations.ndjson.values import show_value
 from domain.errors import AnnotationLineError, ValidationFailed
 
 MAX_DIMENSION = 4_096

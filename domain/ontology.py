@@ -24,100 +24,22 @@ hold just the new entries, and a big ontology can be split over several events.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
+from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, Final, Literal, TypeVar
+from typing import Any, Final
 
-from domain.errors import ValidationFailed
-
-
-class Tool(StrEnum):
-    BBOX = "BBOX"
-    POLYGON = "POLYGON"
-    MASK = "MASK"
-    POINT = "POINT"
-    POLYLINE = "POLYLINE"
-    NER = "NER"
-
-
-class ClassificationKind(StrEnum):
-    RADIO = "RADIO"
-    CHECKLIST = "CHECKLIST"
-    TEXT = "TEXT"
-
-
-ANSWER: Final = "ANSWER"
-TEXT: Final = "TEXT"
-FeatureKind = Tool | Literal["ANSWER", "TEXT"]
-
-# The matching pools of docs/metrics.md §2, named by what they hold.
-TOOL_POOLS: Final[Mapping[Tool, str]] = MappingProxyType(
-    {
-        Tool.BBOX: "box",
-        Tool.POLYGON: "polygon",
-        Tool.MASK: "mask",
-        Tool.POINT: "point",
-        Tool.POLYLINE: "polyline",
-        Tool.NER: "span",
-    }
+from domain.ontology_features import (
+    ANSWER,
+    TEXT,
+    TOOL_POOLS,
+    ClassificationKind,
+    Feature,
+    OntologyEntry,
+    Question,
+    Tool,
+    question_pool,
 )
-
-# Deep enough for any real ontology, shallow enough to stay far from Python's recursion limit.
-MAX_NESTING: Final = 16
-
-IdFactory = Callable[[], str]
-
-
-def question_pool(question: str) -> str:
-    """The pool of a question's answers.
-
-    Prefixed so that a question a user happens to call "mask" or "box" never shares a pool
-    with the objects of that tool.
-    """
-    return f"question:{question}"
-
-
-@dataclass(frozen=True, slots=True)
-class Feature:
-    """One feature. `question` is the question's name for answers and free-text features."""
-
-    id: str
-    name: str
-    kind: FeatureKind
-    pool: str
-    question: str | None = None
-
-    @property
-    def tool(self) -> Tool | None:
-        return self.kind if isinstance(self.kind, Tool) else None
-
-
-@dataclass(frozen=True, slots=True)
-class Question:
-    """A classification question; `parent` names the feature it is nested under, if any.
-
-    `answers` are the feature names of its answers in definition order. A free-text question
-    is also a feature, with the same id and name.
-    """
-
-    id: str
-    name: str
-    kind: ClassificationKind
-    parent: str | None
-    answers: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    """One stored item: a tool, a question or an answer (`kind` is ANSWER)."""
-
-    id: str
-    name: str
-    kind: str
-    parent: int  # index of the entry it hangs off; -1 at the top level
-
+from domain.ontology_input import IdFactory, OntologyBuilder
 
 _TOOLS: Final = {tool.value: tool for tool in Tool}
 _QUESTION_KINDS: Final = {kind.value: kind for kind in ClassificationKind}
@@ -141,8 +63,8 @@ class Ontology:
         "_names_by_id",
     )
 
-    def __init__(self, entries: Sequence[_Entry] = ()) -> None:
-        self._entries: tuple[_Entry, ...] = tuple(entries)
+    def __init__(self, entries: Sequence[OntologyEntry] = ()) -> None:
+        self._entries: tuple[OntologyEntry, ...] = tuple(entries)
         features: list[Feature] = []
         answers: dict[int, list[str]] = {}
         for entry in self._entries:
@@ -206,9 +128,8 @@ class Ontology:
         again with additions therefore works too. Changing the tool or kind of an existing
         item is rejected; renaming and removing are not supported.
         """
-        builder = _Builder(self._entries, id_factory)
-        for index, item in enumerate(_items(tools, "tools")):
-            builder.add_tool(item, index)
+        builder = OntologyBuilder(self._entries, id_factory)
+        builder.add_tools(tools)
         builder.add_questions(classifications, -1, 1)
         return Ontology(builder.entries)
 
@@ -220,7 +141,7 @@ class Ontology:
             return NotImplemented
         return self._entries == other._entries
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # unhashable, as __eq__ is by value
 
     def __repr__(self) -> str:
         return f"Ontology({len(self.features)} features, {len(self.questions)} questions)"
@@ -276,7 +197,7 @@ class Ontology:
         `start=base.entry_count` to store only what an `extend` added.
         """
         parts: list[dict[str, list[Any]]] = []
-        chunk: list[_Entry] = []
+        chunk: list[OntologyEntry] = []
         size = 0
         for entry in self._entries[start:]:
             entry_size = _json_bytes(entry.id) + _json_bytes(entry.name) + 32
@@ -308,7 +229,7 @@ class Ontology:
                     raise ValueError(f"stored ontology entry {name!r} has parent {parent}")
                 if kind not in _TOOLS and kind not in _QUESTION_KINDS and kind != ANSWER:
                     raise ValueError(f"stored ontology entry {name!r} has kind {kind!r}")
-                entries.append(_Entry(entry_id, name, kind, parent))
+                entries.append(OntologyEntry(entry_id, name, kind, parent))
         return cls(entries)
 
 
@@ -320,135 +241,10 @@ def _json_bytes(text: str) -> int:
     return len(text.encode()) + text.count('"') + text.count("\\") + 3
 
 
-def _columns(entries: Sequence[_Entry]) -> dict[str, list[Any]]:
+def _columns(entries: Sequence[OntologyEntry]) -> dict[str, list[Any]]:
     return {
         "id": [e.id for e in entries],
         "name": [e.name for e in entries],
         "kind": [e.kind for e in entries],
         "parent": [e.parent for e in entries],
     }
-
-
-class _Builder:
-    """Validates an ontology input while appending it to a base ontology's entries."""
-
-    def __init__(self, entries: Sequence[_Entry], id_factory: IdFactory) -> None:
-        self.entries: list[_Entry] = list(entries)
-        self._id_factory = id_factory
-        # One namespace for every tool, question and answer name.
-        self._index: dict[str, int] = {e.name: i for i, e in enumerate(self.entries)}
-        self._ids: set[str] = {e.id for e in self.entries}
-        # Names met in this input: listing one twice is an error even where the base
-        # ontology would merge it.
-        self._listed: dict[str, tuple[str, int]] = {}
-
-    def add_tool(self, item: Any, index: int) -> None:
-        name = _name(item, f"tool {index + 1}")
-        where = f"tool {name!r}"
-        tool = _enum(Tool, item.get("tool"), where, "tool")
-        position = self._find(name, where, -1)
-        if position is None:
-            position = self._append(name, tool.value, -1, where)
-        elif self.entries[position].kind != tool.value:
-            raise ValidationFailed(
-                f"{where} is already a {self.entries[position].kind}; it cannot become a {tool}"
-            )
-        self.add_questions(item.get("classifications"), position, 1)
-
-    def add_questions(self, items: Any, parent: int, depth: int) -> None:
-        if items is None:
-            return
-        owner = f" of {self.entries[parent].name!r}" if parent >= 0 else ""
-        if depth > MAX_NESTING:
-            raise ValidationFailed(
-                f"classifications{owner} are nested deeper than {MAX_NESTING} levels"
-            )
-        for index, item in enumerate(_items(items, f"classifications{owner}")):
-            self._add_question(item, index, parent, depth, owner)
-
-    def _add_question(self, item: Any, index: int, parent: int, depth: int, owner: str) -> None:
-        bare = _name(item, f"classification {index + 1}{owner}")
-        path = bare if parent < 0 else f"{self.entries[parent].name}/{bare}"
-        where = f"classification {path!r}"
-        kind = _enum(ClassificationKind, item.get("kind"), where, "kind")
-        answers = _items(item.get("answers") or (), f"answers of {where}")
-        if kind is ClassificationKind.TEXT and answers:
-            raise ValidationFailed(f"{where} is a TEXT question and takes no answers")
-        position = self._find(path, where, parent)
-        if position is None:
-            if kind is not ClassificationKind.TEXT and not answers:
-                raise ValidationFailed(
-                    f"{where} is a {kind} question and needs at least one answer"
-                )
-            position = self._append(path, kind.value, parent, where)
-        elif self.entries[position].parent != parent:
-            raise ValidationFailed(f"{where}: the name {path!r} is already used")
-        elif self.entries[position].kind != kind.value:
-            raise ValidationFailed(
-                f"{where} is already a {self.entries[position].kind}; it cannot become a {kind}"
-            )
-        for answer_index, answer in enumerate(answers):
-            self._add_answer(answer, answer_index, position, depth)
-
-    def _add_answer(self, answer: Any, index: int, question: int, depth: int) -> None:
-        question_name = self.entries[question].name
-        item = {"name": answer} if isinstance(answer, str) else answer
-        bare = _name(item, f"answer {index + 1} of classification {question_name!r}")
-        name = f"{question_name}/{bare}"
-        where = f"answer {bare!r} of classification {question_name!r}"
-        position = self._find(name, where, question)
-        if position is None:
-            position = self._append(name, ANSWER, question, where)
-        elif self.entries[position].kind != ANSWER or self.entries[position].parent != question:
-            raise ValidationFailed(f"{where}: the name {name!r} is already used")
-        self.add_questions(item.get("classifications"), position, depth + 1)
-
-    def _find(self, name: str, where: str, parent: int) -> int | None:
-        first = self._listed.get(name)
-        if first == (where, parent):
-            raise ValidationFailed(f"{where} is listed twice")
-        if first is not None:
-            raise ValidationFailed(f"{where}: the name {name!r} is already used by {first[0]}")
-        self._listed[name] = (where, parent)
-        return self._index.get(name)
-
-    def _append(self, name: str, kind: str, parent: int, where: str) -> int:
-        new_id = self._id_factory()
-        if not isinstance(new_id, str) or not new_id or new_id in self._ids:
-            raise ValueError(f"the id factory gave {where} an empty or taken id {new_id!r}")
-        self._ids.add(new_id)
-        self._index[name] = len(self.entries)
-        self.entries.append(_Entry(new_id, name, kind, parent))
-        return len(self.entries) - 1
-
-
-def _items(value: Any, where: str) -> list[Any]:
-    if not isinstance(value, list | tuple):
-        raise ValidationFailed(f"{where} must be a list, got {type(value).__name__}")
-    return list(value)
-
-
-def _name(item: Any, where: str) -> str:
-    if not isinstance(item, Mapping):
-        raise ValidationFailed(f"{where} must be an object with a name, got {item!r}")
-    name = item.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise ValidationFailed(f"{where} needs a non-empty name, got {name!r}")
-    # Names end up in JSON, CSV exports and the gallery; a control character there is a bug
-    # in the caller's export, not a name.
-    if any(ord(char) < 32 or ord(char) == 127 for char in name):
-        raise ValidationFailed(f"{where} has a control character in its name {name!r}")
-    return name
-
-
-_E = TypeVar("_E", Tool, ClassificationKind)
-
-
-def _enum(enum: type[_E], value: Any, where: str, field: str) -> _E:
-    try:
-        return enum(value.upper() if isinstance(value, str) else value)
-    except ValueError:
-        known = ", ".join(enum)
-        raise ValidationFailed(
-            f"{where} has an unknown {field} {value!r}; expected one of {known}"
-        ) from None

@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 
 from domain.annotations.columns import decode_rows
-from domain.annotations.ndjson import polygon_value
+from domain.annotations.ndjson.encoding import polygon_value
 from domain.annotations.objects import (
     Annotation,
     Answer,

@@ -14,7 +14,8 @@ import orjson
 from domain.computations import METRICS, Computation
 from domain.metrics import build_objects, match
 from domain.models import Model
-from domain.ontology import TEXT, Ontology
+from domain.ontology import Ontology
+from domain.ontology_features import TEXT
 from projections.annotation_json import annotations_from_json
 from projections.metrics.inputs import InputRow
 from projections.metrics.match_table import from_match, to_parts

@@ -1,7 +1,8 @@
 """Ground-truth labels and predictions: geometry value objects, parsing and validation."""
 
 from domain.annotations.columns import chunk_rows, decode_rows, encode_rows, payload_size
-from domain.annotations.ndjson import DataRowRef, annotation_to_line, parse_annotation_line
+from domain.annotations.ndjson.encoding import annotation_to_line
+from domain.annotations.ndjson.lines import DataRowRef, parse_annotation_line
 from domain.annotations.objects import (
     Annotation,
     Answer,

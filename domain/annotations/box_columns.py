@@ -31,7 +31,7 @@ import numpy as np
 
 from domain.annotations.chunking import GEOMETRY_BYTES, OBJECT_BYTES, chunk_parts, chunk_rows
 from domain.annotations.columns import box_payload, encode_rows
-from domain.annotations.ndjson import DataRowRef
+from domain.annotations.ndjson.lines import DataRowRef
 from domain.annotations.objects import Annotation, Box
 from domain.annotations.validation import PIXEL_MEDIA, RowShape, row_error, validate_annotations
 from domain.errors import AnnotationLineError

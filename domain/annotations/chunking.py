@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from typing import Final, TypeVar
+from typing import Final, Protocol, Self, TypeVar
 
 from domain.annotations.objects import (
     Annotation,
@@ -29,8 +29,17 @@ from domain.annotations.objects import (
 )
 from domain.errors import ValidationFailed
 
+
+class Sliceable(Protocol):
+    """A sequence whose slices are of its own type: a list, a range."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, index: slice, /) -> Self: ...
+
+
 T = TypeVar("T")
-S = TypeVar("S", bound=Sequence[object])
+S = TypeVar("S", bound=Sliceable)
 Rows = list[tuple[str, list[Annotation]]]
 
 # A bound on everything but the columns' contents: keys, dtypes, shapes, base64 padding and
@@ -104,11 +113,11 @@ def chunk_parts(
         # Too big for any chunk: fill chunks with its objects one by one.
         start = 0
         for index in range(len(objects)):
-            one_object: S = objects[index : index + 1]  # type: ignore[assignment]
+            one_object = objects[index : index + 1]
             one, new = cost(one_object, strings)
             if used + row_bytes + one > budget:
                 if index > start:
-                    chunk.append((row_id, objects[start:index]))  # type: ignore[arg-type]
+                    chunk.append((row_id, objects[start:index]))
                 close()
                 start = index
                 one, new = cost(one_object, strings)
@@ -120,7 +129,7 @@ def chunk_parts(
             strings |= new
             used += one
         if len(objects) > start:
-            chunk.append((row_id, objects[start:]))  # type: ignore[arg-type]
+            chunk.append((row_id, objects[start:]))
             used += row_bytes
     close()
     return chunks

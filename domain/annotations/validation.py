@@ -36,7 +36,8 @@ from domain.annotations.objects import (
     TextAnswer,
 )
 from domain.errors import AnnotationLineError, NotFound
-from domain.ontology import ClassificationKind, Feature, Ontology, Question, Tool
+from domain.ontology import Ontology
+from domain.ontology_features import ClassificationKind, Feature, Question, Tool
 
 # The geometries each tool takes. A POLYGON tool takes masks too, and a MASK tool polygons:
 # COCO keeps ordinary objects as polygons and crowds (and some objects) as RLE masks of one

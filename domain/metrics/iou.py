@@ -72,8 +72,8 @@ def _box_iou(a: np.ndarray, b: np.ndarray) -> float:
     ih = min(a[3], b[3]) - max(a[1], b[1])
     if not ih > 0.0:
         return 0.0
-    inter = iw * ih
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    inter: float = iw * ih
+    union: float = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
     if not union > 0.0:
         return 0.0
     return min(inter / union, 1.0)
@@ -155,7 +155,8 @@ def buffered(shapes: np.ndarray, radius: float) -> np.ndarray:
     """Points and polylines as the polygons they are compared as. 16 segments per quarter
     circle is shapely's default for a geometry's own `buffer`; the vectorised function's
     default is 8, so it is spelled out."""
-    return shapely.buffer(shapes, radius, quad_segs=QUAD_SEGMENTS)
+    polygons: np.ndarray = shapely.buffer(shapes, radius, quad_segs=QUAD_SEGMENTS)
+    return polygons
 
 
 def shape_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -282,7 +283,8 @@ def span_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Element-wise IoU of (n, 2) arrays of [start, end) spans."""
     overlap = np.maximum(np.minimum(a[:, 1], b[:, 1]) - np.maximum(a[:, 0], b[:, 0]), 0)
     union = (a[:, 1] - a[:, 0]) + (b[:, 1] - b[:, 0]) - overlap
-    return overlap / union
+    iou: np.ndarray = overlap / union
+    return iou
 
 
 def _concat(
@@ -291,7 +293,8 @@ def _concat(
     if not parts:
         empty = np.empty(0, np.int64)
         return empty, empty.copy(), np.empty(0, np.float64)
-    return tuple(np.concatenate(column) for column in zip(*parts, strict=True))  # type: ignore[return-value]
+    ann, pred, iou = (np.concatenate(column) for column in zip(*parts, strict=True))
+    return ann, pred, iou
 
 
 def candidate_pairs(objects: EvaluationObjects, point_radius: float) -> CandidatePairs:

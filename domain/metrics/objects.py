@@ -50,7 +50,8 @@ from domain.annotations.objects import (
 )
 from domain.annotations.validation import TOOL_GEOMETRY
 from domain.metrics.raster import Rings
-from domain.ontology import ClassificationKind, Ontology, Tool
+from domain.ontology import Ontology
+from domain.ontology_features import ClassificationKind, Tool
 
 # Kinds of geometry. The pool of a tool object is its kind; classification answers pool
 # per question: ANSWER + the question's number.
@@ -547,7 +548,7 @@ def polygon_shapes(shapes: list[tuple[tuple[tuple[float, float], ...], ...]]) ->
     if (counts == 1).all():
         return out
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    merged = out[starts]
+    merged: np.ndarray = out[starts]
     for i in np.flatnonzero(counts > 1).tolist():
         union = shapely.union_all(out[starts[i] : starts[i] + counts[i]])
         merged[i] = polygonal_part(np.asarray([union], dtype=object))[0]

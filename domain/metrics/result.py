@@ -297,7 +297,7 @@ class MatchResult:
         covered by a crowd region of its feature by more than t); None without crowds."""
         if self.crowd_cover is None:
             return None
-        ignored = state.active & (self.crowd_cover > t)
+        ignored: np.ndarray = state.active & (self.crowd_cover > t)
         if ignored.any():
             taken = self._taken(state.c_index, t, state.mask)
             ignored[self.taken.pred[taken]] = False
@@ -305,14 +305,16 @@ class MatchResult:
 
     def _nested_ignored(self, state: ConfidenceState, ignored: np.ndarray) -> np.ndarray:
         """Bool per nested predicted answer: active, under an ignored root."""
-        return state.nested_active & ignored[self.nested_pred_root]
+        nested: np.ndarray = state.nested_active & ignored[self.nested_pred_root]
+        return nested
 
     def _counted_predictions(self, state: ConfidenceState, t: float) -> np.ndarray:
         """Active predictions per feature that are not ignored at (c, t)."""
         ignored = self.ignored_at(state, t)
         if ignored is None:
             return state.predictions
-        return state.predictions - self._ignored_per_feature(state, ignored)
+        counted: np.ndarray = state.predictions - self._ignored_per_feature(state, ignored)
+        return counted
 
     def _ignored_per_feature(self, state: ConfidenceState, ignored: np.ndarray) -> np.ndarray:
         n = len(self.features)
@@ -507,10 +509,10 @@ def _cut(pairs: TakenPairs, c_index: int, t: float, mask: np.ndarray | None) -> 
     """Positions of the pairs taken at (c, t) in the selected rows, in walk order."""
     _check_iou_threshold(t)
     at = pairs.at(c_index)
-    keep = pairs.iou[at] > t
+    keep: np.ndarray = pairs.iou[at] > t
     if mask is not None:
         keep &= mask[pairs.row[at]]
-    return np.flatnonzero(keep) + at.start
+    return np.flatnonzero(keep) + int(at.start)
 
 
 def _fields(counts: Counts) -> tuple[np.ndarray, ...]:

@@ -53,14 +53,14 @@ def _before(
     Positions are upload ranks: objects are stored in upload order within a data row.
     """
     if iou[i] != iou[j]:
-        return iou[i] > iou[j]
+        return bool(iou[i] > iou[j])
     if cross[i] != cross[j]:
-        return cross[i] < cross[j]
+        return bool(cross[i] < cross[j])
     if conf[i] != conf[j]:
-        return conf[i] > conf[j]
+        return bool(conf[i] > conf[j])
     if ann[i] != ann[j]:
-        return ann[i] < ann[j]
-    return pred[i] < pred[j]
+        return bool(ann[i] < ann[j])
+    return bool(pred[i] < pred[j])
 
 
 @numba.njit(cache=True)

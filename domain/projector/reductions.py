@@ -76,7 +76,7 @@ def as_float32_matrix(vectors: NDArray[np.floating]) -> Float32Array:
 
 def sphereize(vectors: NDArray[np.floating]) -> Float32Array:
     """Subtract the mean, then scale each vector to unit length (a zero vector stays zero)."""
-    centred = as_float32_matrix(vectors) - as_float32_matrix(vectors).mean(axis=0, dtype=np.float64).astype(np.float32)
+    centred: Float32Array = as_float32_matrix(vectors) - as_float32_matrix(vectors).mean(axis=0, dtype=np.float64).astype(np.float32)
     norms = np.linalg.norm(centred, axis=1, keepdims=True)
     np.divide(centred, norms, out=centred, where=norms > 0)
     return centred

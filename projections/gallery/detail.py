@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from domain.annotations.ndjson import parse_annotation_line
+from domain.annotations.ndjson.lines import parse_annotation_line
 from domain.annotations.objects import Annotation, TextAnswer
 from domain.metrics import build_objects, match
 

@@ -10,9 +10,9 @@ import strawberry
 from strawberry.types import Info
 
 from domain.models import Model as ModelAggregate
-from domain.ontology import ClassificationKind as DomainClassificationKind
 from domain.ontology import Ontology as DomainOntology
-from domain.ontology import Tool as DomainTool
+from domain.ontology_features import ClassificationKind as DomainClassificationKind
+from domain.ontology_features import Tool as DomainTool
 from projections.records import ModelRecord
 from schema.context import Context
 from schema.limits import check_page_size

@@ -19,7 +19,7 @@ from pycocotools.cocoeval import COCOeval
 from typer.testing import CliRunner
 
 from cli.main import app
-from domain.metrics.coco import COCO_KEYS
+from domain.metrics.coco.evaluation import COCO_KEYS
 
 runner = CliRunner()
 

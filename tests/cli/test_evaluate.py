@@ -176,8 +176,8 @@ def test_point_radius(tmp_path: Path) -> None:
 
 
 def test_coco_mode(files: tuple[Path, Path]) -> None:
-    from domain.annotations.ndjson import parse_annotation_line
-    from domain.metrics.coco import evaluate_coco
+    from domain.annotations.ndjson.lines import parse_annotation_line
+    from domain.metrics.coco.evaluation import evaluate_coco
 
     gt, pred = files
     code, out, err = evaluate("--ground-truth", gt, "--predictions", pred, "--coco")
@@ -274,7 +274,7 @@ def test_blank_lines_are_skipped_and_line_numbers_still_count_them(tmp_path: Pat
 def test_coco_mode_with_crowd_regions_and_areas_agrees_with_pycocotools(tmp_path: Path) -> None:
     # docs/metrics.md §9: a crowd box matching several predictions, explicit areas moving ground
     # truth between ranges, and a crowd RLE mask in segm mode.
-    from domain.annotations.ndjson import parse_annotation_line
+    from domain.annotations.ndjson.lines import parse_annotation_line
     from tests.domain.metrics.test_coco import COCO_KEYS, reference
 
     def row(key: str) -> dict:
@@ -319,7 +319,7 @@ def test_coco_mode_with_crowd_regions_and_areas_agrees_with_pycocotools(tmp_path
 
 
 def test_coco_segm_with_a_crowd_mask_agrees_with_pycocotools(tmp_path: Path) -> None:
-    from domain.annotations.ndjson import parse_annotation_line
+    from domain.annotations.ndjson.lines import parse_annotation_line
     from tests.domain.metrics.test_coco import COCO_KEYS, reference
 
     region = [[1, 1, 1, 1], [1, 1, 1, 1], [0, 0, 0, 0], [0, 0, 0, 0]]
@@ -382,7 +382,7 @@ def test_the_exact_report_leaves_crowd_regions_out(tmp_path: Path) -> None:
 
 def _parsed_sides(*sides: list[dict]) -> list[dict[str, list]]:
     """Each side's lines parsed as the command parses them, by globalKey."""
-    from domain.annotations.ndjson import parse_annotation_line
+    from domain.annotations.ndjson.lines import parse_annotation_line
 
     out: list[dict[str, list]] = [{} for _ in sides]
     for parsed, lines in zip(out, sides, strict=True):

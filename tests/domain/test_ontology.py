@@ -13,12 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.errors import ValidationFailed
-from domain.ontology import (
+from domain.ontology import Ontology
+from domain.ontology_features import (
     ANSWER,
     TEXT,
     ClassificationKind,
     Feature,
-    Ontology,
     Question,
     Tool,
     question_pool,

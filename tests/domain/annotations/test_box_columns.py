@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from domain.annotations.box_columns import BoxLines, prediction_payloads
 from domain.annotations.columns import chunk_rows, decode_rows, encode_rows
-from domain.annotations.ndjson import DataRowRef, parse_annotation_line
+from domain.annotations.ndjson.lines import DataRowRef, parse_annotation_line
 from domain.annotations.objects import Annotation
 from domain.annotations.validation import check_against_row, validate_annotations
 from domain.errors import AnnotationLineError

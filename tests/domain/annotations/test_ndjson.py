@@ -11,7 +11,8 @@ import pytest
 from PIL import Image
 from pycocotools import mask as coco_mask
 
-from domain.annotations.ndjson import DataRowRef, annotation_to_line, parse_annotation_line
+from domain.annotations.ndjson.encoding import annotation_to_line
+from domain.annotations.ndjson.lines import DataRowRef, parse_annotation_line
 from domain.annotations.objects import (
     Annotation,
     Answer,

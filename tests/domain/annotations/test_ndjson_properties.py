@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.annotations.ndjson import DataRowRef, annotation_to_line, parse_annotation_line
+from domain.annotations.ndjson.encoding import annotation_to_line
+from domain.annotations.ndjson.lines import DataRowRef, parse_annotation_line
 from domain.annotations.objects import Annotation
 from domain.errors import AnnotationLineError
 from tests.domain.annotations import strategies

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.annotations.ndjson import parse_annotation_line
+from domain.annotations.ndjson.lines import parse_annotation_line
 from domain.annotations.objects import (
     Annotation,
     Answer,
@@ -31,7 +31,8 @@ from domain.annotations.validation import (
     validate_annotations,
 )
 from domain.errors import AnnotationLineError, NotFound
-from domain.ontology import Ontology, Tool
+from domain.ontology import Ontology
+from domain.ontology_features import Tool
 from tests.domain.annotations import strategies
 
 ROW_SIZE = (4, 3)

@@ -33,7 +33,8 @@ from domain.annotations.objects import (
     Span,
     TextAnswer,
 )
-from domain.ontology import TEXT, Ontology
+from domain.ontology import Ontology
+from domain.ontology_features import TEXT
 
 FEATURES = {
     "box": ("car", "truck", "bus"),

@@ -15,7 +15,7 @@ from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
 from domain.annotations.objects import Annotation, Box, Geometry, Mask, Point, Polygon
-from domain.metrics.coco import COCO_KEYS, evaluate_coco
+from domain.metrics.coco.evaluation import COCO_KEYS, evaluate_coco
 
 Rows = dict[str, list[Annotation]]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from domain.annotations.columns import encode_rows
-from domain.annotations.ndjson import parse_annotation_line
+from domain.annotations.ndjson.lines import parse_annotation_line
 from projections.gallery.parts import part_of_payload
 
 ROWS = ("00000000-0000-0000-0000-000000000001", "00000000-0000-0000-0000-000000000002")

@@ -13,9 +13,10 @@ import numpy as np
 import orjson
 
 from domain.annotations.columns import decode_rows, encode_rows
-from domain.annotations.ndjson import parse_annotation_line
+from domain.annotations.ndjson.lines import parse_annotation_line
 from domain.metrics import build_objects, match
-from domain.ontology import TEXT, Ontology
+from domain.ontology import Ontology
+from domain.ontology_features import TEXT
 from projections.annotation_json import annotations_from_json, row_sets
 from projections.metrics.match_table import from_match
 from projections.metrics.results import RunResults
