@@ -203,12 +203,14 @@ class MetricsQueries:
         filter: DataRowFilter | None = None,  # noqa: A002
         first: int | None = None,
         after: str | None = None,
+        version_a: int | None = None,
+        version_b: int | None = None,
     ) -> RunComparison:
         ctx = info.context
         size = check_page_size(first, ctx.limits)
         record: ComparisonRecord = await ctx.read(
             compare_runs, metric_queries(ctx), str(run_a), str(run_b), confidence, iou,
-            clauses_of(filter), metric, feature, size, after,
+            clauses_of(filter), metric, feature, size, after, version_a, version_b,
         )  # fmt: skip
         return RunComparison(
             metric=record.metric,

@@ -16,6 +16,7 @@ from uuid import UUID
 import numpy as np
 
 from domain.errors import ValidationFailed
+from projections.metrics.as_of import run_at
 from projections.metrics.bootstrap import MetricDelta, paired_bootstrap
 from projections.metrics.filters import Clause, metric_values
 from projections.metrics.queries import MetricQueries, MetricsRecord, RowRef
@@ -55,8 +56,11 @@ def compare_runs(
     feature: str | None = None,
     first: int | None = None,
     after: str | None = None,
+    version_a: int | None = None,
+    version_b: int | None = None,
 ) -> ComparisonRecord:
-    a, b = queries.loaded(run_a), queries.loaded(run_b)
+    a = queries.loaded(run_at(queries, run_a, version_a))
+    b = queries.loaded(run_at(queries, run_b, version_b))
     models = queries.view.fetch(
         "SELECT DISTINCT model_id FROM {s}.model_runs WHERE id = ANY(%s)", ([UUID(a.run_id), UUID(b.run_id)],)
     )

@@ -219,7 +219,7 @@ class Projection:
         found = await info.context.read(queries.features_present, str(self.run_id), self.shown_version, ids, source.value)
         return [FeaturePoints(feature=name, count=len(points), points=pack_indexes(points)) for name, points in found.items()]
 
-    @strawberry.field(description="Each point's value of a metric at a grid point of the run (NaN: none).")
+    @strawberry.field(description="Each point's value of a metric at a grid point of the run version shown (NaN: none).")
     async def metric(
         self, info: Info[Context, None], name: str, confidence: float, iou: float, feature: str | None = None
     ) -> PointColumn | None:
@@ -229,5 +229,7 @@ class Projection:
         from projections.projector.metric_colouring import metric_per_point
 
         metrics = info.context.read_models.metrics  # type: ignore[attr-defined]
-        values = await info.context.read(metric_per_point, metrics, str(self.run_id), ids, name, feature, confidence, iou)
+        values = await info.context.read(
+            metric_per_point, metrics, str(self.run_id), ids, name, feature, confidence, iou, self.shown_version
+        )
         return PointColumn(kind="NUMBER", values=b64(values.astype("<f4").tobytes()))

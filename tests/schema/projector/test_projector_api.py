@@ -146,8 +146,22 @@ def test_bad_requests_are_typed_errors(live: LiveServer, scenario: Scenario, dat
 
 
 METRICS_STATUS = "query($run: ID!) { modelRun(id: $run) { metricsStatus { state } } }"
-METRIC = """query($run: ID!, $id: ID!) { modelRun(id: $run) {
+METRIC = """query($run: ID!, $id: ID!, $version: Int) { modelRun(id: $run, version: $version) { version
   projection(id: $id) { globalKeys metric(name: "tp", confidence: 0.5, iou: 0.5) { kind values } } } }"""
+
+
+def wait_metrics_in_sync(live: LiveServer, run_id: str) -> None:
+    deadline = time.monotonic() + 300
+    while (status := live.reader.data(METRICS_STATUS, run=run_id)["modelRun"]["metricsStatus"])["state"] != "IN_SYNC":
+        assert time.monotonic() < deadline and status["state"] != "FAILED", status
+        time.sleep(0.2)
+
+
+def tp_per_key(live: LiveServer, run_id: str, projection_id: str, version: int | None = None) -> tuple[int, dict[str, float]]:
+    found = live.reader.data(METRIC, run=run_id, id=projection_id, version=version)["modelRun"]
+    column = found["projection"]["metric"]
+    assert column["kind"] == "NUMBER"
+    return found["version"], dict(zip(found["projection"]["globalKeys"], floats(column["values"]).tolist(), strict=True))
 
 
 def test_points_are_coloured_by_a_metric_at_a_grid_point(live: LiveServer, scenario: Scenario, data: np.ndarray) -> None:
@@ -159,12 +173,16 @@ def test_points_are_coloured_by_a_metric_at_a_grid_point(live: LiveServer, scena
     assert live.writer.upload(f"/upload/model-runs/{scenario.run_id}/predictions", lines).status_code == 200
     pid = request(live.writer, runId=scenario.run_id, space="clip", method="PCA")["projection"]["id"]
     wait_for_state(live.reader, scenario.run_id, pid, "READY")
-    deadline = time.monotonic() + 300
-    while (status := live.reader.data(METRICS_STATUS, run=scenario.run_id)["modelRun"]["metricsStatus"])["state"] != "IN_SYNC":
-        assert time.monotonic() < deadline and status["state"] != "FAILED", status
-        time.sleep(0.2)
-    found = live.reader.data(METRIC, run=scenario.run_id, id=pid)["modelRun"]
-    column = found["projection"]["metric"]
-    assert column["kind"] == "NUMBER"
-    tp = dict(zip(found["projection"]["globalKeys"], floats(column["values"]).tolist(), strict=True))
+    wait_metrics_in_sync(live, scenario.run_id)
+    first_version, tp = tp_per_key(live, scenario.run_id, pid)
     assert tp == {f"pj-{i}": (1.0 if i < 6 else 0.0) for i in range(ROWS)}
+
+    # New predictions, every one on its label: the latest version's colours change, the
+    # earlier version's stay what they were.
+    lines = [{"dataRow": {"globalKey": f"pj-{i}"}, "name": "car", "bbox": box(i, i), "confidence": 0.9} for i in range(ROWS)]
+    assert live.writer.upload(f"/upload/model-runs/{scenario.run_id}/predictions", lines).status_code == 200
+    wait_metrics_in_sync(live, scenario.run_id)
+    latest_version, tp = tp_per_key(live, scenario.run_id, pid)
+    assert latest_version > first_version
+    assert tp == {f"pj-{i}": 1.0 for i in range(ROWS)}
+    assert tp_per_key(live, scenario.run_id, pid, first_version)[1] == {f"pj-{i}": (1.0 if i < 6 else 0.0) for i in range(ROWS)}
