@@ -1,4 +1,5 @@
-"""The ASGI app: GraphQL at /graphql (GraphiQL, subscriptions), bulk uploads, /health, /ready.
+"""The ASGI app: GraphQL at /graphql (GraphiQL, subscriptions), bulk uploads, run exports,
+/health, /ready.
 
     uvicorn --factory server:create_app
 
@@ -25,6 +26,7 @@ from projections.warming import RunWarming
 from routes.assets import AssetSettings, asset_routes
 from routes.auth import ApiKeys
 from routes.embedding_uploads import embedding_upload_routes
+from routes.exports import export_routes
 from routes.graphql import GraphQLRoute
 from routes.health import health_routes
 from routes.uploads import UploadLimits, upload_routes
@@ -135,6 +137,7 @@ def create_app(runtime: Runtime | None = None, settings: Settings | None = None)
             *upload_routes(),
             *embedding_upload_routes(),
             *asset_routes(),
+            *export_routes(),
             *health_routes(),
             *web_app_routes(),
         ],

@@ -114,17 +114,20 @@ def from_graphql_errors(errors: list[dict[str, Any]]) -> ValidationError:
     return ValidationError(summary, messages)
 
 
-def from_response(status: int, body: Any, offset: list[int] | None = None) -> ModelLedgerError:
+def from_response(
+    status: int, body: Any, offset: list[int] | None = None, refused: str = "the upload was refused"
+) -> ModelLedgerError:
     """The exception for a refused HTTP answer `{"errors": [{"line"?, "message"}]}`.
 
-    `offset` maps a line of the request body (from 1) to its line in the caller's file."""
+    `offset` maps a line of the request body (from 1) to its line in the caller's file;
+    `refused` heads the message of a ValidationError (400, 422)."""
     raw = body.get("errors") if isinstance(body, dict) else None
     errors = tuple(_line_error(e, offset) for e in raw) if isinstance(raw, list) else ()
     message = "; ".join(e.message for e in errors) if errors else f"HTTP {status}: {body!r}"
     if status in _BY_STATUS:
         return _BY_STATUS[status](message, status)
     if status in (400, 422):
-        return ValidationError("the upload was refused", errors, status)
+        return ValidationError(refused, errors, status)
     return ModelLedgerError(message, status)
 
 

@@ -3,12 +3,16 @@ computes from them (metrics, confusion matrix, curves, gallery, history, project
 
 from __future__ import annotations
 
+import os
+import tempfile
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from modelledger_client.dataset import Dataset
-from modelledger_client.errors import NotFoundError
+from modelledger_client.errors import ModelLedgerError, NotFoundError
 from modelledger_client.ndjson import Source, data_row_key
 from modelledger_client.session import PAGE_INFO, Session
 from modelledger_client.subscriptions import wait_until_metrics_in_sync
@@ -301,6 +305,40 @@ class ModelRun:
             raise NotFoundError(f"projection {projection_id!r} of run {self.id} not found")
         return parse(Projection, found)
 
+    # Export
+
+    def export(
+        self,
+        format: str = "ndjson",
+        *,
+        output: str | os.PathLike[str],
+        confidence: float = 0.5,
+        iou: float = 0.5,
+    ) -> list[Path]:
+        """The run at this object's version, exported by the server (`GET /export/runs/{id}`)
+        as `modelledger export run` writes it: ndjson into the file `output`; coco, parquet or
+        csv into the directory `output` (made if missing). The paths written, in the
+        server's order. The download is streamed to disk; an ndjson file appears only whole."""
+        target = Path(output)
+        params = {"format": format, "version": self.version, "confidence": confidence, "iou": iou}
+        route = f"/export/runs/{self.id}"
+        refused = "the export was refused"
+        if format == "ndjson":
+            target.parent.mkdir(parents=True, exist_ok=True)
+            part = target.with_name(target.name + ".part")
+            try:
+                with part.open("wb") as file:
+                    self.session.transport.download(route, params, file, refused)
+                part.replace(target)
+            finally:
+                part.unlink(missing_ok=True)
+            return [target]
+        with tempfile.TemporaryFile() as archive:
+            self.session.transport.download(route, params, archive, refused)
+            archive.seek(0)
+            with zipfile.ZipFile(archive) as files:
+                return _extract(files, target)
+
     def _read(self, query: str, variables: dict[str, Any] | None = None, versioned: bool = True) -> dict[str, Any]:
         extra = {"version": self.as_of} if versioned else {}
         return _run(self.session.transport.graphql(query, {"id": self.id, **extra, **(variables or {})}), self.id)
@@ -308,6 +346,23 @@ class ModelRun:
     def _mutate(self, query: str, field_name: str, payload: dict[str, Any]) -> int:
         answer = self.session.transport.mutate(query, field_name, {"input": payload})
         return int(answer["version"])
+
+
+def _extract(files: zipfile.ZipFile, directory: Path) -> list[Path]:
+    """Every file of an export's zip into `directory`: plain names only, nothing outside it."""
+    names = files.namelist()
+    for name in names:
+        if Path(name).name != name or name in ("", ".", ".."):
+            raise ModelLedgerError(f"the export holds {name!r}, not a plain file name")
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in names:
+        path = directory / name
+        with files.open(name) as source, path.open("wb") as file:
+            while chunk := source.read(1024**2):
+                file.write(chunk)
+        written.append(path)
+    return written
 
 
 def _run(data: dict[str, Any], run_id: str) -> dict[str, Any]:

@@ -8,11 +8,16 @@ import os
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
-from modelledger_client.errors import from_graphql_errors, from_response, from_user_error
+from modelledger_client.errors import (
+    NetworkError,
+    from_graphql_errors,
+    from_response,
+    from_user_error,
+)
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 
@@ -88,6 +93,24 @@ class Transport:
         if response.status_code not in (200, 201):
             raise from_response(response.status_code, answer)
         return answer  # type: ignore[no-any-return]
+
+    def download(
+        self, path: str, params: dict[str, Any], into: IO[bytes], refused: str = "the request was refused"
+    ) -> httpx.Headers:
+        """A GET answer's body streamed into `into`; its headers. A refusal raises its typed
+        error (`refused` heads a ValidationError's message). There is no read timeout: the
+        server may prepare a file for a while before its first byte."""
+        timeout = httpx.Timeout(self.timeout, read=None)
+        try:
+            with self.http.stream("GET", path, params=params, timeout=timeout) as response:
+                if response.status_code != 200:
+                    response.read()
+                    raise from_response(response.status_code, _json(response), refused=refused)
+                for chunk in response.iter_bytes():
+                    into.write(chunk)
+                return response.headers
+        except httpx.TransportError as exc:
+            raise NetworkError(f"the server could not be reached: {exc}") from exc
 
 
 def _json(response: httpx.Response) -> Any:
