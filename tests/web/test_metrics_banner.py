@@ -1,6 +1,7 @@
 """The metrics sync banner in real Chromium against a live server: it appears while an
 upload's metrics are computed (naming the pending rows) and goes when they are in sync; a
-failed computation shows it FAILED with a Retry button that resumes the computation.
+failed computation shows it FAILED with a Retry button that resumes the computation; new
+threshold lists saved from the metrics view show it until the run is computed for them.
 
 The server's workers run in this process and look chunk handlers up in `workers.kinds` when
 they run one, so a fixture swaps the metric chunk handler (held at a gate, or failing) and
@@ -19,6 +20,7 @@ from domain.computations import METRICS
 from tests.server.live import LiveServer
 from tests.web.conftest import BrowserWatch
 from tests.web.seed import IMAGE_ROWS, SeededRun, predictions
+from tests.web.test_metrics_view import SHOWS, api, expected_features, open_metrics
 from workers import kinds
 
 STATUS = "query($id: ID!) { modelRun(id: $id) { metricsStatus { state pendingDataRows error } } }"
@@ -139,6 +141,46 @@ def test_a_failed_computation_shows_failed_and_retry_brings_it_in_sync(
     retry.click()
     page.locator(BANNER).wait_for(state="detached", timeout=WAIT_MS)
     assert wait_status(live, run_id, "IN_SYNC")["error"] is None
+
+
+def test_new_threshold_lists_show_the_banner_until_computed_then_the_api_s_numbers(
+    page: Any, live: LiveServer, seeded: SeededRun, metric_handler: Any
+) -> None:
+    nodes = live.reader.data(RUNS, id=seeded.model_id)["model"]["modelRuns"]["nodes"]
+    run_id = next(n["id"] for n in nodes if n["name"] == "night-augmented")
+    wait_status(live, run_id, "IN_SYNC")
+    sign_in_to_gallery(page, live, run_id)
+    open_metrics(page, run_id)
+    assert page.locator(BANNER).count() == 0
+
+    gate = threading.Event()
+
+    def held_chunk(services: Any, computation: Any, chunk: int) -> Any:
+        if not gate.wait(timeout=120):
+            raise RuntimeError("the test never opened the gate")
+        return metric_handler(services, computation, chunk)
+
+    kinds.register(METRICS, held_chunk)
+    try:
+        page.get_by_test_id("thresholds-edit").click()
+        page.get_by_test_id("thresholds-confidence").fill("0.50:0.60:0.01")
+        page.get_by_test_id("thresholds-save").click()
+        banner = page.locator(f'{BANNER}[data-state="COMPUTING"]')
+        banner.wait_for(timeout=WAIT_MS)
+        pending = status(live, run_id)
+        assert pending["state"] == "COMPUTING" and pending["pendingDataRows"] > 0
+        assert f"{pending['pendingDataRows']} data rows pending" in banner.inner_text()
+        shown = page.evaluate(
+            "() => [...document.querySelectorAll('[data-testid=\"confidence-threshold\"] option')].map(o => +o.value)"
+        )
+        assert shown == [round(0.5 + i / 100, 2) for i in range(11)]
+    finally:
+        gate.set()
+    page.locator(BANNER).wait_for(state="detached", timeout=WAIT_MS)
+    assert wait_status(live, run_id, "IN_SYNC")["error"] is None
+    # A point only the new list has: the view's figures there are the API's.
+    page.get_by_test_id("confidence-threshold").select_option("0.55")
+    page.wait_for_function(SHOWS, arg=expected_features(api(live, run_id, c=0.55)))
 
 
 def test_no_console_errors_and_no_request_to_another_host(watch: BrowserWatch) -> None:

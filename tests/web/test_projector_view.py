@@ -1,6 +1,7 @@
 """The projector in real Chromium against a live server: a projection requested from the
 page and followed until READY, every point drawn on the WebGL canvas, coloured by split as
-the API's column says, and a lasso of points opening the gallery on exactly those rows."""
+the API's column says, and a lasso of points opening the gallery on exactly those rows; read at
+an older version, its colours and its gallery link are that version's."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from tests.server.live import LiveServer
 from tests.web.conftest import SCREENSHOTS, BrowserWatch
 from tests.web.seed import IMAGE_ROWS, TEXTS, SeededRun
 from tests.web.test_run_config import sign_in
-from tests.web.test_web_app import wait_for_count
+from tests.web.test_web_app import query_of, wait_for_count
 
 ROWS = IMAGE_ROWS + len(TEXTS)
-SPLITS = """query($id: ID!) { modelRun(id: $id) { projections { id state pointCount splits { legend } } } }"""
+SPLITS = """query($id: ID!, $version: Int) { modelRun(id: $id, version: $version) {
+  version latestVersion projections { id state pointCount splits { legend codes } } } }"""
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +47,7 @@ def test_a_projection_requested_here_is_drawn_point_for_point(page: Any, live: L
     page.screenshot(path=str(SCREENSHOTS / "projector.png"))
 
 
-def test_a_lasso_opens_the_gallery_on_the_points_it_took(page: Any) -> None:
+def lasso_everything(page: Any) -> None:
     box = page.get_by_test_id("projector-canvas").bounding_box()
     # Shift + drag around the whole plot: every point is inside.
     x0, y0, x1, y1 = box["x"] + 3, box["y"] + 3, box["x"] + box["width"] - 3, box["y"] + box["height"] - 3
@@ -56,10 +58,33 @@ def test_a_lasso_opens_the_gallery_on_the_points_it_took(page: Any) -> None:
         page.mouse.move(x, y, steps=12)
     page.mouse.up()
     page.keyboard.up("Shift")
+
+
+def test_a_lasso_opens_the_gallery_on_the_points_it_took(page: Any) -> None:
+    lasso_everything(page)
     page.get_by_test_id("projector-selected").wait_for()
     assert page.get_by_test_id("projector-selected").inner_text() == f"{ROWS} selected"
     page.get_by_test_id("projector-open-selection").click()
     page.wait_for_url("**/gallery?**")
+    wait_for_count(page, ROWS)
+
+
+def test_at_an_older_version_the_colours_and_the_gallery_link_are_that_version_s(page: Any, live: LiveServer, seeded: SeededRun) -> None:
+    latest = live.reader.data(SPLITS, id=seeded.run_id, version=None)["modelRun"]["latestVersion"]
+    assert latest > 1
+    older = latest - 1
+    (projection,) = live.reader.data(SPLITS, id=seeded.run_id, version=older)["modelRun"]["projections"]
+    page.goto(f"/runs/{seeded.run_id}/projector?version={older}")
+    assert page.get_by_test_id("version-select").input_value() == str(older)
+    page.wait_for_function("n => document.querySelector('[data-testid=\"projector-canvas\"]')?.dataset.pointCount === String(n)", arg=ROWS)
+    legend = page.get_by_test_id("projector-legend").locator("li").all_inner_texts()
+    assert legend == [label or "none" for label in projection["splits"]["legend"]]
+    lasso_everything(page)
+    page.get_by_test_id("projector-selected").wait_for()
+    page.get_by_test_id("projector-open-selection").click()
+    page.wait_for_url("**/gallery?**")
+    assert query_of(page)["version"] == [str(older)]
+    assert page.get_by_test_id("version-select").input_value() == str(older)
     wait_for_count(page, ROWS)
 
 

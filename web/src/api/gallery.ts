@@ -8,6 +8,9 @@ export interface MetricsStatus {
   pendingDataRows: number;
   progress: number | null;
   error: string | null;
+  /** The log position of the run's last computation change: later with the same state means
+   *  results were computed since. */
+  changedAt: number;
 }
 
 export interface Feature {
@@ -33,7 +36,7 @@ export const RUN = `query GalleryRun($id: ID!, $version: Int) {
   modelRun(id: $id, version: $version) {
     id name version latestVersion modelId rowCount deleted
     metricSettings { confidenceThresholds iouThresholds pointRadius }
-    metricsStatus { state pendingDataRows progress error }
+    metricsStatus { state pendingDataRows progress error changedAt }
     model { id name ontology { features { name kind question } } }
   }
   datasets(first: 100) { nodes { metadataFields { key kind options } } }
@@ -162,13 +165,13 @@ export const SLICE_MEMBERSHIP = `subscription SliceMembership($runId: ID!, $slic
 }`;
 
 export const METRICS_STATUS = `subscription MetricsStatus($runId: ID!) {
-  metricsStatus(runId: $runId) { state pendingDataRows progress error }
+  metricsStatus(runId: $runId) { state pendingDataRows progress error changedAt }
 }`;
 
 const ERRORS = "... on UserError { code message }";
 
 export const RETRY_METRICS = `mutation RetryMetrics($runId: ID!) {
-  retryMetrics(runId: $runId) { __typename ... on RetryMetricsPayload { retried metricsStatus { state pendingDataRows progress error } } ${ERRORS} }
+  retryMetrics(runId: $runId) { __typename ... on RetryMetricsPayload { retried metricsStatus { state pendingDataRows progress error changedAt } } ${ERRORS} }
 }`;
 
 export const CREATE_SLICE = `mutation CreateSlice($input: CreateSliceInput!) {

@@ -61,6 +61,7 @@ export interface DistributionPage {
   nodes: DistributionEntry[];
 }
 
+export const CONFUSION_FIELDS = "labels counts cells { groundTruth prediction count dataRows filter }";
 const METRIC_FIELDS = "feature tp fp fn tn precision recall f1 iou";
 
 export const RUN_METRICS = `query RunMetrics($id: ID!, $version: Int, $confidence: Float!, $iou: Float!, $filter: DataRowFilter) {
@@ -74,7 +75,7 @@ export const RUN_METRICS = `query RunMetrics($id: ID!, $version: Int, $confidenc
       dataRows
     }
     confusionMatrix(confidence: $confidence, iou: $iou, filter: $filter) {
-      labels counts cells { groundTruth prediction count dataRows filter }
+      ${CONFUSION_FIELDS}
     }
   }
 }`;
@@ -91,7 +92,7 @@ export const HISTOGRAM = `query Histogram($id: ID!, $version: Int, $metric: Stri
   }
 }`;
 
-const DISTRIBUTION_FIELDS = "totalCount pageInfo { hasNextPage endCursor } nodes { feature objects dataRows filter parent subFeatures }";
+export const DISTRIBUTION_FIELDS = "totalCount pageInfo { hasNextPage endCursor } nodes { feature objects dataRows filter parent subFeatures }";
 
 export const DISTRIBUTIONS = `query Distributions($id: ID!, $version: Int, $confidence: Float, $filter: DataRowFilter,
     $first: Int, $annotationsAfter: String, $predictionsAfter: String, $under: String) {

@@ -17,15 +17,17 @@ export interface ProjectionInfo {
 
 const INFO = "id state progress stage error method sphereize space pointCount selected runVersion";
 
-export const PROJECTIONS = `query Projections($id: ID!) {
-  modelRun(id: $id) { id projections { ${INFO} } }
+// Every query reads the run at $version (null: latest): the colouring columns are those of
+// the run version shown.
+export const PROJECTIONS = `query Projections($id: ID!, $version: Int) {
+  modelRun(id: $id, version: $version) { id projections { ${INFO} } }
   datasets(first: 100) { nodes { id name } }
 }`;
 
 export const SPACES = `query Spaces($dataset: ID!) { embeddingSpaces(datasetId: $dataset) { id name dimension vectorCount } }`;
 
-export const POINTS = `query Points($id: ID!, $projection: ID!) {
-  modelRun(id: $id) { id projection(id: $projection) { ${INFO} xy dataRowIdsPacked } }
+export const POINTS = `query Points($id: ID!, $version: Int, $projection: ID!) {
+  modelRun(id: $id, version: $version) { id projection(id: $projection) { ${INFO} xy dataRowIdsPacked } }
 }`;
 
 export interface Points extends ProjectionInfo {
@@ -34,17 +36,17 @@ export interface Points extends ProjectionInfo {
   dataRowIdsPacked: string | null;
 }
 
-export const SPLITS_COLUMN = `query SplitColumn($id: ID!, $projection: ID!) {
-  modelRun(id: $id) { id projection(id: $projection) { id splits { kind legend codes bytesPerCode values } } }
+export const SPLITS_COLUMN = `query SplitColumn($id: ID!, $version: Int, $projection: ID!) {
+  modelRun(id: $id, version: $version) { id projection(id: $projection) { id splits { kind legend codes bytesPerCode values } } }
 }`;
-export const METADATA_COLUMN = `query MetadataColumn($id: ID!, $projection: ID!, $key: String!) {
-  modelRun(id: $id) { id projection(id: $projection) { id metadata(key: $key) { kind legend codes bytesPerCode values } } }
+export const METADATA_COLUMN = `query MetadataColumn($id: ID!, $version: Int, $projection: ID!, $key: String!) {
+  modelRun(id: $id, version: $version) { id projection(id: $projection) { id metadata(key: $key) { kind legend codes bytesPerCode values } } }
 }`;
-export const METRIC_COLUMN = `query MetricColumn($id: ID!, $projection: ID!, $metric: String!, $confidence: Float!, $iou: Float!) {
-  modelRun(id: $id) { id projection(id: $projection) { id metric(name: $metric, confidence: $confidence, iou: $iou) { kind legend codes bytesPerCode values } } }
+export const METRIC_COLUMN = `query MetricColumn($id: ID!, $version: Int, $projection: ID!, $metric: String!, $confidence: Float!, $iou: Float!) {
+  modelRun(id: $id, version: $version) { id projection(id: $projection) { id metric(name: $metric, confidence: $confidence, iou: $iou) { kind legend codes bytesPerCode values } } }
 }`;
-export const FEATURE_POINTS = `query FeaturePoints($id: ID!, $projection: ID!) {
-  modelRun(id: $id) { id projection(id: $projection) { id features(source: LABELS) { feature count points } } }
+export const FEATURE_POINTS = `query FeaturePoints($id: ID!, $version: Int, $projection: ID!) {
+  modelRun(id: $id, version: $version) { id projection(id: $projection) { id features(source: LABELS) { feature count points } } }
 }`;
 
 export type ColumnAnswer = { splits?: PointColumn | null; metadata?: PointColumn | null; metric?: PointColumn | null; features?: { feature: string; count: number; points: string }[] | null };

@@ -6,7 +6,9 @@ import { Link, navigate } from "../lib/router";
 import { formatParams } from "../lib/viewParams";
 import type { RunView } from "../views/useRunView";
 import { MetricsBanner } from "./MetricsBanner";
+import { ExportMenu } from "./ExportMenu";
 import { ErrorBox, ParamErrors } from "./ParamErrors";
+import { VersionSelect } from "./VersionSelect";
 
 const VIEWS = [
   ["gallery", "Gallery"],
@@ -34,7 +36,7 @@ function CompareWith({ runId, modelId, view }: { runId: string; modelId: string;
   const [result] = useQuery<{ model: { modelRuns: { nodes: { id: string; name: string }[] } } | null }>({ query: MODEL_RUNS, variables: { id: modelId } });
   const others = (result.data?.model?.modelRuns.nodes ?? []).filter((r) => r.id !== runId);
   if (!others.length) return null;
-  const search = formatParams({ ...view.params, version: null, sort: null, split: null });
+  const search = formatParams({ ...view.params, sort: null, split: null });
   return (
     <select
       className="compact"
@@ -84,7 +86,7 @@ export function runViewProblem(runId: string, view: RunView): ReactNode | null {
 
 /** Parameter errors, the sync banner, and the head: where the run is, its views, its version. */
 export function RunHeader({ runId, current, view, children }: { runId: string; current: string; view: RunView; children?: ReactNode }) {
-  const { run, params, update, allErrors, status } = view;
+  const { run, params, update, allErrors, status, confidence, iou } = view;
   if (!run) return null;
   return (
     <>
@@ -99,27 +101,13 @@ export function RunHeader({ runId, current, view, children }: { runId: string; c
         <ViewTabs runId={runId} current={current} view={view} />
         <CompareWith runId={runId} modelId={run.modelId} view={view} />
         <div className="spacer" />
-        <label className="inline-field">
-          <span className="muted small">Version</span>
-          <select
-            data-testid="version-select"
-            className="compact"
-            value={params.version === null ? "" : String(params.version)}
-            onChange={(e) => update({ version: e.target.value ? Number(e.target.value) : null })}
-          >
-            <option value="">latest ({run.latestVersion})</option>
-            {Array.from({ length: run.latestVersion }, (_, i) => run.latestVersion - i).map((v) => (
-              <option key={v} value={String(v)}>
-                {v}
-              </option>
-            ))}
-          </select>
-        </label>
+        <VersionSelect latest={run.latestVersion} value={params.version} onChange={(version) => update({ version })} />
         {params.version !== null && params.version < run.latestVersion && (
           <span className="version-marker" data-testid="version-marker">
             viewing version {params.version} of {run.latestVersion}
           </span>
         )}
+        <ExportMenu runId={runId} version={params.version} confidence={confidence.value} iou={iou.value} />
         {children}
       </div>
     </>

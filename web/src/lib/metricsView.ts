@@ -17,7 +17,7 @@ export function galleryHref(
   filter: DataRowFilter | null,
   sort: DataRowSort[] | null = null,
 ): string {
-  const params: ViewParams = { ...at, filter, sort, split: null };
+  const params: ViewParams = { confidence: at.confidence, iou: at.iou, version: at.version, filter, sort, split: null };
   return `/runs/${encodeURIComponent(runId)}/gallery${formatParams(params)}`;
 }
 

@@ -42,6 +42,21 @@ describe("view parameters in the address", () => {
   });
 });
 
+describe("the comparison's versionB", () => {
+  it("is taken only by a view that asks for it, and written after version", () => {
+    expect(parseParams("?versionB=2").errors).toEqual(['Unknown parameter "versionB"; this view takes confidence, iou, filter, sort, split, version.']);
+    const parsed = parseParams("?version=3&versionB=2", ["versionB"]);
+    expect(parsed).toEqual({ params: { ...NO_PARAMS, version: 3, versionB: 2 }, errors: [] });
+    expect(formatParams(parsed.params)).toBe("?version=3&versionB=2");
+  });
+
+  it("reports an invalid versionB", () => {
+    const { params, errors } = parseParams("?versionB=x", ["versionB"]);
+    expect(params.versionB).toBeNull();
+    expect(errors).toEqual(['Parameter versionB="x" is not a version (1, 2, …).']);
+  });
+});
+
 describe("grid points", () => {
   const grid = [0, 0.25, 0.5, 0.75, 1];
 

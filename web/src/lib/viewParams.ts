@@ -1,4 +1,5 @@
-// The query parameters every view takes: confidence, iou, filter, sort, split, version.
+// The query parameters every view takes: confidence, iou, filter, sort, split, version (and
+// the comparison's versionB, the version its run B is read at).
 // They are parsed strictly (an unknown or invalid one is reported, never silently dropped)
 // and written back in a fixed order, so a link reproduces what is on screen.
 import { CLAUSE_KINDS, type DataRowFilter, type DataRowSort, SORT_FIELDS, SPLITS, type SplitName } from "./filters";
@@ -10,7 +11,12 @@ export interface ViewParams {
   sort: DataRowSort[] | null;
   split: SplitName | null;
   version: number | null;
+  /** Only in the views that take it (the comparison): the version of run B. */
+  versionB?: number | null;
 }
+
+/** Parameters only some views take. */
+export type ExtraParam = "versionB";
 
 export const NO_PARAMS: ViewParams = { confidence: null, iou: null, filter: null, sort: null, split: null, version: null };
 const NAMES = ["confidence", "iou", "filter", "sort", "split", "version"] as const;
@@ -52,19 +58,28 @@ export function sortProblem(value: unknown): string | null {
   return null;
 }
 
+function version(name: string, raw: string, errors: string[]): number | null {
+  const value = number(raw);
+  if (value !== null && Number.isInteger(value) && value >= 1) return value;
+  errors.push(`Parameter ${name}="${raw}" is not a version (1, 2, …).`);
+  return null;
+}
+
 function number(raw: string): number | null {
   if (!/^-?\d+(\.\d+)?$/.test(raw.trim())) return null;
   return Number(raw);
 }
 
-export function parseParams(search: string): ParsedParams {
+export function parseParams(search: string, extra: readonly ExtraParam[] = []): ParsedParams {
   const query = new URLSearchParams(search);
   const params: ViewParams = { ...NO_PARAMS };
+  for (const name of extra) params[name] = null;
+  const names: readonly string[] = [...NAMES, ...extra];
   const errors: string[] = [];
   const seen = new Set<string>();
   for (const [name, raw] of query) {
-    if (!(NAMES as readonly string[]).includes(name)) {
-      errors.push(`Unknown parameter "${name}"; this view takes ${NAMES.join(", ")}.`);
+    if (!names.includes(name)) {
+      errors.push(`Unknown parameter "${name}"; this view takes ${names.join(", ")}.`);
       continue;
     }
     if (seen.has(name)) {
@@ -76,10 +91,8 @@ export function parseParams(search: string): ParsedParams {
       const value = number(raw);
       if (value === null || value < 0 || value > 1) errors.push(`Parameter ${name}="${raw}" is not a threshold between 0 and 1.`);
       else params[name] = value;
-    } else if (name === "version") {
-      const value = number(raw);
-      if (value === null || !Number.isInteger(value) || value < 1) errors.push(`Parameter version="${raw}" is not a version (1, 2, …).`);
-      else params.version = value;
+    } else if (name === "version" || name === "versionB") {
+      params[name] = version(name, raw, errors);
     } else if (name === "split") {
       if ((SPLITS as readonly string[]).includes(raw)) params.split = raw as SplitName;
       else errors.push(`Parameter split="${raw}" is not one of ${SPLITS.join(", ")}.`);
@@ -109,6 +122,7 @@ export function formatParams(params: ViewParams): string {
   if (params.sort && params.sort.length) query.set("sort", JSON.stringify(params.sort));
   if (params.split) query.set("split", params.split);
   if (params.version !== null) query.set("version", String(params.version));
+  if (params.versionB !== null && params.versionB !== undefined) query.set("versionB", String(params.versionB));
   const text = query.toString();
   return text ? `?${text}` : "";
 }

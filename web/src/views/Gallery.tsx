@@ -44,8 +44,9 @@ export function Gallery({ runId }: { runId: string }) {
   // The gallery's pages, by keyset.
   // The grid point matters to the rows only through metric clauses and sorts: changing the
   // thresholds reloads the gallery only then (the overlays follow the threshold either way).
+  // Without them the first page is asked for at once, beside the run itself.
   const usesGrid = dependsOnMetrics(params.filter, params.sort);
-  const variables: Omit<RowsVariables, "after"> | null = run
+  const variables: Omit<RowsVariables, "after"> | null = run || !usesGrid
     ? {
         id: runId, version: params.version, filter: params.filter, sort: params.sort ?? DEFAULT_SORT,
         confidence: usesGrid ? confidence.value : null, iou: usesGrid ? iou.value : null, first: PAGE_SIZE, split: params.split,
@@ -100,16 +101,21 @@ export function Gallery({ runId }: { runId: string }) {
     return () => observer.disconnect();
   }, [pages.hasNext, pages.loading, pages.key, pages.cursor, loadPage]);
 
-  // Slices: saved ones (counted at the grid point) and automatic ones.
+  // Slices: saved ones (counted at the grid point) and automatic ones. What needs the run's
+  // metric results is asked for once the first page is shown, so that on a server that is
+  // still loading the run the cards do not wait behind the results.
+  const firstPageShown = useRef(false);
+  if (pages.total !== null || pages.error !== null) firstPageShown.current = true;
+  const metricsWait = !run || !inSync || confidence.value === null || iou.value === null || !firstPageShown.current;
   const sliceVars = { id: runId, version: params.version, confidence: confidence.value, iou: iou.value };
   const [savedResult, refetchSaved] = useQuery<{ modelRun: { slices: SliceCount[] } | null }>({
-    query: SLICES, variables: { ...sliceVars, refresh }, pause: !run,
+    query: SLICES, variables: { ...sliceVars, refresh }, pause: !run || !firstPageShown.current,
   });
   const [autoResult] = useQuery<{ modelRun: { autoSlices: SliceCount[] } | null }>({
-    query: AUTO_SLICES, variables: { ...sliceVars, refresh }, pause: !run || !inSync || confidence.value === null || iou.value === null,
+    query: AUTO_SLICES, variables: { ...sliceVars, refresh }, pause: metricsWait,
   });
   const [customResult] = useQuery<{ modelRun: { metrics: { custom: { name: string }[] } } | null }>({
-    query: CUSTOM_METRICS, variables: sliceVars, pause: !run || !inSync || confidence.value === null || iou.value === null,
+    query: CUSTOM_METRICS, variables: sliceVars, pause: metricsWait,
   });
   const customMetrics = useMemo(
     () => [...new Set((customResult.data?.modelRun?.metrics.custom ?? []).map((c) => c.name))],

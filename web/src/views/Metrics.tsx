@@ -7,7 +7,8 @@ import {
   type ConfusionAnswer, type DistributionEntry, type DistributionPage, DISTRIBUTIONS, HISTOGRAM, type HistogramAnswer,
   type HistogramBin, PR_CURVE, type PrPoint, RUN_METRICS, type RunMetricsAnswer,
 } from "../api/metrics";
-import { Chart, type ChartHook, HOOKED, save } from "../components/charts/Chart";
+import { Chart, type ChartHook, HOOKED } from "../components/charts/Chart";
+import { ConfusionMatrix } from "../components/charts/ConfusionMatrix";
 import { FeatureSelect } from "../components/FeatureSelect";
 import { FilterBar } from "../components/FilterBar";
 import { GridControls } from "../components/GridControls";
@@ -15,7 +16,7 @@ import { ErrorBox } from "../components/ParamErrors";
 import { RunHeader, runViewProblem } from "../components/RunHeader";
 import { ThresholdEditor } from "../components/ThresholdEditor";
 import { AUTOMATIC_METRICS, type DataRowFilter, type DataRowSort } from "../lib/filters";
-import { figure, galleryHref, rowShares, toCsv, withSplit } from "../lib/metricsView";
+import { figure, galleryHref, withSplit } from "../lib/metricsView";
 import { navigate } from "../lib/router";
 import { type RunView, useRunView } from "./useRunView";
 
@@ -97,7 +98,7 @@ function MetricsBody({ at, view, refresh }: { at: At; view: RunView; refresh: nu
       <section className={answer.confusionMatrix.labels.length > 7 ? "panel wide" : "panel"}>
         <h2>Confusion matrix</h2>
         <p className="muted small">Rows are ground truth, columns predictions; shading is each cell's share of its row. Click a cell for its rows.</p>
-        <ConfusionMatrix matrix={answer.confusionMatrix} at={at} />
+        <ConfusionMatrix matrix={answer.confusionMatrix} onOpen={(filter) => at.open(filter)} />
       </section>
       <section className="panel">
         <PrCurve at={at} features={view.features.map((f) => f.name)} refresh={refresh} />
@@ -186,59 +187,6 @@ function FeatureBars({ metrics, at }: { metrics: RunMetricsAnswer; at: At }) {
   );
   if (!data.length) return <p className="muted small">No feature has a defined precision, recall, F1 or IoU here.</p>;
   return <Chart name="feature-metrics" data={data} csvColumns={["feature", "metric", "value"]} options={options} hook={hook} />;
-}
-
-function ConfusionMatrix({ matrix, at }: { matrix: ConfusionAnswer; at: At }) {
-  const shares = rowShares(matrix.counts);
-  const cells = new Map(matrix.cells.map((c) => [`${c.groundTruth}\u0000${c.prediction}`, c]));
-  const name = (label: string | null) => label ?? "None";
-  const csv = () => {
-    const rows = matrix.cells.map((c) => ({ ground_truth: name(c.groundTruth), prediction: name(c.prediction), count: c.count, data_rows: c.dataRows }));
-    save(new Blob([toCsv(rows, ["ground_truth", "prediction", "count", "data_rows"])], { type: "text/csv" }), "confusion-matrix.csv");
-  };
-  return (
-    <figure className="chart">
-      <div className="matrix-scroll">
-        <table className="confusion" data-testid="confusion-matrix">
-          <thead>
-            <tr>
-              <th className="corner">truth ↓ / predicted →</th>
-              {matrix.labels.map((l) => <th key={name(l)}>{name(l)}</th>)}
-            </tr>
-          </thead>
-          <tbody>
-            {matrix.labels.map((gt, i) => (
-              <tr key={name(gt)}>
-                <th>{name(gt)}</th>
-                {matrix.labels.map((pred, j) => {
-                  const cell = cells.get(`${gt}\u0000${pred}`);
-                  const n = matrix.counts[i][j];
-                  return (
-                    <td
-                      key={name(pred)}
-                      data-testid="confusion-cell"
-                      data-gt={name(gt)}
-                      data-pred={name(pred)}
-                      data-rows={cell?.dataRows ?? 0}
-                      className={cell ? "clickable" : ""}
-                      style={{ background: `rgba(91, 157, 255, ${(0.08 + 0.8 * shares[i][j]).toFixed(3)})` }}
-                      title={cell ? `${n} objects on ${cell.dataRows} data rows` : undefined}
-                      onClick={cell ? () => at.open(cell.filter) : undefined}
-                    >
-                      {n}
-                    </td>
-                  );
-                })}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      <figcaption className="chart-downloads">
-        <button className="link small" onClick={csv}>CSV</button>
-      </figcaption>
-    </figure>
-  );
 }
 
 function PrCurve({ at, features, refresh }: { at: At; features: string[]; refresh: number }) {

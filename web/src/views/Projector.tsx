@@ -25,6 +25,7 @@ type ProjectionList = { modelRun: { projections: ProjectionInfo[] } | null; data
 export function Projector({ runId }: { runId: string }) {
   const view = useRunView(runId);
   const client = useClient();
+  const version = view.params.version;
   // The run's projections, read again (past any cache) after a request, when a status says
   // one is done, and every 2 s while one computes: the list may lag the status a moment.
   const [tick, setTick] = useState(0);
@@ -32,13 +33,13 @@ export function Projector({ runId }: { runId: string }) {
   const [listResult, setListResult] = useState<{ data?: ProjectionList; error?: CombinedError }>({});
   useEffect(() => {
     let live = true;
-    void client.query<ProjectionList>(PROJECTIONS, { id: runId }, { requestPolicy: "network-only" }).toPromise().then((answer) => {
+    void client.query<ProjectionList>(PROJECTIONS, { id: runId, version }, { requestPolicy: "network-only" }).toPromise().then((answer) => {
       if (live) setListResult({ data: answer.data, error: answer.error });
     });
     return () => {
       live = false;
     };
-  }, [client, runId, tick]);
+  }, [client, runId, version, tick]);
   const [chosen, setChosen] = useState<string | null>(null);
   const projections = listResult.data?.modelRun?.projections ?? [];
   const ready = projections.filter((p) => p.state === "READY");
@@ -147,7 +148,8 @@ function RequestForm({ runId, datasets, onRequested }: { runId: string; datasets
 
 function Scatter({ runId, projectionId, view, onProjected }: { runId: string; projectionId: string; view: RunView; onProjected: (id: string) => void }) {
   const client = useClient();
-  const [pointsResult] = useQuery<{ modelRun: { projection: Points | null } | null }>({ query: POINTS, variables: { id: runId, projection: projectionId } });
+  const version = view.params.version;
+  const [pointsResult] = useQuery<{ modelRun: { projection: Points | null } | null }>({ query: POINTS, variables: { id: runId, version, projection: projectionId } });
   const points = pointsResult.data?.modelRun?.projection ?? null;
   const [by, setBy] = useState<ColourBy>("split");
   const [detail, setDetail] = useState<string>("");
@@ -164,7 +166,7 @@ function Scatter({ runId, projectionId, view, onProjected }: { runId: string; pr
   useEffect(() => {
     if (!points) return;
     let live = true;
-    const base = { id: runId, projection: projectionId };
+    const base = { id: runId, version, projection: projectionId };
     const ask = async (): Promise<Colouring | null> => {
       if (by === "split") {
         const a = await client.query(SPLITS_COLUMN, base).toPromise();
@@ -193,7 +195,7 @@ function Scatter({ runId, projectionId, view, onProjected }: { runId: string; pr
     return () => {
       live = false;
     };
-  }, [client, runId, projectionId, points, by, detail, confidence.value, iou.value]);
+  }, [client, runId, version, projectionId, points, by, detail, confidence.value, iou.value]);
 
   // The WebGL scatter plot: made once per projection, redrawn when the colours change.
   useEffect(() => {
@@ -222,8 +224,8 @@ function Scatter({ runId, projectionId, view, onProjected }: { runId: string; pr
 
   const open = useCallback(() => {
     if (!packedIds || !selected.length) return;
-    navigate(galleryHref(runId, { confidence: confidence.value, iou: iou.value, version: null }, { all: [{ selection: { ids: idsAt(packedIds, selected) } }] }));
-  }, [packedIds, selected, runId, confidence.value, iou.value]);
+    navigate(galleryHref(runId, { confidence: confidence.value, iou: iou.value, version }, { all: [{ selection: { ids: idsAt(packedIds, selected) } }] }));
+  }, [packedIds, selected, runId, confidence.value, iou.value, version]);
   const [, request] = useMutation(REQUEST);
   const projectAgain = async () => {
     if (!points) return;
@@ -271,17 +273,17 @@ function Scatter({ runId, projectionId, view, onProjected }: { runId: string; pr
             ))}
           </ul>
         )}
-        {hovered !== null && packedIds && <HoverCard runId={runId} id={idsAt(packedIds, [hovered])[0]} />}
+        {hovered !== null && packedIds && <HoverCard runId={runId} version={version} id={idsAt(packedIds, [hovered])[0]} />}
       </div>
     </div>
   );
 }
 
 /** The hovered point's row: its key and a thumbnail of its asset. */
-function HoverCard({ runId, id }: { runId: string; id: string }) {
+function HoverCard({ runId, version, id }: { runId: string; version: number | null; id: string }) {
   const [result] = useQuery<{ modelRun: { dataRows: { nodes: GalleryRow[] } } | null }>({
     query: ROWS,
-    variables: { id: runId, version: null, filter: { all: [{ dataRows: { ids: [id] } }] }, sort: null, confidence: null, iou: null, first: 1, after: null, split: null },
+    variables: { id: runId, version, filter: { all: [{ dataRows: { ids: [id] } }] }, sort: null, confidence: null, iou: null, first: 1, after: null, split: null },
   });
   const row = result.data?.modelRun?.dataRows.nodes[0];
   return (

@@ -33,16 +33,18 @@ export function useRunView(runId: string) {
       : null;
   const allErrors = [...errors, ...[confidence.error, iou.error, versionError].filter((e): e is string => !!e)];
 
-  // Metrics status, live; `refresh` counts the computations seen finishing.
+  // Metrics status, live; `refresh` counts the computations seen finishing: a move to
+  // IN_SYNC, or IN_SYNC again at a later position (a computation done between two reads).
   const [statusResult] = useSubscription<{ metricsStatus: MetricsStatus }>({ query: METRICS_STATUS, variables: { runId }, pause: !run });
   const status = statusResult.data?.metricsStatus ?? run?.metricsStatus ?? null;
   const inSync = status?.state === "IN_SYNC";
   const [refresh, setRefresh] = useState(0);
-  const lastState = useRef<string | null>(null);
+  const last = useRef<MetricsStatus | null>(null);
   useEffect(() => {
     // Results that depend on metrics change when a computation finishes.
-    if (status && lastState.current && lastState.current !== "IN_SYNC" && status.state === "IN_SYNC") setRefresh((r) => r + 1);
-    lastState.current = status?.state ?? null;
+    const before = last.current;
+    if (status && before && status.state === "IN_SYNC" && (before.state !== "IN_SYNC" || status.changedAt > before.changedAt)) setRefresh((r) => r + 1);
+    last.current = status;
   }, [status]);
 
   // After a change of the run's settings made here (no document cache answers for it).
