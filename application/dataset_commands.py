@@ -7,7 +7,6 @@ from typing import Any
 from uuid import UUID
 
 from application.ledger import LedgerCore
-from application.row_directory import RowInfo
 from application.uploads import ErrorCollector, collector_paused, in_chunks
 from domain.annotations.columns import chunk_rows, encode_rows
 from domain.annotations.ndjson.keys import check_keys
@@ -17,6 +16,7 @@ from domain.annotations.validation import check_against_row
 from domain.data_rows import (
     DataRowLine,
     MetadataField,
+    RowInfo,
     declared_metadata_field,
     infer_metadata_field,
     parse_data_row_line,

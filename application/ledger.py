@@ -10,42 +10,27 @@ import threading
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.persistence import IntegrityError
 
 from application.row_directory import RowDirectory
-from application.transcodings import BytesAsBase64
 from domain.api_keys import ApiKey
 from domain.datasets import Dataset
 from domain.errors import Conflict, NotFound
 from domain.model_runs import ModelRun
 from domain.models import Model
-from domain.ontology import Ontology
 from domain.uploads import Upload
+from storage.event_log import EventLog
 
 A = TypeVar("A", bound=Aggregate)
 # Per thread: the events saved since the request began (see LedgerCore.saved_here).
 _saved = threading.local()
 
 
-class OntologyAsDict(Transcoding):
-    """Snapshots of a model carry its ontology as plain data."""
-
-    type = Ontology
-    name = "ontology"
-
-    def encode(self, obj: Ontology) -> dict[str, Any]:
-        return obj.to_dict()
-
-    def decode(self, data: dict[str, Any]) -> Ontology:
-        return Ontology.from_dict(data)
-
-
-class LedgerCore(Application[UUID]):
+class LedgerCore(EventLog):
     """Loading and saving with the project's error vocabulary."""
 
-    name = "modelledger"
     snapshotting_intervals = {ModelRun: 100, Dataset: 100, Model: 20}  # noqa: RUF012
 
     def __init__(self, env: dict[str, str] | None = None, rows: RowDirectory | None = None) -> None:
@@ -60,11 +45,6 @@ class LedgerCore(Application[UUID]):
 
     def attach_rows(self, rows: RowDirectory) -> None:
         self._rows = rows
-
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        transcoder.register(BytesAsBase64())
-        transcoder.register(OntologyAsDict())
 
     def load(self, cls: type[A], aggregate_id: UUID, what: str) -> A:
         try:

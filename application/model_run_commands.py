@@ -9,7 +9,6 @@ from uuid import UUID, uuid4
 
 from application.ledger import LedgerCore
 from application.metric_commands import MetricCommands
-from application.row_directory import RowInfo
 from application.uploads import ErrorCollector, collector_paused, in_chunks
 from domain.annotations.box_columns import BoxLines, prediction_payloads
 from domain.annotations.columns import chunk_rows, encode_rows
@@ -17,6 +16,7 @@ from domain.annotations.ndjson.lines import DataRowRef, parse_annotation_line
 from domain.annotations.objects import Annotation
 from domain.annotations.validation import check_against_row, validate_annotations
 from domain.custom_metrics import parse_custom_metric_line
+from domain.data_rows import RowInfo
 from domain.datasets import Dataset
 from domain.errors import AnnotationLineError, ValidationFailed
 from domain.model_runs import ModelRun

@@ -9,32 +9,11 @@ the owner's version, so a concurrent change cannot slip between the check and th
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
 
 from domain.annotations.objects import Annotation
-from domain.splits import Split
-
-
-@dataclass(frozen=True, slots=True)
-class RowInfo:
-    """A data row as commands check lines against it (domain.annotations.validation's
-    RowShape); `media_type` is None where the read model does not give it, and `split` is
-    the split a run holds the row in (None for a dataset's row)."""
-
-    id: str
-    global_key: str
-    width: int | None
-    height: int | None
-    media_type: str | None = None
-    split: Split | None = None
-
-    @property
-    def size(self) -> tuple[int, int] | None:
-        if self.width is None or self.height is None:
-            return None
-        return (self.height, self.width)
+from domain.data_rows import RowInfo
 
 
 class RowDirectory(Protocol):

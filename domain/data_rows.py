@@ -1,4 +1,5 @@
-"""Data rows: parsing an uploaded data-row line and its typed metadata."""
+"""Data rows: parsing an uploaded data-row line and its typed metadata; a row as commands
+check lines against it (RowInfo)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from urllib.parse import unquote
 from uuid import UUID, uuid5
 
 from domain.errors import AnnotationLineError, ValidationFailed
+from domain.splits import Split
 
 MEDIA_TYPES = frozenset(
     {
@@ -203,3 +205,23 @@ def parse_data_row_line(
         DataRowLine(data_row_id(dataset_id, key), key, row_data, media.upper(), size[0], size[1], metadata),
         declared,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RowInfo:
+    """A data row as commands check lines against it (domain.annotations.validation's
+    RowShape); `media_type` is None where the read model does not give it, and `split` is
+    the split a run holds the row in (None for a dataset's row)."""
+
+    id: str
+    global_key: str
+    width: int | None
+    height: int | None
+    media_type: str | None = None
+    split: Split | None = None
+
+    @property
+    def size(self) -> tuple[int, int] | None:
+        if self.width is None or self.height is None:
+            return None
+        return (self.height, self.width)

@@ -22,7 +22,7 @@ from uuid import UUID
 
 from domain.errors import ValidationFailed
 from domain.ontology import Ontology
-from domain.splits import Split
+from domain.splits import SPLITS
 
 AUTOMATIC_METRICS = ("tp", "fp", "fn", "tn", "precision", "recall", "f1", "iou")
 # The automatic slices of every run (docs/metrics.md §12), by name.
@@ -37,7 +37,6 @@ AUTO_SLICES = (
     "Low confidence",
     "Candidate mislabels",
 )
-SPLITS = tuple(split.value for split in Split)
 MAX_CLAUSES = 100
 
 # The slice ids a filter may name: a set of them, or a test of one (given in canonical form).

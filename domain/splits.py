@@ -15,6 +15,10 @@ class Split(StrEnum):
     UNASSIGNED = "UNASSIGNED"
 
 
+# The splits' names in a fixed order: read models store a row's split as its index here.
+SPLITS: tuple[str, ...] = tuple(split.value for split in Split)
+
+
 def parse_split(value: str) -> Split:
     try:
         return Split(value.upper())

@@ -1,4 +1,4 @@
-"""Read models: event-sourced projections of the ModelLedger application into PostgreSQL.
+"""Read models: event-sourced projections of the event log into PostgreSQL.
 
 `start_read_models` starts one projection runner per read model (see projections.runners)
 and returns the `ReadModels` facade the API and the commands read through.
@@ -13,12 +13,11 @@ from uuid import UUID
 
 from eventsourcing.projection import ProjectionRunner
 
-from application import ModelLedger
-from application.row_directory import RowInfo
 from domain.annotations.objects import Annotation
+from domain.data_rows import RowInfo
 from projections.catalog.queries import CatalogQueries
 from projections.catalog.view import CatalogView
-from projections.following import FollowedLedger
+from projections.following import FollowedLog
 from projections.gallery.projection import GalleryProjection
 from projections.gallery.queries import GalleryQueries
 from projections.gallery.view import GalleryView
@@ -39,6 +38,7 @@ from projections.slice_membership.refresher import MembershipRefresher
 from projections.slice_membership.view import SliceMembershipView
 from projections.slices.queries import slice_queries
 from storage.database import Database
+from storage.event_log import EventLog
 
 DEFAULT_TIMEOUT = 60.0
 
@@ -196,10 +196,10 @@ def start_read_models(database: Database, app_env: dict[str, str]) -> ReadModels
     try:
         for model in READ_MODELS:
             runner = ProjectionRunner(
-                application_class=FollowedLedger,
+                application_class=FollowedLog,
                 projection_class=model.projection,
                 view_class=model.view,
-                env=read_model_env(app_env, model, ModelLedger.name),
+                env=read_model_env(app_env, model, EventLog.name),
             )
             # Entered as a context manager now, left in `ReadModels.stop`.
             runners[model.name] = runner.__enter__()

@@ -1,4 +1,4 @@
-"""The application as projection runners follow it: upload chunks decoded on first use.
+"""The event log as projection runners follow it: upload chunks decoded on first use.
 
 Every projection subscribed to upload chunks receives every chunk event, and most ignore
 most of them (the catalog ignores prediction chunks, the model runs ignore data-row
@@ -20,8 +20,8 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent, find_id_convertor
 from eventsourcing.utils import get_topic
 
-from application import ModelLedger
 from domain.uploads import Upload
+from storage.event_log import EventLog
 
 
 class LazyChunkAdded(Upload.ChunkAdded):
@@ -61,11 +61,9 @@ class LazyChunkMapper(Mapper[UUID]):
         return event
 
 
-class FollowedLedger(ModelLedger):
-    """The ModelLedger application as its read models' runners read it."""
-
-    # The same application: the same event tables, and tracking records under its name.
-    name = ModelLedger.name
+class FollowedLog(EventLog):
+    """The event log as the read models' runners read it: the same application (the same
+    event tables, and tracking records under its name), without the commands."""
 
     def construct_mapper(self) -> Mapper[UUID]:
         mapper = super().construct_mapper()

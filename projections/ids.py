@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from uuid import UUID
 
-from application.row_directory import RowInfo
+from domain.data_rows import RowInfo
 
 
 def as_uuid(value: str | UUID) -> UUID | None:

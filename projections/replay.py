@@ -17,11 +17,11 @@ from eventsourcing.utils import Environment
 from psycopg import Cursor, IsolationLevel
 from psycopg.sql import SQL, Identifier
 
-from application import ModelLedger
-from projections.following import FollowedLedger
+from projections.following import FollowedLog
 from projections.postgres_view import PostgresView
 from projections.runners import READ_MODELS, ReadModel, read_model_env
 from storage.database import Database, drop_schema, ensure_schema
+from storage.event_log import EventLog
 
 BATCH = 500
 # A live server may move on while a read model is compared; the rebuild catches up this
@@ -31,11 +31,11 @@ SAMPLES = 3
 
 
 def _view(model: ReadModel, database: Database) -> PostgresView:
-    env = Environment(model.name, read_model_env(database.application_env(), model, ModelLedger.name))
+    env = Environment(model.name, read_model_env(database.application_env(), model, EventLog.name))
     return InfrastructureFactory[Any].construct(env=env).tracking_recorder(model.view)
 
 
-def _rebuild(app: FollowedLedger, model: ReadModel, projection: Any, view: PostgresView, upto: int) -> None:
+def _rebuild(app: FollowedLog, model: ReadModel, projection: Any, view: PostgresView, upto: int) -> None:
     """Process the log's events for this projection from where the view is, up to `upto`."""
     position = view.max_tracking_id(app.name) or 0
     while position < upto:
@@ -70,7 +70,7 @@ def _compare_table(curs: Cursor[Any], live: str, scratch: str, table: str) -> st
     )
 
 
-def _verify_model(app: FollowedLedger, model: ReadModel, database: Database, scratch: Database) -> list[str]:
+def _verify_model(app: FollowedLog, model: ReadModel, database: Database, scratch: Database) -> list[str]:
     live_view = _view(model, database)
     rebuilt_view = _view(model, scratch)
     try:
@@ -106,7 +106,7 @@ def verify_replay(database: Database) -> list[str]:
     """Every difference between the live read models and a rebuild from the log ([] = none)."""
     scratch = database.with_schema(f"{database.schema}_replay_{uuid.uuid4().hex[:8]}"[:63])
     ensure_schema(scratch)
-    app = FollowedLedger(env=read_model_env(database.application_env(), READ_MODELS[0], ModelLedger.name))
+    app = FollowedLog(env=read_model_env(database.application_env(), READ_MODELS[0], EventLog.name))
     try:
         differences: list[str] = []
         for model in READ_MODELS:

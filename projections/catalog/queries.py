@@ -9,8 +9,8 @@ from uuid import UUID
 
 from psycopg.rows import DictRow
 
-from application.row_directory import RowInfo
 from domain.annotations.objects import Annotation
+from domain.data_rows import RowInfo
 from domain.errors import NotFound
 from projections.annotation_json import annotations_from_json
 from projections.catalog.view import CatalogView

@@ -20,7 +20,6 @@ from projections.gallery.parts import ANNOTATIONS, PREDICTIONS, Part, unpack
 from projections.gallery.view import GalleryView
 from projections.row_keys import find, ids_of
 
-SPLITS = ("TRAINING", "VALIDATION", "TEST", "UNASSIGNED")
 # Derived columns kept per index (each one value per row).
 DERIVED_COLUMNS = 64
 

@@ -30,8 +30,8 @@ from domain.filter_language import (
     SliceClause,
     SplitClause,
 )
-from domain.splits import parse_split
-from projections.gallery.index import SPLITS, GalleryIndex
+from domain.splits import SPLITS, parse_split
+from projections.gallery.index import GalleryIndex
 from projections.gallery.view import GalleryView
 from projections.metrics.queries import MetricsOutOfSync
 from projections.row_keys import keys_of_ids

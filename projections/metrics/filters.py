@@ -27,8 +27,8 @@ from domain.filter_language import (
     SliceClause,
     SplitClause,
 )
-from domain.splits import parse_split
-from projections.metrics.loader import SPLITS, LoadedRun
+from domain.splits import SPLITS, parse_split
+from projections.metrics.loader import LoadedRun
 from projections.metrics.results import ROW_METRICS
 from projections.row_keys import keys_of_ids
 

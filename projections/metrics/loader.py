@@ -13,6 +13,7 @@ from uuid import UUID
 
 import numpy as np
 
+from domain.splits import SPLITS
 from projections.metrics.assemble import assemble
 from projections.metrics.custom import CustomValues, load_custom
 from projections.metrics.match_table import MatchTable, from_payload, unpack
@@ -20,8 +21,6 @@ from projections.metrics.results import RunResults
 from projections.metrics.split_figures import SplitFigures
 from projections.metrics.view import MetricsView
 from projections.row_keys import find, ids_of
-
-SPLITS = ("TRAINING", "VALIDATION", "TEST", "UNASSIGNED")
 
 _STAMP = (
     "SELECT m.version, v.metric_settings, coalesce(s.stamp, 0) AS stamp"

@@ -10,8 +10,8 @@ from uuid import UUID
 import orjson
 from psycopg.rows import DictRow
 
-from application.row_directory import RowInfo
 from domain.annotations.objects import Annotation
+from domain.data_rows import RowInfo
 from domain.errors import NotFound, ValidationFailed
 from domain.splits import Split, parse_split
 from projections.annotation_json import annotations_from_json

@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from domain.errors import ValidationFailed
 from domain.filter_language import clauses_from_json
-from domain.filters import AUTOMATIC_METRICS, MAX_CLAUSES, SPLITS, validate_filter
+from domain.filters import AUTOMATIC_METRICS, MAX_CLAUSES, validate_filter
 from domain.ontology import Ontology
+from domain.splits import SPLITS
 
 SLICE_A = "6f1c0e1e-8b7a-4d2c-9a51-0c3b2d4e5f60"
 SLICE_B = "7a2d1f2f-9c8b-4e3d-8b62-1d4c3e5f6a71"

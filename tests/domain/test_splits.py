@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from application import SplitSpec
-from application.row_directory import RowInfo
+from domain.data_rows import RowInfo
 from domain.errors import ValidationFailed
 from domain.splits import Split, parse_split, split_by_ratios
 

@@ -1,0 +1,59 @@
+"""The event log as an eventsourcing application: its name (which names its tables), and how
+values that JSON lacks are written into events. The command side (`application.LedgerCore`)
+and the read models' runners (`projections.following.FollowedLog`) are both built on it, so
+neither needs the other to read or write the same log."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import JSONTranscoder, Transcoding
+
+from domain.ontology import Ontology
+
+
+class BytesAsBase64(Transcoding):
+    """Columnar chunks (numpy buffers, RLE counts) travel as bytes: compactly, never pickled."""
+
+    type = bytes
+    name = "b64"
+
+    def encode(self, obj: bytes) -> str:
+        return base64.b64encode(obj).decode("ascii")
+
+    def decode(self, data: str) -> bytes:
+        return base64.b64decode(data)
+
+
+class OntologyAsDict(Transcoding):
+    """Snapshots of a model carry its ontology as plain data."""
+
+    type = Ontology
+    name = "ontology"
+
+    def encode(self, obj: Ontology) -> dict[str, Any]:
+        return obj.to_dict()
+
+    def decode(self, data: dict[str, Any]) -> Ontology:
+        return Ontology.from_dict(data)
+
+
+class EventLog(Application[UUID]):
+    """The application every event of the product is recorded by and read from."""
+
+    # The name gives the tables ("modelledger_events"), the prefix of the application's
+    # settings (MODELLEDGER_POSTGRES_POOL_SIZE) and the name tracking records follow.
+    name = "ModelLedger"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # eventsourcing names a subclass after itself; every subclass here is the same log.
+        super().__init_subclass__(**kwargs)
+        cls.name = EventLog.name
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(BytesAsBase64())
+        transcoder.register(OntologyAsDict())
