@@ -201,7 +201,13 @@ function Scatter({ runId, projectionId, view, onProjected }: { runId: string; pr
   useEffect(() => {
     const node = canvas.current;
     if (!node || !positions) return;
-    const scatter = createScatterplot({ canvas: node, width: "auto", height: "auto", pointSize: positions.x.length > 20000 ? 2 : positions.x.length > 2000 ? 4 : 8, backgroundColor: "#0f1115", lassoColor: "#f5b94c" });
+    const many = positions.x.length > 20000;
+    // Past 20,000 points (2 px each) they are drawn as squares without alpha blending: the
+    // same picture at that size, and frames that keep up with panning in software WebGL.
+    const scatter = createScatterplot({
+      canvas: node, width: "auto", height: "auto", pointSize: many ? 2 : positions.x.length > 2000 ? 4 : 8,
+      performanceMode: many, backgroundColor: "#0f1115", lassoColor: "#f5b94c",
+    });
     plot.current = scatter;
     scatter.subscribe("select", ({ points: chosen }) => setSelected(chosen));
     scatter.subscribe("deselect", () => setSelected([]));

@@ -1,4 +1,4 @@
-import{r as e}from"./rolldown-runtime-BLXQ4ufn.js";import{l as t,n}from"./preload-helper-BkhNln8b.js";import{Ft as r,Jt as i,Kt as a,Rt as o,Ut as s,Yt as c,Zt as l,n as u,r as d,t as f}from"./index-B-C2q-8V.js";var p=e(t(),1),m=`query History($id: ID!, $first: Int, $after: String) {
+import{r as e}from"./rolldown-runtime-BLXQ4ufn.js";import{l as t,n}from"./preload-helper-BkhNln8b.js";import{Ft as r,Jt as i,Kt as a,Rt as o,Ut as s,Yt as c,Zt as l,n as u,r as d,t as f}from"./index-yOaSqh0v.js";var p=e(t(),1),m=`query History($id: ID!, $first: Int, $after: String) {
   modelRun(id: $id) { id history(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { version type actor at summary } } }
 }`,h=`query Diff($id: ID!, $from: Int!, $to: Int!) {
   modelRun(id: $id) {
