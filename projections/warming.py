@@ -5,9 +5,10 @@ of the grid point the web app opens it at are built on the first read after they
 (about a second for 100,000 rows and a million predictions), and the first person to open
 the run after an upload, a computation or a restart would wait for that. Instead, after each
 change of the event log, the server rebuilds them in the background for the runs whose
-computations changed last and the runs already in memory, once their metrics are IN_SYNC
-(rebuilding while a computation is still recording results would redo the work at every
-result). A read that comes before the warm-up finishes builds them itself, as before.
+computations changed last and the runs already in memory: the gallery index as soon as the
+run's rows change (a computation does not change it), the metric results once the metrics
+are IN_SYNC (rebuilding while a computation is still recording results would redo the work
+at every result). A read that comes before the warm-up finishes builds them itself, as before.
 """
 
 from __future__ import annotations
@@ -41,31 +42,41 @@ class RunWarming:
         return list(dict.fromkeys([*recent, *in_memory]))[:CACHED_RUNS]
 
     def warm(self) -> list[UUID]:
-        """Builds what changed of the candidates that are IN_SYNC; returns the runs it built.
+        """Builds what changed of the candidates; returns the runs it built.
 
         What is built is kept under a stamp read from one read model while its rows come from
-        others, so every read model must be at the same point of the log while it is built:
-        all of them are first brought to the log's end, and if anything was recorded while
-        building, what was built is dropped (the next read builds it after its own wait)."""
+        others, so every read model is first brought to the log's end. If anything was
+        recorded while building, every read model is brought to the new end and what was
+        built is kept only where its stamp is still the one a read would ask for: the change
+        did not touch it, so its rows are the same at both ends (a computation's results do
+        not touch a gallery index). The rest is dropped; the next read builds it after its
+        own wait."""
         models = self._read_models
         position = models.log_position()
         models.wait(position)
         warmed = self._build()
-        if models.log_position() != position:
-            for run_id in warmed:
+        moved_to = models.log_position()
+        if moved_to == position:
+            return warmed
+        models.wait(moved_to)
+        kept = []
+        for run_id in warmed:
+            gallery, metrics = models.gallery.is_current(run_id), models.metrics.is_current(run_id)
+            if not gallery:
                 models.gallery.forget(run_id)
+            if not metrics:
                 models.metrics.forget(run_id)
-            return []
-        return warmed
+            if gallery or metrics:
+                kept.append(run_id)
+        return kept
 
     def _build(self) -> list[UUID]:
         warmed = []
         for run_id in self.candidates():
             try:
-                if self._read_models.metrics.status(run_id).state != IN_SYNC:
-                    continue
                 self._read_models.gallery.warm(run_id)
-                self._read_models.metrics.warm(run_id)
+                if self._read_models.metrics.status(run_id).state == IN_SYNC:
+                    self._read_models.metrics.warm(run_id)
             except NotFound:
                 continue  # deleted since
             warmed.append(run_id)

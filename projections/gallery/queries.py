@@ -134,6 +134,16 @@ class GalleryQueries:
         by_key = sorting.SortKey(field="GLOBAL_KEY")
         index.derived(_rank_key(by_key, ctx), lambda: _ranks(index.global_keys))
 
+    def is_current(self, run_id: UUID) -> bool:
+        """Whether the run's latest index in memory is the one a read now would use."""
+        try:
+            parsed, run = self._live_run(run_id)
+        except NotFound:
+            return False
+        with self._lock:
+            cached = self._cache.get((parsed, None))
+        return cached is not None and cached.stamp == (int(run["version"]), self.view.stamp(parsed))
+
     def forget(self, run_id: UUID) -> None:
         """Drops the run's latest index from memory (the next read builds it again)."""
         with self._lock:

@@ -269,6 +269,13 @@ class MetricQueries:
                 )  # fmt: skip
         return figures
 
+    def is_current(self, run_id: UUID) -> bool:
+        """Whether the run's latest results in memory are the ones a read now would use."""
+        found = read_stamp(self.view, run_id)
+        with self._lock:
+            cached = self._cache.get(str(run_id))
+        return found is not None and cached is not None and cached.stamp == found[0]
+
     def forget(self, run_id: UUID) -> None:
         """Drops the run's latest results from memory (the next read loads them again)."""
         with self._lock:
