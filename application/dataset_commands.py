@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from application.ledger import LedgerCore
-from application.uploads import ErrorCollector, collector_paused, in_chunks
+from application.upload_lines import ErrorCollector, collector_paused, in_chunks
 from domain.annotations.columns import chunk_rows, encode_rows
 from domain.annotations.ndjson.keys import check_keys
 from domain.annotations.ndjson.lines import DataRowRef, parse_annotation_line, parse_data_row_ref

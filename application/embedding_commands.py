@@ -10,7 +10,7 @@ import numpy as np
 from eventsourcing.application import AggregateNotFoundError
 
 from application.ledger import LedgerCore
-from application.uploads import ErrorCollector
+from application.upload_lines import ErrorCollector
 from domain.datasets import Dataset
 from domain.embeddings import (
     EmbeddingLine,

@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 
 from application.ledger import LedgerCore
 from application.metric_commands import MetricCommands
-from application.uploads import ErrorCollector, collector_paused, in_chunks
+from application.upload_lines import ErrorCollector, collector_paused, in_chunks
 from domain.annotations.box_columns import BoxLines, prediction_payloads
 from domain.annotations.columns import chunk_rows, encode_rows
 from domain.annotations.ndjson.lines import DataRowRef, parse_annotation_line

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from application.uploads import collector_paused
+from application.upload_lines import collector_paused
 from domain.annotations.box_columns import BoxLines, prediction_payloads
 from domain.annotations.columns import chunk_rows, decode_rows, encode_rows, payload_size
 from domain.annotations.ndjson.lines import parse_annotation_line

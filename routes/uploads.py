@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from application.uploads import decode_lines
+from application.upload_lines import decode_lines
 from domain.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from routes.auth import api_keys, read_only, unauthorized
 from routes.ndjson import Counted, pull, split_lines

@@ -17,7 +17,7 @@ from domain.ontology import Ontology
 from domain.uploads import Upload
 from projections.annotation_json import row_sets
 from projections.catalog.view import CatalogView
-from projections.uploads import FollowedUploads
+from projections.upload_owners import FollowedUploads
 
 UPLOAD_KINDS = frozenset({"data_rows", "metadata", "labels"})
 

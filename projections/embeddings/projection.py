@@ -13,7 +13,7 @@ from eventsourcing.utils import get_topic
 from domain.embeddings import EmbeddingSpace
 from domain.uploads import Upload
 from projections.embeddings.view import EmbeddingsView
-from projections.uploads import FollowedUploads
+from projections.upload_owners import FollowedUploads
 
 UPLOAD_KIND = "embeddings"
 

@@ -13,7 +13,7 @@ from eventsourcing.utils import get_topic
 from domain.uploads import Upload
 from projections.gallery.parts import ANNOTATIONS, PREDICTIONS, cleared, pack, part_of_payload
 from projections.gallery.view import GalleryView
-from projections.uploads import FollowedUploads
+from projections.upload_owners import FollowedUploads
 
 UPLOAD_KINDS = frozenset({"run_rows", "remove_rows", "predictions"})
 

@@ -18,7 +18,7 @@ from domain.run_config import CONFIG_TEMPLATE
 from domain.uploads import Upload
 from projections.annotation_json import row_sets
 from projections.model_runs.view import ModelRunsView
-from projections.uploads import FollowedUploads
+from projections.upload_owners import FollowedUploads
 
 UPLOAD_KINDS = frozenset({"run_rows", "splits", "remove_rows", "predictions"})
 

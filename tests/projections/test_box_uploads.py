@@ -9,7 +9,7 @@ from uuid import UUID
 import orjson
 import pytest
 
-from application.uploads import decode_lines
+from application.upload_lines import decode_lines
 from domain.annotations.box_columns import BoxLines
 from domain.errors import ValidationFailed
 from domain.model_runs import ModelRun

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from application.uploads import ErrorCollector
+from application.upload_lines import ErrorCollector
 from domain.errors import AnnotationLineError, LineError, ValidationFailed
 
 
