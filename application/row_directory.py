@@ -1,9 +1,10 @@
 """What commands need to know of the read models: which data rows exist, and their size.
 
 Commands validate whole requests against the current rows (a prediction for an unknown
-data row, a mask of the wrong size). The read models answer that; a command first waits
-until they have caught up with everything recorded before it, and its save is guarded by
-the owner's version, so a concurrent change cannot slip between the check and the save.
+data row, a mask of the wrong size). The catalog and runs read models answer that; a
+command first waits until those two have caught up with everything recorded before it (a
+CONFLICT to send again if they do not in time), and its save is guarded by the owner's
+version, so a concurrent change cannot slip between the check and the save.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from domain.data_rows import RowInfo
 
 
 class RowDirectory(Protocol):
-    def wait_until_current(self, timeout: float = 60.0) -> None:
-        """Block until the read models hold every event recorded before this call."""
+    def wait_until_current(self, timeout: float | None = None) -> None:
+        """Block until the read models these answers come from hold every event recorded
+        before this call; a Conflict (send the request again) if they do not in time."""
 
     def dataset_rows(
         self, dataset_id: UUID, ids: Sequence[str] = (), global_keys: Sequence[str] = ()

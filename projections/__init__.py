@@ -15,6 +15,8 @@ from eventsourcing.projection import ProjectionRunner
 
 from domain.annotations.objects import Annotation
 from domain.data_rows import RowInfo
+from domain.errors import Conflict
+from projections.catalog.projection import CatalogProjection
 from projections.catalog.queries import CatalogQueries
 from projections.catalog.view import CatalogView
 from projections.following import FollowedLog
@@ -22,6 +24,7 @@ from projections.gallery.projection import GalleryProjection
 from projections.gallery.queries import GalleryQueries
 from projections.gallery.view import GalleryView
 from projections.metrics.read_models import MetricReadModels
+from projections.model_runs.projection import ModelRunsProjection
 from projections.model_runs.queries import ModelRunQueries
 from projections.model_runs.view import ModelRunsView
 from projections.projector.queries import projector_queries
@@ -44,13 +47,26 @@ DEFAULT_TIMEOUT = 60.0
 
 
 class ReadModelRows:
-    """What commands ask of the read models (application.row_directory.RowDirectory)."""
+    """What commands ask of the read models (application.row_directory.RowDirectory): the
+    catalog's rows and labels and the runs' rows and labels, nothing else."""
 
-    def __init__(self, read_models: ReadModels) -> None:
+    # The read models these answers come from: a command waits for them only, so a gallery
+    # or a metrics read model busy with a large upload does not hold up a command elsewhere.
+    READ_MODELS = (CatalogProjection.name, ModelRunsProjection.name)
+
+    def __init__(self, read_models: ReadModels, timeout: float = DEFAULT_TIMEOUT) -> None:
         self._read_models = read_models
+        self.timeout = timeout
 
-    def wait_until_current(self, timeout: float = DEFAULT_TIMEOUT) -> None:
-        self._read_models.wait_until_current(timeout)
+    def wait_until_current(self, timeout: float | None = None) -> None:
+        timeout = self.timeout if timeout is None else timeout
+        try:
+            self._read_models.wait_until_current(timeout, only=self.READ_MODELS)
+        except TimeoutError as exc:
+            raise Conflict(
+                f"the server has not caught up with the writes before this one within {timeout:g} s ({exc}); "
+                "nothing was recorded: send the request again"
+            ) from None
 
     def dataset_rows(
         self, dataset_id: UUID, ids: Sequence[str] = (), global_keys: Sequence[str] = ()
@@ -108,11 +124,15 @@ class ReadModels:
 
     # -- catching up ---------------------------------------------------------------------
 
-    def wait(self, notification_id: int | None, timeout: float = DEFAULT_TIMEOUT) -> None:
-        """Block until every read model has processed the events up to this notification."""
+    def wait(
+        self, notification_id: int | None, timeout: float = DEFAULT_TIMEOUT, only: Sequence[str] | None = None
+    ) -> None:
+        """Block until every read model (or those named in `only`) has processed the events
+        up to this notification; TimeoutError past the timeout."""
         deadline = monotonic() + timeout
-        for runner in self._runners.values():
-            wait_for(runner, notification_id, deadline)
+        for name, runner in self._runners.items():
+            if only is None or name in only:
+                wait_for(runner, notification_id, deadline)
 
     def wait_for_events(self, events: Sequence[tuple[int, str]], timeout: float = DEFAULT_TIMEOUT) -> None:
         """Block until each read model has processed those of these (notification id, topic)
@@ -129,9 +149,10 @@ class ReadModels:
         first = next(iter(self._runners.values()))
         return first.app.recorder.max_notification_id() or 0
 
-    def wait_until_current(self, timeout: float = DEFAULT_TIMEOUT) -> None:
-        """Block until every read model holds all events recorded before this call."""
-        self.wait(self.log_position(), timeout)
+    def wait_until_current(self, timeout: float = DEFAULT_TIMEOUT, only: Sequence[str] | None = None) -> None:
+        """Block until every read model (or those named in `only`) holds all events recorded
+        before this call."""
+        self.wait(self.log_position(), timeout, only)
 
     def stop(self) -> None:
         self.refresher.stop()
