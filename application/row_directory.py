@@ -1,10 +1,11 @@
 """What commands need to know of the read models: which data rows exist, and their size.
 
 Commands validate whole requests against the current rows (a prediction for an unknown
-data row, a mask of the wrong size). The catalog and runs read models answer that; a
-command first waits until those two have caught up with everything recorded before it (a
-CONFLICT to send again if they do not in time), and its save is guarded by the owner's
-version, so a concurrent change cannot slip between the check and the save.
+data row, a mask of the wrong size). The catalog and runs read models answer that (the
+embeddings and projector ones for the projector's commands); a command first waits until
+those have caught up with everything recorded before it (a CONFLICT to send again if they
+do not in time), and its save is guarded by the owner's version, so a concurrent change
+cannot slip between the check and the save.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from domain.errors import Conflict
 from projections.catalog.projection import CatalogProjection
 from projections.catalog.queries import CatalogQueries
 from projections.catalog.view import CatalogView
+from projections.embeddings.projection import EmbeddingsProjection
 from projections.following import FollowedLog
 from projections.gallery.projection import GalleryProjection
 from projections.gallery.queries import GalleryQueries
@@ -27,6 +28,7 @@ from projections.metrics.read_models import MetricReadModels
 from projections.model_runs.projection import ModelRunsProjection
 from projections.model_runs.queries import ModelRunQueries
 from projections.model_runs.view import ModelRunsView
+from projections.projector.projection import ProjectorProjection
 from projections.projector.queries import projector_queries
 from projections.records import (
     DatasetRecord,
@@ -48,11 +50,16 @@ DEFAULT_TIMEOUT = 60.0
 
 class ReadModelRows:
     """What commands ask of the read models (application.row_directory.RowDirectory): the
-    catalog's rows and labels and the runs' rows and labels, nothing else."""
+    catalog's rows and labels and the runs' rows and labels; and the wait before a command
+    validates."""
 
-    # The read models these answers come from: a command waits for them only, so a gallery
-    # or a metrics read model busy with a large upload does not hold up a command elsewhere.
-    READ_MODELS = (CatalogProjection.name, ModelRunsProjection.name)
+    # The read models commands validate against: these rows, and what the projector's
+    # commands read (application.projector_commands.ProjectorDirectory: a run's rows by
+    # dataset, which rows have a vector). A command waits for them only, so a gallery or a
+    # metrics read model busy with a large upload does not hold up a command elsewhere.
+    READ_MODELS = (
+        CatalogProjection.name, ModelRunsProjection.name, EmbeddingsProjection.name, ProjectorProjection.name,
+    )
 
     def __init__(self, read_models: ReadModels, timeout: float = DEFAULT_TIMEOUT) -> None:
         self._read_models = read_models

@@ -1,4 +1,4 @@
-"""Commands wait only for the read models they read (the catalog and the runs): a gallery
+"""Commands wait only for the read models they read (catalog, runs, embeddings, projector): a gallery
 busy with an upload does not hold them up, and a read model they read that does not catch
 up in time refuses the command with a retryable CONFLICT, recording nothing."""
 
