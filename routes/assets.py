@@ -35,7 +35,7 @@ from starlette.routing import Route
 from domain.data_rows import ASSET_PREFIX, asset_path_error
 from domain.datasets import Dataset
 from domain.errors import NotFound
-from routes.auth import api_keys, read_only, unauthorized
+from routes.auth import caller
 from routes.request_body import BodyTooLarge, check_declared_length, limited_stream, too_large
 from schema.ids import try_parse_id
 
@@ -105,9 +105,9 @@ def locate(media_root: Path, dataset_id: str, path: str) -> AssetFile:
 
 async def serve_asset(request: Request) -> Response:
     try:
-        key = await api_keys(request).authenticate(request.headers.get("authorization"))
-        if key is None:
-            return unauthorized(request.headers.get("authorization"))
+        key = await caller(request)
+        if isinstance(key, Response):
+            return key
         asset = await _locate(request, _media_root(request))
         found = await anyio.to_thread.run_sync(_regular_file_stat, asset.file)
         if found is None:
@@ -124,11 +124,9 @@ async def serve_asset(request: Request) -> Response:
 async def upload_asset(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
     settings: AssetSettings = request.app.state.asset_settings
-    key = await api_keys(request).authenticate(request.headers.get("authorization"))
-    if key is None:
-        return unauthorized(request.headers.get("authorization"))
-    if key.read_only:
-        return read_only(key)
+    key = await caller(request, write=True)
+    if isinstance(key, Response):
+        return key
     try:
         root = _media_root(request)
         asset = await _locate(request, root)

@@ -88,3 +88,15 @@ def read_only(key: ApiKey) -> JSONResponse:
         {"errors": [{"message": f"API key {key.name!r} is read-only; uploads need a read-write key"}]},
         status_code=403,
     )
+
+
+async def caller(connection: HTTPConnection, write: bool = False) -> ApiKey | JSONResponse:
+    """The request's API key, or the answer that refuses it: 401 without a key the server
+    knows, 403 for a read-only key when the request writes."""
+    authorization = connection.headers.get("authorization")
+    key = await api_keys(connection).authenticate(authorization)
+    if key is None:
+        return unauthorized(authorization)
+    if write and key.read_only:
+        return read_only(key)
+    return key

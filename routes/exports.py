@@ -30,7 +30,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from routes.auth import api_keys, bearer_secret, unauthorized
+from routes.auth import bearer_secret, caller
 
 if TYPE_CHECKING:
     from modelledger_client import ModelRun
@@ -86,11 +86,11 @@ class TemporaryFileResponse(FileResponse):
 
 
 async def export_route(request: Request) -> Response:
-    authorization = request.headers.get("authorization")
-    key = await api_keys(request).authenticate(authorization)
-    secret = bearer_secret(authorization)
-    if key is None or secret is None:
-        return unauthorized(authorization)
+    key = await caller(request)
+    if isinstance(key, Response):
+        return key
+    secret = bearer_secret(request.headers.get("authorization"))
+    assert secret is not None  # a key was found by it
     try:
         from modelledger_client.exports import FORMATS
     except ImportError:

@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from application.upload_lines import decode_lines
 from domain.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
-from routes.auth import api_keys, read_only, unauthorized
+from routes.auth import caller
 from routes.ndjson import Counted, pull, split_lines
 from routes.request_body import BodyTooLarge, check_declared_length, limited_stream, too_large
 from schema.ids import try_parse_id
@@ -103,11 +103,9 @@ def upload_routes() -> list[Route]:
 async def _upload(request: Request, owner: str, what: str, command: UploadCommand) -> Response:
     runtime: Runtime = request.app.state.runtime
     limits: UploadLimits = request.app.state.upload_limits
-    key = await api_keys(request).authenticate(request.headers.get("authorization"))
-    if key is None:
-        return unauthorized(request.headers.get("authorization"))
-    if key.read_only:
-        return read_only(key)
+    key = await caller(request, write=True)
+    if isinstance(key, Response):
+        return key
     owner_id = try_parse_id(owner)
     if owner_id is None:
         return _error(404, f"{what} {owner!r} not found")
