@@ -25,8 +25,11 @@ APPLICATION_SETTINGS = {
     "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
     "AGGREGATE_CACHE_MAXSIZE": "10000",
     "COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor",
-    "POSTGRES_POOL_SIZE": "8",
-    "POSTGRES_MAX_OVERFLOW": "8",
+    # Up to 16 connections under load, 2 kept open when idle: every process holds one such
+    # pool per application besides its read models' small ones, and PostgreSQL's default
+    # is 100 connections in all.
+    "POSTGRES_POOL_SIZE": "2",
+    "POSTGRES_MAX_OVERFLOW": "14",
 }
 
 
