@@ -6,6 +6,7 @@ components), UMAP by a fixed random_state, so the same request gives the same pi
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -111,6 +112,28 @@ def pca_2d(vectors: NDArray[np.floating]) -> Float32Array:
     return _pad_to_2d(principal_components(matrix, 2), matrix.shape[0])
 
 
+def _cache_compiled_kernels() -> None:
+    """umap-learn and pynndescent compile most of their numba kernels without `cache=True`,
+    so every fresh process compiled them again before its first UMAP (about 9 s here). Each
+    is given numba's own on-disk cache (beside the package, or in NUMBA_CACHE_DIR): compiled
+    once per machine and version, loaded in about a second after that. Same code, same
+    results; a kernel numba cannot cache is compiled as before."""
+    global _kernels_cached  # noqa: PLW0603 (once per process)
+    if _kernels_cached:
+        return
+    from numba.core.registry import CPUDispatcher
+
+    for name, module in list(sys.modules.items()):
+        if module is not None and name.split(".")[0] in ("umap", "pynndescent"):
+            for value in list(vars(module).values()):
+                if isinstance(value, CPUDispatcher):
+                    value.enable_caching()
+    _kernels_cached = True
+
+
+_kernels_cached = False
+
+
 def umap_2d(vectors: NDArray[np.floating], progress: Progress = _no_progress) -> Float32Array:
     matrix = as_float32_matrix(vectors)
     n, d = matrix.shape
@@ -121,6 +144,8 @@ def umap_2d(vectors: NDArray[np.floating], progress: Progress = _no_progress) ->
         matrix = principal_components(matrix, UMAP_INPUT_DIMENSIONS)
     progress(0.1, "finding neighbours")
     import umap  # imported late: it compiles with numba on first use
+
+    _cache_compiled_kernels()
 
     reducer = umap.UMAP(
         n_neighbors=min(UMAP_NEIGHBOURS, n - 1),

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from sklearn.decomposition import PCA
@@ -109,3 +114,33 @@ def test_methods_parse_in_either_case_and_reject_others() -> None:
     assert parse_method("umap") is Method.UMAP and parse_method("PCA") is Method.PCA
     with pytest.raises(ValidationFailed, match="tsne"):
         parse_method("tsne")
+
+
+FRESH_PROCESS_UMAP = """
+import hashlib, sys
+import numpy as np
+from domain.projector import umap_2d
+points = np.random.default_rng(3).normal(size=(60, 8)).astype(np.float32)
+print(hashlib.sha256(umap_2d(points).tobytes()).hexdigest())
+"""
+
+
+def test_umap_s_compiled_kernels_are_cached_on_disk_and_give_the_same_picture(tmp_path: Path) -> None:
+    """A fresh process reuses what an earlier one compiled (numba's cache, here in
+    NUMBA_CACHE_DIR) instead of compiling umap-learn's kernels again, and draws the same."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    root = Path(__file__).resolve().parents[3]
+
+    def run() -> str:
+        done = subprocess.run([sys.executable, "-c", FRESH_PROCESS_UMAP], env=env, cwd=root, capture_output=True, text=True, check=True)
+        return done.stdout.strip()
+
+    first = run()
+    cached = {p.name for p in tmp_path.rglob("*.nbi")}
+    # umap-learn's own kernels (not only those it declares cached) are on disk.
+    assert any(name.startswith("umap_.smooth_knn_dist") for name in cached), sorted(cached)[:20]
+    assert any(name.startswith("umap_.compute_membership_strengths") for name in cached)
+    files = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*.nbc")}
+    assert run() == first
+    # The second process loaded them: nothing was compiled and written again.
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*.nbc")} == files
