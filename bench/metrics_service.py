@@ -10,7 +10,8 @@ ground truth, some relabelled, the rest background), half the rows in TRAINING. 
   server process runs the read models and the in-process workers, as `make serve` does);
 - p50 / p95 of the metrics, confusion-matrix and PR-curve queries at one grid point over
   the whole run and over the TRAINING half (the first query, which loads the run's results
-  into memory, is reported apart);
+  into memory, is reported apart), and of the metrics and confusion-matrix queries each at a
+  grid point not asked before;
 - the process's peak resident memory (server and workers are one process here).
 
 Without POSTGRES_* it runs on the machine's PostgreSQL at 127.0.0.1:5432, database `test`,
@@ -139,6 +140,20 @@ def print_query_figures(metrics: Any, run_id: Any, repeat: int) -> None:
             print(f"{name:>16} over {label:<13}: p50 {percentile(samples, 50):7.1f} ms   p95 {percentile(samples, 95):7.1f} ms")
 
 
+def print_new_point_figures(metrics: Any, run_id: Any, count: int = 30) -> None:
+    """p50 / p95 of the metrics and confusion-matrix queries over the whole run, each at a
+    grid point not asked before (what a user moving the thresholds meets)."""
+    settings = metrics.loaded(run_id).settings
+    grid = [(float(c), float(t)) for c in settings["confidence_thresholds"] for t in settings["iou_thresholds"]]
+    rng = np.random.default_rng(11)
+    chosen = [grid[i] for i in rng.permutation(len(grid))]
+    for name, query in (("metrics", metrics.metrics), ("confusion matrix", metrics.confusion)):
+        points, chosen = chosen[:count // 2], chosen[count // 2:]
+        samples = [timed(lambda c=c, t=t, q=query: q(run_id, c, t, []), 1)[0] for c, t in points]
+        print(f"{name:>16} at a new grid point: p50 {percentile(samples, 50):7.1f} ms   p95 {percentile(samples, 95):7.1f} ms "
+              f"({len(samples)} points)")  # fmt: skip
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -213,6 +228,7 @@ class WorkloadRun:
         print(f"first query (loads the run's results): {1000 * (time.perf_counter() - start):.0f} ms; "
               f"{first.data_rows:,} rows, all-feature F1 {first.all.f1}")  # fmt: skip
         print_query_figures(metrics, run.id, args.queries)
+        print_new_point_figures(metrics, run.id)
         print(f"peak memory of the process (server + in-process workers): {peak_rss_mb():,.0f} MB")
 
 

@@ -95,12 +95,19 @@ class SplitFigures:
         same = g == f
         tp = np.bincount(split[same] * n_f + g[same], minlength=n_s * n_f).reshape(self.shape)
         iou_sum = np.bincount(split[same] * n_f + g[same], weights=pair["iou"][keep][same], minlength=n_s * n_f)
-        cells, inverse = np.unique(g * width + f, return_inverse=True)
+        # The cells present, and each pair's index among them: a count over the (F + 1)^2
+        # possible cells rather than a sort of the pairs (a million at 100,000 rows).
+        key = g * width + f
+        present = np.bincount(key, minlength=width * width) > 0
+        cells = np.flatnonzero(present)
+        inverse = (np.cumsum(present) - 1)[key]
         k = cells.size
         counts = np.bincount(split * k + inverse, minlength=n_s * k).reshape(n_s, k)
-        n_rows = max(r.n_rows, 1)
-        row_cells = np.unique(inverse.astype(np.int64) * n_rows + row)
-        rows = np.bincount(self.row_split[row_cells % n_rows] * k + row_cells // n_rows, minlength=n_s * k).reshape(n_s, k)
+        # Distinct (row, cell) pairs: the pairs come in row order, so this sort has little to do.
+        row_cells = row.astype(np.int64) * k + inverse
+        row_cells.sort(kind="stable")
+        row_cells = row_cells[np.concatenate(([True], row_cells[1:] != row_cells[:-1]))] if row_cells.size else row_cells
+        rows = np.bincount(self.row_split[row_cells // k] * k + row_cells % k, minlength=n_s * k).reshape(n_s, k)
         n_cells = r.cell_row.size
         taken_gt = np.bincount(r._cell_of(row, g), minlength=n_cells)
         gt_left = r.cell_ann - taken_gt > 0
