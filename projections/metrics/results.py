@@ -77,6 +77,8 @@ class RunResults:
         # Same-feature pairs count in the cell of their (row, feature); the annotation is
         # there, so the cell exists.
         self.pair_cell = np.searchsorted(cell_keys, pair["row"].astype(np.int64) * n_f + pair["gt"])
+        # And each pair's prediction is in the cell of its (row, predicted feature).
+        self.pair_pred_cell = np.searchsorted(cell_keys, pair["row"].astype(np.int64) * n_f + pair["pred"])
         covered = table.group("covered")
         self.has_crowd = bool(covered["row"].size)
         if self.has_crowd:
@@ -336,7 +338,7 @@ class RunResults:
         n_cells = self.cell_row.size
         side = "gt" if gt is not None else "pred"
         feature = gt if gt is not None else prediction
-        cell_of_pair = self._cell_of(pair["row"], pair[side])
+        cell_of_pair = self.pair_cell if side == "gt" else self.pair_pred_cell
         taken = np.bincount(cell_of_pair[keep], minlength=n_cells)
         total = self.cell_ann if gt is not None else self.counted_per_cell(c_index, self.ignored(c_index, t))
         left = (total - taken > 0) & (self.cell_feature == feature)
@@ -356,19 +358,14 @@ class RunResults:
         matrix += np.bincount(cell_row_keys // max(self.n_rows, 1), minlength=size * size).reshape(size, size)
         n_cells = self.cell_row.size
         in_mask = np.ones(n_cells, dtype=bool) if mask is None else mask[self.cell_row]
-        taken_gt = np.bincount(self._cell_of(pair["row"][keep], pair["gt"][keep]), minlength=n_cells)
+        taken_gt = np.bincount(self.pair_cell[keep], minlength=n_cells)
         left_gt = (self.cell_ann - taken_gt > 0) & in_mask
         matrix[:n, n] = np.bincount(self.cell_feature[left_gt], minlength=n)
         predictions = self.counted_per_cell(c_index, self.ignored(c_index, t))
-        taken_pred = np.bincount(self._cell_of(pair["row"][keep], pair["pred"][keep]), minlength=n_cells)
+        taken_pred = np.bincount(self.pair_pred_cell[keep], minlength=n_cells)
         left_pred = (predictions - taken_pred > 0) & in_mask
         matrix[n, :n] = np.bincount(self.cell_feature[left_pred], minlength=n)
         return matrix
-
-    def _cell_of(self, row: np.ndarray, feature: np.ndarray) -> np.ndarray:
-        n_f = max(len(self.features), 1)
-        keys = self.cell_row * n_f + self.cell_feature
-        return np.searchsorted(keys, row.astype(np.int64) * n_f + feature)
 
     # -- distributions --------------------------------------------------------------------
 

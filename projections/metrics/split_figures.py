@@ -109,11 +109,11 @@ class SplitFigures:
         row_cells = row_cells[np.concatenate(([True], row_cells[1:] != row_cells[:-1]))] if row_cells.size else row_cells
         rows = np.bincount(self.row_split[row_cells // k] * k + row_cells % k, minlength=n_s * k).reshape(n_s, k)
         n_cells = r.cell_row.size
-        taken_gt = np.bincount(r._cell_of(row, g), minlength=n_cells)
+        taken_gt = np.bincount(r.pair_cell[keep], minlength=n_cells)
         gt_left = r.cell_ann - taken_gt > 0
         ignored = r.ignored(c_index, t)
         predictions = r.counted_per_cell(c_index, ignored)
-        pred_left = predictions - np.bincount(r._cell_of(row, f), minlength=n_cells) > 0
+        pred_left = predictions - np.bincount(r.pair_pred_cell[keep], minlength=n_cells) > 0
         return PointFigures(
             tp=tp,
             iou_sum=iou_sum.reshape(self.shape),
