@@ -146,8 +146,11 @@ def test_failed_metrics_raise(client: Client, run: ModelRun, monkeypatch: pytest
     def fail(*args: Any) -> Any:
         raise RuntimeError("injected failure")
 
-    monkeypatch.setitem(kinds._HANDLERS, METRICS, fail)
     current = client.get_model_run(run.id)
+    # The run's first computation (its rows, at creation) ends before the failures begin:
+    # only the one the predictions start must fail.
+    current.wait_until_metrics_in_sync(timeout=60, progress=False)
+    monkeypatch.setitem(kinds._HANDLERS, METRICS, fail)
     current.add_predictions(scene.predictions("e")[:4], progress=False)
     with pytest.raises(MetricsFailedError, match="injected failure") as failed:
         current.wait_until_metrics_in_sync(timeout=60, progress=False)
