@@ -110,7 +110,7 @@ class GalleryQueries:
         parsed, run = self._live_run(run_id)
         if as_of is not None and not 1 <= as_of <= int(run["version"]):
             raise NotFound(f"model run {parsed} has no version {as_of}")
-        stamp = (int(run["version"]) if as_of is None else as_of, self.view.stamp(parsed))
+        stamp = self._stamp(parsed, run, as_of)
         key = (parsed, as_of)
         with self._lock:
             cached = self._cache.get(key)
@@ -142,7 +142,12 @@ class GalleryQueries:
             return False
         with self._lock:
             cached = self._cache.get((parsed, None))
-        return cached is not None and cached.stamp == (int(run["version"]), self.view.stamp(parsed))
+        return cached is not None and cached.stamp == self._stamp(parsed, run)
+
+    def _stamp(self, parsed: UUID, run: DictRow, as_of: int | None = None) -> tuple[int, int]:
+        """What an index is kept under: the version it shows and the gallery's stamp of the
+        run's rows. An index whose stamp is the one read now is current."""
+        return (int(run["version"]) if as_of is None else as_of, self.view.stamp(parsed))
 
     def forget(self, run_id: UUID) -> None:
         """Drops the run's latest index from memory (the next read builds it again)."""

@@ -106,7 +106,7 @@ class SplitFigures:
         # Distinct (row, cell) pairs: the pairs come in row order, so this sort has little to do.
         row_cells = row.astype(np.int64) * k + inverse
         row_cells.sort(kind="stable")
-        row_cells = row_cells[np.concatenate(([True], row_cells[1:] != row_cells[:-1]))] if row_cells.size else row_cells
+        row_cells = row_cells[np.diff(row_cells, prepend=-1) != 0]
         rows = np.bincount(self.row_split[row_cells // k] * k + row_cells % k, minlength=n_s * k).reshape(n_s, k)
         n_cells = r.cell_row.size
         taken_gt = np.bincount(r.pair_cell[keep], minlength=n_cells)

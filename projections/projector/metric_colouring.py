@@ -28,9 +28,10 @@ def metric_per_point(
     iou: float,
     version: int | None = None,
 ) -> NDArray[np.float32]:
-    """The run's current value of the metric at the grid point for each point's data row
-    (NaN: not evaluated, or null), as of the run's `version` (None: latest). Refused while the run's metrics are being computed, as
-    every metric filter is: half-updated values would colour the picture wrongly."""
+    """The run's value of the metric at the grid point for each point's data row (NaN: not
+    evaluated, or null), as of the run's `version` (None: latest). Refused while the run's
+    metrics are being computed, as every metric filter is: half-updated values would colour
+    the picture wrongly."""
     run = run_at(metrics, run_id, version)
     status = metrics.status(run)
     if status.state == COMPUTING:
