@@ -7,13 +7,14 @@ from typing import Any
 from uuid import UUID
 
 from application.ledger import LedgerCore
-from application.upload_lines import ErrorCollector, collector_paused, in_chunks
+from application.upload_lines import ErrorCollector, collector_paused, in_chunks, lines_of_rows
 from domain.annotations.columns import chunk_rows, encode_rows
 from domain.annotations.ndjson.keys import check_keys
 from domain.annotations.ndjson.lines import DataRowRef, parse_annotation_line, parse_data_row_ref
 from domain.annotations.objects import Annotation, Mask
 from domain.annotations.validation import check_against_row
 from domain.data_rows import (
+    MAX_OBJECTS_PER_ROW,
     DataRowLine,
     MetadataField,
     RowInfo,
@@ -43,6 +44,9 @@ def parse_labels(
         return []
     if not isinstance(labels, list):
         errors.add(line_no, f"labels of {row.global_key!r} must be a list")
+        return []
+    if len(labels) > MAX_OBJECTS_PER_ROW:
+        errors.add(line_no, f"data row {row.global_key!r} has {len(labels)} labels; at most {MAX_OBJECTS_PER_ROW} per data row")
         return []
     parsed: list[Annotation] = []
     for number, label in enumerate(labels, 1):
@@ -122,6 +126,7 @@ class DatasetCommands(LedgerCore):
         errors = ErrorCollector()
         rows: list[DataRowLine] = []
         labels: list[tuple[str, list[Annotation]]] = []
+        label_lines: list[tuple[str, int]] = []
         declared: dict[str, MetadataField] = {}
         seen: dict[str, int] = {}
         for line_no, obj in lines:
@@ -142,6 +147,7 @@ class DatasetCommands(LedgerCore):
             rows.append(row)
             if row_labels:
                 labels.append((row.id, row_labels))
+                label_lines.append((row.id, line_no))
         existing = self.rows.dataset_rows(dataset.id, global_keys=list(seen))
         for key in existing:
             errors.add(seen[key], f"globalKey {key!r} already exists in dataset {dataset.id}")
@@ -153,7 +159,8 @@ class DatasetCommands(LedgerCore):
             {"rows": [[r.id, r.global_key, r.row_data, r.media_type, r.width, r.height, r.metadata] for r in part]}
             for part in in_chunks(rows)
         ]
-        chunks += [{"labels": encode_rows(part)} for part in chunk_rows(labels)]
+        with lines_of_rows(lambda: {row_id: line for row_id, line in label_lines}):
+            chunks += [{"labels": encode_rows(part)} for part in chunk_rows(labels)]
         dataset.declare_metadata_fields(list(declared.values()), actor=actor)
         upload = self.new_upload(dataset, "data_rows", actor, chunks)
         dataset.add_data_rows(upload_id=upload.id, rows=len(rows), labels=sum(len(x) for _, x in labels), actor=actor)
@@ -208,7 +215,13 @@ class DatasetCommands(LedgerCore):
         resolved = self._resolve_dataset_rows(dataset, list(lines), METADATA_LINE_KEYS, METADATA_LINE, errors)
         updates: list[list[Any]] = []
         declared: dict[str, MetadataField] = {}
+        line_of: dict[str, int] = {}
         for line_no, obj, row in resolved:
+            if row is not None:
+                if row.id in line_of:
+                    errors.add(line_no, f"data row {row.global_key!r} repeats line {line_of[row.id]}; give each row's metadata once")
+                    continue
+                line_of[row.id] = line_no
             if "metadata" not in obj:
                 errors.add(line_no, f'missing "metadata"; expected {METADATA_LINE}')
                 continue
@@ -245,14 +258,21 @@ class DatasetCommands(LedgerCore):
         errors = ErrorCollector()
         resolved = self._resolve_dataset_rows(dataset, list(lines), LABELS_LINE_KEYS, LABELS_LINE, errors)
         replaced: dict[str, list[Annotation]] = {}
+        line_of: dict[str, int] = {}
         for line_no, obj, row in resolved:
             if row is None:
                 continue
+            if row.id in line_of:
+                errors.add(line_no, f"data row {row.global_key!r} repeats line {line_of[row.id]}; give each row's labels once")
+                continue
+            line_of[row.id] = line_no
             replaced[row.id] = parse_labels(obj.get("labels", []), line_no, row, errors)
         if not replaced and not errors.errors:
             raise ValidationFailed("the label update holds no data row")
         errors.raise_if_any("label update")
         rows = list(replaced.items())
-        upload = self.new_upload(dataset, "labels", actor, [{"labels": encode_rows(part)} for part in chunk_rows(rows)])
+        with lines_of_rows(lambda: line_of):
+            chunks = [{"labels": encode_rows(part)} for part in chunk_rows(rows)]
+        upload = self.new_upload(dataset, "labels", actor, chunks)
         dataset.update_labels(upload_id=upload.id, rows=len(rows), labels=sum(len(v) for v in replaced.values()), actor=actor)
         return dataset, self.store(dataset, upload)

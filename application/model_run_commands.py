@@ -9,14 +9,14 @@ from uuid import UUID, uuid4
 
 from application.ledger import LedgerCore
 from application.metric_commands import MetricCommands
-from application.upload_lines import ErrorCollector, collector_paused, in_chunks
-from domain.annotations.box_columns import BoxLines, prediction_payloads
+from application.upload_lines import ErrorCollector, collector_paused, in_chunks, lines_of_rows
+from domain.annotations.box_columns import BoxLines, crowded_rows, first_lines, prediction_payloads
 from domain.annotations.columns import chunk_rows, encode_rows
 from domain.annotations.ndjson.lines import DataRowRef, parse_annotation_line
 from domain.annotations.objects import Annotation
 from domain.annotations.validation import check_against_row, validate_annotations
 from domain.custom_metrics import parse_custom_metric_line
-from domain.data_rows import RowInfo
+from domain.data_rows import MAX_OBJECTS_PER_ROW, RowInfo
 from domain.datasets import Dataset
 from domain.errors import AnnotationLineError, ValidationFailed
 from domain.model_runs import ModelRun
@@ -270,7 +270,16 @@ class ModelRunCommands(MetricCommands):
         if not parsed and not len(boxes) and not errors.errors:
             errors.add(1, "the upload holds no prediction line")
         errors.raise_if_any("prediction upload")
-        payloads, rows = prediction_payloads(boxes, [row.id for row in box_rows if row is not None], others)
+        ref_rows = [row.id for row in box_rows if row is not None]
+        keys_of = {row.id: row.global_key for row in found.values()}
+        for line_no, row_id, many in crowded_rows(boxes, ref_rows, others, MAX_OBJECTS_PER_ROW):
+            errors.add(
+                line_no,
+                f"data row {keys_of.get(row_id, row_id)!r} is given {many} predictions; at most {MAX_OBJECTS_PER_ROW} per data row",
+            )
+        errors.raise_if_any("prediction upload")
+        with lines_of_rows(lambda: first_lines(boxes, ref_rows, others)):
+            payloads, rows = prediction_payloads(boxes, ref_rows, others)
         upload = self.new_upload(run, "predictions", actor, [{"predictions": p} for p in payloads])
         run.upload_predictions(upload_id=upload.id, rows=rows, predictions=count, actor=actor)
         chunk_rows = [(i, len(dict.fromkeys(p["rows"]))) for i, p in enumerate(payloads)]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import orjson
 
+from domain.annotations.chunking import ObjectTooLarge
 from domain.errors import AnnotationLineError, LineError, ValidationFailed
+from domain.storable import may_be_unstorable, value_problem
 
 T = TypeVar("T")
 
@@ -20,14 +22,20 @@ ROWS_PER_CHUNK = 2_000
 
 
 def decode_lines(lines: Iterable[bytes]) -> Iterator[tuple[int, Any]]:
-    """(line number, decoded object) for each non-blank line; numbering starts at 1."""
+    """(line number, decoded object) for each non-blank line; numbering starts at 1.
+
+    A line holding a value no read model could store (see domain.storable) is refused here,
+    by its item, before any line of the upload is recorded."""
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
         try:
-            yield number, orjson.loads(raw)
+            decoded = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise AnnotationLineError(number, f"not valid JSON ({exc})") from None
+        if may_be_unstorable(raw) and (problem := value_problem(decoded, "")) is not None:
+            raise AnnotationLineError(number, problem)
+        yield number, decoded
 
 
 @contextmanager
@@ -45,6 +53,16 @@ def collector_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+@contextmanager
+def lines_of_rows(line_of: Callable[[], Mapping[str, int]]) -> Iterator[None]:
+    """While an upload's rows are cut into chunks: an annotation too big for any chunk is
+    refused as an error of its row's (first) line; `line_of` gives them, asked only then."""
+    try:
+        yield
+    except ObjectTooLarge as exc:
+        raise AnnotationLineError(line_of()[exc.row_id], exc.message) from None
 
 
 class ErrorCollector:

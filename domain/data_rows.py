@@ -22,6 +22,10 @@ MEDIA_TYPES = frozenset(
 )
 MAX_GLOBAL_KEY = 1_000
 MAX_METADATA_FIELDS = 100
+# Labels, and predictions of one run, per data row: room for dense scenes (crowd counting
+# marks thousands of heads per image), while a read model replaces one row's set in one
+# short transaction.
+MAX_OBJECTS_PER_ROW = 50_000
 # rowData of a file the server keeps: /assets/<datasetId>/<path>, the path URL-encoded.
 ASSET_PREFIX = "/assets/"
 MAX_ASSET_NAME_BYTES = 255

@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Final
+
+# An error message quotes what it refuses; a 10 MB value must not come back as a 10 MB answer.
+MAX_MESSAGE: Final = 2_000
+
+
+def bounded(message: str) -> str:
+    """The message, or its start and end around a note of how much was left out."""
+    if len(message) <= MAX_MESSAGE:
+        return message
+    head, tail = MAX_MESSAGE * 3 // 4, MAX_MESSAGE // 8
+    return f"{message[:head]} [... {len(message) - head - tail} characters left out ...] {message[-tail:]}"
 
 
 class DomainError(Exception):
@@ -18,6 +29,7 @@ class DomainError(Exception):
     code: ClassVar[str] = "DOMAIN"
 
     def __init__(self, message: str) -> None:
+        message = bounded(message)
         super().__init__(message)
         self.message = message
 
@@ -42,6 +54,9 @@ class LineError:
 
     line: int
     message: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "message", bounded(self.message))
 
 
 class ValidationFailed(DomainError):

@@ -10,9 +10,10 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.persistence import JSONTranscoder, Transcoder, Transcoding
 
 from domain.ontology import Ontology
+from domain.storable import check_storable, may_be_unstorable
 
 
 class BytesAsBase64(Transcoding):
@@ -41,6 +42,24 @@ class OntologyAsDict(Transcoding):
         return Ontology.from_dict(data)
 
 
+class StorableTranscoder(JSONTranscoder):
+    """Events as JSON, refusing a value the read models could not store (a NUL, a lone
+    surrogate, an integer beyond 64 bits) with a ValidationFailed that names it, before
+    anything is recorded. The commands refuse such values where they come in; this is the
+    one place no path around them gets past, so no event can stop a read model for good."""
+
+    def encode(self, obj: Any) -> bytes:
+        try:
+            data: bytes | None = super().encode(obj)
+        except UnicodeEncodeError:  # a lone surrogate has no UTF-8 encoding
+            data = None
+        if data is None or may_be_unstorable(data):
+            check_storable(obj, "")
+        if data is None:
+            raise ValueError("an event has text that cannot be encoded as UTF-8")
+        return data
+
+
 class EventLog(Application[UUID]):
     """The application every event of the product is recorded by and read from."""
 
@@ -52,6 +71,11 @@ class EventLog(Application[UUID]):
         # eventsourcing names a subclass after itself; every subclass here is the same log.
         super().__init_subclass__(**kwargs)
         cls.name = EventLog.name
+
+    def construct_transcoder(self) -> Transcoder:
+        transcoder = StorableTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

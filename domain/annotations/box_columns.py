@@ -275,6 +275,40 @@ def _flags(size: int, marked: Mapping[int, Any]) -> np.ndarray:
     return flags
 
 
+def crowded_rows(
+    boxes: BoxColumns,
+    ref_rows: Sequence[str],
+    others: Sequence[tuple[int, str, list[Annotation]]],
+    limit: int,
+) -> list[tuple[int, str, int]]:
+    """The rows given more than `limit` predictions, as (first line, data row id, count).
+
+    `ref_rows` and `others` are as `prediction_payloads` takes them."""
+    per_ref = np.bincount(boxes.ref, minlength=len(ref_rows)).tolist() if len(boxes) else []
+    counts: dict[str, int] = {}
+    for row_id, count in zip(ref_rows, per_ref, strict=False):
+        counts[row_id] = counts.get(row_id, 0) + count
+    for _, row_id, objects in others:
+        counts[row_id] = counts.get(row_id, 0) + len(objects)
+    crowded = {row_id: count for row_id, count in counts.items() if count > limit}
+    if not crowded:
+        return []
+    first = first_lines(boxes, ref_rows, others)
+    return sorted((first[row_id], row_id, count) for row_id, count in crowded.items())
+
+
+def first_lines(
+    boxes: BoxColumns, ref_rows: Sequence[str], others: Sequence[tuple[int, str, list[Annotation]]]
+) -> dict[str, int]:
+    """The first line of each data row of an upload (arguments as `prediction_payloads`)."""
+    first: dict[str, int] = {}
+    for line, ref in zip(boxes.line.tolist(), boxes.ref.tolist(), strict=True):
+        first.setdefault(ref_rows[ref], line)
+    for line, row_id, _ in others:
+        first[row_id] = min(line, first.get(row_id, line))
+    return first
+
+
 def prediction_payloads(
     boxes: BoxColumns,
     ref_rows: Sequence[str],

@@ -53,6 +53,15 @@ OBJECT_BYTES: Final = 4 + 1 + 8 + 4
 GEOMETRY_BYTES: Final[dict[type, int]] = {Box: 32, Point: 16, Span: 16, Answer: 8, TextAnswer: 8}
 
 
+class ObjectTooLarge(ValidationFailed):
+    """One annotation too big for any chunk; `row_id` names its data row, for the caller
+    to name the line (application.upload_lines.lines_of_rows)."""
+
+    def __init__(self, row_id: str, message: str) -> None:
+        super().__init__(message)
+        self.row_id = row_id
+
+
 def chunk_rows(
     rows: Iterable[tuple[str, Sequence[Annotation]]], max_bytes: int = 200_000
 ) -> list[Rows]:
@@ -122,9 +131,10 @@ def chunk_parts(
                 start = index
                 one, new = cost(one_object, strings)
                 if row_bytes + one > budget:
-                    raise ValidationFailed(
+                    raise ObjectTooLarge(
+                        row_id,
                         f"an annotation of {feature(one_object)!r} on data row {row_id!r} "
-                        f"takes about {one} bytes, more than one event may hold ({max_bytes})"
+                        f"takes about {one} bytes, more than one event may hold ({max_bytes})",
                     )
             strings |= new
             used += one

@@ -8,7 +8,7 @@ from uuid import uuid4
 import pytest
 
 from domain.data_rows import MetadataField, MetadataKind, data_row_id, parse_data_row_line
-from domain.errors import AnnotationLineError
+from domain.errors import MAX_MESSAGE, AnnotationLineError, LineError, ValidationFailed
 
 DATASET = uuid4()
 
@@ -98,3 +98,12 @@ def test_row_data_of_a_file_elsewhere_is_refused(row_data: str, named: str) -> N
         parse({"globalKey": "k", "rowData": row_data})
     assert caught.value.line == 4
     assert "'k'" in caught.value.message
+
+
+def test_error_messages_are_bounded_and_keep_both_ends() -> None:
+    message = "start " + "x" * 1_000_000 + " end"
+    for bounded in (ValidationFailed(message).message, LineError(1, message).message):
+        assert len(bounded) < MAX_MESSAGE + 100
+        assert bounded.startswith("start xxx") and bounded.endswith("xxx end")
+        assert f"[... {len(message) - MAX_MESSAGE * 3 // 4 - MAX_MESSAGE // 8} characters left out ...]" in bounded
+    assert ValidationFailed("short").message == "short"

@@ -1,0 +1,89 @@
+"""What every recorded value must be for the read models to store it.
+
+PostgreSQL's text and jsonb cannot hold the character U+0000 (NUL), UTF-8 has no encoding
+for a lone surrogate (U+D800 to U+DFFF, which a JSON string may still spell as `\\ud800`),
+and the read models keep integers in 64-bit columns and encoders. A value outside these
+rules, once recorded, would be an event a read model can never apply; so it is refused
+where it comes in, by name, and the event log refuses it again before recording anything
+(`storage.event_log`), whatever path it came by.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+
+from domain.errors import ValidationFailed
+
+INT64_MIN: Final = -(2**63)
+INT64_MAX: Final = 2**63 - 1
+
+# A JSON text that may hold an unstorable value: NUL is always written as this escape,
+# and an integer beyond 64 bits has at least 19 digits. Either only means "look closer".
+# Digits are found by mapping every byte to "0" (a digit) or "a" and looking for a run of
+# 19 "0": ten times faster than a regular expression over a 200 KB event.
+_NUL_ESCAPE: Final = b"\\u0000"
+_DIGITS: Final = bytes(0x30 if 0x30 <= b <= 0x39 else 0x61 for b in range(256))
+_LONG_RUN: Final = b"0" * 19
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
+def text_problem(text: str) -> str | None:
+    """Why the text cannot be stored, or None."""
+    if "\x00" in text:
+        return "contains the character U+0000 (NUL), which cannot be stored"
+    found = _SURROGATE.search(text)
+    if found is not None:
+        return f"contains a lone surrogate U+{ord(found.group()):04X}, which is not a character"
+    return None
+
+
+def value_problem(value: Any, path: str) -> str | None:
+    """The first unstorable item in a JSON-like value (dicts, lists, tuples, text, numbers),
+    named by its path ("config.x", "metadata[2].value"), with why; or None."""
+    if isinstance(value, str):
+        problem = text_problem(value)
+        return None if problem is None else f"{path or 'text'} {problem}"
+    if isinstance(value, bool) or value is None or isinstance(value, float | bytes):
+        return None
+    if isinstance(value, int):
+        if INT64_MIN <= value <= INT64_MAX:
+            return None
+        return f"{path or 'number'} is {value}, beyond the 64-bit integer range; send it as a string or a float"
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and (problem := text_problem(key)) is not None:
+                return f"the key {where!r} {problem}"
+            if (problem := value_problem(item, where)) is not None:
+                return problem
+        return None
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            if (problem := value_problem(item, f"{path}[{index}]")) is not None:
+                return problem
+        return None
+    attributes = getattr(value, "__dict__", None)
+    return None if attributes is None else value_problem(attributes, path)
+
+
+def check_storable(value: Any, what: str) -> None:
+    """Refuse an unstorable value, naming the item (`what` names the value itself)."""
+    problem = value_problem(value, what)
+    if problem is not None:
+        raise ValidationFailed(problem)
+
+
+def check_text(text: str, what: str) -> str:
+    problem = text_problem(text)
+    if problem is not None:
+        raise ValidationFailed(f"{what} {problem}")
+    return text
+
+
+def may_be_unstorable(json_text: bytes) -> bool:
+    """Whether JSON text needs a closer look (`value_problem` on what it decodes to): it
+    spells a NUL or has a run of 19 digits. Cheap, so every upload line and every event
+    pays only this unless it is suspect."""
+    return _NUL_ESCAPE in json_text or _LONG_RUN in json_text.translate(_DIGITS)
