@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,9 @@ from tests.server.live import free_port
 
 
 def first_lines(data_dir: Path) -> tuple[list[str], str]:
-    """The lines `serve` prints until it says where it listens, and what it wrote to stderr."""
+    """The lines `serve` prints until it says where it listens, and what it wrote to stderr,
+    after it was sent SIGTERM (as docker and systemd stop it) and left with its embedded
+    PostgreSQL stopped."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("POSTGRES_") and k != "XDG_RUNTIME_DIR"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "cli", "serve", "--data-dir", str(data_dir), "--port", str(free_port())],
@@ -27,6 +30,9 @@ def first_lines(data_dir: Path) -> tuple[list[str], str]:
     finally:
         proc.terminate()
         _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, stderr
+    # pg_ctl stop removes the postmaster's pid file once the server is down.
+    assert not (data_dir / "postgres" / "postmaster.pid").exists(), "the embedded PostgreSQL still runs"
     return lines, stderr
 
 
