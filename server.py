@@ -20,6 +20,7 @@ from pathlib import Path
 
 import anyio.to_thread
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
 from projections.warming import RunWarming
@@ -29,6 +30,7 @@ from routes.embedding_uploads import embedding_upload_routes
 from routes.exports import export_routes
 from routes.graphql import GraphQLRoute
 from routes.health import health_routes
+from routes.security_headers import SecurityHeaders
 from routes.uploads import UploadLimits, upload_routes
 from routes.web_app import web_app_routes
 from runtime import Runtime, open_runtime
@@ -142,6 +144,7 @@ def create_app(runtime: Runtime | None = None, settings: Settings | None = None)
             *web_app_routes(),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(SecurityHeaders)],
     )
     app.state.upload_limits = settings.uploads
     app.state.asset_settings = settings.assets

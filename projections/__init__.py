@@ -6,12 +6,11 @@ and returns the `ReadModels` facade the API and the commands read through.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from time import monotonic
-from typing import Any
 from uuid import UUID
-
-from eventsourcing.projection import ProjectionRunner
 
 from domain.annotations.objects import Annotation
 from domain.data_rows import RowInfo
@@ -20,10 +19,10 @@ from projections.catalog.projection import CatalogProjection
 from projections.catalog.queries import CatalogQueries
 from projections.catalog.view import CatalogView
 from projections.embeddings.projection import EmbeddingsProjection
-from projections.following import FollowedLog
 from projections.gallery.projection import GalleryProjection
 from projections.gallery.queries import GalleryQueries
 from projections.gallery.view import GalleryView
+from projections.healing import ReadModelHealer
 from projections.metrics.read_models import MetricReadModels
 from projections.model_runs.projection import ModelRunsProjection
 from projections.model_runs.queries import ModelRunQueries
@@ -37,13 +36,22 @@ from projections.records import (
     Page,
     RunDiffRecord,
 )
-from projections.runners import READ_MODELS, read_model_env, wait_for
+from projections.runners import (
+    READ_MODELS,
+    ReadModelRunner,
+    ReadModelStopped,
+    Stopped,
+    read_model_env,
+    wait_for,
+)
 from projections.slice_membership.projection import SliceMembershipProjection
 from projections.slice_membership.refresher import MembershipRefresher
 from projections.slice_membership.view import SliceMembershipView
 from projections.slices.queries import slice_queries
 from storage.database import Database
 from storage.event_log import EventLog
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 60.0
 
@@ -74,6 +82,11 @@ class ReadModelRows:
                 f"the server has not caught up with the writes before this one within {timeout:g} s ({exc}); "
                 "nothing was recorded: send the request again"
             ) from None
+        except ReadModelStopped as exc:
+            raise Conflict(
+                f"the server cannot check this write now: {exc}. It starts that read model again by itself; "
+                "nothing was recorded: send the request again later"
+            ) from None
 
     def dataset_rows(
         self, dataset_id: UUID, ids: Sequence[str] = (), global_keys: Sequence[str] = ()
@@ -98,9 +111,11 @@ class ReadModelRows:
 class ReadModels:
     """The running read models and every query on them."""
 
-    def __init__(self, database: Database, runners: dict[str, ProjectionRunner[Any, Any]]) -> None:
+    def __init__(self, database: Database, runners: dict[str, ReadModelRunner]) -> None:
         self.database = database
+        # Runners by read model; the healer replaces a stopped one in place.
         self._runners = runners
+        self.healer = ReadModelHealer(runners)
         catalog_view = runners["catalog"].view
         runs_view = runners["model_runs"].view
         assert isinstance(catalog_view, CatalogView) and isinstance(runs_view, ModelRunsView)
@@ -131,6 +146,15 @@ class ReadModels:
 
     # -- catching up ---------------------------------------------------------------------
 
+    def stopped(self) -> list[Stopped]:
+        """The read models that are stopped now, each with the event and the error it
+        stopped on; the healer starts them again (projections.healing)."""
+        return [
+            runner.stopped or Stopped(name, None, None, "stopped", datetime.now(UTC), runner.restarts)
+            for name, runner in list(self._runners.items())
+            if runner.is_interrupted.is_set()
+        ]
+
     def wait(
         self, notification_id: int | None, timeout: float = DEFAULT_TIMEOUT, only: Sequence[str] | None = None
     ) -> None:
@@ -151,6 +175,21 @@ class ReadModels:
             if relevant:
                 wait_for(runner, max(relevant), deadline)
 
+    def show_written(self, events: Sequence[tuple[int, str]], timeout: float) -> bool:
+        """After a write: wait until the read models that take these (notification id,
+        topic) events show them, so the answer's next read sees the write. Whether they do:
+        past the timeout, or with a read model stopped, the write is still recorded and the
+        answer goes out as a success (the read models show it once they catch up); it is
+        never reported as failed. The one after-write policy of uploads and mutations."""
+        try:
+            self.wait_for_events(events, timeout)
+        except (TimeoutError, ReadModelStopped):
+            return False
+        except Exception:  # the database went away after the write was recorded
+            logger.warning("a recorded write could not be waited for", exc_info=True)
+            return False
+        return True
+
     def log_position(self) -> int:
         """The position of the last event recorded."""
         first = next(iter(self._runners.values()))
@@ -162,11 +201,12 @@ class ReadModels:
         self.wait(self.log_position(), timeout, only)
 
     def stop(self) -> None:
+        self.healer.stop()
         self.refresher.stop()
         self.stop_runners(self._runners)
 
     @staticmethod
-    def stop_runners(runners: dict[str, ProjectionRunner[Any, Any]]) -> None:
+    def stop_runners(runners: dict[str, ReadModelRunner]) -> None:
         errors: list[BaseException] = []
         for runner in runners.values():
             try:
@@ -220,15 +260,10 @@ class ReadModels:
 
 def start_read_models(database: Database, app_env: dict[str, str]) -> ReadModels:
     """Start a projection runner per read model, each following the application's log."""
-    runners: dict[str, ProjectionRunner[Any, Any]] = {}
+    runners: dict[str, ReadModelRunner] = {}
     try:
         for model in READ_MODELS:
-            runner = ProjectionRunner(
-                application_class=FollowedLog,
-                projection_class=model.projection,
-                view_class=model.view,
-                env=read_model_env(app_env, model, EventLog.name),
-            )
+            runner = ReadModelRunner(model, read_model_env(app_env, model, EventLog.name))
             # Entered as a context manager now, left in `ReadModels.stop`.
             runners[model.name] = runner.__enter__()
     except BaseException:
@@ -236,6 +271,7 @@ def start_read_models(database: Database, app_env: dict[str, str]) -> ReadModels
         raise
     read_models = ReadModels(database, runners)
     read_models.refresher.start()
+    read_models.healer.start()
     return read_models
 
 

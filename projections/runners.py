@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from time import monotonic, sleep
 from typing import Any
 
+from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.postgres import PostgresApplicationRecorder
-from eventsourcing.projection import Projection, ProjectionRunner
+from eventsourcing.projection import BaseProjectionRunner, Projection
+from eventsourcing.utils import get_topic
 from psycopg.sql import SQL, Identifier
 
 from projections.catalog.projection import CatalogProjection
@@ -17,6 +22,7 @@ from projections.computation_status.projection import ComputationStatusProjectio
 from projections.computation_status.view import ComputationStatusView
 from projections.embeddings.projection import EmbeddingsProjection
 from projections.embeddings.view import EmbeddingsView
+from projections.following import FollowedLog
 from projections.gallery.projection import GalleryProjection
 from projections.gallery.view import GalleryView
 from projections.metrics.projection import MetricsProjection
@@ -42,6 +48,8 @@ class ReadModel:
         return self.projection.name
 
 
+logger = logging.getLogger(__name__)
+
 # Every read model, in the order they are started and verified.
 READ_MODELS: tuple[ReadModel, ...] = (
     ReadModel(CatalogProjection, CatalogView),
@@ -63,6 +71,15 @@ VIEW_POOL = {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "15"}
 FOLLOWER_POOL = {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "15"}
 
 
+class ReadModelStopped(RuntimeError):
+    """A wait for a read model that is stopped (see `Stopped`)."""
+
+    def __init__(self, stopped: Stopped) -> None:
+        where = "" if stopped.notification_id is None else f" at event {stopped.notification_id}"
+        super().__init__(f"read model {stopped.read_model!r} is stopped{where}: {stopped.error}")
+        self.stopped = stopped
+
+
 def read_model_env(app_env: dict[str, str], model: ReadModel, application_name: str) -> dict[str, str]:
     """The environment of a read model's runner: the application's, with small pools."""
     env = dict(app_env)
@@ -70,6 +87,116 @@ def read_model_env(app_env: dict[str, str], model: ReadModel, application_name: 
         for key, value in pool.items():
             env.setdefault(f"{prefix.upper()}_{key}", value)
     return env
+
+
+# How much of a stopped read model's error is reported (on /ready and in logs' first line).
+MAX_REPORTED_ERROR = 500
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """Why a read model stopped: the event it could not apply (None when reading the log
+    failed), what went wrong, when, and how many times it has been started since."""
+
+    read_model: str
+    notification_id: int | None
+    topic: str | None
+    error: str
+    at: datetime
+    restarts: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "readModel": self.read_model,
+            "notificationId": self.notification_id,
+            "topic": self.topic,
+            "error": self.error,
+            "at": self.at.isoformat(),
+            "restarts": self.restarts,
+        }
+
+
+class ReadModelRunner(BaseProjectionRunner[FollowedLog]):
+    """A read model's projection following the log in a thread of its own, which records the
+    event it stopped at, and why, when applying it (or reading the log) fails.
+
+    The event's work is rolled back with its tracking record, so a runner started again
+    over the same view (`restarted`) applies that event first: nothing is lost.
+    """
+
+    def __init__(self, model: ReadModel, env: dict[str, str], view: PostgresView | None = None, restarts: int = 0) -> None:
+        self.model = model
+        self.env = env
+        self.restarts = restarts
+        self.stopped: Stopped | None = None
+        self._left = False
+        self.view: PostgresView = view or (
+            InfrastructureFactory[PostgresView]
+            .construct(env=self._construct_env(name=model.name, env=env))
+            .tracking_recorder(model.view)
+        )
+        # A new projection on each start: whatever one held in memory about an event it
+        # failed on is not carried into the next attempt.
+        self.projection = model.projection(view=self.view)
+        super().__init__(
+            projection=self.projection,
+            application_class=FollowedLog,
+            tracking_recorder=self.view,
+            topics=self.projection.topics,
+            env=env,
+        )
+
+    def __exit__(self, *exc_info: Any) -> None:
+        """Stop (once; a runner left for a restarted one is not stopped again)."""
+        if not self._left:
+            self._left = True
+            super().__exit__(*exc_info)
+
+    def restarted(self) -> ReadModelRunner:
+        """A runner of the same read model over the same view, following the log from what
+        the view has tracked; this one is left (its error already reported). If the new one
+        cannot start, this one stays, stopped, its report updated with why."""
+        try:
+            self.__exit__(None, None, None)
+        except Exception:  # noqa: BLE001, S110 (the error is in self.stopped and was logged)
+            pass
+        try:
+            return ReadModelRunner(self.model, self.env, self.view, self.restarts + 1).__enter__()
+        except Exception as exc:
+            self.restarts += 1
+            self._record_stop(None, exc)
+            raise
+
+    @staticmethod
+    def _process_events_loop(  # type: ignore[override]  # the base's, recording the event
+        subscription: Any, projection: Any, is_stopping: Any, runner: weakref.ReferenceType[ReadModelRunner]
+    ) -> None:
+        current: tuple[Any, Any] | None = None
+        try:
+            for current in subscription:
+                projection.process_event(*current)
+                current = None
+        except BaseException as exc:
+            owner = runner()
+            if owner is not None:
+                owner._thread_error = exc  # noqa: SLF001 (what the base's loop records)
+                owner._record_stop(current, exc)  # noqa: SLF001
+        finally:
+            is_stopping.set()
+
+    def _record_stop(self, current: tuple[Any, Any] | None, exc: BaseException) -> None:
+        event, tracking = current if current is not None else (None, None)
+        message = f"{type(exc).__name__}: {exc}"
+        self.stopped = Stopped(
+            read_model=self.model.name,
+            notification_id=None if tracking is None else tracking.notification_id,
+            topic=None if event is None else get_topic(type(event)),
+            error=message if len(message) <= MAX_REPORTED_ERROR else message[:MAX_REPORTED_ERROR] + "...",
+            at=datetime.now(UTC),
+            restarts=self.restarts,
+        )
+        where = "reading the event log" if current is None else f"at event {self.stopped.notification_id} ({self.stopped.topic})"
+        logger.error("read model %r stopped %s", self.model.name, where, exc_info=exc)
 
 
 # Polling starts fine (a command usually waits for one small event) and backs off.
@@ -97,7 +224,7 @@ def last_relevant_notification(
     return None if row is None else row["notification_id"]
 
 
-def wait_for(runner: ProjectionRunner[Any, Any], notification_id: int | None, deadline: float) -> None:
+def wait_for(runner: ReadModelRunner, notification_id: int | None, deadline: float) -> None:
     """Block until the runner's view has processed everything it sees up to the id."""
     if notification_id is None:
         return
@@ -112,9 +239,7 @@ def wait_for(runner: ProjectionRunner[Any, Any], notification_id: int | None, de
         if tracked >= target:
             return
         if runner.is_interrupted.is_set():
-            # Re-raises the projection's error, if it stopped on one.
-            runner.run_forever(timeout=0)
-            raise RuntimeError(f"read model {runner.projection.name!r} is stopped")
+            raise ReadModelStopped(runner.stopped or Stopped(runner.model.name, None, None, "stopped", datetime.now(UTC), runner.restarts))
         remaining = deadline - monotonic()
         if remaining <= 0:
             raise TimeoutError(

@@ -9,7 +9,6 @@ run, 409 a concurrent write got there first, 401 no key, 403 read-only key).
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -24,7 +23,16 @@ from application.upload_lines import decode_lines
 from domain.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from routes.auth import caller
 from routes.ndjson import Counted, pull, split_lines
-from routes.request_body import BodyTooLarge, check_declared_length, limited_stream, too_large
+from routes.request_body import (
+    BodyTooLarge,
+    UnsupportedBody,
+    check_bulk_body,
+    check_declared_length,
+    gunzipped,
+    limited_stream,
+    too_large,
+    unsupported,
+)
 from schema.ids import try_parse_id
 
 if TYPE_CHECKING:
@@ -111,16 +119,22 @@ async def _upload(request: Request, owner: str, what: str, command: UploadComman
         return _error(404, f"{what} {owner!r} not found")
     try:
         check_declared_length(request, limits.max_body_bytes)
+        compressed = check_bulk_body(request)
     except BodyTooLarge as exc:
         return too_large(exc)
+    except UnsupportedBody as exc:
+        return unsupported(exc)
 
-    lines = Counted(decode_lines(split_lines(pull(limited_stream(request, limits.max_body_bytes)), limits.max_line_bytes)))
+    body = limited_stream(request, limits.max_body_bytes)
+    if compressed:
+        body = gunzipped(body, limits.max_body_bytes)
+    lines = Counted(decode_lines(split_lines(pull(body), limits.max_line_bytes)))
 
     def record() -> int:
-        version, notification_id = command(runtime.app, owner_id, lines, key.name)
-        # Recorded: past the wait the answer goes out anyway, read models still catching up.
-        with contextlib.suppress(TimeoutError):
-            runtime.read_models.wait(notification_id, limits.read_model_wait_seconds)
+        runtime.app.forget_saved_here()
+        version, _ = command(runtime.app, owner_id, lines, key.name)
+        # Recorded: the answer is a success whether or not the read models show it in time.
+        runtime.read_models.show_written(runtime.app.saved_here(), limits.read_model_wait_seconds)
         return version
 
     try:

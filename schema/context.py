@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
@@ -80,11 +79,9 @@ class Context:
 
     def _catch_up(self, saved: list[tuple[int, str]]) -> None:
         """Wait until the read models that take this request's own events show them (not
-        what others save meanwhile: background results may be streaming in). Bounded: past
-        the limit the answer goes out anyway (the write is recorded); a read right after it
-        may then briefly show the version before."""
-        with contextlib.suppress(TimeoutError):
-            self.read_models.wait_for_events(saved, self.limits.read_model_wait_seconds)
+        what others save meanwhile: background results may be streaming in), within the
+        limit; the write is recorded either way (ReadModels.show_written)."""
+        self.read_models.show_written(saved, self.limits.read_model_wait_seconds)
 
 
 class FreshLoaders(SchemaExtension):

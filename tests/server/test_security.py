@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from server import Settings
@@ -35,6 +36,15 @@ def test_graphql_needs_a_valid_key(live: LiveServer) -> None:
 def test_graphiql_page_is_served_without_a_key(live: LiveServer) -> None:
     response = live.api().client.get("/graphql", headers={"Accept": "text/html"})
     assert response.status_code == 200 and "graphiql" in response.text.lower()
+
+
+@pytest.mark.parametrize("path", ["/graphql", "/", "/health", "/upload/datasets/x/data-rows"])
+def test_answers_carry_security_headers(live: LiveServer, path: str) -> None:
+    response = httpx.get(f"{live.url}{path}", headers={"Accept": "text/html"}, timeout=10)
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
 
 
 def test_depth_aliases_and_tokens_are_limited(live: LiveServer) -> None:

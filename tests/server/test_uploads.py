@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from routes.uploads import UploadLimits
@@ -114,6 +116,55 @@ def test_duplicate_global_keys_record_nothing(live: LiveServer, scenario: Scenar
     assert errors[0]["line"] == 3 and "dup-0" in errors[0]["message"]
     errors = rejected(live.writer.upload(rows_path(scenario), data_row_lines(1, "up")))
     assert "up-0" in errors[0]["message"]
+    assert state(live, scenario) == before
+
+
+@pytest.mark.parametrize(
+    ("route", "field", "value"),
+    [("labels", "labels", [{"name": "car", "bbox": box()}]), ("metadata", "metadata", {"camera": "side"})],
+)
+def test_a_row_given_twice_in_an_update_records_nothing(
+    live: LiveServer, scenario: Scenario, route: str, field: str, value: Any
+) -> None:
+    """A labels update replaces each row's set and a metadata update merges into it: a row
+    twice would silently lose or reorder one of them, so it is refused by line."""
+    before = state(live, scenario)
+    lines = [{"dataRow": {"globalKey": key}, field: value} for key in ("up-0", "up-1", "up-0")]
+    errors = rejected(live.writer.upload(f"/upload/datasets/{scenario.dataset_id}/{route}", lines))
+    assert errors == [{"line": 3, "message": f"data row 'up-0' repeats line 1; give each row's {field} once"}]
+    assert state(live, scenario) == before
+
+
+def ndjson(lines: list[Any]) -> bytes:
+    return b"".join(orjson.dumps(line) + b"\n" for line in lines)
+
+
+def test_a_gzip_body_is_read_as_its_lines(live: LiveServer, scenario: Scenario) -> None:
+    body = gzip.compress(ndjson(prediction_lines(3, "up")))
+    response = live.writer.client.post(predictions_path(scenario), content=body, headers={"Content-Encoding": "gzip"})
+    assert response.status_code == 200, response.text
+    assert response.json()["accepted"] == 3
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "status", "words"),
+    [
+        ({"Content-Encoding": "br"}, b"{}", 415, ["'br' is not supported"]),
+        ({"Content-Type": "multipart/form-data; boundary=x"}, b"--x--", 415, ["not as a form"]),
+        ({"Content-Encoding": "gzip"}, b"not gzip at all", 422, ["not valid gzip"]),
+        ({"Content-Encoding": "gzip"}, gzip.compress(b"{}\n")[:-6], 422, ["gzip"]),
+        ({"Content-Encoding": "gzip"}, gzip.compress(b"\n" * (LIMIT * 20)), 413, [str(LIMIT)]),
+    ],
+    ids=["brotli", "form", "not gzip", "cut short", "expands past the limit"],
+)
+def test_bodies_that_cannot_be_read_record_nothing(
+    live: LiveServer, scenario: Scenario, headers: dict[str, str], body: bytes, status: int, words: list[str]
+) -> None:
+    before = state(live, scenario)
+    response = live.writer.client.post(predictions_path(scenario), content=body, headers=headers)
+    assert response.status_code == status, response.text
+    message = response.json()["errors"][0]["message"]
+    assert all(word in message for word in words), message
     assert state(live, scenario) == before
 
 
