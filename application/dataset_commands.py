@@ -90,29 +90,24 @@ class DatasetCommands(LedgerCore):
         return dataset
 
     def rename_dataset(self, dataset_id: UUID, name: str, actor: str) -> Dataset:
-        dataset = self.load(Dataset, dataset_id, "dataset")
-        dataset.rename(name=name, actor=actor)
-        self.store(dataset)
-        return dataset
+        return self.change(Dataset, dataset_id, "dataset", lambda dataset: dataset.rename(name=name, actor=actor))
 
     def delete_dataset(self, dataset_id: UUID, actor: str) -> Dataset:
-        dataset = self.load(Dataset, dataset_id, "dataset")
-        dataset.delete(actor=actor)
-        self.store(dataset)
-        return dataset
+        return self.change(Dataset, dataset_id, "dataset", lambda dataset: dataset.delete(actor=actor))
 
     def declare_metadata_fields(self, dataset_id: UUID, fields: list[dict[str, Any]], actor: str) -> Dataset:
         """Declare typed metadata keys ({key, kind, options}) before rows use them; a key
         already declared must be declared the same. All or nothing."""
-        dataset = self.load(Dataset, dataset_id, "dataset")
-        dataset.check_live()
         parsed = [declared_metadata_field(f.get("key"), f.get("kind"), f.get("options")) for f in fields]
         keys = [f.key for f in parsed]
         if len(set(keys)) != len(keys):
             raise ValidationFailed(f"a metadata key is declared twice: {sorted(k for k in set(keys) if keys.count(k) > 1)}")
-        dataset.declare_metadata_fields(parsed, actor=actor)
-        self.store(dataset)
-        return dataset
+
+        def declare(dataset: Dataset) -> None:
+            dataset.check_live()
+            dataset.declare_metadata_fields(parsed, actor=actor)
+
+        return self.change(Dataset, dataset_id, "dataset", declare)
 
     def add_data_rows(self, dataset_id: UUID, lines: Iterable[tuple[int, Any]], actor: str) -> tuple[Dataset, int]:
         """Add new rows (globalKey unique per dataset) with their labels; all or nothing."""
@@ -120,8 +115,8 @@ class DatasetCommands(LedgerCore):
             return self._add_data_rows(dataset_id, lines, actor)
 
     def _add_data_rows(self, dataset_id: UUID, lines: Iterable[tuple[int, Any]], actor: str) -> tuple[Dataset, int]:
-        self.rows.wait_until_current()
         dataset = self.load(Dataset, dataset_id, "dataset")
+        self.rows.wait_until_current()
         fields = dataset.fields
         errors = ErrorCollector()
         rows: list[DataRowLine] = []
@@ -148,9 +143,7 @@ class DatasetCommands(LedgerCore):
             if row_labels:
                 labels.append((row.id, row_labels))
                 label_lines.append((row.id, line_no))
-        existing = self.rows.dataset_rows(dataset.id, global_keys=list(seen))
-        for key in existing:
-            errors.add(seen[key], f"globalKey {key!r} already exists in dataset {dataset.id}")
+        self._check_new_keys(dataset.id, seen, errors)
         if not rows and not errors.errors:
             errors.add(1, "the upload holds no data row")
         errors.raise_if_any("data row upload")
@@ -161,10 +154,25 @@ class DatasetCommands(LedgerCore):
         ]
         with lines_of_rows(lambda: {row_id: line for row_id, line in label_lines}):
             chunks += [{"labels": encode_rows(part)} for part in chunk_rows(labels)]
-        dataset.declare_metadata_fields(list(declared.values()), actor=actor)
-        upload = self.new_upload(dataset, "data_rows", actor, chunks)
-        dataset.add_data_rows(upload_id=upload.id, rows=len(rows), labels=sum(len(x) for _, x in labels), actor=actor)
-        return dataset, self.store(dataset, upload)
+
+        def write(attempt: int) -> tuple[Dataset, int]:
+            fresh = dataset
+            if attempt:  # another upload got there first: its rows may hold our keys now
+                fresh = self.load(Dataset, dataset_id, "dataset")
+                self.rows.wait_until_current()
+                again = ErrorCollector()
+                self._check_new_keys(fresh.id, seen, again)
+                again.raise_if_any("data row upload")
+            fresh.declare_metadata_fields(list(declared.values()), actor=actor)
+            upload = self.new_upload(fresh, "data_rows", actor, chunks)
+            fresh.add_data_rows(upload_id=upload.id, rows=len(rows), labels=sum(len(x) for _, x in labels), actor=actor)
+            return fresh, self.store(fresh, upload)
+
+        return self.retrying(write)
+
+    def _check_new_keys(self, dataset_id: UUID, lines_of_keys: dict[str, int], errors: ErrorCollector) -> None:
+        for key in self.rows.dataset_rows(dataset_id, global_keys=list(lines_of_keys)):
+            errors.add(lines_of_keys[key], f"globalKey {key!r} already exists in dataset {dataset_id}")
 
     def _resolve_dataset_rows(
         self,
@@ -208,8 +216,8 @@ class DatasetCommands(LedgerCore):
     def update_metadata(self, dataset_id: UUID, lines: Iterable[tuple[int, Any]], actor: str) -> tuple[Dataset, int]:
         """Lines {"dataRow": {"id"|"globalKey"}, "metadata": {key: value|null}}: merged in,
         null removes a key."""
-        self.rows.wait_until_current()
         dataset = self.load(Dataset, dataset_id, "dataset")
+        self.rows.wait_until_current()
         fields = dataset.fields
         errors = ErrorCollector()
         resolved = self._resolve_dataset_rows(dataset, list(lines), METADATA_LINE_KEYS, METADATA_LINE, errors)
@@ -246,15 +254,21 @@ class DatasetCommands(LedgerCore):
             if row is not None:
                 updates.append([row.id, checked])
         errors.raise_if_any("metadata update")
-        dataset.declare_metadata_fields(list(declared.values()), actor=actor)
-        upload = self.new_upload(dataset, "metadata", actor, [{"metadata": part} for part in in_chunks(updates)])
-        dataset.update_metadata(upload_id=upload.id, rows=len(updates), actor=actor)
-        return dataset, self.store(dataset, upload)
+        chunks = [{"metadata": part} for part in in_chunks(updates)]
+
+        def write(attempt: int) -> tuple[Dataset, int]:
+            fresh = dataset if attempt == 0 else self.load(Dataset, dataset_id, "dataset")
+            fresh.declare_metadata_fields(list(declared.values()), actor=actor)
+            upload = self.new_upload(fresh, "metadata", actor, chunks)
+            fresh.update_metadata(upload_id=upload.id, rows=len(updates), actor=actor)
+            return fresh, self.store(fresh, upload)
+
+        return self.retrying(write)
 
     def update_labels(self, dataset_id: UUID, lines: Iterable[tuple[int, Any]], actor: str) -> tuple[Dataset, int]:
         """Lines {"dataRow": {...}, "labels": [...]}: each row's labels are replaced."""
-        self.rows.wait_until_current()
         dataset = self.load(Dataset, dataset_id, "dataset")
+        self.rows.wait_until_current()
         errors = ErrorCollector()
         resolved = self._resolve_dataset_rows(dataset, list(lines), LABELS_LINE_KEYS, LABELS_LINE, errors)
         replaced: dict[str, list[Annotation]] = {}
@@ -273,6 +287,12 @@ class DatasetCommands(LedgerCore):
         rows = list(replaced.items())
         with lines_of_rows(lambda: line_of):
             chunks = [{"labels": encode_rows(part)} for part in chunk_rows(rows)]
-        upload = self.new_upload(dataset, "labels", actor, chunks)
-        dataset.update_labels(upload_id=upload.id, rows=len(rows), labels=sum(len(v) for v in replaced.values()), actor=actor)
-        return dataset, self.store(dataset, upload)
+        labels = sum(len(v) for v in replaced.values())
+
+        def write(attempt: int) -> tuple[Dataset, int]:
+            fresh = dataset if attempt == 0 else self.load(Dataset, dataset_id, "dataset")
+            upload = self.new_upload(fresh, "labels", actor, chunks)
+            fresh.update_labels(upload_id=upload.id, rows=len(rows), labels=labels, actor=actor)
+            return fresh, self.store(fresh, upload)
+
+        return self.retrying(write)

@@ -49,8 +49,8 @@ class EmbeddingCommands(LedgerCore):
         replaces its earlier one. Returns the space, the save's notification id and the
         number of vectors."""
         check_space_name(space_name)
-        self.rows.wait_until_current()
         dataset = self.load(Dataset, dataset_id, "dataset")
+        self.rows.wait_until_current()
         dataset.check_live()
         space = self.embedding_space(dataset.id, space_name)
         dimension = None if space is None else space.dimension

@@ -6,7 +6,10 @@ Expected failures raise domain.errors (NOT_FOUND, VALIDATION, CONFLICT, FORBIDDE
 
 from __future__ import annotations
 
+import random
 import threading
+from collections.abc import Callable
+from time import sleep
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -17,13 +20,18 @@ from eventsourcing.persistence import IntegrityError
 from application.row_directory import RowDirectory
 from domain.api_keys import ApiKey
 from domain.datasets import Dataset
-from domain.errors import Conflict, NotFound
+from domain.errors import Conflict, NotFound, ValidationFailed
 from domain.model_runs import ModelRun
 from domain.models import Model
 from domain.uploads import Upload
 from storage.event_log import EventLog
 
 A = TypeVar("A", bound=Aggregate)
+T = TypeVar("T")
+# A write step meeting a concurrent save is taken again up to this many times, after a
+# random pause of up to RACE_PAUSE * 2**attempt seconds (at most ~5 s in all).
+RACE_ATTEMPTS = 10
+RACE_PAUSE = 0.005
 # Per thread: the events saved since the request began (see LedgerCore.saved_here).
 _saved = threading.local()
 
@@ -60,6 +68,35 @@ class LedgerCore(EventLog):
         check_expected_version(run, expected_version, "model run")
         return run
 
+    def change(
+        self, cls: type[A], aggregate_id: UUID, what: str, change: Callable[[A], None], expected_version: int | None = None
+    ) -> A:
+        """Load the aggregate, change it and store it; taken again on a concurrent save
+        unless the caller named the version its change is based on (`retrying`)."""
+
+        def write(_: int) -> A:
+            aggregate = self.load(cls, aggregate_id, what)
+            check_expected_version(aggregate, expected_version, what)
+            change(aggregate)
+            self.store(aggregate)
+            return aggregate
+
+        return self.retrying(write, expected_version)
+
+    def still_holding(self, run_id: UUID, row_ids: list[str]) -> ModelRun:
+        """The run as it is now, after another request changed it while an upload to these
+        of its rows was checked; ValidationFailed if it no longer holds them all."""
+        run = self.load_run(run_id)
+        self.rows.wait_until_current()
+        held = self.rows.run_rows(run.id, ids=row_ids)
+        gone = [row_id for row_id in row_ids if row_id not in held]
+        if gone:
+            raise ValidationFailed(
+                f"{len(gone)} data row(s) of this upload left model run {run.id} while it was checked, "
+                f"first {gone[:5]}; nothing was recorded"
+            )
+        return run
+
     def save(self, *objs: Any, **kwargs: Any) -> Any:
         recordings = super().save(*objs, **kwargs)
         saved = getattr(_saved, "events", None)
@@ -76,7 +113,8 @@ class LedgerCore(EventLog):
         _saved.events = []
 
     def store(self, *aggregates: Aggregate | None) -> int:
-        """Save atomically; a concurrent writer that got there first is a CONFLICT.
+        """Save atomically; a concurrent writer that got there first is a WriteRace (a
+        CONFLICT, unless the command takes its write step again: `retrying`).
 
         Returns the notification id of the last event saved, for waiting on read models.
         """
@@ -84,11 +122,29 @@ class LedgerCore(EventLog):
             recordings = self.save(*aggregates)
         except IntegrityError:
             first = next(a for a in aggregates if a is not None)
-            raise Conflict(
+            raise WriteRace(
                 f"{type(first).__name__} {first.id} was changed by another request; "
                 "read it again and retry"
             ) from None
         return recordings[-1].notification.id if recordings else 0
+
+    def retrying(self, write: Callable[[int], T], expected_version: int | None = None) -> T:
+        """Take a command's write step (load, check what others may have changed, change,
+        store) again when another request saved the same aggregate between its load and its
+        save. `write` gets the attempt number (0 first) and must load afresh after 0.
+
+        Writes to disjoint parts of one run or dataset (two uploads of different rows, a
+        config edit beside an upload) then all succeed; a caller who named the version its
+        change is based on (`expected_version`) asked to be told instead, and is.
+        """
+        for attempt in range(RACE_ATTEMPTS):
+            try:
+                return write(attempt)
+            except WriteRace:
+                if expected_version is not None or attempt + 1 == RACE_ATTEMPTS:
+                    raise
+                sleep(random.uniform(0, RACE_PAUSE * 2**attempt))
+        raise AssertionError("unreachable")
 
     def new_upload(self, owner: Aggregate, kind: str, actor: str, chunks: list[dict[str, Any]]) -> Upload:
         """The chunk events of one bulk command, against the owner's next version."""
@@ -103,6 +159,10 @@ class LedgerCore(EventLog):
         except AggregateNotFoundError:
             return None
         return key if isinstance(key, ApiKey) else None
+
+
+class WriteRace(Conflict):
+    """Another request saved the same aggregate first (optimistic concurrency)."""
 
 
 def check_expected_version(aggregate: Aggregate, expected: int | None, what: str) -> None:

@@ -19,21 +19,15 @@ class ModelCommands(LedgerCore):
         return model
 
     def rename_model(self, model_id: UUID, name: str, actor: str) -> Model:
-        model = self.load(Model, model_id, "model")
-        model.rename(name=name, actor=actor)
-        self.store(model)
-        return model
+        return self.change(Model, model_id, "model", lambda model: model.rename(name=name, actor=actor))
 
     def extend_ontology(
         self, model_id: UUID, tools: list[dict[str, Any]], classifications: list[dict[str, Any]], actor: str
     ) -> Model:
-        model = self.load(Model, model_id, "model")
-        model.extend_ontology(tools=tools, classifications=classifications, actor=actor)
-        self.store(model)
-        return model
+        return self.change(
+            Model, model_id, "model",
+            lambda model: model.extend_ontology(tools=tools, classifications=classifications, actor=actor),
+        )  # fmt: skip
 
     def delete_model(self, model_id: UUID, actor: str) -> Model:
-        model = self.load(Model, model_id, "model")
-        model.delete(actor=actor)
-        self.store(model)
-        return model
+        return self.change(Model, model_id, "model", lambda model: model.delete(actor=actor))

@@ -108,9 +108,9 @@ class ModelRunCommands(MetricCommands):
         global_keys: list[str] | None = None,
         splits: SplitSpec | None = None,
     ) -> ModelRun:
-        self.rows.wait_until_current()
         model = self.load(Model, model_id, "model")
         dataset = self.load(Dataset, dataset_id, "dataset")
+        self.rows.wait_until_current()
         rows = self._dataset_rows(dataset, data_row_ids or [], global_keys or [])
         if not rows:
             raise ValidationFailed(f"dataset {dataset_id} has no data rows to put in a model run")
@@ -138,10 +138,10 @@ class ModelRunCommands(MetricCommands):
         expected_version: int | None = None,
     ) -> ModelRun:
         """Take the rows' current labels (and splits) into the run; new rows are added."""
-        self.rows.wait_until_current()
         run = self.load_run(run_id, expected_version)
         model = self.load(Model, run.model_id, "model")
         dataset = self.load(Dataset, dataset_id, "dataset")
+        self.rows.wait_until_current()
         rows = self._dataset_rows(dataset, data_row_ids or [], global_keys or [])
         present = self.rows.run_rows(run.id, ids=[r.id for r in rows])
         # Rows the run holds keep their split unless the request names another.
@@ -177,8 +177,8 @@ class ModelRunCommands(MetricCommands):
     def reassign_splits(
         self, run_id: UUID, assignments: dict[str, str], actor: str, expected_version: int | None = None
     ) -> ModelRun:
-        self.rows.wait_until_current()
         run = self.load_run(run_id, expected_version)
+        self.rows.wait_until_current()
         if not assignments:
             raise ValidationFailed("no split assignment given")
         found = self._run_rows_named(run, list(assignments))
@@ -195,8 +195,8 @@ class ModelRunCommands(MetricCommands):
     def remove_run_rows(
         self, run_id: UUID, keys: list[str], actor: str, expected_version: int | None = None
     ) -> ModelRun:
-        self.rows.wait_until_current()
         run = self.load_run(run_id, expected_version)
+        self.rows.wait_until_current()
         if not keys:
             raise ValidationFailed("no data row to remove")
         ids = sorted({row.id for row in self._run_rows_named(run, keys).values()})
@@ -218,9 +218,9 @@ class ModelRunCommands(MetricCommands):
     def _upload_predictions(
         self, run_id: UUID, lines: Iterable[tuple[int, Any]], actor: str
     ) -> tuple[ModelRun, int, int]:
-        self.rows.wait_until_current()
         run = self.load_run(run_id)
         model = self.load(Model, run.model_id, "model")
+        self.rows.wait_until_current()
         errors = ErrorCollector()
         parsed: list[tuple[int, DataRowRef, list[Annotation]]] = []
         names = model.ontology.names_by_id
@@ -280,56 +280,51 @@ class ModelRunCommands(MetricCommands):
         errors.raise_if_any("prediction upload")
         with lines_of_rows(lambda: first_lines(boxes, ref_rows, others)):
             payloads, rows = prediction_payloads(boxes, ref_rows, others)
-        upload = self.new_upload(run, "predictions", actor, [{"predictions": p} for p in payloads])
-        run.upload_predictions(upload_id=upload.id, rows=rows, predictions=count, actor=actor)
+        chunks = [{"predictions": p} for p in payloads]
         chunk_rows = [(i, len(dict.fromkeys(p["rows"]))) for i, p in enumerate(payloads)]
-        computation = self.metrics_for_upload(run, upload, chunk_rows, rows, actor)
-        return run, self.store(run, upload, computation), count
+        row_ids = list(dict.fromkeys([*ref_rows, *(row_id for _, row_id, _ in others)]))
+
+        def write(attempt: int) -> tuple[ModelRun, int]:
+            fresh = run if attempt == 0 else self.still_holding(run_id, row_ids)
+            upload = self.new_upload(fresh, "predictions", actor, chunks)
+            fresh.upload_predictions(upload_id=upload.id, rows=rows, predictions=count, actor=actor)
+            computation = self.metrics_for_upload(fresh, upload, chunk_rows, rows, actor)
+            return fresh, self.store(fresh, upload, computation)
+
+        written, position = self.retrying(write)
+        return written, position, count
 
     def update_config(
         self, run_id: UUID, config: Any, actor: str, expected_version: int | None = None
     ) -> ModelRun:
-        run = self.load_run(run_id, expected_version)
-        run.update_config(config=config, actor=actor)
-        self.store(run)
-        return run
+        return self.change(ModelRun, run_id, "model run", lambda run: run.update_config(config=config, actor=actor), expected_version)
 
     def reset_config(self, run_id: UUID, actor: str, expected_version: int | None = None) -> ModelRun:
-        run = self.load_run(run_id, expected_version)
-        run.reset_config(actor=actor)
-        self.store(run)
-        return run
+        return self.change(ModelRun, run_id, "model run", lambda run: run.reset_config(actor=actor), expected_version)
 
     def copy_config(
         self, run_id: UUID, source_run_id: UUID, actor: str, expected_version: int | None = None
     ) -> ModelRun:
-        run = self.load_run(run_id, expected_version)
         source = self.load_run(source_run_id)
-        run.copy_config(source_run=source, actor=actor)
-        self.store(run)
-        return run
+        return self.change(ModelRun, run_id, "model run", lambda run: run.copy_config(source_run=source, actor=actor), expected_version)
 
     def set_metric_settings(
         self, run_id: UUID, actor: str, expected_version: int | None = None, **changes: Any
     ) -> ModelRun:
-        run = self.load_run(run_id, expected_version)
-        before = run.settings
-        run.change_metric_settings(actor=actor, **changes)
-        self.store(run, self.metrics_for_settings(run, before, actor))
-        return run
+        def write(_: int) -> ModelRun:
+            run = self.load_run(run_id, expected_version)
+            before = run.settings
+            run.change_metric_settings(actor=actor, **changes)
+            self.store(run, self.metrics_for_settings(run, before, actor))
+            return run
+
+        return self.retrying(write, expected_version)
 
     def rename_model_run(self, run_id: UUID, name: str, actor: str, expected_version: int | None = None) -> ModelRun:
-        run = self.load_run(run_id, expected_version)
-        run.rename(name=name, actor=actor)
-        self.store(run)
-        return run
+        return self.change(ModelRun, run_id, "model run", lambda run: run.rename(name=name, actor=actor), expected_version)
 
     def delete_model_run(self, run_id: UUID, actor: str, expected_version: int | None = None) -> ModelRun:
-        run = self.load_run(run_id, expected_version)
-        run.delete(actor=actor)
-        self.store(run)
-        return run
-
+        return self.change(ModelRun, run_id, "model run", lambda run: run.delete(actor=actor), expected_version)
 
 def _key(ref: DataRowRef) -> str:
     """How a line names its data row: by id or by global key."""
@@ -342,9 +337,9 @@ class CustomMetricCommands(LedgerCore):
     ) -> tuple[ModelRun, int, int]:
         """Custom metric values per data row (and feature); a value for the same (row,
         metric, feature) replaces the earlier one. All or nothing."""
-        self.rows.wait_until_current()
         run = self.load_run(run_id)
         model = self.load(Model, run.model_id, "model")
+        self.rows.wait_until_current()
         errors = ErrorCollector()
         parsed = []
         for line_no, obj in lines:
@@ -364,6 +359,14 @@ class CustomMetricCommands(LedgerCore):
         if not parsed and not errors.errors:
             errors.add(1, "the upload holds no custom metric value")
         errors.raise_if_any("custom metric upload")
-        upload = self.new_upload(run, "custom_metrics", actor, [{"values": part} for part in in_chunks(records)])
-        run.upload_custom_metrics(upload_id=upload.id, values=len(records), actor=actor)
-        return run, self.store(run, upload), len(records)
+        chunks = [{"values": part} for part in in_chunks(records)]
+        row_ids = list(dict.fromkeys(str(record[0]) for record in records))
+
+        def write(attempt: int) -> tuple[ModelRun, int]:
+            fresh = run if attempt == 0 else self.still_holding(run_id, row_ids)
+            upload = self.new_upload(fresh, "custom_metrics", actor, chunks)
+            fresh.upload_custom_metrics(upload_id=upload.id, values=len(records), actor=actor)
+            return fresh, self.store(fresh, upload)
+
+        written, position = self.retrying(write)
+        return written, position, len(records)

@@ -156,8 +156,8 @@ class ProjectorCommands(LedgerCore):
     ) -> tuple[Projection, bool]:
         """The projection of these inputs, requested now or found from an identical request
         before (False then). Rows without a vector in the space are left out."""
-        self.rows.wait_until_current()
         run = self.load_run(request.run_id)
+        self.rows.wait_until_current()
         inputs = self._inputs(request, directory)
         params = ReductionParams(request.method, request.sphereize)
         spaces = [space for space, _ in inputs.groups]

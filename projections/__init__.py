@@ -74,6 +74,9 @@ class ReadModelRows:
         self.timeout = timeout
 
     def wait_until_current(self, timeout: float | None = None) -> None:
+        """Wait until these read models hold every event recorded before the call. A command
+        calls it after loading its aggregates, so the rows it then reads include at least
+        what those aggregates include (a key check cannot miss rows a loaded dataset has)."""
         timeout = self.timeout if timeout is None else timeout
         try:
             self._read_models.wait_until_current(timeout, only=self.READ_MODELS)
