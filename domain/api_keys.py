@@ -10,6 +10,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.datasets import check_name
+from domain.errors import ValidationFailed
 
 KEY_PREFIX = "mlk_"
 _NAMESPACE = UUID("5b0f2a64-8a53-4c2e-9d6e-43a1c7e0f9b2")
@@ -34,11 +35,17 @@ class ApiKey(Aggregate):
         self.hashed = hashed
         self.read_only = read_only
         self.revoked = False
+        self.created_by = actor
 
     @staticmethod
     def create_id(name: str, hashed: str, read_only: bool, actor: str) -> UUID:
         return uuid5(_NAMESPACE, hashed)
 
-    @event("Revoked")
     def revoke(self, actor: str) -> None:
+        if self.revoked:
+            raise ValidationFailed(f"API key {self.name!r} ({self.id}) is already revoked")
+        self._revoke(actor=actor)
+
+    @event("Revoked")
+    def _revoke(self, actor: str) -> None:
         self.revoked = True

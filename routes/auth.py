@@ -61,6 +61,11 @@ class ApiKeys:
         return key
 
 
+    def forget(self, key: ApiKey) -> None:
+        """Stop trusting a key without a look-up (it was just revoked)."""
+        self._known.pop(key.hashed, None)
+
+
 def api_keys(connection: HTTPConnection) -> ApiKeys:
     return connection.app.state.api_keys  # type: ignore[no-any-return]
 

@@ -16,7 +16,7 @@ from strawberry.extensions import SchemaExtension
 from domain.api_keys import ApiKey
 from domain.errors import DomainError
 from schema.errors import AnyUserError, forbidden, user_error
-from schema.limits import Limits
+from schema.limits import Limits, check_page_size
 from schema.loaders import Loaders
 from schema.run_event_feed import RunEventFeed
 
@@ -40,6 +40,8 @@ class Context:
     # strawberry stores the websocket `connection_init` payload here.
     connection_params: dict[str, Any] | None = None
     loaders: Loaders = field(init=False)
+    # Items the pages of the current operation asked for (Limits.max_items_per_request).
+    page_items: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.runtime.read_models)
@@ -51,6 +53,12 @@ class Context:
     @property
     def read_models(self) -> ReadModels:
         return self.runtime.read_models
+
+    def page_size(self, first: int | None) -> int:
+        """The size of a page asked with `first`, counted against the operation's budget."""
+        size = check_page_size(first, self.limits, self.page_items)
+        self.page_items += size
+        return size
 
     async def read(self, query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a read-model query off the event loop (the read models are synchronous)."""
@@ -96,4 +104,5 @@ class FreshLoaders(SchemaExtension):
         context = self.execution_context.context
         if isinstance(context, Context):
             context.loaders = Loaders(context.runtime.read_models)
+            context.page_items = 0
         yield

@@ -18,7 +18,6 @@ from domain.ontology import Ontology
 from projections.metrics.compare import ComparisonRecord, WorseRow, compare_runs
 from projections.metrics.queries import RowRef, RunAt
 from schema.context import Context
-from schema.limits import check_page_size
 from schema.pagination import Connection, connection
 from schema.types.filters import DataRowFilter, clauses_of
 from schema.types.metrics import (
@@ -97,7 +96,7 @@ class ModelRunMetricsFields:
     ) -> Connection[MetricDataRow]:
         ctx = info.context
         clauses = [*clauses_of(filter), ConfusionClause(ground_truth, prediction)]
-        size = check_page_size(first, ctx.limits)
+        size = ctx.page_size(first)
         page = await ctx.read(metric_queries(ctx).rows, self._run_id(), clauses, confidence, iou, size, after)
         return connection(page, _row, after)
 
@@ -134,7 +133,7 @@ class ModelRunMetricsFields:
         under: str | None = None,
     ) -> Connection[DistributionEntry]:
         ctx = info.context
-        size = check_page_size(first, ctx.limits)
+        size = ctx.page_size(first)
         parents = await self._parents(ctx)
         page = await ctx.read(
             metric_queries(ctx).distribution, self._run_id(), "ann", clauses_of(filter), None, size, after, parents, under
@@ -155,7 +154,7 @@ class ModelRunMetricsFields:
         under: str | None = None,
     ) -> Connection[DistributionEntry]:
         ctx = info.context
-        size = check_page_size(first, ctx.limits)
+        size = ctx.page_size(first)
         parents = await self._parents(ctx)
         page = await ctx.read(
             metric_queries(ctx).distribution, self._run_id(), "pred", clauses_of(filter), confidence, size, after,
@@ -207,7 +206,7 @@ class MetricsQueries:
         version_b: int | None = None,
     ) -> RunComparison:
         ctx = info.context
-        size = check_page_size(first, ctx.limits)
+        size = ctx.page_size(first)
         record: ComparisonRecord = await ctx.read(
             compare_runs, metric_queries(ctx), str(run_a), str(run_b), confidence, iou,
             clauses_of(filter), metric, feature, size, after, version_a, version_b,

@@ -8,9 +8,9 @@ from strawberry.types import Info
 
 from domain.run_config import CONFIG_TEMPLATE
 from projections.records import DatasetRecord, ModelRecord, ModelRunRecord
+from schema.api_key_queries import ApiKeyQueries
 from schema.context import Context
 from schema.ids import try_parse_id
-from schema.limits import check_page_size
 from schema.metrics_queries import MetricsQueries
 from schema.pagination import Connection, connection
 from schema.projector_queries import ProjectorQueryFields
@@ -22,7 +22,7 @@ from schema.types.viewer import Viewer
 
 
 @strawberry.type
-class Query(ProjectorQueryFields, MetricsQueries):
+class Query(ProjectorQueryFields, MetricsQueries, ApiKeyQueries):
     @strawberry.field(description="Any object by its id.")
     async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:  # noqa: A002
         if try_parse_id(id) is None:
@@ -47,7 +47,7 @@ class Query(ProjectorQueryFields, MetricsQueries):
         self, info: Info[Context, None], first: int | None = None, after: str | None = None
     ) -> Connection[Dataset]:
         ctx = info.context
-        page = await ctx.read(ctx.read_models.datasets, first=check_page_size(first, ctx.limits), after=after)
+        page = await ctx.read(ctx.read_models.datasets, first=ctx.page_size(first), after=after)
         return connection(page, Dataset.from_record, after)
 
     @strawberry.field
@@ -61,7 +61,7 @@ class Query(ProjectorQueryFields, MetricsQueries):
         self, info: Info[Context, None], first: int | None = None, after: str | None = None
     ) -> Connection[Model]:
         ctx = info.context
-        page = await ctx.read(ctx.read_models.models, first=check_page_size(first, ctx.limits), after=after)
+        page = await ctx.read(ctx.read_models.models, first=ctx.page_size(first), after=after)
         return connection(page, Model.from_record, after)
 
     @strawberry.field

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from schema.mutations.api_key_mutations import ApiKeyMutations
 from schema.mutations.dataset_mutations import DatasetMutations
 from schema.mutations.metric_mutations import MetricMutations
 from schema.mutations.model_mutations import ModelMutations
@@ -16,6 +17,6 @@ from schema.mutations.slice_mutations import SliceMutations
 @strawberry.type
 class Mutation(
     DatasetMutations, ModelMutations, ModelRunMutations, RunConfigMutations, ProjectorMutations, MetricMutations,
-    SliceMutations,
+    SliceMutations, ApiKeyMutations,
 ):
     pass

@@ -11,7 +11,6 @@ from strawberry.types import Info
 from domain.datasets import Dataset as DatasetAggregate
 from projections.records import DatasetRecord
 from schema.context import Context
-from schema.limits import check_page_size
 from schema.pagination import Connection, connection
 from schema.types.data_row import DataRow
 from schema.types.node import Node
@@ -46,7 +45,7 @@ class Dataset(Node):
         self, info: Info[Context, None], first: int | None = None, after: str | None = None
     ) -> Connection[DataRow]:
         ctx = info.context
-        size = check_page_size(first, ctx.limits)
+        size = ctx.page_size(first)
         page = await ctx.read(ctx.read_models.data_rows, str(self.id), first=size, after=after)
         return connection(page, DataRow.from_dataset_row, after)
 

@@ -15,7 +15,6 @@ from domain.ontology_features import ClassificationKind as DomainClassificationK
 from domain.ontology_features import Tool as DomainTool
 from projections.records import ModelRecord
 from schema.context import Context
-from schema.limits import check_page_size
 from schema.pagination import Connection, connection
 from schema.types.node import Node
 from schema.types.slice import SavedSlice
@@ -90,7 +89,7 @@ class Model(Node):
         from schema.types.model_run import ModelRun
 
         ctx = info.context
-        size = check_page_size(first, ctx.limits)
+        size = ctx.page_size(first)
         page = await ctx.read(ctx.read_models.model_runs, str(self.id), first=size, after=after)
         return connection(page, ModelRun.from_record, after)
 

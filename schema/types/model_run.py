@@ -16,7 +16,6 @@ from projections.metrics.queries import RunAt
 from projections.records import ModelRunRecord
 from schema.context import Context
 from schema.gallery_queries import ModelRunGalleryFields
-from schema.limits import check_page_size
 from schema.metrics_queries import ModelRunMetricsFields
 from schema.pagination import Connection, connection
 from schema.projector_queries import ModelRunProjectorFields
@@ -63,7 +62,7 @@ class ModelRun(Node, ModelRunProjectorFields, ModelRunMetricsFields, ModelRunGal
         self, info: Info[Context, None], first: int | None = None, after: str | None = None
     ) -> Connection[RunEvent]:
         ctx = info.context
-        size = check_page_size(first, ctx.limits)
+        size = ctx.page_size(first)
         page = await ctx.read(ctx.read_models.run_history, str(self.id), first=size, after=after)
         run_id = str(self.id)
         return connection(page, lambda r: RunEvent.from_record(run_id, r), after)
@@ -97,7 +96,7 @@ class ModelRun(Node, ModelRunProjectorFields, ModelRunMetricsFields, ModelRunGal
         split: Split | None = None,  # type: ignore[valid-type]
     ) -> Connection[DataRow]:
         ctx = info.context
-        size = check_page_size(first, ctx.limits)
+        size = ctx.page_size(first)
         split_value = None if split is None else str(split.value)
         older = self.version != self.latest_version
         if older and filter is None and not sort and confidence is None and iou is None:

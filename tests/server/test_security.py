@@ -64,6 +64,21 @@ def test_depth_aliases_and_tokens_are_limited(live: LiveServer) -> None:
     assert "between 0 and 1000" in first["errors"][0]["message"]
 
 
+def test_the_pages_of_one_request_share_a_budget(live: LiveServer) -> None:
+    """Aliases multiply what a page may hold: each page counts its `first` against 5,000 items
+    for the whole request (a new request starts afresh)."""
+    five = " ".join(f"a{i}: datasets(first: 1000) {{ totalCount }}" for i in range(5))
+    assert "errors" not in live.reader.graphql("{ " + five + " }")
+    six = " ".join(f"a{i}: datasets(first: 1000) {{ totalCount }}" for i in range(6))
+    answer = live.reader.graphql("{ " + six + " }")
+    assert answer["errors"][0]["message"] == (
+        "this request asks for more than 5000 items in all its pages (5000 before this page of 1000): "
+        "ask for fewer, or page through with `after`"
+    )
+    nested = "{ models(first: 100) { edges { node { modelRuns(first: 100) { totalCount } } } } }"
+    assert "errors" not in live.reader.graphql(nested)
+
+
 def test_a_large_graphql_body_gets_413(live: LiveServer) -> None:
     padding = "#" + "x" * 40_000 + "\n"
     response = live.reader.client.post("/graphql", json={"query": padding + QUERY["query"]})
