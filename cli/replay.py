@@ -16,15 +16,20 @@ def replay(
     data_dir: Path = typer.Option(DEFAULT_DATA_DIR, help="Embedded database directory."),
 ) -> None:
     """Rebuild the read models from the event log into a scratch schema."""
-    from projections.replay import verify_replay
+    from projections.replay import replay_report
 
     if not verify:
         typer.echo("Only --verify is supported: it rebuilds into a scratch schema and compares.", err=True)
         raise typer.Exit(2)
-    differences = verify_replay(database_from_environment(data_dir))
-    for difference in differences:
+    report = replay_report(database_from_environment(data_dir))
+    typer.echo("Compared with a rebuild from the event log:")
+    for line in report.compared:
+        typer.echo(f"  {line}")
+    if report.not_compared:
+        typer.echo(f"Not compared (filled by a background refresher, not from the log): {', '.join(report.not_compared)}")
+    for difference in report.differences:
         typer.echo(difference)
-    if differences:
-        typer.echo(f"{len(differences)} difference(s) between the event log and the read models.", err=True)
+    if report.differences:
+        typer.echo(f"{len(report.differences)} difference(s) between the event log and the read models.", err=True)
         raise typer.Exit(1)
     typer.echo("Every read model matches the event log.")

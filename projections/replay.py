@@ -5,11 +5,18 @@ application's log up to the position the live read model has reached, then compa
 the live tables row for row (tracking tables excepted). The comparison runs in one
 REPEATABLE READ snapshot that also re-reads the live position, so a server that keeps
 projecting meanwhile cannot make the two sides differ by timing alone.
+
+A live read model that has not applied every event of the log it takes (stopped, or
+still behind) is a difference too: the log's last such event is found when its check
+starts, and the live one must have reached it by the comparison. Tables a background
+refresher fills (slice memberships) are not rebuilt from the log and not compared; the
+report names what was.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.persistence import InfrastructureFactory, Tracking
@@ -19,7 +26,7 @@ from psycopg.sql import SQL, Identifier
 
 from projections.following import FollowedLog
 from projections.postgres_view import PostgresView
-from projections.runners import READ_MODELS, ReadModel, read_model_env
+from projections.runners import READ_MODELS, ReadModel, last_relevant_notification, read_model_env
 from storage.database import Database, drop_schema, ensure_schema
 from storage.event_log import EventLog
 
@@ -70,9 +77,14 @@ def _compare_table(curs: Cursor[Any], live: str, scratch: str, table: str) -> st
     )
 
 
-def _verify_model(app: FollowedLog, model: ReadModel, database: Database, scratch: Database) -> list[str]:
+def _verify_model(
+    app: FollowedLog, model: ReadModel, database: Database, scratch: Database
+) -> tuple[list[str], str]:
+    """The differences of one read model, and what was compared."""
     live_view = _view(model, database)
     rebuilt_view = _view(model, scratch)
+    log_end = app.recorder.max_notification_id() or 0
+    target = last_relevant_notification(app.recorder, model.projection.topics, log_end) or 0
     try:
         projection = model.projection(rebuilt_view)
         tracking_table = Identifier(live_view.tracking_table_name)
@@ -91,27 +103,58 @@ def _verify_model(app: FollowedLog, model: ReadModel, database: Database, scratc
                     position = (row[0] if row else None) or 0
                     if position > (rebuilt_view.max_tracking_id(app.name) or 0):
                         continue  # the live read model moved on: catch up and look again
-                    found = [
-                        _compare_table(curs, database.schema, scratch.schema, table)
-                        for table in model.view.table_names()
-                    ]
-                    return [f"{model.name}.{d}" for d in found if d is not None]
-        return [f"{model.name}: the live read model kept moving; no stable comparison was possible"]
+                    tables = model.view.table_names()
+                    found = [_compare_table(curs, database.schema, scratch.schema, table) for table in tables]
+                    rows = sum(_count(curs, database.schema, table) for table in tables)
+                    differences = [f"{model.name}.{d}" for d in found if d is not None]
+                    if position < target:
+                        differences.append(
+                            f"{model.name}: behind the event log: it has applied its events up to {position}, "
+                            f"the log holds them up to {target} (stopped, or still catching up)"
+                        )
+                    compared = f"{model.name}: {len(tables)} table(s), {rows} row(s), events up to {position}"
+                    return differences, compared
+        return [f"{model.name}: the live read model kept moving; no stable comparison was possible"], model.name
     finally:
         live_view.datastore.close()
         rebuilt_view.datastore.close()
 
 
+def _count(curs: Cursor[Any], schema: str, table: str) -> int:
+    curs.execute(SQL("SELECT count(*) FROM {}.{}").format(Identifier(schema), Identifier(table)))
+    row = curs.fetchone()
+    return int(row[0]) if row else 0
+
+
+@dataclass(frozen=True)
+class ReplayReport:
+    differences: list[str]
+    # One line per read model: its tables, rows and the last event compared.
+    compared: list[str]
+    # Tables filled by a background refresher rather than from the log: not compared.
+    not_compared: list[str]
+
+
 def verify_replay(database: Database) -> list[str]:
     """Every difference between the live read models and a rebuild from the log ([] = none)."""
+    return replay_report(database).differences
+
+
+def replay_report(database: Database) -> ReplayReport:
+    """The differences between the live read models and a rebuild from the log, and what
+    was compared."""
     scratch = database.with_schema(f"{database.schema}_replay_{uuid.uuid4().hex[:8]}"[:63])
     ensure_schema(scratch)
     app = FollowedLog(env=read_model_env(database.application_env(), READ_MODELS[0], EventLog.name))
     try:
         differences: list[str] = []
+        compared: list[str] = []
         for model in READ_MODELS:
-            differences += _verify_model(app, model, database, scratch)
-        return differences
+            found, summary = _verify_model(app, model, database, scratch)
+            differences += found
+            compared.append(summary)
+        refreshed = [f"{model.name}.{table}" for model in READ_MODELS for table in model.view.refreshed_tables]
+        return ReplayReport(differences, compared, refreshed)
     finally:
         app.close()
         drop_schema(scratch)

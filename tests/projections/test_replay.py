@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from projections.replay import verify_replay
+import time
+from typing import Any
+
+import pytest
+
+from domain.datasets import Dataset
+from projections.catalog.projection import CatalogProjection
+from projections.replay import replay_report, verify_replay
+from projections.runners import READ_MODELS
 from runtime import Runtime
 from tests.projections.builders import box, numbered, predict, scenario
 
@@ -42,3 +50,35 @@ def test_a_rebuild_matches_and_a_tampered_table_is_reported(ledger: Runtime) -> 
 
 def test_a_rebuild_of_an_empty_log_matches(ledger: Runtime) -> None:
     assert verify_replay(ledger.database) == []
+
+
+def test_a_stopped_read_model_is_reported_behind_and_what_was_compared_is_named(
+    ledger: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _history(ledger)
+    dispatch = CatalogProjection.__dict__["process_event"]
+
+    def process_event(self: CatalogProjection, event: Any, tracking: Any) -> None:
+        if isinstance(event, Dataset.Created) and event.name == "unapplied":
+            raise RuntimeError("injected fault")
+        dispatch.__get__(self, type(self))(event, tracking)
+
+    monkeypatch.setattr(CatalogProjection, "process_event", process_event)
+    ledger.app.create_dataset("unapplied", actor="alice")
+    deadline = time.monotonic() + 30
+    while not (stopped := [s for s in ledger.read_models.stopped() if s.read_model == "catalog"]):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+    report = replay_report(ledger.database)
+    [behind] = [d for d in report.differences if "behind" in d]
+    assert behind.startswith("catalog: behind the event log: it has applied its events up to ")
+    assert behind.endswith(f", the log holds them up to {stopped[0].notification_id} (stopped, or still catching up)")
+    assert [line.split(":")[0] for line in report.compared] == [model.name for model in READ_MODELS]
+    assert report.not_compared == ["slice_membership.membership_progress", "slice_membership.slice_memberships"]
+
+    monkeypatch.undo()  # the fix: the read model is started again by itself and catches up
+    deadline = time.monotonic() + 60
+    while ledger.read_models.stopped() or verify_replay(ledger.database):
+        assert time.monotonic() < deadline, ledger.read_models.stopped()
+        time.sleep(0.5)

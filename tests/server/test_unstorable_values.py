@@ -15,7 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from domain.data_rows import MAX_OBJECTS_PER_ROW
+import application.dataset_commands
+import application.model_run_commands
 from tests.server.live import LiveServer
 from tests.server.operations import (
     CREATE_DATASET,
@@ -152,16 +153,25 @@ def test_unstorable_prediction(live: LiveServer, scenario: Scenario) -> None:
     assert_whole(live, before)
 
 
-def test_too_many_predictions_on_one_row(live: LiveServer, scenario: Scenario) -> None:
+@pytest.fixture
+def bound(monkeypatch: pytest.MonkeyPatch) -> int:
+    """The bound on one row's objects (domain.data_rows.MAX_OBJECTS_PER_ROW, 50,000), made
+    1,000 here so the uploads at and past it stay small."""
+    for module in (application.dataset_commands, application.model_run_commands):
+        monkeypatch.setattr(module, "MAX_OBJECTS_PER_ROW", 1_000)
+    return 1_000
+
+
+def test_too_many_predictions_on_one_row(live: LiveServer, scenario: Scenario, bound: int) -> None:
     before = live.runtime.app.recorder.max_notification_id()
     many = [{"dataRow": {"globalKey": "st-1"}, "name": "car", "bbox": box(), "confidence": 0.5}]
-    lines = [many[0] | {"dataRow": {"globalKey": "st-0"}}] + many * MAX_OBJECTS_PER_ROW
+    lines = [many[0] | {"dataRow": {"globalKey": "st-0"}}] + many * bound
     other = {"dataRow": {"globalKey": "st-1"}, "name": "weather", "answer": {"name": "sunny"}}
     response = live.writer.upload(f"/upload/model-runs/{scenario.run_id}/predictions", [*lines, other])
     assert response.status_code == 422, response.text[:500]
     [error] = response.json()["errors"]
     assert error["line"] == 2, error
-    assert f"data row 'st-1' is given {MAX_OBJECTS_PER_ROW + 1} predictions" in error["message"], error
+    assert f"data row 'st-1' is given {bound + 1} predictions" in error["message"], error
     assert_whole(live, before)
     # At the bound, accepted.
     response = live.writer.upload(f"/upload/model-runs/{scenario.run_id}/predictions", lines)
@@ -169,13 +179,13 @@ def test_too_many_predictions_on_one_row(live: LiveServer, scenario: Scenario) -
     wait_in_sync(live.writer, scenario.run_id)
 
 
-def test_too_many_labels_on_one_row(live: LiveServer, scenario: Scenario) -> None:
+def test_too_many_labels_on_one_row(live: LiveServer, scenario: Scenario, bound: int) -> None:
     before = live.runtime.app.recorder.max_notification_id()
-    labels = [{"name": "car", "bbox": box()}] * (MAX_OBJECTS_PER_ROW + 1)
+    labels = [{"name": "car", "bbox": box()}] * (bound + 1)
     response = live.writer.upload(
         f"/upload/datasets/{scenario.dataset_id}/labels", [{"dataRow": {"globalKey": "st-0"}, "labels": labels}]
     )
     assert response.status_code == 422, response.text[:500]
     [error] = response.json()["errors"]
-    assert error["line"] == 1 and f"'st-0' has {MAX_OBJECTS_PER_ROW + 1} labels" in error["message"], error
+    assert error["line"] == 1 and f"'st-0' has {bound + 1} labels" in error["message"], error
     assert_whole(live, before)
