@@ -16,13 +16,14 @@ from eventsourcing.projection import BaseProjectionRunner, Projection
 from eventsourcing.utils import get_topic
 from psycopg.sql import SQL, Identifier
 
+from domain.uploads import Upload
 from projections.catalog.projection import CatalogProjection
 from projections.catalog.view import CatalogView
 from projections.computation_status.projection import ComputationStatusProjection
 from projections.computation_status.view import ComputationStatusView
 from projections.embeddings.projection import EmbeddingsProjection
 from projections.embeddings.view import EmbeddingsView
-from projections.following import FollowedLog
+from projections.following import FollowedLog, LazyChunkAdded
 from projections.gallery.projection import GalleryProjection
 from projections.gallery.view import GalleryView
 from projections.metrics.projection import MetricsProjection
@@ -69,6 +70,11 @@ READ_MODELS: tuple[ReadModel, ...] = (
 # listens) and answers "what is the last event" for waits.
 VIEW_POOL = {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "15"}
 FOLLOWER_POOL = {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "15"}
+
+
+def _stored_class(event: Any) -> type:
+    """The event's class as the log names it (a chunk decoded on first use is a subclass)."""
+    return Upload.ChunkAdded if isinstance(event, LazyChunkAdded) else type(event)
 
 
 class ReadModelStopped(RuntimeError):
@@ -190,7 +196,7 @@ class ReadModelRunner(BaseProjectionRunner[FollowedLog]):
         self.stopped = Stopped(
             read_model=self.model.name,
             notification_id=None if tracking is None else tracking.notification_id,
-            topic=None if event is None else get_topic(type(event)),
+            topic=None if event is None else get_topic(_stored_class(event)),
             error=message if len(message) <= MAX_REPORTED_ERROR else message[:MAX_REPORTED_ERROR] + "...",
             at=datetime.now(UTC),
             restarts=self.restarts,
