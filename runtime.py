@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from application import ModelLedger
 from projections import ReadModels, start_read_models
-from storage.database import Database, ensure_schema
+from storage.database import Database, preparing
 
 
 @dataclass
@@ -24,9 +24,13 @@ class Runtime:
 
 
 def open_runtime(database: Database) -> Runtime:
-    ensure_schema(database)
     env = database.application_env()
-    app = ModelLedger(env=env)
-    read_models = start_read_models(database, env)
+    with preparing(database):  # tables are made at first use: by one process at a time
+        app = ModelLedger(env=env)
+        try:
+            read_models = start_read_models(database, env)
+        except BaseException:
+            app.close()
+            raise
     app.attach_rows(read_models.rows)
     return Runtime(database=database, app=app, read_models=read_models)

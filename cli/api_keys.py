@@ -14,7 +14,7 @@ from application import ModelLedger
 from cli.main import app
 from domain.api_keys import ApiKey
 from domain.errors import DomainError
-from storage.database import DEFAULT_DATA_DIR, database_from_environment, ensure_schema
+from storage.database import DEFAULT_DATA_DIR, database_from_environment, preparing
 
 api_key = typer.Typer(no_args_is_help=True, help="Manage API keys.")
 app.add_typer(api_key, name="api-key")
@@ -33,8 +33,8 @@ def ensure_first_key(ledger: ModelLedger) -> str | None:
 @contextmanager
 def _ledger(data_dir: Path) -> Iterator[ModelLedger]:
     database = database_from_environment(data_dir)
-    ensure_schema(database)
-    ledger = ModelLedger(env=database.application_env())
+    with preparing(database):
+        ledger = ModelLedger(env=database.application_env())
     try:
         yield ledger
     except DomainError as exc:

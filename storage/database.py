@@ -8,6 +8,8 @@ if it is not running.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -121,6 +123,22 @@ def ensure_schema(database: Database) -> None:
     plain = Database({k: v for k, v in database.settings.items() if k != "POSTGRES_SCHEMA"})
     with psycopg.connect(plain.conninfo(), autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{database.schema}"')
+
+
+@contextmanager
+def preparing(database: Database) -> Iterator[None]:
+    """Hold the schema's set-up lock: the process that makes its schema and tables (the
+    event store's and the read models', created at first use) does so alone. Processes
+    started at the same moment on a fresh database otherwise race in CREATE TABLE IF NOT
+    EXISTS and one fails ("tuple concurrently updated", a duplicate pg_type)."""
+    plain = Database({k: v for k, v in database.settings.items() if k != "POSTGRES_SCHEMA"})
+    with psycopg.connect(plain.conninfo(), autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"modelledger set-up {database.schema}",))
+        try:
+            ensure_schema(database)
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (f"modelledger set-up {database.schema}",))
 
 
 def drop_schema(database: Database) -> None:

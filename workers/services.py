@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from application import ModelLedger
 from projections.metrics.inputs import MetricInputs
-from storage.database import Database, database_from_environment, ensure_schema
+from storage.database import Database, database_from_environment, preparing
 
 
 @dataclass
@@ -25,8 +25,8 @@ class WorkerServices:
 
     @classmethod
     def open(cls, database: Database) -> WorkerServices:
-        ensure_schema(database)
-        return cls(database, ModelLedger(env=database.application_env()), MetricInputs(database), owned=True)
+        with preparing(database):
+            return cls(database, ModelLedger(env=database.application_env()), MetricInputs(database), owned=True)
 
     def close(self) -> None:
         if self.owned:
