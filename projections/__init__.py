@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from time import monotonic
 from uuid import UUID
 
@@ -152,11 +151,7 @@ class ReadModels:
     def stopped(self) -> list[Stopped]:
         """The read models that are stopped now, each with the event and the error it
         stopped on; the healer starts them again (projections.healing)."""
-        return [
-            runner.stopped or Stopped(name, None, None, "stopped", datetime.now(UTC), runner.restarts)
-            for name, runner in list(self._runners.items())
-            if runner.is_interrupted.is_set()
-        ]
+        return [runner.report() for runner in list(self._runners.values()) if runner.is_interrupted.is_set()]
 
     def wait(
         self, notification_id: int | None, timeout: float = DEFAULT_TIMEOUT, only: Sequence[str] | None = None
@@ -178,20 +173,18 @@ class ReadModels:
             if relevant:
                 wait_for(runner, max(relevant), deadline)
 
-    def show_written(self, events: Sequence[tuple[int, str]], timeout: float) -> bool:
+    def show_written(self, events: Sequence[tuple[int, str]], timeout: float) -> None:
         """After a write: wait until the read models that take these (notification id,
-        topic) events show them, so the answer's next read sees the write. Whether they do:
-        past the timeout, or with a read model stopped, the write is still recorded and the
-        answer goes out as a success (the read models show it once they catch up); it is
-        never reported as failed. The one after-write policy of uploads and mutations."""
+        topic) events show them, so the answer's next read sees the write. Past the timeout,
+        or with a read model stopped, the write is still recorded and the answer goes out as
+        a success (the read models show it once they catch up); it is never reported as
+        failed. The one after-write policy of uploads and mutations."""
         try:
             self.wait_for_events(events, timeout)
         except (TimeoutError, ReadModelStopped):
-            return False
+            pass
         except Exception:  # the database went away after the write was recorded
             logger.warning("a recorded write could not be waited for", exc_info=True)
-            return False
-        return True
 
     def log_position(self) -> int:
         """The position of the last event recorded."""

@@ -152,6 +152,10 @@ class ReadModelRunner(BaseProjectionRunner[FollowedLog]):
             env=env,
         )
 
+    def report(self) -> Stopped:
+        """Why this (stopped) runner stopped: what it recorded, or that it was stopped."""
+        return self.stopped or Stopped(self.model.name, None, None, "stopped", datetime.now(UTC), self.restarts)
+
     def __exit__(self, *exc_info: Any) -> None:
         """Stop (once; a runner left for a restarted one is not stopped again)."""
         if not self._left:
@@ -245,7 +249,7 @@ def wait_for(runner: ReadModelRunner, notification_id: int | None, deadline: flo
         if tracked >= target:
             return
         if runner.is_interrupted.is_set():
-            raise ReadModelStopped(runner.stopped or Stopped(runner.model.name, None, None, "stopped", datetime.now(UTC), runner.restarts))
+            raise ReadModelStopped(runner.report())
         remaining = deadline - monotonic()
         if remaining <= 0:
             raise TimeoutError(

@@ -68,6 +68,10 @@ class Database:
     def with_schema(self, schema: str) -> Database:
         return Database({**self.settings, "POSTGRES_SCHEMA": schema})
 
+    def without_schema(self) -> Database:
+        """The same server and database, on the default search path (to make or drop a schema)."""
+        return Database({k: v for k, v in self.settings.items() if k != "POSTGRES_SCHEMA"})
+
 
 def _quote(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
@@ -120,7 +124,7 @@ def ensure_schema(database: Database) -> None:
     """Create the database schema named by POSTGRES_SCHEMA, if any."""
     if database.schema == "public":
         return
-    plain = Database({k: v for k, v in database.settings.items() if k != "POSTGRES_SCHEMA"})
+    plain = database.without_schema()
     with psycopg.connect(plain.conninfo(), autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{database.schema}"')
 
@@ -131,7 +135,7 @@ def preparing(database: Database) -> Iterator[None]:
     event store's and the read models', created at first use) does so alone. Processes
     started at the same moment on a fresh database otherwise race in CREATE TABLE IF NOT
     EXISTS and one fails ("tuple concurrently updated", a duplicate pg_type)."""
-    plain = Database({k: v for k, v in database.settings.items() if k != "POSTGRES_SCHEMA"})
+    plain = database.without_schema()
     with psycopg.connect(plain.conninfo(), autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"modelledger set-up {database.schema}",))
         try:
@@ -142,6 +146,6 @@ def preparing(database: Database) -> Iterator[None]:
 
 
 def drop_schema(database: Database) -> None:
-    plain = Database({k: v for k, v in database.settings.items() if k != "POSTGRES_SCHEMA"})
+    plain = database.without_schema()
     with psycopg.connect(plain.conninfo(), autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA IF EXISTS "{database.schema}" CASCADE')
