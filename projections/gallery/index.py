@@ -1,6 +1,6 @@
 """A run's data rows in memory, as the gallery filters and sorts them.
 
-Built once per change of the run (its version) or of its uploads' parts, and kept while
+Built once per change of the run (its version), of its uploads' parts or of its rows, and kept while
 neither changes: every current data row (16-byte keys ascending, global keys, splits,
 datasets) and, per side, the objects of each row (row, feature, confidence) from the newest
 part naming the row. Metadata columns are read on first use, one key at a time, and then
@@ -63,7 +63,7 @@ class MetadataColumn:
 class GalleryIndex:
     run_id: UUID
     model_id: UUID  # a run's model never changes
-    stamp: tuple[int, int]  # (run version, last part's position in the log)
+    stamp: tuple[int, int, int]  # (run version, log positions of the last part and of the last row write)
     keys: np.ndarray  # S16 ascending
     global_keys: np.ndarray  # str per row
     splits: np.ndarray  # uint8 index into SPLITS
@@ -130,7 +130,7 @@ class GalleryIndex:
             return found.values
 
 def load_index(
-    view: GalleryView, run_id: UUID, model_id: UUID, stamp: tuple[int, int], as_of: int | None = None
+    view: GalleryView, run_id: UUID, model_id: UUID, stamp: tuple[int, int, int], as_of: int | None = None
 ) -> GalleryIndex:
     """The run's rows and objects now, or as of an older version: the rows valid then and
     each one's objects from the newest part up to that version."""

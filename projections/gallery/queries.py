@@ -144,10 +144,10 @@ class GalleryQueries:
             cached = self._cache.get((parsed, None))
         return cached is not None and cached.stamp == self._stamp(parsed, run)
 
-    def _stamp(self, parsed: UUID, run: DictRow, as_of: int | None = None) -> tuple[int, int]:
-        """What an index is kept under: the version it shows and the gallery's stamp of the
-        run's rows. An index whose stamp is the one read now is current."""
-        return (int(run["version"]) if as_of is None else as_of, self.view.stamp(parsed))
+    def _stamp(self, parsed: UUID, run: DictRow, as_of: int | None = None) -> tuple[int, int, int]:
+        """What an index is kept under: the version it shows and the stamps of the run's
+        parts and rows. An index whose stamp is the one read now is current."""
+        return (int(run["version"]) if as_of is None else as_of, *self.view.stamp(parsed))
 
     def forget(self, run_id: UUID) -> None:
         """Drops the run's latest index from memory (the next read builds it again)."""

@@ -34,9 +34,15 @@ class GalleryView(FollowsUploads):
                     (run_id, tracking.notification_id, side, version, payload),
                 )
 
-    def stamp(self, run_id: UUID) -> int:
-        row = self.fetch_one("SELECT coalesce(max(seq), 0) AS seq FROM {s}.gallery_parts WHERE run_id = %s", (run_id,))
-        return 0 if row is None else int(row["seq"])
+    def stamp(self, run_id: UUID) -> tuple[int, int]:
+        """The log positions of the run's last part here and of the last write to its rows
+        (run_input_stamps): a run's rows are written after the event of its new version."""
+        row = self.fetch_one(
+            "SELECT coalesce((SELECT max(seq) FROM {s}.gallery_parts WHERE run_id = %(run)s), 0) AS seq,"
+            " coalesce((SELECT stamp FROM {s}.run_input_stamps WHERE run_id = %(run)s), 0) AS inputs",
+            {"run": run_id},
+        )
+        return (0, 0) if row is None else (int(row["seq"]), int(row["inputs"]))
 
     def parts(self, run_id: UUID, side: str, up_to: int | None = None) -> list[bytes]:
         """One side's parts in log order; up to a run version if given (parts are never

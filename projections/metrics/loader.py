@@ -22,14 +22,18 @@ from projections.metrics.split_figures import SplitFigures
 from projections.metrics.view import MetricsView
 from projections.row_keys import find, ids_of
 
+# The stamp: the version, the position of the last result and of the last write to the
+# run's inputs (a version's rows are written by events after the one that makes it).
 _STAMP = (
-    "SELECT m.version, v.metric_settings, coalesce(s.stamp, 0) AS stamp"
+    "SELECT m.version, v.metric_settings, coalesce(s.stamp, 0) AS stamp, coalesce(i.stamp, 0) AS inputs"
     " FROM {s}.model_runs m JOIN {s}.model_run_versions v ON v.run_id = m.id AND v.version = m.version"
-    " LEFT JOIN {s}.metric_stamps s ON s.run_id = m.id WHERE m.id = %s"
+    " LEFT JOIN {s}.metric_stamps s ON s.run_id = m.id"
+    " LEFT JOIN {s}.run_input_stamps i ON i.run_id = m.id WHERE m.id = %s"
 )
 _STAMP_AT = (
-    "SELECT v.version, v.metric_settings, coalesce(s.stamp, 0) AS stamp"
+    "SELECT v.version, v.metric_settings, coalesce(s.stamp, 0) AS stamp, coalesce(i.stamp, 0) AS inputs"
     " FROM {s}.model_run_versions v LEFT JOIN {s}.metric_stamps s ON s.run_id = v.run_id"
+    " LEFT JOIN {s}.run_input_stamps i ON i.run_id = v.run_id"
     " WHERE v.run_id = %s AND v.version = %s"
 )
 _NEVER = 2**31 - 1
@@ -84,6 +88,7 @@ class Stamp:
 
     version: int
     results: int
+    inputs: int
 
 
 @dataclass(eq=False)
@@ -140,7 +145,7 @@ def read_stamp(view: MetricsView, run_id: UUID, version: int | None = None) -> t
     row = view.fetch_one(_STAMP, (run_id,)) if version is None else view.fetch_one(_STAMP_AT, (run_id, version))
     if row is None:
         return None
-    return Stamp(row["version"], int(row["stamp"])), row["metric_settings"]
+    return Stamp(row["version"], int(row["stamp"]), int(row["inputs"])), row["metric_settings"]
 
 
 def pending_rows(view: MetricsView, run_id: UUID) -> int:

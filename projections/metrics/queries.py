@@ -1,6 +1,7 @@
 """The metrics view's queries: a run's metrics at any grid point, over any selection of rows.
 
-Each query reads one small stamp (the run's version and the position of its last result);
+Each query reads one small stamp (the run's version, the position of its last result and
+that of the last write to its rows, labels or predictions);
 the run's results stay in memory while the stamp holds, so a query is numpy over columns
 already there. A new result, a removed row or a new split changes the stamp, and the next
 query loads the run again.

@@ -35,6 +35,21 @@ class TemporalWrites(FollowsUploads):
     Row ids are handled as the canonical strings the upload chunks carry.
     """
 
+    def _inputs_changed(self, curs: Cursor[DictRow], run_id: UUID, tracking: Tracking) -> None:
+        """Record the log position of this write to the run's inputs (`run_input_stamps`).
+
+        A change takes the run to its new version in one event and writes the records in
+        its upload's chunk events after it: a reader that loaded the run between the two
+        sees the new version with the old records, and only this position tells it so.
+        """
+        curs.execute(
+            self.sql(
+                "INSERT INTO {s}.run_input_stamps (run_id, stamp) VALUES (%s, %s)"
+                " ON CONFLICT (run_id) DO UPDATE SET stamp = excluded.stamp"
+            ),
+            (run_id, tracking.notification_id),
+        )
+
     def _current(
         self, curs: Cursor[DictRow], table: str, run_id: UUID, ids: list[str], columns: str = ""
     ) -> dict[str, DictRow]:
@@ -93,6 +108,7 @@ class TemporalWrites(FollowsUploads):
         by_id = {row[0]: row for row in rows}
         ids = list(by_id)
         with self.tracked(tracking) as curs:
+            self._inputs_changed(curs, run_id, tracking)
             present = self._current(curs, "run_rows", run_id, ids, ", t.split")
             changed = {i: r for i, r in present.items() if r["split"] != by_id[i][2]}
             self._end(curs, "run_rows", run_id, version, changed)
@@ -118,6 +134,7 @@ class TemporalWrites(FollowsUploads):
         if table == "run_labels":
             items = [item for item in items if item[2]]
         with self.tracked(tracking) as curs:
+            self._inputs_changed(curs, run_id, tracking)
             current = self._current(curs, table, run_id, [item[0] for item in items])
             self._end(curs, table, run_id, version, {i: r for i, r in current.items() if r["valid_from"] < version})
             begun = {i for i, r in current.items() if r["valid_from"] == version}
@@ -161,6 +178,7 @@ class TemporalWrites(FollowsUploads):
         """[[row id, split]]: rows whose split differs get a new record from `version`."""
         splits = dict(pairs)
         with self.tracked(tracking) as curs:
+            self._inputs_changed(curs, run_id, tracking)
             columns = ", " + ", ".join(f"t.{c}" for c in _ROW_COLUMNS)
             current = self._current(curs, "run_rows", run_id, list(splits), columns)
             changed = {i: r for i, r in current.items() if r["split"] != splits[i]}
@@ -175,6 +193,7 @@ class TemporalWrites(FollowsUploads):
     def remove_rows(self, run_id: UUID, version: int, ids: list[str], tracking: Tracking) -> None:
         """The rows leave the run at `version`, with their labels and predictions."""
         with self.tracked(tracking) as curs:
+            self._inputs_changed(curs, run_id, tracking)
             for table in ("run_rows", "run_labels", "run_predictions"):
                 self._end(curs, table, run_id, version, self._current(curs, table, run_id, ids))
 

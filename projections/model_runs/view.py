@@ -81,6 +81,11 @@ class ModelRunsView(TemporalWrites):
         _temporal("run_labels", "labels bytea NOT NULL, label_count integer NOT NULL"),
         _temporal("run_predictions", "predictions bytea NOT NULL, prediction_count integer NOT NULL"),
         uploads_table("run_uploads"),
+        (
+            # Per run, the log position of the last write to its rows, labels or predictions.
+            "run_input_stamps",
+            "CREATE TABLE IF NOT EXISTS {s}.run_input_stamps (run_id uuid PRIMARY KEY, stamp bigint NOT NULL)",
+        ),
     )
     indexes = (
         "CREATE INDEX IF NOT EXISTS model_runs_model ON {s}.model_runs (model_id, seq)",
