@@ -7,7 +7,6 @@ from typing import Any
 from uuid import UUID
 
 import numpy as np
-from eventsourcing.application import AggregateNotFoundError
 
 from application.ledger import LedgerCore
 from application.upload_lines import ErrorCollector
@@ -26,11 +25,7 @@ from domain.errors import Conflict
 class EmbeddingCommands(LedgerCore):
     def embedding_space(self, dataset_id: UUID, name: str) -> EmbeddingSpace | None:
         """The dataset's space of that name, or None."""
-        try:
-            space: object = self.repository.get(embedding_space_id(dataset_id, check_space_name(name)))
-        except AggregateNotFoundError:
-            return None
-        return space if isinstance(space, EmbeddingSpace) else None
+        return self.find(EmbeddingSpace, embedding_space_id(dataset_id, check_space_name(name)))
 
     def create_embedding_space(self, dataset_id: UUID, name: str, dimension: int, actor: str) -> EmbeddingSpace:
         dataset = self.load(Dataset, dataset_id, "dataset")

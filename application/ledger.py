@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from time import sleep
 from typing import Any, TypeVar
 from uuid import UUID
@@ -18,6 +19,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from application.row_directory import RowDirectory
+from domain.answered_requests import AnsweredRequest
 from domain.api_keys import ApiKey
 from domain.datasets import Dataset
 from domain.errors import Conflict, NotFound, ValidationFailed
@@ -32,8 +34,21 @@ T = TypeVar("T")
 # random pause of up to RACE_PAUSE * 2**attempt seconds (at most ~5 s in all).
 RACE_ATTEMPTS = 10
 RACE_PAUSE = 0.005
-# Per thread: the events saved since the request began (see LedgerCore.saved_here).
+# Per thread: the events saved since the request began (see LedgerCore.saved_here), and
+# the answer the request records with its write (see LedgerCore.answering).
 _saved = threading.local()
+_answering = threading.local()
+
+# Makes a request's answer from the aggregate its command saves first.
+AnswerRecord = Callable[[Aggregate], AnsweredRequest]
+
+
+class AlreadyAnswered(Exception):  # noqa: N818 (a state, not a failure: the answer is in `answered`)
+    """A request with the same idempotency key was recorded first: its answer stands."""
+
+    def __init__(self, answered: AnsweredRequest) -> None:
+        super().__init__(f"request {answered.key!r} on {answered.route} was answered before")
+        self.answered = answered
 
 
 class LedgerCore(EventLog):
@@ -54,12 +69,17 @@ class LedgerCore(EventLog):
     def attach_rows(self, rows: RowDirectory) -> None:
         self._rows = rows
 
-    def load(self, cls: type[A], aggregate_id: UUID, what: str) -> A:
+    def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        """The aggregate with this id if there is one and it is a `cls`, else None."""
         try:
-            aggregate = self.repository.get(aggregate_id)
+            found: object = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
-            raise NotFound(f"{what} {aggregate_id} not found") from None
-        if not isinstance(aggregate, cls) or getattr(aggregate, "deleted", False):
+            return None
+        return found if isinstance(found, cls) else None
+
+    def load(self, cls: type[A], aggregate_id: UUID, what: str) -> A:
+        aggregate = self.find(cls, aggregate_id)
+        if aggregate is None or getattr(aggregate, "deleted", False):
             raise NotFound(f"{what} {aggregate_id} not found")
         return aggregate
 
@@ -97,8 +117,34 @@ class LedgerCore(EventLog):
             )
         return run
 
+    @contextmanager
+    def answering(self, record: AnswerRecord) -> Iterator[None]:
+        """Within: the command's save also records the request's answer, made by `record`
+        from the aggregate saved first, in the same atomic save. If a request with the same
+        key was recorded first, the save raises AlreadyAnswered with its answer."""
+        _answering.record = record
+        try:
+            yield
+        finally:
+            _answering.record = None
+
+    def answered_request(self, request_id: UUID) -> AnsweredRequest | None:
+        return self.find(AnsweredRequest, request_id)
+
     def save(self, *objs: Any, **kwargs: Any) -> Any:
-        recordings = super().save(*objs, **kwargs)
+        record: AnswerRecord | None = getattr(_answering, "record", None)
+        answer = None
+        if record is not None:
+            answer = record(next(o for o in objs if o is not None))
+            objs = (*objs, answer)
+        try:
+            recordings = super().save(*objs, **kwargs)
+        except IntegrityError:
+            earlier = None if answer is None else self.answered_request(answer.id)
+            if earlier is not None:
+                raise AlreadyAnswered(earlier) from None
+            raise
+        _answering.record = None  # one request, one write
         saved = getattr(_saved, "events", None)
         if saved is not None:
             saved.extend((r.notification.id, r.notification.topic) for r in recordings)
@@ -154,11 +200,7 @@ class LedgerCore(EventLog):
         return upload
 
     def api_key(self, key_id: UUID) -> ApiKey | None:
-        try:
-            key = self.repository.get(key_id)
-        except AggregateNotFoundError:
-            return None
-        return key if isinstance(key, ApiKey) else None
+        return self.find(ApiKey, key_id)
 
 
 class WriteRace(Conflict):

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 from uuid import UUID
 
 import numpy as np
-from eventsourcing.application import AggregateNotFoundError
 from numpy.typing import NDArray
 
 from application.ledger import LedgerCore
@@ -115,11 +114,7 @@ def _points(ids: list[UUID], coordinates: NDArray[np.float32]) -> list[dict[str,
 
 class ProjectorCommands(LedgerCore):
     def _space(self, dataset_id: UUID, name: str) -> EmbeddingSpace | None:
-        try:
-            space: object = self.repository.get(embedding_space_id(dataset_id, name))
-        except AggregateNotFoundError:
-            return None
-        return space if isinstance(space, EmbeddingSpace) else None
+        return self.find(EmbeddingSpace, embedding_space_id(dataset_id, name))
 
     def _inputs(self, request: ProjectionRequest, directory: ProjectorDirectory) -> ProjectionInputs:
         by_dataset = directory.run_rows_by_dataset(request.run_id)
@@ -208,11 +203,7 @@ class ProjectorCommands(LedgerCore):
         return projection, True
 
     def projection(self, projection_id: UUID) -> Projection | None:
-        try:
-            found: object = self.repository.get(projection_id)
-        except AggregateNotFoundError:
-            return None
-        return found if isinstance(found, Projection) else None
+        return self.find(Projection, projection_id)
 
     def load_projection(self, run_id: UUID, projection_id: UUID) -> Projection:
         found = self.projection(projection_id)

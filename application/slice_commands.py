@@ -97,11 +97,7 @@ class SliceCommands(LedgerCore):
     # -- names -------------------------------------------------------------------------------
 
     def _name_claim(self, model_id: UUID, name: str) -> SliceName | None:
-        try:
-            claim = self.repository.get(slice_name_id(model_id, name))
-        except AggregateNotFoundError:
-            return None
-        return claim if isinstance(claim, SliceName) else None
+        return self.find(SliceName, slice_name_id(model_id, name))
 
     def _take_name(self, model_id: UUID, name: str, slice_id: UUID, actor: str) -> SliceName:
         claim = self._name_claim(model_id, name)

@@ -5,21 +5,30 @@ The body is streamed and validated whole before anything is recorded: the answer
 `200 {"accepted": lines, "version": V}` or, with nothing recorded,
 `422 {"errors": [{"line": n, "message": ...}]}` (413 too large, 404 unknown dataset or
 run, 409 a concurrent write got there first, 401 no key, 403 read-only key).
+
+With an `Idempotency-Key` header the request is recorded with its answer: the same key on
+the same route again (a retry after a lost answer) gets that answer back, marked
+`Idempotent-Replayed: true`, and records nothing; the same key with another body is 422.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import hashlib
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import anyio.to_thread
+from eventsourcing.domain import Aggregate
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from application.ledger import AlreadyAnswered
 from application.upload_lines import decode_lines
+from domain.answered_requests import AnsweredRequest, answered_request_id, check_idempotency_key
 from domain.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from routes.auth import caller
 from routes.ndjson import Counted, pull, split_lines
@@ -120,19 +129,38 @@ async def _upload(request: Request, owner: str, what: str, command: UploadComman
     try:
         check_declared_length(request, limits.max_body_bytes)
         compressed = check_bulk_body(request)
+        idempotency = _idempotency(request, str(key.id))
     except BodyTooLarge as exc:
         return too_large(exc)
     except UnsupportedBody as exc:
         return unsupported(exc)
+    except ValidationFailed as exc:
+        return _error(400, exc.message)
 
     body = limited_stream(request, limits.max_body_bytes)
     if compressed:
         body = gunzipped(body, limits.max_body_bytes)
+    digest = hashlib.sha256()
+    body = _digested(body, digest)
+    try:
+        if idempotency is not None:
+            earlier = await anyio.to_thread.run_sync(runtime.app.answered_request, idempotency.request_id)
+            if earlier is not None:
+                async for _ in body:
+                    pass
+                return _replayed(earlier, digest.hexdigest())
+    except BodyTooLarge as exc:
+        return too_large(exc)
     lines = Counted(decode_lines(split_lines(pull(body), limits.max_line_bytes)))
+
+    def answer(saved: Aggregate) -> AnsweredRequest:
+        assert idempotency is not None
+        return idempotency.record(digest.hexdigest(), {"accepted": lines.count, "version": saved.version})
 
     def record() -> int:
         runtime.app.forget_saved_here()
-        version, _ = command(runtime.app, owner_id, lines, key.name)
+        with runtime.app.answering(answer) if idempotency is not None else nullcontext():
+            version, _ = command(runtime.app, owner_id, lines, key.name)
         # Recorded: the answer is a success whether or not the read models show it in time.
         runtime.read_models.show_written(runtime.app.saved_here(), limits.read_model_wait_seconds)
         return version
@@ -143,7 +171,50 @@ async def _upload(request: Request, owner: str, what: str, command: UploadComman
         return too_large(exc)
     except DomainError as exc:
         return _domain_error(exc)
+    except AlreadyAnswered as exc:  # the same request, sent twice at once: one write, one answer
+        return _replayed(exc.answered, digest.hexdigest())
     return JSONResponse({"accepted": lines.count, "version": version})
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """A request's idempotency key, scoped to its caller and route."""
+
+    caller: str
+    route: str
+    key: str
+
+    @property
+    def request_id(self) -> UUID:
+        return answered_request_id(self.caller, self.route, self.key)
+
+    def record(self, body_digest: str, answer: dict[str, Any]) -> AnsweredRequest:
+        return AnsweredRequest(caller=self.caller, route=self.route, key=self.key, body_digest=body_digest, answer=answer)
+
+
+def _idempotency(request: Request, caller_id: str) -> Idempotency | None:
+    """The request's `Idempotency-Key`, if it has one (ValidationFailed if malformed)."""
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return None
+    return Idempotency(caller_id, f"{request.method} {request.url.path}", check_idempotency_key(key))
+
+
+async def _digested(stream: AsyncIterator[bytes], digest: Any) -> AsyncIterator[bytes]:
+    async for chunk in stream:
+        digest.update(chunk)
+        yield chunk
+
+
+def _replayed(earlier: AnsweredRequest, body_digest: str) -> Response:
+    """The answer given to the first request with this key, if this one is its repeat."""
+    if earlier.body_digest != body_digest:
+        message = (
+            f"Idempotency-Key {earlier.key!r} was used on this route for another request body; "
+            "nothing was recorded (a new request needs a new key)"
+        )
+        return JSONResponse({"errors": [{"line": None, "message": message}]}, status_code=422)
+    return JSONResponse(earlier.answer, headers={"Idempotent-Replayed": "true"})
 
 
 def _domain_error(exc: DomainError) -> Response:

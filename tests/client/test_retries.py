@@ -1,5 +1,6 @@
 """Retries: a chunk whose answer was lost after the server recorded it, a chunk that never
-arrived, and a chunk that lost a race (409) all end with every line recorded exactly once."""
+arrived, a chunk that met an unavailable server (503) and a chunk that lost a race (409) all
+end with every line recorded exactly once: every attempt at a chunk carries its key."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from tests.client.conftest import CHUNK, RETRY
 from tests.server.live import LiveServer
 
 # Decides, for the n-th request (from 1) to a route, what goes wrong: nothing (None),
-# "lost" (forwarded, then the answer never arrives), "refused" (never forwarded) or "conflict".
+# "lost" (forwarded, then the answer never arrives), "refused" (never forwarded), "conflict"
+# or "unavailable" (a proxy's 503, never forwarded).
 Plan = Callable[[int], str | None]
 
 
@@ -27,17 +29,23 @@ class FlakyNetwork(httpx.BaseTransport):
         self.suffix = suffix
         self.plan = plan
         self.sent = 0
+        self.replayed = 0  # answers the server gave again to a repeated key
+        self.keys: list[str] = []
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if not request.url.path.endswith(self.suffix):
             return self.inner.handle_request(request)
         self.sent += 1
+        self.keys.append(request.headers["Idempotency-Key"])
         fault = self.plan(self.sent)
         if fault == "refused":
             raise httpx.ConnectError("connection refused (injected)", request=request)
         if fault == "conflict":
             return httpx.Response(409, json={"errors": [{"message": "another write got there first (injected)"}]})
+        if fault == "unavailable":
+            return httpx.Response(503, text="<html>Service Unavailable</html>")
         response = self.inner.handle_request(request)
+        self.replayed += response.headers.get("Idempotent-Replayed") == "true"
         if fault == "lost":
             response.read()
             raise httpx.ReadError("connection reset after the server answered (injected)", request=request)
@@ -74,9 +82,10 @@ def test_a_data_row_chunk_recorded_but_unanswered_is_not_doubled(flaky: Connect,
     dataset = client.create_dataset("lost answer")
     path = scene.write_ndjson(tmp_path / "rows.ndjson", scene.data_rows("lost"))
     result = dataset.upsert_data_rows(path, progress=False)
-    # Chunk 2 went twice; its repeat was refused as "already exists" and found identical.
-    assert network.sent == 4
-    assert (result.accepted, result.requests) == (30, 2)
+    # Chunk 2 went twice under one key; the server answered the repeat as the first.
+    assert network.sent == 4 and network.replayed == 1
+    assert network.keys[1] == network.keys[2] and len(set(network.keys)) == 3
+    assert (result.accepted, result.requests) == (30, 3)
     keys = global_keys(client, dataset.id)
     assert sorted(keys) == [scene.key("lost", i) for i in range(30)]
     assert dataset.refresh().row_count == 30
@@ -86,7 +95,7 @@ def test_a_lost_answer_then_a_lost_repeat_still_ends_once(flaky: Connect) -> Non
     client, network = flaky("/data-rows", lambda n: "lost" if n in (1, 2) else None)
     dataset = client.create_dataset("lost twice")
     result = dataset.upsert_data_rows(scene.data_rows("twice"), progress=False)
-    assert network.sent == 5 and result.accepted == 30
+    assert network.sent == 5 and network.replayed == 2 and result.accepted == 30  # the lost repeat too
     assert sorted(global_keys(client, dataset.id)) == [scene.key("twice", i) for i in range(30)]
 
 
@@ -94,21 +103,29 @@ def test_a_chunk_that_never_arrived_is_sent_again(flaky: Connect) -> None:
     client, network = flaky("/data-rows", lambda n: "refused" if n == 3 else None)
     dataset = client.create_dataset("refused")
     result = dataset.upsert_data_rows(scene.data_rows("refused"), progress=False)
-    assert network.sent == 4 and (result.accepted, result.requests) == (30, 3)
+    assert network.sent == 4 and network.replayed == 0 and (result.accepted, result.requests) == (30, 3)
     assert sorted(global_keys(client, dataset.id)) == [scene.key("refused", i) for i in range(30)]
 
 
-def test_an_existing_row_with_other_content_is_refused_after_a_retry(flaky: Connect) -> None:
+def test_an_unavailable_server_is_tried_again(flaky: Connect) -> None:
+    client, network = flaky("/data-rows", lambda n: "unavailable" if n in (1, 2) else None)
+    dataset = client.create_dataset("unavailable")
+    result = dataset.upsert_data_rows(scene.data_rows("unavailable"), progress=False)
+    assert network.sent == 5 and (result.accepted, result.requests) == (30, 3)
+    assert dataset.refresh().row_count == 30
+
+
+def test_an_existing_row_is_refused_after_a_retry_too(flaky: Connect) -> None:
     client, _ = flaky("/data-rows", lambda n: "lost" if n == 2 else None)
     dataset = client.create_dataset("other content")
     dataset.upsert_data_rows(scene.data_rows("other")[:10], progress=False)
-    changed = scene.data_rows("other")
-    changed[3]["rowData"] = "https://assets.example/elsewhere.jpg"
+    again = scene.data_rows("other")
     with pytest.raises(ValidationError) as refused:
-        # The lost answer makes the row that exists look like a repeat: its content decides.
-        dataset.upsert_data_rows(changed[3:4] + changed[10:12], progress=False)
+        # The refusal's answer is lost; the repeat is refused the same way (nothing was recorded).
+        dataset.upsert_data_rows(again[3:4] + again[10:12], progress=False)
     assert [e.line for e in refused.value.errors] == [1]
-    assert "other content" in refused.value.errors[0].message
+    assert "already exists" in refused.value.errors[0].message
+    assert dataset.refresh().row_count == 10
 
 
 def test_a_repeated_prediction_chunk_is_harmless(flaky: Connect) -> None:

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import mimetypes
-import re
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 import httpx
 
-from modelledger_client.errors import LineError, NetworkError, NotFoundError, ValidationError
-from modelledger_client.ndjson import Line, Source
+from modelledger_client.errors import NetworkError, NotFoundError
+from modelledger_client.ndjson import Source
 from modelledger_client.session import PAGE_INFO, Session
 from modelledger_client.tables import (
     AssetFile,
@@ -34,9 +33,6 @@ ROWS = f"""query($id: ID!, $first: Int, $after: String) {{ dataset(id: $id) {{
   dataRows(first: $first, after: $after) {{ {PAGE_INFO} nodes {{ {selection(DataRow)} }} }} }} }}"""
 SPACES = f"query($id: ID!) {{ embeddingSpaces(datasetId: $id) {{ {selection(EmbeddingSpace)} }} }}"
 
-ALREADY_EXISTS = re.compile(r"^globalKey .* already exists in dataset ")
-# The largest page the server serves: a reconcile reads the dataset's rows once.
-MAX_PAGE = 1_000
 # Asset files are streamed in blocks of this size.
 BLOCK = 1024**2
 
@@ -67,10 +63,8 @@ class Dataset:
         return self.load(self.session, self.id)
 
     def upsert_data_rows(self, rows: Source, progress: bool = True) -> UploadResult:
-        """Add new data rows (with their labels). A global key that exists is refused,
-        except after a chunk was retried: see `_reconcile`."""
-        route = f"/upload/datasets/{self.id}/data-rows"
-        return self._upload(Upload(route, "data rows", reconcile=self._reconcile), rows, progress)
+        """Add new data rows (with their labels). A global key that exists is refused."""
+        return self._upload(Upload(f"/upload/datasets/{self.id}/data-rows", "data rows"), rows, progress)
 
     def update_metadata(self, lines: Source, progress: bool = True) -> UploadResult:
         """Merge `{"dataRow": {...}, "metadata": {...}}` lines into existing rows (null removes a key)."""
@@ -120,41 +114,6 @@ class Dataset:
 
     def _upload(self, upload: Upload, source: Source, progress: bool) -> UploadResult:
         return self.session.uploader.upload(upload, source, progress)
-
-    def _reconcile(self, lines: list[Line], refused: ValidationError) -> list[Line]:
-        """After a data-row chunk was repeated, its refusal is "already exists" when the
-        first attempt was recorded. A line whose row exists with the same rowData,
-        mediaType, width and height is done; one whose row differs is refused; the rest
-        are sent again. Any other error means the chunk never landed: it is raised."""
-        if not refused.errors or any(not ALREADY_EXISTS.match(e.message) for e in refused.errors):
-            raise refused
-        wanted = {_global_key(line): line for line in lines}
-        found = {row.global_key: row for row in self.data_rows(MAX_PAGE) if row.global_key in wanted}
-        differing = [
-            LineError(wanted[key].number, f"globalKey {key!r} already exists with other content")
-            for key, row in found.items()
-            if not _same_row(wanted[key], row)
-        ]
-        if differing:
-            raise ValidationError("the upload was refused", tuple(sorted(differing, key=lambda e: e.line or 0)))
-        return [line for line in lines if _global_key(line) not in found]
-
-
-def _global_key(line: Line) -> str | None:
-    parsed = line.json()
-    key = parsed.get("globalKey") if isinstance(parsed, dict) else None
-    return key if isinstance(key, str) else None
-
-
-def _same_row(line: Line, row: DataRow) -> bool:
-    """The fields the server keeps as sent; labels and metadata come back normalised."""
-    sent = line.json()
-    return (
-        unquote(str(sent.get("rowData"))) == unquote(str(row.row_data))
-        and str(sent.get("mediaType") or "IMAGE").upper() == row.media_type
-        and sent.get("width") == row.width
-        and sent.get("height") == row.height
-    )
 
 
 def _content(file: str | Path | bytes | IO[bytes]) -> Iterator[bytes] | bytes:

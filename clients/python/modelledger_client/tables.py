@@ -325,8 +325,8 @@ class AssetFile:
 
 @dataclass(frozen=True)
 class UploadResult:
-    """`accepted` lines recorded over `requests` requests; `version` is the dataset's, run's
-    or embedding space's version after the last one."""
+    """`accepted` lines recorded in `requests` chunks (one request each, retries aside);
+    `version` is the dataset's, run's or embedding space's version after the last one."""
 
     accepted: int
     requests: int

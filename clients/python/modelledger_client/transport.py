@@ -79,9 +79,13 @@ class Transport:
             raise from_user_error(result)
         return result
 
-    def post_ndjson(self, path: str, body: bytes, line_numbers: list[int]) -> dict[str, Any]:
-        """One upload request; refused lines are reported with the caller's line numbers."""
-        response = self.http.post(path, content=body, headers={"Content-Type": "application/x-ndjson"})
+    def post_ndjson(self, path: str, body: bytes, line_numbers: list[int], idempotency_key: str | None = None) -> dict[str, Any]:
+        """One upload request; refused lines are reported with the caller's line numbers.
+        Sent again with the same `idempotency_key`, it is recorded at most once."""
+        headers = {"Content-Type": "application/x-ndjson"}
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
+        response = self.http.post(path, content=body, headers=headers)
         answer = _json(response)
         if response.status_code != 200:
             raise from_response(response.status_code, answer, line_numbers)

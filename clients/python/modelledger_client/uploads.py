@@ -1,14 +1,14 @@
 """Bulk uploads in chunks: each chunk is one all-or-nothing request, retried when its
-outcome is unknown (a network error) or when it lost a race (409), with a progress bar.
+outcome is unknown (a network error, a server or proxy unavailable) or when it lost a race
+(409), with a progress bar.
 
-Repeating a chunk is harmless on every route but data rows: metadata merges, labels and
-predictions replace, custom metrics and vectors keep the newest value. A data-row chunk
-repeated after its first attempt landed is refused line by line ("already exists"); the
-`reconcile` hook of that route decides which of those lines are in fact done."""
+Every attempt at a chunk carries the chunk's own `Idempotency-Key`: a repeat of a chunk the
+server recorded without the answer reaching us gets that answer back, and records nothing."""
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
@@ -21,8 +21,8 @@ from modelledger_client.ndjson import Line, Source, body, chunks, numbered_lines
 from modelledger_client.tables import UploadResult
 from modelledger_client.transport import RetryPolicy, Transport
 
-# Given a chunk's lines and its refusal after a repeat, the lines still to send (or raise).
-Reconcile = Callable[[list[Line], ValidationError], list[Line]]
+# Answers that say the server (or a proxy before it) could not take the request now.
+UNAVAILABLE = frozenset({502, 503, 504})
 
 
 @dataclass(frozen=True)
@@ -35,12 +35,11 @@ class ChunkSize:
 
 @dataclass(frozen=True)
 class Upload:
-    """One bulk upload: where it goes and how its lines are grouped and reconciled."""
+    """One bulk upload: where it goes and how its lines are grouped into chunks."""
 
     route: str
     what: str
     group: Callable[[Line], Hashable] | None = None
-    reconcile: Reconcile | None = None
 
 
 class Uploader:
@@ -58,8 +57,8 @@ class Uploader:
                 for chunk in chunks(lines, self.chunk_size.lines, self.chunk_size.bytes, upload.group):
                     answer = self._send(upload, chunk)
                     accepted += len(chunk)
-                    requests += answer is not None
-                    version = answer["version"] if answer is not None else version
+                    requests += 1
+                    version = answer["version"]
                     bar.update(len(chunk))
             except (ValidationError, NetworkError) as exc:
                 # Raised with what the earlier chunks recorded, so the caller knows where to resume.
@@ -69,29 +68,27 @@ class Uploader:
             raise ValidationError(f"the {upload.what} upload holds no line")
         return UploadResult(accepted, requests, version)
 
-    def _send(self, upload: Upload, lines: list[Line]) -> dict[str, Any] | None:
-        """Send one chunk until it is recorded: its answer, or None if a reconcile found
-        every line already recorded by an earlier attempt."""
+    def _send(self, upload: Upload, lines: list[Line]) -> dict[str, Any]:
+        """Send one chunk until it is recorded: its answer."""
+        key = uuid.uuid4().hex
+        sent = body(lines)
+        numbers = [line.number for line in lines]
         failures = 0
-        uncertain = False  # an attempt may have been recorded without us hearing so
         problem: Exception
         while True:
             try:
-                return self.transport.post_ndjson(upload.route, body(lines), [line.number for line in lines])
+                return self.transport.post_ndjson(upload.route, sent, numbers, idempotency_key=key)
             except httpx.TransportError as exc:
-                uncertain, problem = True, exc
+                problem = exc
             except ConflictError as exc:
                 problem = exc
-            except ValidationError as exc:
-                if not uncertain or upload.reconcile is None:
+            except ModelLedgerError as exc:
+                if exc.status not in UNAVAILABLE:
                     raise
-                lines = upload.reconcile(lines, exc)
-                if not lines:
-                    return None
                 problem = exc
             failures += 1
             if failures >= self.retry.attempts:
-                if isinstance(problem, ModelLedgerError):
+                if isinstance(problem, ModelLedgerError) and problem.status not in UNAVAILABLE:
                     raise problem
                 raise NetworkError(f"{upload.what} upload failed {failures} times: {problem!r}") from problem
             time.sleep(self.retry.delay(failures))
