@@ -21,7 +21,8 @@ from projections.embeddings.projection import EmbeddingsProjection
 from projections.gallery.projection import GalleryProjection
 from projections.gallery.queries import GalleryQueries
 from projections.gallery.view import GalleryView
-from projections.healing import ReadModelHealer
+from projections.healing import ReadModelHealer, Runner
+from projections.leases import Leases, StandbyLog, StandbyRunner
 from projections.metrics.read_models import MetricReadModels
 from projections.model_runs.projection import ModelRunsProjection
 from projections.model_runs.queries import ModelRunQueries
@@ -113,11 +114,20 @@ class ReadModelRows:
 class ReadModels:
     """The running read models and every query on them."""
 
-    def __init__(self, database: Database, runners: dict[str, ReadModelRunner]) -> None:
+    def __init__(
+        self,
+        database: Database,
+        runners: dict[str, Runner],
+        leases: Leases | None = None,
+        standby_log: StandbyLog | None = None,
+    ) -> None:
         self.database = database
-        # Runners by read model; the healer replaces a stopped one in place.
+        # Runners by read model; the healer replaces a stopped one in place, and one on
+        # standby by a running one when it takes over its lease.
         self._runners = runners
-        self.healer = ReadModelHealer(runners)
+        self._leases = leases
+        self._standby_log = standby_log
+        self.healer = ReadModelHealer(runners, leases, standby_log)
         catalog_view = runners["catalog"].view
         runs_view = runners["model_runs"].view
         assert isinstance(catalog_view, CatalogView) and isinstance(runs_view, ModelRunsView)
@@ -196,13 +206,24 @@ class ReadModels:
         before this call."""
         self.wait(self.log_position(), timeout, only)
 
+    def written_here(self) -> list[str]:
+        """The read models this process writes (holds the lease of); the others are written
+        by another process on the same database."""
+        return [name for name, runner in self._runners.items() if isinstance(runner, ReadModelRunner)]
+
     def stop(self) -> None:
         self.healer.stop()
         self.refresher.stop()
-        self.stop_runners(self._runners)
+        try:
+            self.stop_runners(self._runners)
+        finally:
+            if self._standby_log is not None:
+                self._standby_log.close()
+            if self._leases is not None:
+                self._leases.close()
 
     @staticmethod
-    def stop_runners(runners: dict[str, ReadModelRunner]) -> None:
+    def stop_runners(runners: dict[str, Runner]) -> None:
         errors: list[BaseException] = []
         for runner in runners.values():
             try:
@@ -255,17 +276,25 @@ class ReadModels:
 
 
 def start_read_models(database: Database, app_env: dict[str, str]) -> ReadModels:
-    """Start a projection runner per read model, each following the application's log."""
-    runners: dict[str, ReadModelRunner] = {}
+    """Start a projection runner per read model whose lease this process takes, each
+    following the application's log; the others are on standby (projections.leases)."""
+    runners: dict[str, Runner] = {}
+    leases = Leases(database)
+    standby_log = StandbyLog(read_model_env(app_env, READ_MODELS[0], EventLog.name))
     try:
         for model in READ_MODELS:
-            runner = ReadModelRunner(model, read_model_env(app_env, model, EventLog.name))
-            # Entered as a context manager now, left in `ReadModels.stop`.
-            runners[model.name] = runner.__enter__()
+            env = read_model_env(app_env, model, EventLog.name)
+            if leases.take(model.name):
+                # Entered as a context manager now, left in `ReadModels.stop`.
+                runners[model.name] = ReadModelRunner(model, env).__enter__()
+            else:
+                runners[model.name] = StandbyRunner(model, env, standby_log.get())
     except BaseException:
         ReadModels.stop_runners(runners)
+        standby_log.close()
+        leases.close()
         raise
-    read_models = ReadModels(database, runners)
+    read_models = ReadModels(database, runners, leases, standby_log)
     read_models.refresher.start()
     read_models.healer.start()
     return read_models

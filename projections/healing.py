@@ -1,4 +1,5 @@
-"""Starting stopped read models again, with backoff.
+"""Starting stopped read models again, with backoff; taking over those another process
+stopped writing (projections.leases).
 
 A read model stops when applying an event (or reading the log) fails: the database
 restarted, a connection broke, or an event meets a defect. Its work on that event is rolled
@@ -13,7 +14,10 @@ import logging
 import threading
 from datetime import UTC, datetime, timedelta
 
+from projections.leases import Leases, StandbyLog, StandbyRunner
 from projections.runners import ReadModelRunner
+
+Runner = ReadModelRunner | StandbyRunner
 
 logger = logging.getLogger(__name__)
 
@@ -28,10 +32,16 @@ def delay_after(restarts: int) -> float:
 
 
 class ReadModelHealer:
-    """A daemon thread that starts each stopped runner again, in place in `runners`."""
+    """A daemon thread that starts each stopped runner again, in place in `runners`, and,
+    with `leases`, keeps each read model written by one process: it takes over a read model
+    whose lease is free and puts on standby one whose lease it lost."""
 
-    def __init__(self, runners: dict[str, ReadModelRunner]) -> None:
+    def __init__(
+        self, runners: dict[str, Runner], leases: Leases | None = None, standby_log: StandbyLog | None = None
+    ) -> None:
         self._runners = runners
+        self._leases = leases
+        self._standby_log = standby_log
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="read-model-healer", daemon=True)
@@ -48,7 +58,8 @@ class ReadModelHealer:
             self._thread.join(timeout=30)
 
     def heal_due(self, now: datetime | None = None) -> list[str]:
-        """Start again every stopped runner whose delay has passed; their names."""
+        """Start again every stopped runner whose delay has passed; their names. One whose
+        lease another process took meanwhile goes on standby instead."""
         now = now or datetime.now(UTC)
         healed: list[str] = []
         with self._lock:
@@ -58,6 +69,10 @@ class ReadModelHealer:
                     continue
                 if now < stopped.at + timedelta(seconds=delay_after(stopped.restarts)):
                     continue
+                assert isinstance(runner, ReadModelRunner)
+                if self._leases is not None and not self._leases.take(name):
+                    self._stand_by(name, runner)
+                    continue
                 try:
                     self._runners[name] = runner.restarted()
                 except Exception:  # noqa: BLE001 (the database may still be away: logged, and tried after the next delay)
@@ -66,6 +81,42 @@ class ReadModelHealer:
                 healed.append(name)
         return healed
 
+    def keep_leases(self) -> list[str]:
+        """Take over every read model on standby whose lease is free now; their names. If
+        the leases' connection was lost (and so every lease), every runner goes on standby
+        first: another process may be writing its read model already."""
+        if self._leases is None:
+            return []
+        taken: list[str] = []
+        with self._lock:
+            if self._stopping.is_set():
+                return []
+            if not self._leases.check():
+                for name, runner in list(self._runners.items()):
+                    if isinstance(runner, ReadModelRunner):
+                        self._stand_by(name, runner)
+            for name, runner in list(self._runners.items()):
+                if not isinstance(runner, StandbyRunner) or not self._leases.take(name):
+                    continue
+                try:
+                    self._runners[name] = runner.started()
+                except Exception:  # noqa: BLE001 (the lease stays held: started again at the next check)
+                    logger.warning("read model %r could not be taken over yet", name, exc_info=True)
+                    continue
+                logger.info("read model %r is written by this process now", name)
+                taken.append(name)
+        return taken
+
+    def _stand_by(self, name: str, runner: ReadModelRunner) -> None:
+        assert self._standby_log is not None
+        try:
+            runner.__exit__(None, None, None)
+        except Exception:  # noqa: BLE001, S110 (it is being replaced; its error was logged)
+            pass
+        self._runners[name] = StandbyRunner(runner.model, runner.env, self._standby_log.get(), runner.view)
+        logger.warning("read model %r is on standby: another process holds its lease", name)
+
     def _run(self) -> None:
         while not self._stopping.wait(CHECK_EVERY):
+            self.keep_leases()
             self.heal_due()

@@ -95,6 +95,15 @@ def read_model_env(app_env: dict[str, str], model: ReadModel, application_name: 
     return env
 
 
+def make_view(model: ReadModel, env: dict[str, str]) -> PostgresView:
+    """The read model's view (its tables, made if missing), configured from `env`."""
+    return (
+        InfrastructureFactory[PostgresView]
+        .construct(env=BaseProjectionRunner._construct_env(name=model.name, env=env))  # noqa: SLF001 (the runners' own)
+        .tracking_recorder(model.view)
+    )
+
+
 # How much of a stopped read model's error is reported (on /ready and in logs' first line).
 MAX_REPORTED_ERROR = 500
 
@@ -136,11 +145,7 @@ class ReadModelRunner(BaseProjectionRunner[FollowedLog]):
         self.restarts = restarts
         self.stopped: Stopped | None = None
         self._left = False
-        self.view: PostgresView = view or (
-            InfrastructureFactory[PostgresView]
-            .construct(env=self._construct_env(name=model.name, env=env))
-            .tracking_recorder(model.view)
-        )
+        self.view: PostgresView = view or make_view(model, env)
         # A new projection on each start: whatever one held in memory about an event it
         # failed on is not carried into the next attempt.
         self.projection = model.projection(view=self.view)

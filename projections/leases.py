@@ -1,0 +1,136 @@
+"""One writer per read model, whatever the number of server processes on one database.
+
+Every server runs the read models' queries, but each read model is written by one process
+only: the one holding its lease, a PostgreSQL session-level advisory lock taken on a
+connection kept for that purpose. The other processes keep the read model on standby
+(`StandbyRunner`): they read its tables and wait on its tracking records, and try to take the
+lease every second. When the holder stops or dies, PostgreSQL ends its session and frees its
+locks, and another process takes over from the last event the read model tracked.
+
+Without leases, two servers projecting into the same tables broke each other at the first
+write (each one's read models stopped on the other's rows).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import psycopg
+
+from projections.following import FollowedLog
+from projections.postgres_view import PostgresView
+from projections.runners import ReadModel, ReadModelRunner, Stopped, make_view
+from storage.database import Database
+
+logger = logging.getLogger(__name__)
+
+
+class Leases:
+    """The read model leases this process holds, on one connection of its own."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._conn: psycopg.Connection[Any] | None = None
+        self._held: set[str] = set()
+        self._lock = threading.Lock()
+
+    def _key(self, name: str) -> str:
+        return f"modelledger read model {self._database.schema}.{name}"
+
+    @property
+    def held(self) -> frozenset[str]:
+        return frozenset(self._held)
+
+    def take(self, name: str) -> bool:
+        """Whether this process holds the lease of the read model now (taking it if free);
+        False as well when the database cannot be reached."""
+        with self._lock:
+            if name in self._held:
+                return True
+            try:
+                if self._conn is None or self._conn.closed:
+                    self._held.clear()
+                    self._conn = self._database.connect(autocommit=True, connect_timeout=5)
+                row = self._conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (self._key(name),)).fetchone()
+            except psycopg.Error:
+                self._drop()
+                return False
+            if row is not None and row[0]:
+                self._held.add(name)
+                return True
+            return False
+
+    def check(self) -> bool:
+        """Whether the leases are still held: False (and none held) once their connection
+        is lost, since PostgreSQL freed the locks with the session."""
+        with self._lock:
+            if self._conn is None:
+                return not self._held
+            try:
+                self._conn.execute("SELECT 1")
+            except psycopg.Error:
+                self._drop()
+                return False
+            return True
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except psycopg.Error:
+                pass
+        self._conn = None
+        self._held.clear()
+
+    def close(self) -> None:
+        """Give every lease up (ending the session frees the locks)."""
+        with self._lock:
+            self._drop()
+
+
+class StandbyLog:
+    """The log as read models on standby read it (for waits): made when first needed, one
+    for all of them."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self._env = env
+        self._log: FollowedLog | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> FollowedLog:
+        with self._lock:
+            if self._log is None:
+                self._log = FollowedLog(env=self._env)
+            return self._log
+
+    def close(self) -> None:
+        with self._lock:
+            if self._log is not None:
+                self._log.close()
+                self._log = None
+
+
+class StandbyRunner:
+    """A read model written by another process: its view, read here, and the log, to wait on
+    its tracking records. Nothing is projected; `started` makes the runner that will."""
+
+    def __init__(self, model: ReadModel, env: dict[str, str], log: FollowedLog, view: PostgresView | None = None) -> None:
+        self.model = model
+        self.env = env
+        self.view = view or make_view(model, env)
+        self.app = log
+        self.app_name = log.name
+        self.projection = model.projection(view=self.view)  # its name and topics, for waits
+        self.is_interrupted = threading.Event()  # never set: a standby does not stop
+        self.stopped: Stopped | None = None
+        self.restarts = 0
+
+    def __exit__(self, *exc_info: Any) -> None:
+        """Nothing runs here to stop."""
+
+    def started(self) -> ReadModelRunner:
+        """The runner that projects this read model here, from the last event it tracked
+        (this process holds its lease now)."""
+        return ReadModelRunner(self.model, self.env, self.view).__enter__()
