@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 import pytest
@@ -55,13 +56,19 @@ def embedded_server(tmp_path_factory: pytest.TempPathFactory) -> Database:
         raise
 
 
-@pytest.fixture(params=["embedded", "external"])
-def database(request: pytest.FixtureRequest) -> Iterator[Database]:
-    """A fresh schema on one of the two servers."""
-    server: Database = request.getfixturevalue(f"{request.param}_server")
-    scoped = server.with_schema(f"t_{uuid.uuid4().hex[:12]}")
+@contextmanager
+def fresh_schema(server: Database, prefix: str) -> Iterator[Database]:
+    """A schema of its own on the server (its name starts with `prefix`), dropped after."""
+    scoped = server.with_schema(f"{prefix}{uuid.uuid4().hex[:10]}")
     ensure_schema(scoped)
     try:
         yield scoped
     finally:
         drop_schema(scoped)
+
+
+@pytest.fixture(params=["embedded", "external"])
+def database(request: pytest.FixtureRequest) -> Iterator[Database]:
+    """A fresh schema on one of the two servers."""
+    with fresh_schema(request.getfixturevalue(f"{request.param}_server"), "t_") as scoped:
+        yield scoped

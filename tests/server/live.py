@@ -9,7 +9,6 @@ from __future__ import annotations
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +20,8 @@ import uvicorn
 
 from runtime import Runtime, open_runtime
 from server import Settings, create_app
-from storage.database import Database, drop_schema, ensure_schema
+from storage.database import Database
+from tests.conftest import fresh_schema
 
 
 @dataclass
@@ -96,13 +96,8 @@ def serve(runtime: Runtime, settings: Settings) -> tuple[str, uvicorn.Server, th
 @pytest.fixture(scope="module", params=["embedded", "external"])
 def module_database(request: pytest.FixtureRequest) -> Iterator[Database]:
     """Every API test module runs on both servers (see tests/conftest.py)."""
-    server: Database = request.getfixturevalue(f"{request.param}_server")
-    scoped = server.with_schema(f"t_api_{uuid.uuid4().hex[:10]}")
-    ensure_schema(scoped)
-    try:
+    with fresh_schema(request.getfixturevalue(f"{request.param}_server"), "t_api_") as scoped:
         yield scoped
-    finally:
-        drop_schema(scoped)
 
 
 @pytest.fixture(scope="module")

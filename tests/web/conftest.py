@@ -7,7 +7,6 @@ downloaded. Outside CI a machine without it skips these tests and says so; in CI
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,8 +15,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from storage.database import Database, drop_schema, ensure_schema
-from tests.conftest import IN_CI
+from storage.database import Database
+from tests.conftest import IN_CI, fresh_schema
 from tests.server.live import LiveServer, live, server_settings
 from tests.web.seed import SeededRun, seed
 
@@ -34,12 +33,8 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 @pytest.fixture(scope="module")
 def module_database(embedded_server: Database) -> Iterator[Database]:
     """One server is enough here: the API tests cover both databases."""
-    scoped = embedded_server.with_schema(f"t_web_{uuid.uuid4().hex[:10]}")
-    ensure_schema(scoped)
-    try:
+    with fresh_schema(embedded_server, "t_web_") as scoped:
         yield scoped
-    finally:
-        drop_schema(scoped)
 
 
 @pytest.fixture(scope="module")
