@@ -41,7 +41,9 @@ from projections.runners import (
     ReadModelRunner,
     ReadModelStopped,
     Stopped,
+    make_view,
     read_model_env,
+    views_datastore,
     wait_for,
 )
 from projections.slice_membership.projection import SliceMembershipProjection
@@ -281,16 +283,19 @@ def start_read_models(database: Database, app_env: dict[str, str]) -> ReadModels
     runners: dict[str, Runner] = {}
     leases = Leases(database)
     standby_log = StandbyLog(read_model_env(app_env, READ_MODELS[0], EventLog.name))
+    views = views_datastore(app_env)
     try:
         for model in READ_MODELS:
             env = read_model_env(app_env, model, EventLog.name)
+            view = make_view(model, env, views)
             if leases.take(model.name):
                 # Entered as a context manager now, left in `ReadModels.stop`.
-                runners[model.name] = ReadModelRunner(model, env).__enter__()
+                runners[model.name] = ReadModelRunner(model, env, view).__enter__()
             else:
-                runners[model.name] = StandbyRunner(model, env, standby_log.get())
+                runners[model.name] = StandbyRunner(model, env, standby_log.get(), view)
     except BaseException:
         ReadModels.stop_runners(runners)
+        views.close()
         standby_log.close()
         leases.close()
         raise

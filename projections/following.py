@@ -17,8 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import Mapper, StoredEvent, find_id_convertor
-from eventsourcing.utils import get_topic
+from eventsourcing.persistence import Mapper, StoredEvent, find_id_convertor, get_topic
 
 from domain.uploads import Upload
 from storage.event_log import EventLog

@@ -11,9 +11,9 @@ from time import monotonic, sleep
 from typing import Any
 
 from eventsourcing.persistence import InfrastructureFactory
-from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresFactory
 from eventsourcing.projection import BaseProjectionRunner, Projection
-from eventsourcing.utils import get_topic
+from eventsourcing.utils import Environment, get_topic
 from psycopg.sql import SQL, Identifier
 
 from domain.uploads import Upload
@@ -26,6 +26,7 @@ from projections.embeddings.view import EmbeddingsView
 from projections.following import FollowedLog, LazyChunkAdded
 from projections.gallery.projection import GalleryProjection
 from projections.gallery.view import GalleryView
+from projections.log_listener import FollowingRecorder
 from projections.metrics.projection import MetricsProjection
 from projections.metrics.view import MetricsView
 from projections.model_runs.projection import ModelRunsProjection
@@ -37,6 +38,7 @@ from projections.slice_membership.projection import SliceMembershipProjection
 from projections.slice_membership.view import SliceMembershipView
 from projections.slices.projection import SlicesProjection
 from projections.slices.view import SlicesView
+from storage.event_log import IDLE_SECONDS
 
 
 @dataclass(frozen=True)
@@ -64,12 +66,22 @@ READ_MODELS: tuple[ReadModel, ...] = (
     ReadModel(SliceMembershipProjection, SliceMembershipView),
 )
 
-# Connections per read model: its projection writes on one at a time and queries read on
-# others, so few are kept open but as many as the application's pools allow may be
-# opened under load; its own copy of the application follows the log (one connection
-# listens) and answers "what is the last event" for waits.
+# Connections of the read models' views, one pool for all of them (READ_MODELS_POSTGRES_*
+# overrides): each projection writes on one at a time and queries read on others, so two
+# are kept open and up to 40 opened under load, each closed again once unused for a while
+# (IDLE_SECONDS, one at a time). A view made on its own (a rebuild) has a pool of its own.
+VIEWS_ENV_NAME = "READ_MODELS"
+VIEWS_POOL = {"POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "38"}
 VIEW_POOL = {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "15"}
-FOLLOWER_POOL = {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "15"}
+# Each runner's own copy of the application follows the log and answers "what is the last
+# event" for waits: it opens connections to read, none kept while idle; the process's one
+# listener wakes it (projections.log_listener). The log's tables are the application's own.
+FOLLOWER_POOL = {
+    "POSTGRES_POOL_SIZE": "0",
+    "POSTGRES_MAX_OVERFLOW": "16",
+    "APPLICATION_RECORDER_TOPIC": get_topic(FollowingRecorder),
+    "CREATE_TABLE": "no",
+}
 
 
 def _stored_class(event: Any) -> type:
@@ -95,13 +107,32 @@ def read_model_env(app_env: dict[str, str], model: ReadModel, application_name: 
     return env
 
 
-def make_view(model: ReadModel, env: dict[str, str]) -> PostgresView:
-    """The read model's view (its tables, made if missing), configured from `env`."""
-    return (
-        InfrastructureFactory[PostgresView]
-        .construct(env=BaseProjectionRunner._construct_env(name=model.name, env=env))  # noqa: SLF001 (the runners' own)
-        .tracking_recorder(model.view)
-    )
+def views_datastore(app_env: dict[str, str]) -> PostgresDatastore:
+    """The connection pool every view of a running server shares (see VIEWS_POOL)."""
+    env = dict(app_env)
+    for key, value in VIEWS_POOL.items():
+        env.setdefault(f"{VIEWS_ENV_NAME}_{key}", value)
+    factory = InfrastructureFactory[PostgresView].construct(env=Environment(VIEWS_ENV_NAME, env))
+    assert isinstance(factory, PostgresFactory)
+    datastore = factory.datastore
+    # Before the pool opens (at first use): connections opened under load are closed again
+    # one per this many seconds once unused, not one per ten minutes.
+    datastore.pool.max_idle = IDLE_SECONDS
+    return datastore
+
+
+def make_view(model: ReadModel, env: dict[str, str], datastore: PostgresDatastore | None = None) -> PostgresView:
+    """The read model's view (its tables, made if missing): on the shared `datastore`, or
+    on a pool of its own configured from `env`."""
+    if datastore is None:
+        return (
+            InfrastructureFactory[PostgresView]
+            .construct(env=BaseProjectionRunner._construct_env(name=model.name, env=env))  # noqa: SLF001 (the runners' own)
+            .tracking_recorder(model.view)
+        )
+    view = model.view(datastore=datastore, tracking_table_name=f"{model.name}_tracking")
+    view.create_table()
+    return view
 
 
 # How much of a stopped read model's error is reported (on /ready and in logs' first line).

@@ -10,7 +10,9 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder, Transcoder, Transcoding
+from eventsourcing.persistence import InfrastructureFactory, JSONTranscoder, Transcoder, Transcoding
+from eventsourcing.postgres import PostgresFactory
+from eventsourcing.utils import Environment
 
 from domain.ontology import Ontology
 from domain.storable import check_storable, may_be_unstorable
@@ -60,6 +62,10 @@ class StorableTranscoder(JSONTranscoder):
         return data
 
 
+# How long a connection a pool opened beyond its kept size stays open unused (one at a time).
+IDLE_SECONDS = 10.0
+
+
 class EventLog(Application[UUID]):
     """The application every event of the product is recorded by and read from."""
 
@@ -71,6 +77,14 @@ class EventLog(Application[UUID]):
         # eventsourcing names a subclass after itself; every subclass here is the same log.
         super().__init_subclass__(**kwargs)
         cls.name = EventLog.name
+
+    def construct_factory(self, env: Environment) -> InfrastructureFactory:
+        factory = super().construct_factory(env)
+        if isinstance(factory, PostgresFactory):
+            # Before the pool opens (the recorder opens it): a connection opened for a burst
+            # of work is closed again one per IDLE_SECONDS once unused, not one per ten minutes.
+            factory.datastore.pool.max_idle = IDLE_SECONDS
+        return factory
 
     def construct_transcoder(self) -> Transcoder:
         transcoder = StorableTranscoder()
