@@ -129,7 +129,8 @@ def load(url: str, key: str, run: str, stop: threading.Event, answers: Counter[s
                 continue
             c, t = random.choice([0.0, 0.3, 0.5, 0.8]), random.choice([0.5, 0.7])
             answer = client.post("/graphql", json={"query": METRICS, "variables": {"id": run, "c": c, "t": t}})
-            answers[f"query {answer.status_code}{' with errors' if 'errors' in answer.json() else ''}"] += 1
+            errors = answer.json().get("errors")
+            answers[f"query {answer.status_code}" + (f" refused: {errors[0]['message'][:80]}" if errors else "")] += 1
 
 
 def main() -> None:
@@ -185,7 +186,9 @@ def main() -> None:
         print(f"{'PostgreSQL connections held':<{width}}  count")
         for name, value in figures:
             print(f"{name:<{width}}  {value:>5}")
-        print("answers under load:", ", ".join(f"{n} {kind}" for kind, n in sorted(answers.items())))
+        print("answers under load:")
+        for kind, n in sorted(answers.items()):
+            print(f"  {n:>6}  {kind}")
     finally:
         for proc in servers:
             proc.terminate()
