@@ -232,8 +232,9 @@ class ReadModels:
                 runner.__exit__(None, None, None)
             except Exception as exc:  # noqa: BLE001 (every runner is stopped; the first error is raised)
                 errors.append(exc)
-            finally:
-                runner.view.datastore.close()
+        # Once every runner is stopped: the views share one pool.
+        for datastore in {id(r.view.datastore): r.view.datastore for r in runners.values()}.values():
+            datastore.close()
         if errors:
             raise errors[0]
 

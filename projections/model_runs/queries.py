@@ -104,6 +104,12 @@ class ModelRunQueries:
     def model_run(self, run_id: UUID | str, version: int | None = None) -> ModelRunRecord | None:
         """The run as of `version` (default: latest). None for an unknown run, and for the
         latest of a deleted one; an earlier version of a deleted run is still readable."""
+        if version is None:
+            # One statement: the version shown is the latest it names (read apart, a version
+            # recorded between the two reads made the latest look like an older one).
+            parsed = as_uuid(str(run_id))
+            row = None if parsed is None else self.view.fetch_one(_RUN_RECORD + " WHERE m.id = %s AND NOT m.deleted", (parsed,))
+            return None if row is None else _run_record(row)
         try:
             run, shown = self._version(run_id, version)
         except NotFound:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from uuid import uuid4
 
 import pytest
@@ -281,3 +283,31 @@ def test_run_rows_pages_by_id_and_checks_its_arguments(ledger: Runtime) -> None:
     with pytest.raises(ValidationFailed, match="split"):
         ledger.read_models.run_rows(s.run_id, split="holdout")
     assert ledger.read_models.model_run("not-a-run") is None
+
+
+def test_the_latest_run_read_while_it_changes_names_itself_the_latest(ledger: Runtime) -> None:
+    """A run read at its latest version while new versions are recorded is always shown as
+    its latest (its version and latest version read together): a query of such a record
+    otherwise took it for an older version and refused its metrics."""
+    s = scenario(ledger, rows=2)
+    stop = threading.Event()
+
+    def edit() -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            ledger.app.update_config(s.run_id, {"step": n}, actor="erin")
+
+    editor = threading.Thread(target=edit)
+    editor.start()
+    try:
+        seen = set()
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            run = ledger.read_models.model_run(s.run_id)
+            assert run is not None and run.version == run.latest_version, (run.version, run.latest_version)
+            seen.add(run.version)
+    finally:
+        stop.set()
+        editor.join()
+    assert len(seen) > 10  # versions were recorded while it was read
