@@ -4,7 +4,7 @@ Every server runs the read models' queries, but each read model is written by on
 only: the one holding its lease, a PostgreSQL session-level advisory lock taken on a
 connection kept for that purpose. The other processes keep the read model on standby
 (`StandbyRunner`): they read its tables and wait on its tracking records, and try to take the
-lease every second. When the holder stops or dies, PostgreSQL ends its session and frees its
+lease at every check of the healer (projections.healing, twice a second). When the holder stops or dies, PostgreSQL ends its session and frees its
 locks, and another process takes over from the last event the read model tracked.
 
 Without leases, two servers projecting into the same tables broke each other at the first
@@ -21,7 +21,7 @@ import psycopg
 
 from projections.following import FollowedLog
 from projections.postgres_view import PostgresView
-from projections.runners import ReadModel, ReadModelRunner, Stopped, make_view
+from projections.runners import ReadModel, ReadModelRunner, Stopped
 from storage.database import Database
 
 logger = logging.getLogger(__name__)
@@ -38,10 +38,6 @@ class Leases:
 
     def _key(self, name: str) -> str:
         return f"modelledger read model {self._database.schema}.{name}"
-
-    @property
-    def held(self) -> frozenset[str]:
-        return frozenset(self._held)
 
     def take(self, name: str) -> bool:
         """Whether this process holds the lease of the read model now (taking it if free);
@@ -116,10 +112,10 @@ class StandbyRunner:
     """A read model written by another process: its view, read here, and the log, to wait on
     its tracking records. Nothing is projected; `started` makes the runner that will."""
 
-    def __init__(self, model: ReadModel, env: dict[str, str], log: FollowedLog, view: PostgresView | None = None) -> None:
+    def __init__(self, model: ReadModel, env: dict[str, str], log: FollowedLog, view: PostgresView) -> None:
         self.model = model
         self.env = env
-        self.view = view or make_view(model, env)
+        self.view = view
         self.app = log
         self.app_name = log.name
         self.projection = model.projection(view=self.view)  # its name and topics, for waits

@@ -38,7 +38,7 @@ from projections.slice_membership.projection import SliceMembershipProjection
 from projections.slice_membership.view import SliceMembershipView
 from projections.slices.projection import SlicesProjection
 from projections.slices.view import SlicesView
-from storage.event_log import IDLE_SECONDS
+from storage.event_log import shrinking_soon
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ READ_MODELS: tuple[ReadModel, ...] = (
 # Connections of the read models' views, one pool for all of them (READ_MODELS_POSTGRES_*
 # overrides): each projection writes on one at a time and queries read on others, so two
 # are kept open and up to 40 opened under load, each closed again once unused for a while
-# (IDLE_SECONDS, one at a time). A view made on its own (a rebuild) has a pool of its own.
+# (storage.event_log.shrinking_soon). A view made on its own (a rebuild) has a pool of its own.
 VIEWS_ENV_NAME = "READ_MODELS"
 VIEWS_POOL = {"POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "38"}
 VIEW_POOL = {"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "15"}
@@ -114,11 +114,8 @@ def views_datastore(app_env: dict[str, str]) -> PostgresDatastore:
         env.setdefault(f"{VIEWS_ENV_NAME}_{key}", value)
     factory = InfrastructureFactory[PostgresView].construct(env=Environment(VIEWS_ENV_NAME, env))
     assert isinstance(factory, PostgresFactory)
-    datastore = factory.datastore
-    # Before the pool opens (at first use): connections opened under load are closed again
-    # one per this many seconds once unused, not one per ten minutes.
-    datastore.pool.max_idle = IDLE_SECONDS
-    return datastore
+    shrinking_soon(factory.datastore)  # before its first use opens the pool
+    return factory.datastore
 
 
 def make_view(model: ReadModel, env: dict[str, str], datastore: PostgresDatastore | None = None) -> PostgresView:

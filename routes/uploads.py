@@ -142,6 +142,7 @@ async def _upload(request: Request, owner: str, what: str, command: UploadComman
         body = gunzipped(body, limits.max_body_bytes)
     digest = hashlib.sha256()
     body = _digested(body, digest)
+
     async def answered_before() -> Response | None:
         """The answer to an earlier request with this key, if there is one."""
         if idempotency is None:

@@ -136,13 +136,14 @@ def preparing(database: Database) -> Iterator[None]:
     started at the same moment on a fresh database otherwise race in CREATE TABLE IF NOT
     EXISTS and one fails ("tuple concurrently updated", a duplicate pg_type)."""
     plain = database.without_schema()
+    lock = f"modelledger set-up {database.schema}"
     with psycopg.connect(plain.conninfo(), autocommit=True) as conn:
-        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"modelledger set-up {database.schema}",))
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (lock,))
         try:
             ensure_schema(database)
             yield
         finally:
-            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (f"modelledger set-up {database.schema}",))
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (lock,))
 
 
 def drop_schema(database: Database) -> None:

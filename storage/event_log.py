@@ -11,7 +11,7 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import InfrastructureFactory, JSONTranscoder, Transcoder, Transcoding
-from eventsourcing.postgres import PostgresFactory
+from eventsourcing.postgres import PostgresDatastore, PostgresFactory
 from eventsourcing.utils import Environment
 
 from domain.ontology import Ontology
@@ -66,6 +66,13 @@ class StorableTranscoder(JSONTranscoder):
 IDLE_SECONDS = 10.0
 
 
+def shrinking_soon(datastore: PostgresDatastore) -> None:
+    """Make the pool close a connection opened for a burst of work once unused, one per
+    IDLE_SECONDS, not one per ten minutes (psycopg_pool's default). Only before the pool
+    opens: its first shrink is scheduled then."""
+    datastore.pool.max_idle = IDLE_SECONDS
+
+
 class EventLog(Application[UUID]):
     """The application every event of the product is recorded by and read from."""
 
@@ -81,9 +88,7 @@ class EventLog(Application[UUID]):
     def construct_factory(self, env: Environment) -> InfrastructureFactory:
         factory = super().construct_factory(env)
         if isinstance(factory, PostgresFactory):
-            # Before the pool opens (the recorder opens it): a connection opened for a burst
-            # of work is closed again one per IDLE_SECONDS once unused, not one per ten minutes.
-            factory.datastore.pool.max_idle = IDLE_SECONDS
+            shrinking_soon(factory.datastore)  # before the recorder opens its pool
         return factory
 
     def construct_transcoder(self) -> Transcoder:
