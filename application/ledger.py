@@ -43,6 +43,15 @@ _answering = threading.local()
 AnswerRecord = Callable[[Aggregate], AnsweredRequest]
 
 
+class Answering:
+    """A request's answer record while its command runs: `answered` is the record once the
+    command's save has recorded it (None while nothing was saved)."""
+
+    def __init__(self, record: AnswerRecord) -> None:
+        self.record = record
+        self.answered: AnsweredRequest | None = None
+
+
 class AlreadyAnswered(Exception):  # noqa: N818 (a state, not a failure: the answer is in `answered`)
     """A request with the same idempotency key was recorded first: its answer stands."""
 
@@ -118,24 +127,30 @@ class LedgerCore(EventLog):
         return run
 
     @contextmanager
-    def answering(self, record: AnswerRecord) -> Iterator[None]:
+    def answering(self, record: AnswerRecord | Answering) -> Iterator[Answering]:
         """Within: the command's save also records the request's answer, made by `record`
         from the aggregate saved first, in the same atomic save. If a request with the same
         key was recorded first, the save raises AlreadyAnswered with its answer."""
-        _answering.record = record
+        _answering.current = record if isinstance(record, Answering) else Answering(record)
         try:
-            yield
+            yield _answering.current
         finally:
-            _answering.record = None
+            _answering.current = None
 
     def answered_request(self, request_id: UUID) -> AnsweredRequest | None:
         return self.find(AnsweredRequest, request_id)
 
+    def keep_response(self, request_id: UUID, status: int, body: str | None) -> None:
+        """Keeps the answer a request with an idempotency key was given (after its write)."""
+        answered = self.load(AnsweredRequest, request_id, "answered request")
+        answered.keep_response(status, body)
+        self.save(answered)
+
     def save(self, *objs: Any, **kwargs: Any) -> Any:
-        record: AnswerRecord | None = getattr(_answering, "record", None)
+        current: Answering | None = getattr(_answering, "current", None)
         answer = None
-        if record is not None:
-            answer = record(next(o for o in objs if o is not None))
+        if current is not None and current.answered is None:
+            answer = current.record(next(o for o in objs if o is not None))
             objs = (*objs, answer)
         try:
             recordings = super().save(*objs, **kwargs)
@@ -144,7 +159,8 @@ class LedgerCore(EventLog):
             if earlier is not None:
                 raise AlreadyAnswered(earlier) from None
             raise
-        _answering.record = None  # one request, one write
+        if current is not None and answer is not None:
+            current.answered = answer  # one request, one answer record: with its first write
         saved = getattr(_saved, "events", None)
         if saved is not None:
             saved.extend((r.notification.id, r.notification.topic) for r in recordings)

@@ -5,6 +5,10 @@ A client that sent an upload and lost the answer (a dropped connection, a timeou
 recorded together with its answer, in the same atomic save as its write; the same key again
 gets that answer back instead of a second write. The record's id derives from who asked,
 where, and the key: a key is the caller's own, and is scoped to one route.
+
+A GraphQL mutation's answer is made after its write (it reads what the write changed), so
+its record is saved with the write naming what was recorded, and the answer as sent is
+kept by a second event (`keep_response`).
 """
 
 from __future__ import annotations
@@ -48,6 +52,14 @@ class AnsweredRequest(Aggregate):
         self.key = key
         self.body_digest = body_digest
         self.answer = answer
+        # A GraphQL mutation's whole answer, kept after it was made (see keep_response);
+        # None until then, and for uploads, whose answer is `answer`.
+        self.response: dict[str, Any] | None = None
+
+    @event("ResponseKept")
+    def keep_response(self, status: int, body: str | None) -> None:
+        """The answer as sent: its HTTP status and body (None when it was too large to keep)."""
+        self.response = {"status": status, "body": body}
 
     @staticmethod
     def create_id(caller: str, route: str, key: str, body_digest: str, answer: dict[str, Any]) -> UUID:

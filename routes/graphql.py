@@ -1,11 +1,12 @@
-"""GraphQL over HTTP and websockets (graphql-transport-ws), behind API keys and a body limit."""
+"""GraphQL over HTTP and websockets (graphql-transport-ws), behind API keys and a body limit;
+mutations over HTTP take an `Idempotency-Key` (routes/idempotent_mutations.py)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -14,7 +15,10 @@ from strawberry.schema import BaseSchema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
+from domain.errors import ValidationFailed
 from routes.auth import api_keys, refusal, unauthorized
+from routes.idempotency import idempotency_of
+from routes.idempotent_mutations import ANSWERING, answer_once, takes_idempotency_key
 from routes.request_body import BodyTooLarge, read_limited, replay, too_large
 from routes.web_app import GRAPHIQL
 from schema.context import Context
@@ -55,7 +59,24 @@ class GraphQLRoute(GraphQL[Context, None]):
             await too_large(exc)(scope, receive, send)
             return
         scope[API_KEY] = key
-        await super().__call__(scope, replay(body, receive), send)
+        try:
+            idempotency = idempotency_of(request, str(key.id)) if request.method == "POST" else None
+            if idempotency is not None and not takes_idempotency_key(body):
+                idempotency = None  # a query: safe to repeat as it is
+        except ValidationFailed as exc:
+            await JSONResponse({"errors": [{"message": exc.message}]}, status_code=400)(scope, receive, send)
+            return
+        execute = super().__call__
+        if idempotency is None:
+            await execute(scope, replay(body, receive), send)
+            return
+
+        async def run(captured: Send) -> None:
+            await execute(scope, replay(body, receive), captured)
+
+        await answer_once(
+            request.app.state.runtime.app, idempotency, body, run, self.limits.read_model_wait_seconds, scope, receive, send
+        )
 
     def _is_ide_page(self, request: Request) -> bool:
         return self.graphql_ide is not None and self.should_render_graphql_ide(
@@ -78,6 +99,7 @@ class GraphQLRoute(GraphQL[Context, None]):
             request=request,
             response=response,
             api_key=request.scope.get(API_KEY),
+            answering=request.scope.get(ANSWERING),
         )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:

@@ -28,9 +28,10 @@ from starlette.routing import Route
 
 from application.ledger import AlreadyAnswered
 from application.upload_lines import decode_lines
-from domain.answered_requests import AnsweredRequest, answered_request_id, check_idempotency_key
+from domain.answered_requests import AnsweredRequest
 from domain.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from routes.auth import caller
+from routes.idempotency import REPLAYED, Idempotency, idempotency_of
 from routes.ndjson import Counted, pull, split_lines
 from routes.request_body import (
     BodyTooLarge,
@@ -129,7 +130,7 @@ async def _upload(request: Request, owner: str, what: str, command: UploadComman
     try:
         check_declared_length(request, limits.max_body_bytes)
         compressed = check_bulk_body(request)
-        idempotency = _idempotency(request, str(key.id))
+        idempotency = idempotency_of(request, str(key.id))
     except BodyTooLarge as exc:
         return too_large(exc)
     except UnsupportedBody as exc:
@@ -190,30 +191,6 @@ async def _upload(request: Request, owner: str, what: str, command: UploadComman
     return JSONResponse({"accepted": lines.count, "version": version})
 
 
-@dataclass(frozen=True)
-class Idempotency:
-    """A request's idempotency key, scoped to its caller and route."""
-
-    caller: str
-    route: str
-    key: str
-
-    @property
-    def request_id(self) -> UUID:
-        return answered_request_id(self.caller, self.route, self.key)
-
-    def record(self, body_digest: str, answer: dict[str, Any]) -> AnsweredRequest:
-        return AnsweredRequest(caller=self.caller, route=self.route, key=self.key, body_digest=body_digest, answer=answer)
-
-
-def _idempotency(request: Request, caller_id: str) -> Idempotency | None:
-    """The request's `Idempotency-Key`, if it has one (ValidationFailed if malformed)."""
-    key = request.headers.get("idempotency-key")
-    if key is None:
-        return None
-    return Idempotency(caller_id, f"{request.method} {request.url.path}", check_idempotency_key(key))
-
-
 async def _digested(stream: AsyncIterator[bytes], digest: Any) -> AsyncIterator[bytes]:
     async for chunk in stream:
         digest.update(chunk)
@@ -223,12 +200,9 @@ async def _digested(stream: AsyncIterator[bytes], digest: Any) -> AsyncIterator[
 def _replayed(earlier: AnsweredRequest, body_digest: str) -> Response:
     """The answer given to the first request with this key, if this one is its repeat."""
     if earlier.body_digest != body_digest:
-        message = (
-            f"Idempotency-Key {earlier.key!r} was used on this route for another request body; "
-            "nothing was recorded (a new request needs a new key)"
-        )
+        message = Idempotency(earlier.caller, earlier.route, earlier.key).other_body()
         return JSONResponse({"errors": [{"line": None, "message": message}]}, status_code=422)
-    return JSONResponse(earlier.answer, headers={"Idempotent-Replayed": "true"})
+    return JSONResponse(earlier.answer, headers=REPLAYED)
 
 
 def _domain_error(exc: DomainError) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -13,8 +14,9 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.extensions import SchemaExtension
 
+from application.ledger import AlreadyAnswered, Answering
 from domain.api_keys import ApiKey
-from domain.errors import DomainError
+from domain.errors import Conflict, DomainError
 from schema.errors import AnyUserError, forbidden, user_error
 from schema.limits import Limits, check_page_size
 from schema.loaders import Loaders
@@ -40,6 +42,8 @@ class Context:
     # strawberry stores the websocket `connection_init` payload here.
     connection_params: dict[str, Any] | None = None
     loaders: Loaders = field(init=False)
+    # An HTTP mutation's idempotency record, saved with its write (routes/idempotent_mutations.py).
+    answering: Answering | None = None
     # Items the pages of the current operation asked for (Limits.max_items_per_request).
     page_items: int = field(init=False, default=0)
 
@@ -76,12 +80,15 @@ class Context:
             return forbidden(f"{name} is read-only; writing needs a read-write API key")
         def run(actor: str) -> tuple[T, list[tuple[int, str]]]:
             self.app.forget_saved_here()
-            return command(actor), self.app.saved_here()
+            with self.app.answering(self.answering) if self.answering is not None else nullcontext():
+                return command(actor), self.app.saved_here()
 
         try:
             result, saved = await anyio.to_thread.run_sync(run, key.name)
         except DomainError as exc:
             return user_error(exc)
+        except AlreadyAnswered:  # a copy of this request was recorded first: its answer is given instead
+            return user_error(Conflict("a request with this Idempotency-Key was recorded first"))
         await anyio.to_thread.run_sync(self._catch_up, saved)
         return result
 

@@ -1,6 +1,7 @@
 """Retries: a chunk whose answer was lost after the server recorded it, a chunk that never
 arrived, a chunk that met an unavailable server (503) and a chunk that lost a race (409) all
-end with every line recorded exactly once: every attempt at a chunk carries its key."""
+end with every line recorded exactly once: every attempt at a chunk carries its key. So do
+mutations: a lost answer or an unavailable server, and the mutation is recorded once."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ class FlakyNetwork(httpx.BaseTransport):
         if not request.url.path.endswith(self.suffix):
             return self.inner.handle_request(request)
         self.sent += 1
-        self.keys.append(request.headers["Idempotency-Key"])
+        self.keys.append(request.headers.get("Idempotency-Key", ""))
         fault = self.plan(self.sent)
         if fault == "refused":
             raise httpx.ConnectError("connection refused (injected)", request=request)
@@ -158,3 +159,29 @@ def test_retries_give_up_with_a_network_error(flaky: Connect) -> None:
     assert network.sent == 1 + 4
     assert failed.value.accepted == 10
     assert dataset.refresh().row_count == 10
+
+
+def _named(client: Client, name: str) -> list[str]:
+    return [dataset.id for dataset in client.datasets() if dataset.name == name]
+
+
+def test_a_mutation_recorded_but_unanswered_is_not_doubled(flaky: Connect) -> None:
+    client, network = flaky("/graphql", lambda n: "lost" if n == 1 else None)
+    dataset = client.create_dataset("mutation answer lost")
+    assert network.keys[0] != "" and network.keys[0] == network.keys[1]
+    assert network.replayed == 1
+    assert _named(client, "mutation answer lost") == [dataset.id]
+
+
+def test_a_mutation_that_met_an_unavailable_server_is_sent_again(flaky: Connect) -> None:
+    client, network = flaky("/graphql", lambda n: "unavailable" if n <= 2 else None)
+    dataset = client.create_dataset("mutation unavailable")
+    assert network.keys[:3] == [network.keys[0]] * 3 and network.replayed == 0
+    assert _named(client, "mutation unavailable") == [dataset.id]
+
+
+def test_a_refused_mutation_is_not_sent_again(flaky: Connect) -> None:
+    client, network = flaky("/graphql", lambda n: None)
+    with pytest.raises(ValidationError, match="name"):
+        client.create_dataset("   ")
+    assert network.sent == 1

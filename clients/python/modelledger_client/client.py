@@ -31,7 +31,7 @@ class Client:
     """A ModelLedger server, reached with one API key.
 
     `url` and `api_key` default to MODELLEDGER_URL (else http://127.0.0.1:8000) and
-    MODELLEDGER_API_KEY. `retry` says how bulk uploads are retried; `chunk_size` how much
+    MODELLEDGER_API_KEY. `retry` says how uploads and mutations whose outcome is unknown are sent again; `chunk_size` how much
     one upload request carries; `transport` replaces httpx's (a proxy, a test double)."""
 
     def __init__(
@@ -44,8 +44,8 @@ class Client:
         chunk_size: ChunkSize | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        connection = Transport(url, api_key, timeout, transport)
-        self._session = Session(connection, Uploader(connection, retry or RetryPolicy(), chunk_size or ChunkSize()))
+        connection = Transport(url, api_key, timeout, transport, retry)
+        self._session = Session(connection, Uploader(connection, chunk_size or ChunkSize()))
 
     @property
     def url(self) -> str:

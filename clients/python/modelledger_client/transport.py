@@ -6,13 +6,16 @@ from __future__ import annotations
 import json
 import os
 import random
-from collections.abc import Iterable
+import time
+import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import httpx
 
 from modelledger_client.errors import (
+    ModelLedgerError,
     NetworkError,
     from_graphql_errors,
     from_response,
@@ -20,6 +23,9 @@ from modelledger_client.errors import (
 )
 
 DEFAULT_URL = "http://127.0.0.1:8000"
+# Answers that say the server (or a proxy before it) could not take the request now.
+UNAVAILABLE = frozenset({502, 503, 504})
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -46,7 +52,9 @@ class Transport:
         api_key: str | None,
         timeout: float,
         transport: httpx.BaseTransport | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
+        self.retry = retry or RetryPolicy()
         self.url = (url or os.environ.get("MODELLEDGER_URL") or DEFAULT_URL).rstrip("/")
         self.api_key = api_key if api_key is not None else os.environ.get("MODELLEDGER_API_KEY")
         self.timeout = timeout
@@ -61,9 +69,12 @@ class Transport:
     def close(self) -> None:
         self.http.close()
 
-    def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    def graphql(
+        self, query: str, variables: dict[str, Any] | None = None, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
         """The answer's data; GraphQL errors and refused requests raise."""
-        response = self.http.post("/graphql", json={"query": query, "variables": variables or {}})
+        headers = {} if idempotency_key is None else {"Idempotency-Key": idempotency_key}
+        response = self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
         body = _json(response)
         if response.status_code != 200:
             raise from_response(response.status_code, body)
@@ -73,11 +84,36 @@ class Transport:
         return data
 
     def mutate(self, query: str, field: str, variables: dict[str, Any]) -> dict[str, Any]:
-        """The payload of mutation `field`, or its typed error raised."""
-        result: dict[str, Any] = self.graphql(query, variables)[field]
+        """The payload of mutation `field`, or its typed error raised. Sent with an
+        `Idempotency-Key` and repeated with it when the outcome is unknown, so it is
+        recorded once."""
+        key = uuid.uuid4().hex
+        data = self.repeating(lambda: self.graphql(query, variables, idempotency_key=key), f"mutation {field}")
+        result: dict[str, Any] = data[field]
         if "code" in result:
             raise from_user_error(result)
         return result
+
+    def repeating(self, send: Callable[[], T], what: str, also: tuple[type[Exception], ...] = ()) -> T:
+        """`send`'s answer, sending it again (it must carry an idempotency key) while its
+        outcome is unknown: a network error, a server or proxy unavailable, or one of `also`."""
+        failures = 0
+        unknown: tuple[type[Exception], ...] = (httpx.TransportError, *also)
+        while True:
+            try:
+                return send()
+            except unknown as exc:
+                problem: Exception = exc
+            except ModelLedgerError as exc:
+                if exc.status not in UNAVAILABLE:
+                    raise
+                problem = exc
+            failures += 1
+            if failures >= self.retry.attempts:
+                if isinstance(problem, ModelLedgerError) and problem.status not in UNAVAILABLE:
+                    raise problem
+                raise NetworkError(f"{what} failed {failures} times: {problem!r}") from problem
+            time.sleep(self.retry.delay(failures))
 
     def post_ndjson(self, path: str, body: bytes, line_numbers: list[int], idempotency_key: str | None = None) -> dict[str, Any]:
         """One upload request; refused lines are reported with the caller's line numbers.

@@ -7,22 +7,17 @@ server recorded without the answer reaching us gets that answer back, and record
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from tqdm import tqdm
 
-from modelledger_client.errors import ConflictError, ModelLedgerError, NetworkError, ValidationError
+from modelledger_client.errors import ConflictError, NetworkError, ValidationError
 from modelledger_client.ndjson import Line, Source, body, chunks, numbered_lines, source_length
 from modelledger_client.tables import UploadResult
 from modelledger_client.transport import RetryPolicy, Transport
-
-# Answers that say the server (or a proxy before it) could not take the request now.
-UNAVAILABLE = frozenset({502, 503, 504})
 
 
 @dataclass(frozen=True)
@@ -43,10 +38,13 @@ class Upload:
 
 
 class Uploader:
-    def __init__(self, transport: Transport, retry: RetryPolicy, chunk_size: ChunkSize) -> None:
+    def __init__(self, transport: Transport, chunk_size: ChunkSize) -> None:
         self.transport = transport
-        self.retry = retry
         self.chunk_size = chunk_size
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return self.transport.retry
 
     def upload(self, upload: Upload, source: Source, progress: bool = True) -> UploadResult:
         accepted = requests = 0
@@ -73,22 +71,8 @@ class Uploader:
         key = uuid.uuid4().hex
         sent = body(lines)
         numbers = [line.number for line in lines]
-        failures = 0
-        problem: Exception
-        while True:
-            try:
-                return self.transport.post_ndjson(upload.route, sent, numbers, idempotency_key=key)
-            except httpx.TransportError as exc:
-                problem = exc
-            except ConflictError as exc:
-                problem = exc
-            except ModelLedgerError as exc:
-                if exc.status not in UNAVAILABLE:
-                    raise
-                problem = exc
-            failures += 1
-            if failures >= self.retry.attempts:
-                if isinstance(problem, ModelLedgerError) and problem.status not in UNAVAILABLE:
-                    raise problem
-                raise NetworkError(f"{upload.what} upload failed {failures} times: {problem!r}") from problem
-            time.sleep(self.retry.delay(failures))
+        return self.transport.repeating(
+            lambda: self.transport.post_ndjson(upload.route, sent, numbers, idempotency_key=key),
+            f"{upload.what} upload",
+            also=(ConflictError,),
+        )
