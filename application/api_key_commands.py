@@ -1,7 +1,9 @@
-"""Commands on API keys: create (named uniquely among live keys), list, revoke."""
+"""Commands on API keys: create (named uniquely among live keys), list, revoke; and the
+authentication of a request's key, which records its use (storage/key_uses.py)."""
 
 from __future__ import annotations
 
+from functools import cached_property
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
@@ -10,6 +12,7 @@ from application.ledger import LedgerCore
 from domain.api_keys import ApiKey, api_key_id, key_hash, new_secret
 from domain.datasets import check_name
 from domain.errors import ValidationFailed
+from storage.key_uses import KeyUses
 
 _CREATED = get_topic(ApiKey.Created)
 # Notifications read per query while listing the keys' creations.
@@ -49,8 +52,14 @@ class ApiKeyCommands(LedgerCore):
         """The key stops working at once on this server, within seconds on others."""
         return self.change(ApiKey, key_id, "API key", lambda key: key.revoke(actor=actor))
 
+    @cached_property
+    def key_uses(self) -> KeyUses:
+        return KeyUses(self.recorder)
+
     def authenticate(self, secret: str) -> ApiKey | None:
+        """The live key with this secret, its use recorded; None for an unknown or revoked one."""
         key = self.api_key(api_key_id(secret))
         if key is None or key.revoked or key.hashed != key_hash(secret):
             return None
+        self.key_uses.record(key.id)
         return key

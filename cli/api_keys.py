@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC
 from pathlib import Path
 from uuid import UUID
 
@@ -62,13 +63,17 @@ def create(
 
 @api_key.command("list")
 def list_keys(data_dir: Path = DATA_DIR) -> None:
-    """Every API key, revoked ones too, oldest first: id, access, state, created, name."""
+    """Every API key, revoked ones too, oldest first: id, access, state, created, last used
+    (UTC, to within a few seconds; "never" if no request used it), name."""
     with _ledger(data_dir) as ledger:
         keys = ledger.api_keys()
+        uses = ledger.key_uses.last_uses()
     for key in keys:
         access = "read-only " if key.read_only else "read-write"
         state = "revoked" if key.revoked else "live   "
-        typer.echo(f"{key.id}  {access}  {state}  {key.created_on:%Y-%m-%d %H:%M}  {key.name}")
+        used = uses.get(key.id)
+        last = "never           " if used is None else f"{used.astimezone(UTC):%Y-%m-%d %H:%M}"
+        typer.echo(f"{key.id}  {access}  {state}  {key.created_on:%Y-%m-%d %H:%M}  {last}  {key.name}")
 
 
 @api_key.command("revoke")

@@ -17,4 +17,6 @@ class ApiKeyQueries:
         key = info.context.api_key
         if key is None or key.read_only:
             raise Forbidden(f"API key {key.name if key else ''!r} is read-only; listing API keys needs a read-write key")
-        return [ApiKey.from_aggregate(k) for k in await info.context.read(info.context.app.api_keys)]
+        app = info.context.app
+        keys, uses = await info.context.read(lambda: (app.api_keys(), app.key_uses.last_uses()))
+        return [ApiKey.from_aggregate(k, uses.get(k.id)) for k in keys]

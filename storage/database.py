@@ -16,6 +16,8 @@ from urllib.parse import parse_qs, urlparse
 
 import psycopg
 
+from storage import key_uses
+
 DEFAULT_DATA_DIR = Path("./.modelledger")
 DATABASE_NAME = "modelledger"
 
@@ -141,6 +143,7 @@ def preparing(database: Database) -> Iterator[None]:
         conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (lock,))
         try:
             ensure_schema(database)
+            key_uses.create_table(conn, database.schema)
             yield
         finally:
             conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (lock,))

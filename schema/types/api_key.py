@@ -17,9 +17,12 @@ class ApiKey:
     revoked: bool
     created_at: datetime
     created_by: str = strawberry.field(description="Who made it: a key's name, or the command that did.")
+    last_used_at: datetime | None = strawberry.field(
+        default=None, description="When a request last used it (to within a few seconds); null: never."
+    )
 
     @classmethod
-    def from_aggregate(cls, key: ApiKeyAggregate) -> ApiKey:
+    def from_aggregate(cls, key: ApiKeyAggregate, last_used_at: datetime | None = None) -> ApiKey:
         return cls(
             id=strawberry.ID(str(key.id)),
             name=key.name,
@@ -27,4 +30,5 @@ class ApiKey:
             revoked=bool(key.revoked),
             created_at=key.created_on,
             created_by=getattr(key, "created_by", ""),
+            last_used_at=last_used_at,
         )

@@ -1,8 +1,10 @@
 """API keys managed over GraphQL and the command line: created under a unique name, listed
-without their secrets, revoked (refused at once by the server that revoked them)."""
+without their secrets and with their last use, revoked (refused at once by the server that
+revoked them)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -86,13 +88,31 @@ def test_the_command_line(live: LiveServer, module_database: Database, monkeypat
     taken = runner.invoke(cli, ["api-key", "create", "--name", "from the shell"])
     assert taken.exit_code == 1 and "exists already" in taken.output
 
+    unused = runner.invoke(cli, ["api-key", "create", "--name", "never used"])
+    assert unused.exit_code == 0, unused.output
+
     listed = runner.invoke(cli, ["api-key", "list"])
     assert listed.exit_code == 0, listed.output
     [line] = [line for line in listed.stdout.splitlines() if line.endswith("from the shell")]
     key_id = line.split()[0]
     assert "read-write" in line and "live" in line
+    # Its last use is the request above, in UTC; the other key was never used.
+    assert f"{datetime.now(UTC):%Y-%m-%d}" in line.split("live")[1]
+    assert "never" in next(row for row in listed.stdout.splitlines() if row.endswith("never used"))
 
     revoked = runner.invoke(cli, ["api-key", "revoke", key_id])
     assert revoked.exit_code == 0 and "revoked" in revoked.output, revoked.output
     assert "revoked" in next(row for row in runner.invoke(cli, ["api-key", "list"]).stdout.splitlines() if key_id in row)
     assert runner.invoke(cli, ["api-key", "revoke", "nope"]).exit_code == 1
+
+
+def test_the_list_shows_when_each_key_was_last_used(live: LiveServer) -> None:
+    made = created(live, "last-use bot")
+    listed = {k["name"]: k for k in live.writer.data("{ apiKeys { name lastUsedAt } }")["apiKeys"]}
+    assert listed["last-use bot"]["lastUsedAt"] is None
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    live.api(made["secret"]).data(VIEWER)
+    listed = {k["name"]: k for k in live.writer.data("{ apiKeys { name lastUsedAt } }")["apiKeys"]}
+    used = datetime.fromisoformat(listed["last-use bot"]["lastUsedAt"])
+    assert before <= used <= datetime.now(UTC) + timedelta(seconds=1)
+    assert listed["writer"]["lastUsedAt"] is not None  # the key asking
