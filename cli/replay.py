@@ -25,8 +25,6 @@ def replay(
     typer.echo("Compared with a rebuild from the event log:")
     for line in report.compared:
         typer.echo(f"  {line}")
-    if report.not_compared:
-        typer.echo(f"Not compared (filled by a background refresher, not from the log): {', '.join(report.not_compared)}")
     for difference in report.differences:
         typer.echo(difference)
     if report.differences:

@@ -278,9 +278,11 @@ class ReadModels:
         return self.runs.run_diff(run_id, from_version, to_version)
 
 
-def start_read_models(database: Database, app_env: dict[str, str]) -> ReadModels:
+def start_read_models(database: Database, app_env: dict[str, str], writing: bool = True) -> ReadModels:
     """Start a projection runner per read model whose lease this process takes, each
-    following the application's log; the others are on standby (projections.leases)."""
+    following the application's log; the others are on standby (projections.leases).
+    Not `writing`: every read model on standby and nothing running in the background (the
+    slice-membership refresher, the healer): queries over what other processes wrote."""
     runners: dict[str, Runner] = {}
     leases = Leases(database)
     standby_log = StandbyLog(read_model_env(app_env, READ_MODELS[0], EventLog.name))
@@ -289,7 +291,7 @@ def start_read_models(database: Database, app_env: dict[str, str]) -> ReadModels
         for model in READ_MODELS:
             env = read_model_env(app_env, model, EventLog.name)
             view = make_view(model, env, views)
-            if leases.take(model.name):
+            if writing and leases.take(model.name):
                 # Entered as a context manager now, left in `ReadModels.stop`.
                 runners[model.name] = ReadModelRunner(model, env, view).__enter__()
             else:
@@ -301,8 +303,9 @@ def start_read_models(database: Database, app_env: dict[str, str]) -> ReadModels
         leases.close()
         raise
     read_models = ReadModels(database, runners, leases, standby_log)
-    read_models.refresher.start()
-    read_models.healer.start()
+    if writing:
+        read_models.refresher.start()
+        read_models.healer.start()
     return read_models
 
 

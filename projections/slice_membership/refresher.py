@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -177,10 +177,20 @@ class MembershipRefresher:
             return True
         with self._lock:
             watched = [(s, g) for (s, r, g) in self._watched if r == run_id]
+        memberships, kept, complete = self.memberships(run_id, run.model_id, watched)
+        self.view.store(run_id, run.version, memberships, position, kept)
+        return complete
+
+    def memberships(
+        self, run_id: UUID, model_id: UUID | str, watched: Sequence[tuple[str, str]]
+    ) -> tuple[list[Membership], list[tuple[UUID, str]], bool]:
+        """The run's memberships now: every saved slice of its model, those needing a grid
+        point at the `watched` (slice id, grid key) ones; the (slice id, grid key) ones to
+        keep as they are (metrics being computed); and whether none had to be kept."""
         memberships: list[Membership] = []
         kept: list[tuple[UUID, str]] = []
         complete = True
-        for record in self.read_models.slices.slices_of_model(run.model_id):
+        for record in self.read_models.slices.slices_of_model(model_id):
             slice_id = UUID(record.id)
             if self.needs_grid(record.filter):
                 grids = sorted({g for s, g in watched if s == record.id and g != NO_GRID})
@@ -197,8 +207,7 @@ class MembershipRefresher:
                     memberships.append(Membership(slice_id, grid, None, None, None, exc.message))
                     continue
                 memberships.append(Membership(slice_id, grid, found.count, found.digest, found.bitmap))
-        self.view.store(run_id, run.version, memberships, position, kept)
-        return complete
+        return memberships, kept, complete
 
     def needs_grid(self, filter_json: object, depth: int = 0) -> bool:
         """Whether the filter, or a slice it includes, has clauses evaluated at a grid point."""
