@@ -6,19 +6,23 @@ finds the runs concerned (a run's own events; the runs with rows of a dataset wh
 metadata changed; the runs of a slice's model) and recomputes, per run, every saved slice
 of its model through the gallery's queries. A slice whose filter needs a grid point (metric,
 confusion or automatic-slice clauses, directly or through the slices it includes) is kept
-at the grid points being watched (`watch`: a subscription); while the run's metrics are
-being computed it keeps its last membership and is tried again.
+at the grid points being watched (`watch`: a subscription, on this server or another: the
+watches are shared through the database); while the run's metrics are being computed it
+keeps its last membership and is tried again.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
+from time import monotonic
 from typing import TYPE_CHECKING
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from domain.errors import ValidationFailed
 from domain.filter_language import SliceClause, clauses_from_json, depends_on_results
@@ -41,6 +45,9 @@ log = logging.getLogger(__name__)
 RETRY_SECONDS = 1.0
 # How long one pass waits for the read models to take in the log.
 WAIT_SECONDS = 10.0
+# A server's watches are published for this long and renewed a third of the way: those of
+# a server that stopped are no longer kept after at most this long.
+WATCH_SECONDS = 60.0
 
 Grid = tuple[float, float]
 
@@ -63,6 +70,10 @@ class MembershipRefresher:
         self.poll_seconds = poll_seconds
         self._lock = threading.Lock()
         self._watched: Counter[tuple[str, UUID, str]] = Counter()  # (slice id, run id, grid)
+        # This server's watches as last published for every server's refresher, and when.
+        self.watcher = f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
+        self._published: set[tuple[str, UUID, str]] = set()
+        self._published_at = 0.0
         self._due: set[UUID] = set()  # runs to recompute without a new change (watches, retries)
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -81,6 +92,11 @@ class MembershipRefresher:
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
+        if self._published:
+            try:  # this server's watches end with it (else they expire within WATCH_SECONDS)
+                self.view.publish_watches(self.watcher, [], 0)
+            except Exception:  # noqa: BLE001 (stopping goes on without the database)
+                log.warning("slice memberships: this server's watches could not be withdrawn", exc_info=True)
 
     @property
     def generation(self) -> int:
@@ -122,6 +138,7 @@ class MembershipRefresher:
     def refresh(self) -> bool:
         """Take in every change marked so far. False when some run could not be completed
         (its metrics are being computed): its changes stay pending."""
+        self._publish_watches()
         changes = self.view.pending()
         with self._lock:
             due, self._due = self._due, set()
@@ -150,6 +167,16 @@ class MembershipRefresher:
             self._generation += 1
         return not incomplete
 
+    def _publish_watches(self) -> None:
+        """Tell every server's refresher which grid points this one's subscriptions watch:
+        at once when they change, and a third of WATCH_SECONDS after the last time."""
+        with self._lock:
+            watched = set(self._watched)
+        if watched == self._published and monotonic() < self._published_at + WATCH_SECONDS / 3:
+            return
+        self.view.publish_watches(self.watcher, sorted(watched), WATCH_SECONDS)
+        self._published, self._published_at = watched, monotonic()
+
     def _runs_of(self, scope: str, changed_id: UUID) -> set[UUID]:
         if scope == RUN:
             return {changed_id}
@@ -176,13 +203,14 @@ class MembershipRefresher:
             self.view.remove_run(run_id)
             return True
         with self._lock:
-            watched = [(s, g) for (s, r, g) in self._watched if r == run_id]
+            watched = {(s, g) for (s, r, g) in self._watched if r == run_id}
+        watched.update(self.view.watched(run_id))  # other servers' subscriptions too
         memberships, kept, complete = self.memberships(run_id, run.model_id, watched)
         self.view.store(run_id, run.version, memberships, position, kept)
         return complete
 
     def memberships(
-        self, run_id: UUID, model_id: UUID | str, watched: Sequence[tuple[str, str]]
+        self, run_id: UUID, model_id: UUID | str, watched: Collection[tuple[str, str]]
     ) -> tuple[list[Membership], list[tuple[UUID, str]], bool]:
         """The run's memberships now: every saved slice of its model, those needing a grid
         point at the `watched` (slice id, grid key) ones; the (slice id, grid key) ones to

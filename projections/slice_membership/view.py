@@ -5,7 +5,9 @@ have changed memberships it takes part in. `slice_memberships` and `membership_p
 are the refresher's (slice_membership/refresher.py): each saved slice's members in each run
 of its model, and how far each run, dataset and slice has been taken in. They are derived
 from the other read models, not from events alone, so a rebuild from the log does not
-reproduce them and `replay --verify` leaves them out.
+reproduce them: `replay --verify` computes them again instead (slice_membership/verification.py).
+`membership_watches` holds the grid points watched by any server's subscriptions, each
+until its server renews it or lets it go, so that every server's refresher keeps them.
 """
 
 from __future__ import annotations
@@ -74,8 +76,14 @@ class SliceMembershipView(PostgresView):
             " error text, as_of bigint NOT NULL, updated_at timestamptz NOT NULL,"
             " PRIMARY KEY (run_id, slice_id, grid))",
         ),
+        (
+            "membership_watches",
+            "CREATE TABLE IF NOT EXISTS {s}.membership_watches ("
+            " slice_id uuid NOT NULL, run_id uuid NOT NULL, grid text NOT NULL, watcher text NOT NULL,"
+            " until timestamptz NOT NULL, PRIMARY KEY (run_id, slice_id, grid, watcher))",
+        ),
     )
-    refreshed_tables = ("membership_progress", "slice_memberships")
+    refreshed_tables = ("membership_progress", "slice_memberships", "membership_watches")
 
     # -- the projection's ----------------------------------------------------------------
 
@@ -151,6 +159,36 @@ class SliceMembershipView(PostgresView):
                     ),
                     (run_id, m.slice_id, m.grid, run_version, m.count, m.digest, m.members, m.error, as_of),
                 )
+
+    def publish_watches(self, watcher: str, watched: Sequence[tuple[str, UUID, str]], seconds: float) -> None:
+        """The (slice id, run id, grid) points this watcher (a server's refresher) watches,
+        each for `seconds` unless published again; its others end now, and watches left to
+        expire by a server that stopped are cleared."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                self.sql(
+                    "DELETE FROM {s}.membership_watches WHERE (watcher = %s AND (slice_id, run_id, grid) NOT IN"
+                    " (SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::text[])))"
+                    " OR until < now() - interval '1 minute'"
+                ),
+                (watcher, [w[0] for w in watched], [w[1] for w in watched], [w[2] for w in watched]),
+            )
+            curs.execute(
+                self.sql(
+                    "INSERT INTO {s}.membership_watches (slice_id, run_id, grid, watcher, until)"
+                    " SELECT s, r, g, %s, now() + make_interval(secs => %s)"
+                    " FROM unnest(%s::uuid[], %s::uuid[], %s::text[]) AS w(s, r, g)"
+                    " ON CONFLICT (run_id, slice_id, grid, watcher) DO UPDATE SET until = excluded.until"
+                ),
+                (watcher, seconds, [w[0] for w in watched], [w[1] for w in watched], [w[2] for w in watched]),
+            )
+
+    def watched(self, run_id: UUID) -> list[tuple[str, str]]:
+        """(slice id, grid) of the run watched now by any server."""
+        rows = self.fetch(
+            "SELECT DISTINCT slice_id, grid FROM {s}.membership_watches WHERE run_id = %s AND until > now()", (run_id,)
+        )
+        return [(str(row["slice_id"]), row["grid"]) for row in rows]
 
     def remove_run(self, run_id: UUID) -> None:
         with self.datastore.transaction(commit=True) as curs:

@@ -100,3 +100,25 @@ def test_a_metric_slice_is_kept_at_the_watched_grid_points(stack: Stack, run: An
     # No longer watched: dropped at the run's next refresh.
     app.update_metadata(run.dataset_id, numbered([{"dataRow": {"globalKey": "k1"}, "metadata": {"city": "Paris"}}]), actor="ana")
     eventually(lambda: read_models.memberships.membership(bad.id, run.run_id, grid) is None or None, "the unwatched grid point dropped")
+
+
+def test_a_grid_point_watched_by_another_server_is_kept_here(stack: Stack, run: Any) -> None:
+    """Every server's refresher recomputes a run on its changes: it keeps the grid points
+    that another server's subscriptions watch (shared in the database), and drops them
+    once that server lets them go."""
+    app, read_models = stack.app, stack.runtime.read_models
+    bad = app.create_slice(run.model_id, "bad cars elsewhere", {"all": [{"metric": {"name": "fp", "feature": "car", "min": 1}}]}, actor="ana")
+    stack.wait_until_current()
+    memberships = read_models.memberships
+    grid = "0.5/0.5"
+    with read_models.refresher.watch(str(bad.id), run.run_id, (0.5, 0.5)):
+        _stored(stack, bad.id, run.run_id, grid, after=_position(stack))
+    # This server no longer watches it; another one does (its refresher published it).
+    memberships.publish_watches("another server", [(str(bad.id), run.run_id, grid)], 60)
+    app.update_metadata(run.dataset_id, numbered([{"dataRow": {"globalKey": "k1"}, "metadata": {"city": "Oslo"}}]), actor="ana")
+    kept = _stored(stack, bad.id, run.run_id, grid, after=_position(stack))
+    assert _members(stack, kept) == ["k3", "k5", "k6", "k7"]
+
+    memberships.publish_watches("another server", [], 60)  # that server's subscription ended
+    app.update_metadata(run.dataset_id, numbered([{"dataRow": {"globalKey": "k1"}, "metadata": {"city": "Rome"}}]), actor="ana")
+    eventually(lambda: memberships.membership(bad.id, run.run_id, grid) is None or None, "the unwatched grid point dropped")
