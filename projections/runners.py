@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -108,8 +109,11 @@ def read_model_env(app_env: dict[str, str], model: ReadModel, application_name: 
 
 
 def views_datastore(app_env: dict[str, str]) -> PostgresDatastore:
-    """The connection pool every view of a running server shares (see VIEWS_POOL)."""
+    """The connection pool every view of a running server shares (see VIEWS_POOL), sized
+    by READ_MODELS_POSTGRES_POOL_SIZE / _MAX_OVERFLOW when the process's environment sets
+    them."""
     env = dict(app_env)
+    env.update({k: v for k, v in os.environ.items() if k.startswith(f"{VIEWS_ENV_NAME}_POSTGRES_")})
     for key, value in VIEWS_POOL.items():
         env.setdefault(f"{VIEWS_ENV_NAME}_{key}", value)
     factory = InfrastructureFactory[PostgresView].construct(env=Environment(VIEWS_ENV_NAME, env))
