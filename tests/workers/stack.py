@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from eventsourcing.utils import get_topic
+
 from application import ModelLedger
+from domain.computations import Computation, ComputationResult
 from projections.computation_status.queries import StatusRecord
 from projections.metrics.inputs import MetricInputs
 from projections.metrics.read_models import MetricReadModels
@@ -32,6 +36,31 @@ def eventually(probe: Callable[[], T | None], what: str, timeout: float = WAIT_S
         if time.monotonic() > deadline:
             raise AssertionError(f"gave up waiting for {what}")
         time.sleep(0.05)
+
+
+def assert_computed_once(app: ModelLedger) -> set[tuple[str, int]]:
+    """Every chunk of every computation requested in the log is completed exactly once, with
+    one result each: (computation id, chunk) of each."""
+    recorder, mapper = app.recorder, app.mapper
+    requested = recorder.select_notifications(0, 10_000, topics=[get_topic(Computation.Requested)])
+    planned = {
+        (str(n.originator_id), chunk)
+        for n in requested
+        for chunk in range(mapper.to_domain_event(n).chunks)
+    }
+    completed = Counter(
+        (str(n.originator_id), mapper.to_domain_event(n).chunk)
+        for n in recorder.select_notifications(
+            0, 10_000, topics=[get_topic(Computation.ChunkCompleted)]
+        )
+    )
+    results = recorder.select_notifications(
+        0, 10_000, topics=[get_topic(ComputationResult.Recorded)]
+    )
+    assert set(completed) == planned
+    assert set(completed.values()) == {1}
+    assert len(results) == len(planned)
+    return planned
 
 
 @dataclass

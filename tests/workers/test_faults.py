@@ -5,29 +5,17 @@ exactly once, and the status reaches IN_SYNC (or FAILED, for the one that always
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from eventsourcing.utils import get_topic
 
-from domain.computations import Computation, ComputationResult
+from tests.processes import WorkerProcess
 from tests.projections.builders import box, predict, scenario
-from tests.workers.redis_server import RedisServer
-from tests.workers.stack import Stack, eventually
+from tests.workers.redis_server import RedisServer, running_redis
+from tests.workers.stack import Stack, assert_computed_once, eventually
 
-REPO = Path(__file__).resolve().parents[2]
-SCRIPT = Path(sys.executable).parent / "modelledger"
-# The installed command when there is one (make install), else the same entry point.
-MODELLEDGER = (
-    [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-c", "import sys; from cli.main import app; sys.exit(app())"]
-)
 UPLOADS = 6
 ROWS_PER_UPLOAD = 4
 
@@ -35,43 +23,8 @@ ROWS_PER_UPLOAD = 4
 @pytest.fixture
 def redis_db() -> Iterator[RedisServer]:
     """A Redis of this test's own, which it may stop and start again."""
-    server = RedisServer()
-    server.start()
-    try:
+    with running_redis() as server:
         yield server
-    finally:
-        server.close()
-
-
-class WorkerProcess:
-    def __init__(self, stack: Stack, redis_url: str, module: str, log: Path) -> None:
-        env = {
-            **os.environ,
-            **stack.database.settings,
-            "REDIS_URL": redis_url,
-            "PYTHONPATH": str(REPO),
-            "MODELLEDGER_SWEEP_POLL_SECONDS": "0.2",
-            "MODELLEDGER_SWEEP_STALE_SECONDS": "3",
-            "MODELLEDGER_TEST_CHUNK_SECONDS": "1.0",
-        }
-        self.log = log
-        with log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [*MODELLEDGER, "worker", "--threads", "1", "--import", module],
-                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 @pytest.fixture
@@ -79,7 +32,7 @@ def workers(stack: Stack, redis_db: RedisServer, tmp_path: Path) -> Iterator[Any
     started: list[WorkerProcess] = []
 
     def start(module: str = "tests.workers.slow_kind") -> WorkerProcess:
-        worker = WorkerProcess(stack, redis_db.url, module, tmp_path / "worker.log")
+        worker = WorkerProcess(stack.database, redis_db.url, module, tmp_path / "worker.log")
         started.append(worker)
         return worker
 
@@ -92,7 +45,10 @@ def _upload_in_parts(stack: Stack) -> Any:
     s = scenario(stack.runtime, rows=UPLOADS * ROWS_PER_UPLOAD)
     for part in range(UPLOADS):
         keys = s.keys[part * ROWS_PER_UPLOAD : (part + 1) * ROWS_PER_UPLOAD]
-        lines = [{"dataRow": {"globalKey": k}, "name": "car", "bbox": box(top=1), "confidence": 0.7} for k in keys]
+        lines = [
+            {"dataRow": {"globalKey": k}, "name": "car", "bbox": box(top=1), "confidence": 0.7}
+            for k in keys
+        ]
         predict(stack.runtime, s.run_id, lines)
     return s
 
@@ -111,20 +67,6 @@ def _some_done(stack: Stack, run_id: Any) -> Any:
     return status if status.state == "COMPUTING" and status.pending_chunks <= UPLOADS - 2 else None
 
 
-def _assert_recorded_once(stack: Stack) -> None:
-    recorder, mapper = stack.app.recorder, stack.app.mapper
-    requested = recorder.select_notifications(0, 10_000, topics=[get_topic(Computation.Requested)])
-    planned = {(n.originator_id, chunk) for n in requested for chunk in range(mapper.to_domain_event(n).chunks)}
-    completed = Counter(
-        (n.originator_id, mapper.to_domain_event(n).chunk)
-        for n in recorder.select_notifications(0, 10_000, topics=[get_topic(Computation.ChunkCompleted)])
-    )
-    results = recorder.select_notifications(0, 10_000, topics=[get_topic(ComputationResult.Recorded)])
-    assert set(completed) == planned
-    assert set(completed.values()) == {1}
-    assert len(results) == len(planned)
-
-
 def test_a_worker_killed_mid_computation_loses_nothing(stack: Stack, workers: Any) -> None:
     s = _upload_in_parts(stack)
     first = workers()
@@ -133,11 +75,16 @@ def test_a_worker_killed_mid_computation_loses_nothing(stack: Stack, workers: An
 
     workers()
     stack.wait_for_status(s.run_id, "IN_SYNC")
-    _assert_recorded_once(stack)
-    assert stack.metrics_read_models.metrics.metrics(s.run_id, 0.5, 0.5).data_rows == UPLOADS * ROWS_PER_UPLOAD
+    assert_computed_once(stack.app)
+    assert (
+        stack.metrics_read_models.metrics.metrics(s.run_id, 0.5, 0.5).data_rows
+        == UPLOADS * ROWS_PER_UPLOAD
+    )
 
 
-def test_redis_restarted_with_jobs_queued_loses_nothing(stack: Stack, workers: Any, redis_db: RedisServer) -> None:
+def test_redis_restarted_with_jobs_queued_loses_nothing(
+    stack: Stack, workers: Any, redis_db: RedisServer
+) -> None:
     s = _upload_in_parts(stack)
     _wait_some_done(stack, s.run_id, workers())
     try:
@@ -145,12 +92,14 @@ def test_redis_restarted_with_jobs_queued_loses_nothing(stack: Stack, workers: A
     finally:
         redis_db.start()
     stack.wait_for_status(s.run_id, "IN_SYNC")
-    _assert_recorded_once(stack)
+    assert_computed_once(stack.app)
 
 
 def test_a_computation_that_always_fails_ends_failed(stack: Stack, workers: Any) -> None:
     s = scenario(stack.runtime, rows=3)
-    predict(stack.runtime, s.run_id, [{"dataRow": {"globalKey": "k0"}, "name": "car", "bbox": box()}])
+    predict(
+        stack.runtime, s.run_id, [{"dataRow": {"globalKey": "k0"}, "name": "car", "bbox": box()}]
+    )
     workers("tests.workers.failing_kind")
     failed = stack.wait_for_status(s.run_id, "FAILED")
     assert failed.error is not None and "injected failure" in failed.error
