@@ -28,16 +28,18 @@ logger = logging.getLogger(__name__)
 
 
 class Leases:
-    """The read model leases this process holds, on one connection of its own."""
+    """The leases this process holds (of read models, or of another `kind` of work done by
+    one process at a time), on one connection of its own."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, kind: str = "read model") -> None:
         self._database = database
+        self._kind = kind
         self._conn: psycopg.Connection[Any] | None = None
         self._held: set[str] = set()
         self._lock = threading.Lock()
 
     def _key(self, name: str) -> str:
-        return f"modelledger read model {self._database.schema}.{name}"
+        return f"modelledger {self._kind} {self._database.schema}.{name}"
 
     def take(self, name: str) -> bool:
         """Whether this process holds the lease of the read model now (taking it if free);

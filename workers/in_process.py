@@ -18,6 +18,7 @@ from dramatiq.brokers.stub import StubBroker
 if TYPE_CHECKING:
     from runtime import Runtime
 
+from projections.leases import Leases
 from projections.metrics.inputs import MetricInputs
 from workers.broker import in_process, setup_broker
 from workers.services import WorkerServices, configure, release
@@ -60,6 +61,7 @@ class BackgroundWork:
         self._close_inputs = close_inputs
         self.worker: dramatiq.Worker | None = None
         self.sweeper: Sweeper | None = None
+        self._leases: Leases | None = None
 
     def start(self) -> BackgroundWork:
         configure(self.services)
@@ -72,18 +74,31 @@ class BackgroundWork:
             self.worker = dramatiq.Worker(broker, worker_threads=self.settings.threads, worker_timeout=100)
             self.worker.start()
         if self.settings.sweep:
+            if not isinstance(broker, StubBroker):  # one queue for every process: one of them enqueues
+                self._leases = Leases(self.services.database, kind="sweeper")
             self.sweeper = Sweeper(
                 self.services.app,
                 actors.enqueue,
                 poll_seconds=self.settings.poll_seconds,
                 stale_seconds=self.settings.stale_seconds,
+                lease=self._holds_lease,
             ).start()
         return self
+
+    def _holds_lease(self) -> bool:
+        """Whether this process's sweeper enqueues: always with the in-process broker (its
+        queue is its own); with Redis, while it holds the sweeper's lease."""
+        if self._leases is None:
+            return True
+        return self._leases.check() and self._leases.take("computations")
 
     def stop(self) -> None:
         if self.sweeper is not None:
             self.sweeper.stop()
             self.sweeper = None
+        if self._leases is not None:
+            self._leases.close()
+            self._leases = None
         if self.worker is not None:
             self.worker.stop(timeout=30_000)
             self.worker = None

@@ -5,7 +5,9 @@ retries) from the start, so it knows every open computation and its missing chun
 whatever happened to the queue. It enqueues a computation's missing chunks when it is
 requested or retried, and again whenever it has made no progress for `stale_seconds` (a
 message lost with a Redis restart, a worker killed mid-chunk). Duplicates are harmless:
-the actor is idempotent.
+the actor is idempotent, but they cost a computation each, so with several processes on
+one database (servers, `modelledger worker`s) only the one holding the sweeper's lease
+enqueues (`lease`); the others follow the log, ready to take over when it goes.
 """
 
 from __future__ import annotations
@@ -58,8 +60,10 @@ class Sweeper:
         poll_seconds: float = 0.5,
         stale_seconds: float = 60.0,
         clock: Callable[[], float] = monotonic,
+        lease: Callable[[], bool] = lambda: True,
     ) -> None:
         self._app = app
+        self._lease = lease
         self._enqueue = enqueue
         self.poll_seconds = poll_seconds
         self.stale_seconds = stale_seconds
@@ -77,6 +81,8 @@ class Sweeper:
         """Read the log's new computation events, then enqueue what is due. Returns the
         number of messages sent."""
         self._follow_log()
+        if not self._lease():
+            return 0  # another process enqueues; what is open stays due for a take-over
         now = self._clock()
         sent = 0
         for computation_id, item in list(self.open.items()):

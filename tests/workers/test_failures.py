@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from domain.computations import METRICS
+from projections.leases import Leases
 from tests.projections.builders import box, predict, scenario
 from tests.workers.stack import Stack
 from workers import kinds
@@ -79,3 +80,22 @@ def test_the_sweeper_enqueues_unfinished_work_again_only_when_stalled(stack: Sta
     now[0] = 1000.0
     assert sweeper.step() == 0 and sweeper.open == {}
     assert Sweeper(stack.app, _Log()).step() == 0
+
+
+def test_only_the_sweeper_holding_the_lease_enqueues(stack: Stack) -> None:
+    """With Redis every process's sweeper follows the log, but one enqueues: each chunk
+    once, not once per server and worker. Another takes over when the holder goes."""
+    s = scenario(stack.runtime, rows=4)
+    predict(stack.runtime, s.run_id, _lines(s.keys))
+    first, second = Leases(stack.database, kind="sweeper"), Leases(stack.database, kind="sweeper")
+    try:
+        holder, standby = _Log(), _Log()
+        holding = Sweeper(stack.app, holder, clock=lambda: 0.0, lease=lambda: first.take("computations"))
+        waiting = Sweeper(stack.app, standby, clock=lambda: 0.0, lease=lambda: second.take("computations"))
+        assert holding.step() == 1 and waiting.step() == 0 and standby.sent == []
+        first.close()  # the holder's process ends: its session, and the lease, with it
+        assert waiting.step() == 1 and len(standby.sent) == 1  # what is open, at once
+        assert standby.sent[0][:2] == holder.sent[0][:2]
+    finally:
+        first.close()
+        second.close()
