@@ -160,6 +160,8 @@ async def _upload(request: Request, owner: str, what: str, command: UploadComman
             return replay
     except BodyTooLarge as exc:
         return too_large(exc)
+    except DomainError as exc:  # a gzip body that does not inflate, read for its digest
+        return _domain_error(exc)
     lines = Counted(decode_lines(split_lines(pull(body), limits.max_line_bytes)))
 
     def answer(saved: Aggregate) -> AnsweredRequest:
@@ -183,7 +185,7 @@ async def _upload(request: Request, owner: str, what: str, command: UploadComman
         # one was checked (and is refused for what the copy wrote): the copy's answer stands.
         try:
             replay = await answered_before()
-        except BodyTooLarge:
+        except (BodyTooLarge, DomainError):
             replay = None
         return replay if replay is not None else _domain_error(exc)
     except AlreadyAnswered as exc:  # the same request, sent twice at once: one write, one answer

@@ -113,3 +113,20 @@ def test_a_data_row_upload_repeated_at_once_lands_once(live: LiveServer) -> None
     assert shown == {"version": answers[0].json()["version"], "rowCount": 20}
     without_key = _post(live, path, body, None)
     assert without_key.status_code == 422 and "already" in without_key.text
+
+
+def test_a_repeated_key_with_a_broken_gzip_body_is_refused_by_name(live: LiveServer) -> None:
+    """The body of a request whose key was answered before is read to the end (for its
+    digest) before any line is; a gzip body that does not inflate is refused there too,
+    with the reason, and changes nothing. (It was answered 500.)"""
+    s = build_scenario(live.writer, rows=2, prefix="ig")
+    path = f"/upload/model-runs/{s.run_id}/predictions"
+    body = _ndjson(prediction_lines(2, "ig"))
+    assert _post(live, path, body, "upload-gz").status_code == 200
+    before = _run(live, s.run_id)
+
+    for broken, reason in ((body, "not valid gzip"), (gzip.compress(body)[:15], "ends before its end")):
+        refused = _post(live, path, broken, "upload-gz", **{"Content-Encoding": "gzip"})
+        assert refused.status_code == 422, refused.text
+        assert reason in refused.json()["errors"][0]["message"]
+    assert _run(live, s.run_id) == before
