@@ -15,7 +15,7 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import anyio.to_thread
@@ -60,13 +60,14 @@ class Settings:
 
     @classmethod
     def from_environment(cls, data_dir: Path | None = None) -> Settings:
-        """Defaults, with MODELLEDGER_GRAPHQL_MAX_BODY_BYTES / _UPLOAD_MAX_BODY_BYTES /
-        _ASSET_MAX_BODY_BYTES applied, and the media root of asset files:
+        """Defaults, with MODELLEDGER_GRAPHQL_MAX_BODY_BYTES / _GRAPHQL_MAX_ANSWER_BYTES /
+        _UPLOAD_MAX_BODY_BYTES / _ASSET_MAX_BODY_BYTES applied, and the media root of asset files:
         MODELLEDGER_MEDIA_ROOT, else `<data dir>/assets` beside the embedded database.
         With an external database and no MODELLEDGER_MEDIA_ROOT asset files are off: one
         server's local directory would hide files from the other replicas."""
         settings = cls()
         graphql_max = os.environ.get("MODELLEDGER_GRAPHQL_MAX_BODY_BYTES")
+        answer_max = os.environ.get("MODELLEDGER_GRAPHQL_MAX_ANSWER_BYTES")
         upload_max = os.environ.get("MODELLEDGER_UPLOAD_MAX_BODY_BYTES")
         asset_max = os.environ.get("MODELLEDGER_ASSET_MAX_BODY_BYTES")
         media_root = os.environ.get("MODELLEDGER_MEDIA_ROOT")
@@ -77,7 +78,7 @@ class Settings:
         else:
             root = (data_dir or DEFAULT_DATA_DIR) / "assets"
         return cls(
-            limits=settings.limits,
+            limits=replace(settings.limits, max_answer_bytes=int(answer_max)) if answer_max else settings.limits,
             uploads=UploadLimits(max_body_bytes=int(upload_max)) if upload_max else settings.uploads,
             assets=AssetSettings(
                 media_root=root,

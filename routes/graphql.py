@@ -78,6 +78,19 @@ class GraphQLRoute(GraphQL[Context, None]):
             request.app.state.runtime.app, idempotency, body, run, self.limits.read_model_wait_seconds, scope, receive, send
         )
 
+    def encode_json(self, data: object) -> str | bytes:
+        """The answer as JSON; an HTTP answer over Limits.max_answer_bytes becomes an error
+        that says so (websocket messages are not such answers)."""
+        encoded = super().encode_json(data)
+        limit = self.limits.max_answer_bytes
+        if len(encoded) > limit and isinstance(data, dict) and "data" in data:
+            message = (
+                f"the answer would be {len(encoded)} bytes, more than the {limit} one answer may hold: "
+                "ask for fewer items or fields, or page through with `after`"
+            )
+            return super().encode_json({"data": None, "errors": [{"message": message}]})
+        return encoded
+
     def _is_ide_page(self, request: Request) -> bool:
         return self.graphql_ide is not None and self.should_render_graphql_ide(
             self.request_adapter_class(request)

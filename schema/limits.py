@@ -40,6 +40,10 @@ class Limits:
     # once per object it is asked on): 29 aliases of a 1,000-row page with labels once
     # answered 579 MB and took the server to 6.6 GB.
     max_items_per_request: int = 5_000
+    # The largest answer sent over HTTP: past it the answer is an error asking for less.
+    # With the items' limit it bounds what a request may take: a row's labels and
+    # predictions are unbounded by item counts alone.
+    max_answer_bytes: int = 64 * 1024**2
     # How long a mutation waits for the read models to show its write before answering.
     read_model_wait_seconds: float = 10.0
 
