@@ -31,6 +31,7 @@ from routes.exports import export_routes
 from routes.graphql import GraphQLRoute
 from routes.health import health_routes
 from routes.security_headers import SecurityHeaders
+from routes.unknown import EXCEPTION_HANDLERS
 from routes.uploads import UploadLimits, upload_routes
 from routes.web_app import web_app_routes
 from runtime import Runtime, open_runtime
@@ -146,6 +147,7 @@ def create_app(runtime: Runtime | None = None, settings: Settings | None = None)
         ],
         lifespan=lifespan,
         middleware=[Middleware(SecurityHeaders)],
+        exception_handlers=EXCEPTION_HANDLERS,
     )
     app.state.upload_limits = settings.uploads
     app.state.asset_settings = settings.assets

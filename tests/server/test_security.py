@@ -103,3 +103,13 @@ def test_health_and_ready(live: LiveServer) -> None:
     assert client.get("/health").json() == {"status": "ok"}
     ready = client.get("/ready")
     assert ready.status_code == 200 and ready.json() == {"status": "ready"}
+
+
+@pytest.mark.parametrize("path", ["/upload/datasets/x/embeddings/", "/upload/nowhere", "/graphql/x"])
+def test_a_request_no_route_takes_is_refused_in_json(live: LiveServer, path: str) -> None:
+    answer = live.writer.client.post(path, content=b"{}")
+    assert answer.status_code in (404, 405), answer.text
+    message = answer.json()["errors"][0]["message"]
+    assert message.startswith(f"POST {path} is not taken by this server")
+    if answer.status_code == 405:
+        assert answer.headers["allow"] and answer.headers["allow"] in message
