@@ -50,6 +50,7 @@ from projections.slice_membership.projection import SliceMembershipProjection
 from projections.slice_membership.refresher import MembershipRefresher
 from projections.slice_membership.view import SliceMembershipView
 from projections.slices.queries import slice_queries
+from projections.stop_board import StopBoard
 from storage.database import Database
 from storage.event_log import EventLog
 
@@ -122,6 +123,7 @@ class ReadModels:
         runners: dict[str, Runner],
         leases: Leases | None = None,
         standby_log: StandbyLog | None = None,
+        board: StopBoard | None = None,
     ) -> None:
         self.database = database
         # Runners by read model; the healer replaces a stopped one in place, and one on
@@ -129,7 +131,7 @@ class ReadModels:
         self._runners = runners
         self._leases = leases
         self._standby_log = standby_log
-        self.healer = ReadModelHealer(runners, leases, standby_log)
+        self.healer = ReadModelHealer(runners, leases, standby_log, board)
         catalog_view = runners["catalog"].view
         runs_view = runners["model_runs"].view
         assert isinstance(catalog_view, CatalogView) and isinstance(runs_view, ModelRunsView)
@@ -287,7 +289,9 @@ def start_read_models(database: Database, app_env: dict[str, str], writing: bool
     leases = Leases(database)
     standby_log = StandbyLog(read_model_env(app_env, READ_MODELS[0], EventLog.name))
     views = views_datastore(app_env)
+    board = StopBoard(views)
     try:
+        board.create_table()  # within the set-up lock (runtime.open_runtime)
         for model in READ_MODELS:
             env = read_model_env(app_env, model, EventLog.name)
             view = make_view(model, env, views)
@@ -302,7 +306,7 @@ def start_read_models(database: Database, app_env: dict[str, str], writing: bool
         standby_log.close()
         leases.close()
         raise
-    read_models = ReadModels(database, runners, leases, standby_log)
+    read_models = ReadModels(database, runners, leases, standby_log, board)
     if writing:
         read_models.refresher.start()
         read_models.healer.start()

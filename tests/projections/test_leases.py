@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
-from projections.runners import READ_MODELS
+from domain.datasets import Dataset
+from projections.catalog.projection import CatalogProjection
+from projections.runners import READ_MODELS, ReadModelStopped
 from runtime import Runtime, open_runtime
 from storage.database import Database
 from tests.projections.builders import numbered, row_line
@@ -82,3 +85,33 @@ def test_the_other_process_takes_over_when_the_writer_goes(database: Database) -
             third.close()
     finally:
         second.close()
+
+
+def test_a_read_model_stopped_in_the_writing_process_shows_in_the_others(
+    two: tuple[Runtime, Runtime], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The standby's /ready names it, and its commands waiting for it are refused at once
+    (not after a wait); once it runs again, both are clear."""
+    first, second = two
+    dispatch = CatalogProjection.__dict__["process_event"]
+
+    def process_event(self: CatalogProjection, event: Any, tracking: Any) -> None:
+        if isinstance(event, Dataset.Created) and event.name == "poison":
+            raise RuntimeError("injected fault")
+        dispatch.__get__(self, type(self))(event, tracking)
+
+    monkeypatch.setattr(CatalogProjection, "process_event", process_event)
+    first.app.create_dataset("poison", actor="alice")
+    _until(lambda: [s.read_model for s in first.read_models.stopped()] == ["catalog"])
+    _until(lambda: [s.read_model for s in second.read_models.stopped()] == ["catalog"])
+    [seen] = second.read_models.stopped()
+    assert seen.error == "RuntimeError: injected fault" and seen.topic is not None and seen.topic.endswith("Created")
+    started = time.monotonic()
+    with pytest.raises(ReadModelStopped, match="'catalog' is stopped"):
+        second.read_models.wait_until_current(timeout=20, only=["catalog"])
+    assert time.monotonic() - started < 2
+
+    monkeypatch.undo()  # the fix: the writer starts it again, and the board is cleared
+    _until(lambda: first.read_models.stopped() == [] and second.read_models.stopped() == [], seconds=60)
+    second.read_models.wait_until_current(timeout=20)
+    assert second.read_models.datasets().items[-1].name == "poison"
