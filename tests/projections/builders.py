@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+import pytest
+
 from application import SplitSpec
+from domain.datasets import Dataset
+from projections.catalog.projection import CatalogProjection
 from runtime import Runtime
 
 TOOLS = [
@@ -83,3 +88,23 @@ def all_run_rows(ledger: Runtime, run_id: UUID, version: int | None = None) -> d
         if not page.has_next_page:
             return rows
         after = page.end_cursor
+
+
+def poison_catalog(
+    monkeypatch: pytest.MonkeyPatch, dataset_name: str, error: str = "injected fault"
+) -> threading.Event:
+    """The catalog read model fails on the creation of a dataset of this name (an event it
+    cannot apply, as a defect would) while the returned event is set; clearing it, or
+    `monkeypatch.undo()`, is the fix. Patched on the class: a restarted runner's new
+    projection meets the same fault."""
+    active = threading.Event()
+    active.set()
+    dispatch = CatalogProjection.__dict__["process_event"]
+
+    def process_event(self: CatalogProjection, event: Any, tracking: Any) -> None:
+        if active.is_set() and isinstance(event, Dataset.Created) and event.name == dataset_name:
+            raise RuntimeError(error)
+        dispatch.__get__(self, type(self))(event, tracking)
+
+    monkeypatch.setattr(CatalogProjection, "process_event", process_event)
+    return active

@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
-from domain.datasets import Dataset
-from projections.catalog.projection import CatalogProjection
 from projections.runners import READ_MODELS, ReadModelStopped
 from runtime import Runtime, open_runtime
 from storage.database import Database
-from tests.projections.builders import numbered, row_line
+from tests.projections.builders import numbered, poison_catalog, row_line
 
 ALL = sorted(model.name for model in READ_MODELS)
 
@@ -93,14 +90,7 @@ def test_a_read_model_stopped_in_the_writing_process_shows_in_the_others(
     """The standby's /ready names it, and its commands waiting for it are refused at once
     (not after a wait); once it runs again, both are clear."""
     first, second = two
-    dispatch = CatalogProjection.__dict__["process_event"]
-
-    def process_event(self: CatalogProjection, event: Any, tracking: Any) -> None:
-        if isinstance(event, Dataset.Created) and event.name == "poison":
-            raise RuntimeError("injected fault")
-        dispatch.__get__(self, type(self))(event, tracking)
-
-    monkeypatch.setattr(CatalogProjection, "process_event", process_event)
+    poison_catalog(monkeypatch, "poison")
     first.app.create_dataset("poison", actor="alice")
     _until(lambda: [s.read_model for s in first.read_models.stopped()] == ["catalog"])
     _until(lambda: [s.read_model for s in second.read_models.stopped()] == ["catalog"])

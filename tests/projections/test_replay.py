@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pytest
 
-from domain.datasets import Dataset
-from projections.catalog.projection import CatalogProjection
 from projections.replay import replay_report, verify_replay
 from projections.runners import READ_MODELS
 from runtime import Runtime
-from tests.projections.builders import box, numbered, predict, scenario
+from tests.projections.builders import box, numbered, poison_catalog, predict, scenario
 
 
 def _history(ledger: Runtime) -> None:
@@ -56,14 +53,7 @@ def test_a_stopped_read_model_is_reported_behind_and_what_was_compared_is_named(
     ledger: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _history(ledger)
-    dispatch = CatalogProjection.__dict__["process_event"]
-
-    def process_event(self: CatalogProjection, event: Any, tracking: Any) -> None:
-        if isinstance(event, Dataset.Created) and event.name == "unapplied":
-            raise RuntimeError("injected fault")
-        dispatch.__get__(self, type(self))(event, tracking)
-
-    monkeypatch.setattr(CatalogProjection, "process_event", process_event)
+    poison_catalog(monkeypatch, "unapplied")
     ledger.app.create_dataset("unapplied", actor="alice")
     deadline = time.monotonic() + 30
     while not (stopped := [s for s in ledger.read_models.stopped() if s.read_model == "catalog"]):

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
 
 import httpx
 import pytest
 
-from domain.datasets import Dataset
-from projections.catalog.projection import CatalogProjection
 from projections.healing import delay_after
+from tests.projections.builders import poison_catalog
 from tests.server.live import LiveServer
 from tests.server.operations import CREATE_DATASET, data_row_lines, payload
 
@@ -29,17 +27,7 @@ def fault(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
     """While set, the catalog cannot apply the creation of a dataset named POISON (as a
     defect would); clearing it is the fix. Patched on the class: a restarted runner's new
     projection meets the same fault."""
-    active = threading.Event()
-    active.set()
-    dispatch = CatalogProjection.__dict__["process_event"]
-
-    def process_event(self: CatalogProjection, event: Any, tracking: Any) -> None:
-        if active.is_set() and isinstance(event, Dataset.Created) and event.name == POISON:
-            raise RuntimeError("injected fault: cannot apply this event")
-        dispatch.__get__(self, type(self))(event, tracking)
-
-    monkeypatch.setattr(CatalogProjection, "process_event", process_event)
-    return active
+    return poison_catalog(monkeypatch, POISON, "injected fault: cannot apply this event")
 
 
 def ready(live: LiveServer) -> httpx.Response:
