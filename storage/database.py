@@ -28,7 +28,8 @@ APPLICATION_SETTINGS = {
     # the database functions avoid it (and every event is kept far below that anyway).
     "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
     "AGGREGATE_CACHE_MAXSIZE": "10000",
-    "COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor",
+    # zstd level 1, reading zlib payloads of earlier versions too (storage/compression.py).
+    "COMPRESSOR_TOPIC": "storage.compression:ZstdCompressor",
     # Up to 16 connections under load, 2 kept open when idle: every process holds one such
     # pool per application besides its read models' small ones, and PostgreSQL's default
     # is 100 connections in all.
