@@ -27,6 +27,8 @@ APPLICATION_SETTINGS = {
     # The pipelined insert is known to stall over a Unix socket for events of ~500 KB;
     # the database functions avoid it (and every event is kept far below that anyway).
     "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
+    # ... whose insert function must keep positions in commit order (storage/ordered_recorder.py).
+    "APPLICATION_RECORDER_TOPIC": "storage.ordered_recorder:OrderedApplicationRecorder",
     "AGGREGATE_CACHE_MAXSIZE": "10000",
     # zstd level 1, reading zlib payloads of earlier versions too (storage/compression.py).
     "COMPRESSOR_TOPIC": "storage.compression:ZstdCompressor",
