@@ -171,7 +171,7 @@ class CatalogView(FollowsUploads):
                 self.sql(
                     "UPDATE {s}.catalog_data_rows d"
                     " SET metadata = jsonb_strip_nulls(d.metadata || u.patch::jsonb), metadata_at = %(at)s"
-                    " FROM (SELECT x.ctid, u.patch FROM unnest(%(ids)s::uuid[], %(patches)s::text[])"
+                    " FROM (SELECT x.ctid, u.patch FROM unnest(%(ids)b::uuid[], %(patches)b::text[])"
                     "   AS u(id, patch), " + _PROBE + ") AS u"
                     " WHERE d.ctid = u.ctid"
                 ),
@@ -205,7 +205,7 @@ class CatalogView(FollowsUploads):
                     "   THEN d.label_count + u.n ELSE u.n END,"
                     " labels_version = %(v)s"
                     " FROM (SELECT x.ctid, u.labels, u.n"
-                    "   FROM unnest(%(ids)s::uuid[], %(labels)s::text[], %(counts)s::int[])"
+                    "   FROM unnest(%(ids)b::uuid[], %(labels)b::text[], %(counts)b::int[])"
                     "   AS u(id, labels, n), " + _PROBE + ") AS u"
                     " WHERE d.ctid = u.ctid"
                 ),

@@ -39,7 +39,8 @@ def test_metadata_updates_merge_and_remove_keys(ledger: Runtime) -> None:
         numbered(
             [
                 {"dataRow": {"globalKey": "k0"}, "metadata": {"city": None, "weather": "dry"}},
-                {"dataRow": {"globalKey": "k1"}, "metadata": {"index": 7}},
+                # Text the database receives as it is (quotes, backslashes, braces, non-ASCII).
+                {"dataRow": {"globalKey": "k1"}, "metadata": {"index": 7, "note": 'Zürich "a\\b" {x,y} ✓'}},
             ]
         ),
         actor="erin",
@@ -47,7 +48,7 @@ def test_metadata_updates_merge_and_remove_keys(ledger: Runtime) -> None:
     ledger.read_models.wait(notification)
     rows = {r.global_key: r for r in ledger.read_models.data_rows(s.dataset_id).items}
     assert rows["k0"].metadata == {"index": 0.0, "weather": "dry"}
-    assert rows["k1"].metadata == {"index": 7.0, "city": "Lyon"}
+    assert rows["k1"].metadata == {"index": 7.0, "city": "Lyon", "note": 'Zürich "a\\b" {x,y} ✓'}
 
 
 def test_label_updates_replace_a_rows_labels(ledger: Runtime) -> None:
