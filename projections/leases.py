@@ -44,21 +44,7 @@ class Leases:
     def take(self, name: str) -> bool:
         """Whether this process holds the lease of the read model now (taking it if free);
         False as well when the database cannot be reached."""
-        with self._lock:
-            if name in self._held:
-                return True
-            try:
-                if self._conn is None or self._conn.closed:
-                    self._held.clear()
-                    self._conn = self._database.connect(autocommit=True, connect_timeout=5)
-                row = self._conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (self._key(name),)).fetchone()
-            except psycopg.Error:
-                self._drop()
-                return False
-            if row is not None and row[0]:
-                self._held.add(name)
-                return True
-            return False
+        return name in self.take_free([name]) or name in self._held
 
     def take_free(self, names: list[str]) -> list[str]:
         """Those of these leases that are free, taken now, in one statement (a process on
