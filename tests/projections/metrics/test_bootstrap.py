@@ -10,7 +10,14 @@ import numpy as np
 import pytest
 
 from application import SplitSpec
-from projections.metrics.bootstrap import CHUNK, RESAMPLES, SEED, paired_bootstrap
+from projections.metrics.bootstrap import (
+    CHUNK,
+    RESAMPLES,
+    SEED,
+    _drawn_on,
+    _normal,
+    paired_bootstrap,
+)
 from projections.metrics.compare import compare_runs
 from tests.projections.builders import box, predict, scenario
 from tests.workers.stack import Stack
@@ -97,3 +104,77 @@ def test_a_run_compared_with_itself_differs_by_nothing(stack: Stack, two_runs: t
     deltas = paired_bootstrap(loaded.results, rows, grid, loaded.results, rows, grid)
     defined = [d for d in deltas if d.delta is not None]
     assert defined and all(d.delta == 0 and d.low == 0 and d.high == 0 and not d.significant for d in defined)
+
+
+@pytest.fixture
+def many_rows(stack: Stack) -> tuple[str, str]:
+    """400 rows; run A finds the car on about 70 % of them, run B on those and about half of
+    the rest (paired: B is right wherever A is)."""
+    s = scenario(stack.runtime, rows=400)
+    stack.start_work()
+    rng = np.random.default_rng(5)
+    good_a = {i for i in range(400) if rng.random() < 0.7}
+    good_b = good_a | {i for i in range(400) if rng.random() < 0.5}
+
+    def lines(good: set[int]) -> list[dict[str, Any]]:  # a car per row: on its label, or beside it
+        return [
+            {"dataRow": {"globalKey": key}, "name": "car", "bbox": box(top=i, left=20 if i in good else 300), "confidence": 0.8}
+            for i, key in enumerate(s.keys)
+        ]
+
+    predict(stack.runtime, s.run_id, lines(good_a))
+    splits = {key: "TRAINING" for key in s.keys}
+    second = stack.app.create_model_run(s.model_id, "run 2", s.dataset_id, actor="carol", splits=SplitSpec(assignments=splits))
+    stack.wait_until_current()
+    predict(stack.runtime, second.id, lines(good_b))
+    stack.wait_for_status(s.run_id, "IN_SYNC")
+    stack.wait_for_status(second.id, "IN_SYNC")
+    return s.run_id, str(second.id)
+
+
+def test_past_the_exact_rows_the_intervals_are_those_of_drawing_every_row(stack: Stack, many_rows: tuple[str, str]) -> None:
+    """The per-feature draws (exact on a feature's few rows, normal on many) give the
+    intervals of drawing all rows in every resample, to within the resampling noise, and the
+    same point figures."""
+    q = stack.metrics_read_models.metrics
+    a, b = (q.loaded(run) for run in many_rows)
+    rows = np.arange(a.results.n_rows)
+    assert b.results.n_rows == rows.size == 400
+    grid_a, grid_b = q.grid(a, 0.5, 0.5), q.grid(b, 0.5, 0.5)
+    every_row = paired_bootstrap(a.results, rows, grid_a, b.results, rows, grid_b)
+    by = {(d.feature, d.metric): d for d in every_row}
+    assert by[("car", "recall")].significant and by[("car", "recall")].delta > 0.1
+    # Taken per feature: with 400, every column drawn exactly on its rows; with 300, the
+    # weather answers (200 rows) so, car and all from the normal; with 0, all from the normal.
+    for exact_rows in (400, 300, 0):
+        per_feature = paired_bootstrap(a.results, rows, grid_a, b.results, rows, grid_b, all_rows=0, exact_rows=exact_rows)
+        assert len(per_feature) == len(every_row)
+        for mine, theirs in zip(per_feature, every_row, strict=True):
+            assert (mine.feature, mine.metric) == (theirs.feature, theirs.metric)
+            assert (mine.a, mine.b, mine.delta) == pytest.approx((theirs.a, theirs.b, theirs.delta))
+            if theirs.low is None or theirs.high is None:
+                assert (mine.low, mine.high) == (theirs.low, theirs.high), (mine, theirs)
+                continue
+            assert mine.low is not None and mine.high is not None, (mine, theirs)
+            # Unpaired draws would give an interval about twice as wide here.
+            width = theirs.high - theirs.low
+            assert abs(mine.low - theirs.low) <= 0.2 * width + 1e-9, (exact_rows, mine, theirs)
+            assert abs(mine.high - theirs.high) <= 0.2 * width + 1e-9, (exact_rows, mine, theirs)
+        assert paired_bootstrap(a.results, rows, grid_a, b.results, rows, grid_b, all_rows=0, exact_rows=exact_rows) == per_feature
+
+
+def test_the_draws_on_a_features_rows_and_the_normal_have_the_resampled_sums_spread() -> None:
+    """Of 1,000 rows, 60 have counts: drawn on those 60 alone (how many draws land there is
+    itself random) or from the normal of the sums, the resampled sums have the mean and the
+    spread of drawing all 1,000 rows, covariances included."""
+    rng = np.random.default_rng(3)
+    n, k, resamples = 1_000, 60, 4_000
+    counts = np.zeros((n, 8))
+    counts[:k] = rng.integers(0, 4, size=(k, 8))
+    counts[:k, 4:] += counts[:k, :4]  # the second run's counts follow the first's
+    literal = np.stack([counts[rng.integers(0, n, size=n)].sum(axis=0) for _ in range(resamples)])
+    few = _drawn_on(np.random.default_rng(1), counts[:k], n, resamples)
+    normal = _normal(np.random.default_rng(2), counts.sum(axis=0), counts.T @ counts, n, resamples)
+    for drawn in (few, normal):
+        assert drawn.mean(axis=0) == pytest.approx(literal.mean(axis=0), rel=0.03)
+        assert np.cov(drawn.T) == pytest.approx(np.cov(literal.T), rel=0.12, abs=2.0)
