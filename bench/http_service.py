@@ -79,7 +79,7 @@ KINDS: dict[str, str] = {
   metrics(confidence: $c, iou: $t, filter: $filter) {{ features {{ {METRIC_FIELDS} annotations predictions }}
     all {{ {METRIC_FIELDS} }} macro {{ precision recall f1 iou }} custom {{ name feature aggregation value dataRows }} dataRows }} }} }}""",
     "confusionMatrix": """query($id: ID!, $c: Float!, $t: Float!, $filter: DataRowFilter) { modelRun(id: $id) { id
-  confusionMatrix(confidence: $c, iou: $t, filter: $filter) { labels counts cells { groundTruth prediction count dataRows filter } } } }""",
+  confusionMatrix(confidence: $c, iou: $t, filter: $filter) { labels counts dataRows } } }""",
     "precisionRecallCurve": """query($id: ID!, $t: Float!, $feature: String, $filter: DataRowFilter) { modelRun(id: $id) { id
   precisionRecallCurve(iou: $t, feature: $feature, filter: $filter) { confidence precision recall } } }""",
     "dataRows (first 50)": """query($id: ID!, $c: Float, $t: Float, $filter: DataRowFilter, $sort: [DataRowSort!]) { modelRun(id: $id) { id

@@ -19,9 +19,8 @@ from projections.metrics.compare import ComparisonRecord, WorseRow, compare_runs
 from projections.metrics.queries import RowRef, RunAt
 from schema.context import Context
 from schema.pagination import Connection, connection
-from schema.types.filters import DataRowFilter, clauses_of
+from schema.types.filters import DataRowFilter, clauses_json, clauses_of
 from schema.types.metrics import (
-    ConfusionCell,
     ConfusionMatrix,
     DistributionEntry,
     MetricDataRow,
@@ -77,10 +76,9 @@ class ModelRunMetricsFields:
         ctx = info.context
         record = await ctx.read(metric_queries(ctx).confusion, self._run_id(), confidence, iou, clauses_of(filter))
         return ConfusionMatrix(
-            labels=record.labels,
-            counts=record.counts,
-            cells=[ConfusionCell.from_record(c, filter) for c in record.cells],
-        )
+            labels=record.labels, counts=record.counts, data_rows=record.data_rows, record=record,
+            selection=clauses_json(filter),
+        )  # fmt: skip
 
     @strawberry.field(description="The data rows with an outcome in one confusion-matrix cell.")
     async def confusion_cell_data_rows(

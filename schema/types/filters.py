@@ -154,8 +154,13 @@ def clauses_of(selection: DataRowFilter | None) -> list[Clause]:
 def with_clause(selection: DataRowFilter | None, clause: dict[str, Any]) -> dict[str, Any]:
     """The filter (as JSON) with one more clause: what a bar or a cell gives a client to
     select its rows."""
-    clauses = [_clause_json(c) for c in (selection.all or [])] if selection is not None else []
-    return {"all": [*clauses, clause]}
+    return {"all": [*clauses_json(selection), clause]}
+
+
+def clauses_json(selection: DataRowFilter | None) -> list[dict[str, Any]]:
+    """The filter's clauses as JSON, to give many items the same selection plus their own
+    clause (`{"all": [*clauses, clause]}`) without converting it for each one."""
+    return [_clause_json(c) for c in (selection.all or [])] if selection is not None else []
 
 
 def _clause_json(clause: FilterClause) -> dict[str, Any]:

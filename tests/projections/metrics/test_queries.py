@@ -74,6 +74,20 @@ def test_metric_filters_and_confusion_cells_select_rows(stack: Stack, run: Any) 
     cells = {(c.ground_truth, c.prediction): c for c in matrix.cells}
     assert cells[("car", "car")].count == 4 and cells[("car", "car")].data_rows == 4
     assert cells[("car", None)].data_rows == 4 and cells[(None, "car")].count == 4
+    # The matrices hold the cells' figures, zero elsewhere; labels index both.
+    at = {label: i for i, label in enumerate(matrix.labels)}
+    for i, gt in enumerate(matrix.labels):
+        for j, pred in enumerate(matrix.labels):
+            cell = cells.get((gt, pred))
+            assert (matrix.counts[i][j], matrix.data_rows[i][j]) == ((cell.count, cell.data_rows) if cell else (0, 0))
+    assert matrix.data_rows[at["car"]][at[None]] == 4
+    for clauses in ([SplitClause(("TRAINING",))], [PredictionClause(("car",))]):  # split figures and the general path
+        some = q.confusion(run.run_id, 0.5, 0.5, clauses)
+        assert some.cells
+        for c in some.cells:
+            i, j = some.labels.index(c.ground_truth), some.labels.index(c.prediction)
+            assert (some.counts[i][j], some.data_rows[i][j]) == (c.count, c.data_rows)
+        assert sum(map(sum, some.data_rows)) == sum(c.data_rows for c in some.cells)
     page = q.rows(run.run_id, [ConfusionClause("car", None)], 0.5, 0.5)
     assert sorted(r.global_key for r in page.items) == ["k3", "k5", "k6", "k7"]
     assert q.metrics(run.run_id, 0.5, 0.5, [AnnotationClause(("weather/sunny",))]).data_rows == 4

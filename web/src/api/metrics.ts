@@ -20,8 +20,10 @@ export interface RunMetricsAnswer {
 
 export interface ConfusionAnswer {
   labels: (string | null)[];
+  /** Objects per cell: rows are ground truth, columns predictions (null: None). */
   counts: number[][];
-  cells: { groundTruth: string | null; prediction: string | null; count: number; dataRows: number; filter: DataRowFilter }[];
+  /** Laid out as counts: the data rows with an outcome in each cell. */
+  dataRows: number[][];
 }
 
 export interface PrPoint {
@@ -61,7 +63,9 @@ export interface DistributionPage {
   nodes: DistributionEntry[];
 }
 
-export const CONFUSION_FIELDS = "labels counts cells { groundTruth prediction count dataRows filter }";
+// Two matrices, not the `cells` list: a matrix of 80 features has thousands of cells, each an
+// object the server would build and send with its own filter (the component builds those).
+export const CONFUSION_FIELDS = "labels counts dataRows";
 const METRIC_FIELDS = "feature tp fp fn tn precision recall f1 iou";
 
 export const RUN_METRICS = `query RunMetrics($id: ID!, $version: Int, $confidence: Float!, $iou: Float!, $filter: DataRowFilter) {

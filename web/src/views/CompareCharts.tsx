@@ -70,7 +70,7 @@ export function CompareCharts({ sides, at }: { sides: [Side, Side]; at: At }) {
               <div key={side.key} className="compare-matrix" data-testid="compare-confusion" data-run={side.key}>
                 <h3 style={{ color: COLOURS[side.key] }}>{side.label}</h3>
                 {matrix ? (
-                  <ConfusionMatrix matrix={matrix} onOpen={(filter) => open(side, filter)} csvName={`confusion-matrix-${side.key}`} />
+                  <ConfusionMatrix matrix={matrix} selection={at.filter} onOpen={(filter) => open(side, filter)} csvName={`confusion-matrix-${side.key}`} />
                 ) : (
                   <p className="muted small">Run {side.key.toUpperCase()} was not found at this version.</p>
                 )}

@@ -98,7 +98,7 @@ function MetricsBody({ at, view, refresh }: { at: At; view: RunView; refresh: nu
       <section className={answer.confusionMatrix.labels.length > 7 ? "panel wide" : "panel"}>
         <h2>Confusion matrix</h2>
         <p className="muted small">Rows are ground truth, columns predictions; shading is each cell's share of its row. Click a cell for its rows.</p>
-        <ConfusionMatrix matrix={answer.confusionMatrix} onOpen={(filter) => at.open(filter)} />
+        <ConfusionMatrix matrix={answer.confusionMatrix} selection={at.filter} onOpen={(filter) => at.open(filter)} />
       </section>
       <section className="panel">
         <PrCurve at={at} features={view.features.map((f) => f.name)} refresh={refresh} />

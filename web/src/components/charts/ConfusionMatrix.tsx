@@ -1,17 +1,22 @@
 import type { ConfusionAnswer } from "../../api/metrics";
-import type { DataRowFilter } from "../../lib/filters";
+import { type DataRowFilter, withClause } from "../../lib/filters";
 import { rowShares, toCsv } from "../../lib/metricsView";
 import { save } from "./Chart";
 
 const name = (label: string | null) => label ?? "None";
 
 /** A confusion matrix: ground truth in rows, predictions in columns, each cell shaded by its
- *  share of its row and opening its rows (`onOpen` with the filter the API gives). */
-export function ConfusionMatrix({ matrix, onOpen, csvName = "confusion-matrix" }: { matrix: ConfusionAnswer; onOpen: (filter: DataRowFilter) => void; csvName?: string }) {
+ *  share of its row and opening its rows (`onOpen` with the matrix's filter and the cell). */
+export function ConfusionMatrix({ matrix, selection, onOpen, csvName = "confusion-matrix" }: { matrix: ConfusionAnswer; selection: DataRowFilter | null; onOpen: (filter: DataRowFilter) => void; csvName?: string }) {
   const shares = rowShares(matrix.counts);
-  const cells = new Map(matrix.cells.map((c) => [`${c.groundTruth}\u0000${c.prediction}`, c]));
   const csv = () => {
-    const rows = matrix.cells.map((c) => ({ ground_truth: name(c.groundTruth), prediction: name(c.prediction), count: c.count, data_rows: c.dataRows }));
+    const rows = matrix.labels.flatMap((gt, i) =>
+      matrix.labels.flatMap((pred, j) =>
+        matrix.counts[i][j] > 0 || matrix.dataRows[i][j] > 0
+          ? [{ ground_truth: name(gt), prediction: name(pred), count: matrix.counts[i][j], data_rows: matrix.dataRows[i][j] }]
+          : [],
+      ),
+    );
     save(new Blob([toCsv(rows, ["ground_truth", "prediction", "count", "data_rows"])], { type: "text/csv" }), `${csvName}.csv`);
   };
   return (
@@ -29,19 +34,20 @@ export function ConfusionMatrix({ matrix, onOpen, csvName = "confusion-matrix" }
               <tr key={name(gt)}>
                 <th>{name(gt)}</th>
                 {matrix.labels.map((pred, j) => {
-                  const cell = cells.get(`${gt}\u0000${pred}`);
                   const n = matrix.counts[i][j];
+                  const rows = matrix.dataRows[i][j];
+                  const open = n > 0 || rows > 0;
                   return (
                     <td
                       key={name(pred)}
                       data-testid="confusion-cell"
                       data-gt={name(gt)}
                       data-pred={name(pred)}
-                      data-rows={cell?.dataRows ?? 0}
-                      className={cell ? "clickable" : ""}
+                      data-rows={rows}
+                      className={open ? "clickable" : ""}
                       style={{ background: `rgba(91, 157, 255, ${(0.08 + 0.8 * shares[i][j]).toFixed(3)})` }}
-                      title={cell ? `${n} objects on ${cell.dataRows} data rows` : undefined}
-                      onClick={cell ? () => onOpen(cell.filter) : undefined}
+                      title={open ? `${n} objects on ${rows} data rows` : undefined}
+                      onClick={open ? () => onOpen(withClause(selection, { confusionCell: { groundTruth: gt, prediction: pred } })) : undefined}
                     >
                       {n}
                     </td>
