@@ -84,9 +84,11 @@ class PostgresView(PostgresTrackingRecorder):
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             yield curs
 
-    def fetch(self, template: str, params: Any = None) -> list[DictRow]:
+    def fetch(self, template: str, params: Any = None, binary: bool = False) -> list[DictRow]:
+        """The rows; `binary`: in PostgreSQL's binary format, for large bytea values (the text
+        format sends them hex-encoded, twice their size, to be decoded here)."""
         with self.reading() as curs:
-            curs.execute(self.sql(template), params)
+            curs.execute(self.sql(template), params, binary=binary)
             return curs.fetchall()
 
     def fetch_one(self, template: str, params: Any = None) -> DictRow | None:

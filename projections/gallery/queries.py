@@ -9,8 +9,6 @@ grid point.
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from uuid import UUID
@@ -34,6 +32,7 @@ from projections.metrics.queries import MetricQueries, RunAt, grid_point
 from projections.model_runs.queries import ModelRunQueries
 from projections.postgres_view import page_size
 from projections.records import Page, RunRowRecord
+from projections.run_memory import RunMemory
 
 CACHED_RUNS = 4
 # Metadata fields whose columns a warm-up reads (one query over the run's rows each).
@@ -86,8 +85,7 @@ class GalleryQueries:
         # Set by the slices read model once it exists.
         self.saved_slice: SavedSlice = lambda slice_id: None
         self.model_slices: ModelSlices = lambda model_id: []
-        self._cache: OrderedDict[tuple[UUID, int | None], GalleryIndex] = OrderedDict()
-        self._lock = threading.Lock()
+        self._runs: RunMemory[tuple[UUID, int | None], GalleryIndex] = RunMemory(CACHED_RUNS)
         metrics.gallery_rows = self.selected_keys
 
     # -- the run in memory ---------------------------------------------------------------
@@ -111,17 +109,7 @@ class GalleryQueries:
         if as_of is not None and not 1 <= as_of <= int(run["version"]):
             raise NotFound(f"model run {parsed} has no version {as_of}")
         stamp = self._stamp(parsed, run, as_of)
-        key = (parsed, as_of)
-        with self._lock:
-            cached = self._cache.get(key)
-            if cached is not None and cached.stamp == stamp:
-                self._cache.move_to_end(key)
-                return cached
-            index = load_index(self.view, parsed, run["model_id"], stamp, as_of)
-            self._cache[key] = index
-            while len(self._cache) > CACHED_RUNS:
-                self._cache.popitem(last=False)
-            return index
+        return self._runs.get((parsed, as_of), stamp, lambda: load_index(self.view, parsed, run["model_id"], stamp, as_of))
 
     def warm(self, run_id: UUID) -> None:
         """Builds the run's index, reads the columns of its first metadata fields and ranks
@@ -140,8 +128,7 @@ class GalleryQueries:
             parsed, run = self._live_run(run_id)
         except NotFound:
             return False
-        with self._lock:
-            cached = self._cache.get((parsed, None))
+        cached = self._runs.peek((parsed, None))
         return cached is not None and cached.stamp == self._stamp(parsed, run)
 
     def _stamp(self, parsed: UUID, run: DictRow, as_of: int | None = None) -> tuple[int, int, int]:
@@ -151,13 +138,11 @@ class GalleryQueries:
 
     def forget(self, run_id: UUID) -> None:
         """Drops the run's latest index from memory (the next read builds it again)."""
-        with self._lock:
-            self._cache.pop((run_id, None), None)
+        self._runs.forget((run_id, None))
 
     def runs_in_memory(self) -> list[UUID]:
         """The runs whose latest version is in memory, most recently read first."""
-        with self._lock:
-            return [run_id for run_id, as_of in reversed(self._cache) if as_of is None]
+        return [run_id for run_id, as_of in self._runs.keys() if as_of is None]
 
     def _results(self, index: GalleryIndex) -> LoadedRun:
         """The metric results of the version the index shows."""

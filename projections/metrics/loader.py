@@ -48,13 +48,14 @@ def valid_at(alias: str) -> str:
 # their inputs (labels and predictions) stay as they are at that version: a result
 # computed at a run version in that range was computed from exactly these inputs.
 _COVERED = (
-    "SELECT coalesce(string_agg(uuid_send(p.row_id), ''::bytea ORDER BY p.row_id), ''::bytea) AS ids,"
+    # Unordered (the four aggregates see the rows in one order; sorted here): ordered, each
+    # of them sorted the rows again, a third of the query's 450 ms at 100,000 rows.
+    "SELECT coalesce(string_agg(uuid_send(p.row_id), ''::bytea), ''::bytea) AS ids,"
     " coalesce(string_agg(CASE r.split WHEN 'TRAINING' THEN '0' WHEN 'VALIDATION' THEN '1'"
-    " WHEN 'TEST' THEN '2' ELSE '3' END, '' ORDER BY p.row_id), '') AS splits,"
-    " coalesce(string_agg(int4send(greatest(p.valid_from, coalesce(l.valid_from, 0))), ''::bytea"
-    " ORDER BY p.row_id), ''::bytea) AS lo,"
+    " WHEN 'TEST' THEN '2' ELSE '3' END, ''), '') AS splits,"
+    " coalesce(string_agg(int4send(greatest(p.valid_from, coalesce(l.valid_from, 0))), ''::bytea), ''::bytea) AS lo,"
     f" coalesce(string_agg(int4send(least(coalesce(p.valid_to, {_NEVER}), coalesce(l.valid_to, {_NEVER}))),"
-    " ''::bytea ORDER BY p.row_id), ''::bytea) AS hi"
+    " ''::bytea), ''::bytea) AS hi"
     " FROM {s}.run_predictions p JOIN {s}.run_rows r"
     f" ON r.run_id = p.run_id AND r.row_id = p.row_id AND {valid_at('r')}"
     f" LEFT JOIN {{s}}.run_labels l ON l.run_id = p.run_id AND l.row_id = p.row_id AND {valid_at('l')}"
@@ -165,10 +166,12 @@ def load_run(
     covered_row = view.fetch_one(_COVERED, {"run": run_id, "v": stamp.version})
     assert covered_row is not None
     covered = keys_array(covered_row["ids"])
-    covered_splits = np.frombuffer(covered_row["splits"].encode(), dtype=np.uint8) - ord("0")
+    order = np.argsort(covered, kind="stable")  # as PostgreSQL orders uuids: byte by byte
+    covered = covered[order]
+    covered_splits = (np.frombuffer(covered_row["splits"].encode(), dtype=np.uint8) - ord("0"))[order]
     inputs = (
-        np.frombuffer(bytes(covered_row["lo"]), dtype=">i4").astype(np.int64),
-        np.frombuffer(bytes(covered_row["hi"]), dtype=">i4").astype(np.int64),
+        np.frombuffer(bytes(covered_row["lo"]), dtype=">i4").astype(np.int64)[order],
+        np.frombuffer(bytes(covered_row["hi"]), dtype=">i4").astype(np.int64)[order],
     )
     same = view.fetch_one(_SAME_SETTINGS, (run_id, stamp.version))
     same_settings = np.asarray(sorted(same["versions"]) if same else [], dtype=np.int64)
@@ -178,6 +181,7 @@ def load_run(
     parts = view.fetch(
         "SELECT run_version, seq, payload FROM {s}.metric_parts p WHERE p.run_id = %s" + newest_only + " ORDER BY seq",
         (run_id,),
+        binary=True,  # 44 MB of parts at 100,000 rows: 270 ms as text, 115 ms binary
     )
     tables: list[MatchTable] = [from_payload(unpack(bytes(p["payload"]))) for p in parts]
     rows = _PartRows.of(tables, parts, thresholds)

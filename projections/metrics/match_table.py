@@ -32,6 +32,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+import orjson
 
 from domain.metrics import MatchResult
 from projections.row_keys import ids_of, row_keys
@@ -306,7 +307,7 @@ def pack(payload: dict[str, Any]) -> bytes:
 
 def unpack(packed: bytes) -> dict[str, Any]:
     size = int.from_bytes(packed[:4], "little")
-    header = json.loads(packed[4 : 4 + size])
+    header = orjson.loads(packed[4 : 4 + size])
     body = memoryview(packed)[4 + size :]
     payload: dict[str, Any] = {}
     for key, value in header.items():

@@ -9,8 +9,7 @@ query loads the run again.
 
 from __future__ import annotations
 
-import threading
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
@@ -53,6 +52,7 @@ from projections.metrics.view import MetricsView
 from projections.postgres_view import encode_cursor, int_cursor, page_size
 from projections.records import Page
 from projections.row_keys import row_keys
+from projections.run_memory import RunMemory
 
 CACHED_RUNS = 4
 # Up to this many features a confusion matrix lists them all; past it, the non-empty ones.
@@ -207,10 +207,9 @@ class MetricQueries:
         # results (None when it holds all of them): the status is not IN_SYNC before the
         # results it announces can be read.
         self._results_position = results_position
-        self._cache: OrderedDict[str, LoadedRun] = OrderedDict()
+        self._runs: RunMemory[str, LoadedRun] = RunMemory(CACHED_RUNS)
         # Set by the gallery once it exists: the rows of clauses only it can answer.
         self.gallery_rows: GalleryRows | None = None
-        self._lock = threading.Lock()
 
     # -- the run in memory ---------------------------------------------------------------
 
@@ -234,17 +233,7 @@ class MetricQueries:
             raise NotFound(f"model run {run_id} not found" if as_of is None else f"model run {run_id} has no version {as_of}")
         stamp, settings = found
         key = str(parsed) if as_of is None else f"{parsed}@{as_of}"
-        with self._lock:
-            cached = self._cache.get(key)
-            if cached is not None and cached.stamp == stamp:
-                self._cache.move_to_end(key)
-                return cached
-            loaded = load_run(self.view, parsed, stamp, settings, as_of)
-            self._cache[key] = loaded
-            self._cache.move_to_end(key)
-            while len(self._cache) > CACHED_RUNS:
-                self._cache.popitem(last=False)
-            return loaded
+        return self._runs.get(key, stamp, lambda: load_run(self.view, parsed, stamp, settings, as_of))
 
     def warm(self, run_id: UUID) -> None:
         """Loads the run's results and computes the per-row metrics (and so the cell counts)
@@ -274,19 +263,16 @@ class MetricQueries:
     def is_current(self, run_id: UUID) -> bool:
         """Whether the run's latest results in memory are the ones a read now would use."""
         found = read_stamp(self.view, run_id)
-        with self._lock:
-            cached = self._cache.get(str(run_id))
+        cached = self._runs.peek(str(run_id))
         return found is not None and cached is not None and cached.stamp == found[0]
 
     def forget(self, run_id: UUID) -> None:
         """Drops the run's latest results from memory (the next read loads them again)."""
-        with self._lock:
-            self._cache.pop(str(run_id), None)
+        self._runs.forget(str(run_id))
 
     def runs_in_memory(self) -> list[UUID]:
         """The runs whose latest results are in memory, most recently read first."""
-        with self._lock:
-            return [UUID(key) for key in reversed(self._cache) if "@" not in key]
+        return [UUID(key) for key in self._runs.keys() if "@" not in key]
 
     def stamp(self, run_id: UUID) -> Stamp | None:
         found = read_stamp(self.view, run_id)

@@ -49,6 +49,29 @@ class PrPoint:
     recall: float | None
 
 
+# Up to this many possible cells (rows × features), cells are found with a flag per possible
+# cell: a pass over the keys instead of sorting them (0.45 of a 1.5 s load at 100,000 rows).
+DENSE_CELLS = 1 << 24
+
+
+class _Cells:
+    """The distinct (row, feature) keys, ascending, and the place of any of them among those."""
+
+    def __init__(self, keys: np.ndarray, possible: int) -> None:
+        self._place: np.ndarray | None = None
+        if possible <= DENSE_CELLS:
+            present = np.zeros(possible, dtype=bool)
+            present[keys] = True
+            self.keys = np.flatnonzero(present)
+            self._place = np.cumsum(present, dtype=np.int32) - 1
+        else:
+            self.keys = np.unique(keys)
+
+    def of(self, keys: np.ndarray) -> np.ndarray:
+        """The cell of each key (each one of the keys given at the start)."""
+        return self._place[keys] if self._place is not None else np.searchsorted(self.keys, keys)
+
+
 class RunResults:
     def __init__(self, table: MatchTable) -> None:
         self.table = table
@@ -63,7 +86,8 @@ class RunResults:
         keys = np.concatenate(
             [ann["row"].astype(np.int64) * n_f + ann["feature"], pred["row"].astype(np.int64) * n_f + pred["feature"]]
         )
-        cell_keys, inverse = np.unique(keys, return_inverse=True)
+        cells = _Cells(keys, max(self.n_rows, 1) * n_f)
+        cell_keys, inverse = cells.keys, cells.of(keys)
         self.ann_cell, self.pred_cell = inverse[: ann["row"].size], inverse[ann["row"].size :]
         self.cell_row, self.cell_feature = np.divmod(cell_keys, n_f)
         n_cells = cell_keys.size
@@ -76,14 +100,14 @@ class RunResults:
         self.pair_same = pair["gt"] == pair["pred"]
         # Same-feature pairs count in the cell of their (row, feature); the annotation is
         # there, so the cell exists.
-        self.pair_cell = np.searchsorted(cell_keys, pair["row"].astype(np.int64) * n_f + pair["gt"])
+        self.pair_cell = cells.of(pair["row"].astype(np.int64) * n_f + pair["gt"])
         # And each pair's prediction is in the cell of its (row, predicted feature).
-        self.pair_pred_cell = np.searchsorted(cell_keys, pair["row"].astype(np.int64) * n_f + pair["pred"])
+        self.pair_pred_cell = cells.of(pair["row"].astype(np.int64) * n_f + pair["pred"])
         covered = table.group("covered")
         self.has_crowd = bool(covered["row"].size)
         if self.has_crowd:
             # A covered prediction is in the "pred" group, so its cell exists.
-            self.covered_cell = np.searchsorted(cell_keys, covered["row"].astype(np.int64) * n_f + covered["feature"])
+            self.covered_cell = cells.of(covered["row"].astype(np.int64) * n_f + covered["feature"])
             self.covered_key = _prediction_key(covered["row"], covered["pred_id"])
             self.pair_key = _prediction_key(pair["row"], pair["pred_id"])
         self._taken: dict[int, np.ndarray] = {}

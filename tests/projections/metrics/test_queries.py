@@ -18,6 +18,7 @@ from domain.filter_language import (
     PredictionClause,
     SplitClause,
 )
+from projections.metrics import results as results_module
 from projections.metrics.compare import compare_runs
 from projections.metrics.queries import MetricsOutOfSync
 from tests.projections.builders import box, numbered, predict, scenario
@@ -165,3 +166,18 @@ def test_two_runs_compare_on_their_common_rows(stack: Stack, run: Any) -> None:
     fewer = compare_runs(q, run.run_id, second.id, 0.5, 0.5, metric="fn", feature="car")
     assert sorted(w.row.global_key for w in fewer.worse.items) == ["k2", "k4"]
     assert np.isclose(found.a.all.recall or 0, 4 / 6 * 6 / 9) or found.a.all.recall is not None
+
+
+def test_cells_found_with_flags_or_by_sorting_are_the_same(stack: Stack, run: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past DENSE_CELLS possible cells the keys are sorted instead: the same cells and places."""
+    table = stack.metrics_read_models.metrics.loaded(run.run_id).results.table
+    flagged = results_module.RunResults(table)
+    monkeypatch.setattr(results_module, "DENSE_CELLS", 0)
+    sorted_ = results_module.RunResults(table)
+    assert flagged.cell_row.size > 0
+    for name in ("cell_row", "cell_feature", "ann_cell", "pred_cell", "pair_cell", "pair_pred_cell", "cell_ann"):
+        assert np.array_equal(getattr(flagged, name), getattr(sorted_, name)), name
+    (mine, *mine_rest), (theirs, *theirs_rest) = flagged.feature_counts(0, 0.5), sorted_.feature_counts(0, 0.5)
+    pairs = [(getattr(mine, f), getattr(theirs, f)) for f in ("tp", "fp", "fn", "tn", "iou_sum")]
+    for a, b in [*pairs, *zip(mine_rest, theirs_rest, strict=True)]:
+        assert np.array_equal(a, b, equal_nan=True)
