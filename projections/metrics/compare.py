@@ -19,6 +19,7 @@ from domain.errors import ValidationFailed
 from projections.metrics.as_of import run_at
 from projections.metrics.bootstrap import MetricDelta, paired_bootstrap
 from projections.metrics.filters import Clause, metric_values
+from projections.metrics.loader import LoadedRun
 from projections.metrics.queries import MetricQueries, MetricsRecord, RowRef
 from projections.postgres_view import encode_cursor, int_cursor, page_size
 from projections.records import Page
@@ -45,6 +46,19 @@ class ComparisonRecord:
     deltas: list[MetricDelta]
 
 
+def _common_rows(a: LoadedRun, b: LoadedRun) -> tuple[np.ndarray, np.ndarray]:
+    """The row numbers in A and in B of the rows both evaluated (in one order): kept with A's
+    results for B's results as loaded (40 ms of every comparison at 100,000 rows)."""
+    key = ("rows in common with", b.run_id, b.as_of)
+    kept = a.derived.get(key)
+    if isinstance(kept, tuple) and kept[0] == b.stamp:
+        return kept[1], kept[2]
+    common = np.intersect1d(a.keys, b.keys, assume_unique=True)
+    rows_a, rows_b = a.rows_of_keys(common), b.rows_of_keys(common)
+    a.derived[key] = (b.stamp, rows_a, rows_b)
+    return rows_a, rows_b
+
+
 def compare_runs(
     queries: MetricQueries,
     run_a: UUID | str,
@@ -67,12 +81,11 @@ def compare_runs(
     if len(models) != 1:
         raise ValidationFailed("only runs of the same model can be compared")
     grid_a, grid_b = queries.grid(a, confidence, iou), queries.grid(b, confidence, iou)
-    common = np.intersect1d(a.keys, b.keys, assume_unique=True)
-    rows_a, rows_b = a.rows_of_keys(common), b.rows_of_keys(common)
+    rows_a, rows_b = _common_rows(a, b)
     # The filter, each run on its own rows; compared rows are those both select.
     selected_a = queries.selection(a, clauses, grid_a)
     selected_b = queries.selection(b, clauses, grid_b)
-    both = np.ones(common.size, dtype=bool)
+    both = np.ones(rows_a.size, dtype=bool)
     if selected_a is not None:
         both &= selected_a[rows_a]
     if selected_b is not None:

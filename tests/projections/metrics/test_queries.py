@@ -166,6 +166,11 @@ def test_two_runs_compare_on_their_common_rows(stack: Stack, run: Any) -> None:
     fewer = compare_runs(q, run.run_id, second.id, 0.5, 0.5, metric="fn", feature="car")
     assert sorted(w.row.global_key for w in fewer.worse.items) == ["k2", "k4"]
     assert np.isclose(found.a.all.recall or 0, 4 / 6 * 6 / 9) or found.a.all.recall is not None
+    # B evaluates two more rows: the rows in common, kept with A's results, follow.
+    predict(stack.runtime, second.id, _lines(run.keys[6:], good={0, 1}))
+    stack.wait_for_status(second.id, "IN_SYNC")
+    again = compare_runs(q, run.run_id, second.id, 0.5, 0.5, metric="f1", feature="car")
+    assert again.common_data_rows == again.a.data_rows == again.b.data_rows == 8
 
 
 def test_cells_found_with_flags_or_by_sorting_are_the_same(stack: Stack, run: Any, monkeypatch: pytest.MonkeyPatch) -> None:
