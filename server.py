@@ -93,11 +93,13 @@ class Settings:
         )
 
 
-def _freeze_long_lived_objects() -> None:
+def freeze_long_lived_objects() -> None:
     """Leave what imports and start-up made (a few hundred thousand objects, kept for the
     process's life) out of the garbage collector's full passes: each such pass went over all
     of them and added 60-90 ms to one request in three that made many objects (a confusion
-    matrix's thousands of cells). They are still freed by reference counting when unused."""
+    matrix's thousands of cells). They are still freed by reference counting when unused,
+    but a cycle among them never is: run it once, in a process that serves (`modelledger
+    serve`), not for each app a process makes (tests make hundreds)."""
     gc.collect()
     gc.freeze()
 
@@ -127,7 +129,6 @@ def create_app(runtime: Runtime | None = None, settings: Settings | None = None)
         app.state.api_keys = ApiKeys(current)
         # Metric computations (and the sweeper that keeps them going) run beside the API.
         work = await anyio.to_thread.run_sync(lambda: server_work(current))
-        _freeze_long_lived_objects()
         warming = None
         if settings.warm_runs_every_seconds is not None:
             warming = asyncio.get_running_loop().create_task(

@@ -29,7 +29,7 @@ def serve(
     import uvicorn
 
     from runtime import open_runtime
-    from server import Settings, create_app
+    from server import Settings, create_app, freeze_long_lived_objects
 
     # uvicorn shuts down gracefully on SIGTERM (what docker and systemd send), then raises
     # the signal again under the handler it found. The default one would end the process
@@ -39,7 +39,9 @@ def serve(
     runtime = open_runtime(database_from_environment(data_dir))
     try:
         _introduce(runtime, data_dir, host, port)
-        uvicorn.run(create_app(runtime, Settings.from_environment(data_dir)), host=host, port=port, log_level="info")
+        app = create_app(runtime, Settings.from_environment(data_dir))
+        freeze_long_lived_objects()
+        uvicorn.run(app, host=host, port=port, log_level="info")
     finally:
         runtime.close()
 
