@@ -9,11 +9,18 @@ computations changed last and the runs already in memory: the gallery index as s
 run's rows change (a computation does not change it), the metric results once the metrics
 are IN_SYNC (rebuilding while a computation is still recording results would redo the work
 at every result). A read that comes before the warm-up finishes builds them itself, as before.
+
+While a run's predictions stream in, each upload changes its rows and its metrics compute:
+its gallery index is then built only once its rows have stayed as they are for QUIET_SECONDS
+(rebuilding a 100,000-row index after every upload took a sixth of the server's time during
+a million-prediction upload).
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -29,11 +36,19 @@ log = logging.getLogger(__name__)
 
 # The runs whose computations changed last that are warmed besides those already in memory.
 RECENT_RUNS = 2
+# How long a computing run's rows stay unchanged before its gallery index is built.
+QUIET_SECONDS = 5.0
 
 
 class RunWarming:
-    def __init__(self, read_models: ReadModels) -> None:
+    def __init__(
+        self, read_models: ReadModels, quiet_seconds: float = QUIET_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._read_models = read_models
+        self._quiet_seconds = quiet_seconds
+        self._clock = clock
+        # Per computing run: the gallery stamp last seen and when it was first seen.
+        self._seen: dict[UUID, tuple[object, float]] = {}
 
     def candidates(self) -> list[UUID]:
         """The recently computed runs, then the runs in memory; as many as memory keeps."""
@@ -72,12 +87,26 @@ class RunWarming:
 
     def _build(self) -> list[UUID]:
         warmed = []
-        for run_id in self.candidates():
+        candidates = self.candidates()
+        for run_id in candidates:
             try:
+                in_sync = self._read_models.metrics.status(run_id).state == IN_SYNC
+                if not in_sync and not self._quiet(run_id):
+                    continue
                 self._read_models.gallery.warm(run_id)
-                if self._read_models.metrics.status(run_id).state == IN_SYNC:
+                if in_sync:
                     self._read_models.metrics.warm(run_id)
             except NotFound:
                 continue  # deleted since
             warmed.append(run_id)
+        self._seen = {run_id: seen for run_id, seen in self._seen.items() if run_id in candidates}
         return warmed
+
+    def _quiet(self, run_id: UUID) -> bool:
+        """Whether the run's rows have stayed as they are for the quiet period."""
+        stamp, now = self._read_models.gallery.current_stamp(run_id), self._clock()
+        seen = self._seen.get(run_id)
+        if seen is None or seen[0] != stamp:
+            self._seen[run_id] = (stamp, now)
+            return False
+        return now - seen[1] >= self._quiet_seconds

@@ -131,6 +131,11 @@ class GalleryQueries:
         cached = self._runs.peek((parsed, None))
         return cached is not None and cached.stamp == self._stamp(parsed, run)
 
+    def current_stamp(self, run_id: UUID) -> tuple[int, int, int]:
+        """The stamp a read of the run's latest index now would ask for (NotFound if deleted)."""
+        parsed, run = self._live_run(run_id)
+        return self._stamp(parsed, run)
+
     def _stamp(self, parsed: UUID, run: DictRow, as_of: int | None = None) -> tuple[int, int, int]:
         """What an index is kept under: the version it shows and the stamps of the run's
         parts and rows. An index whose stamp is the one read now is current."""

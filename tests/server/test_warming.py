@@ -86,7 +86,8 @@ def test_what_an_unrelated_change_left_alone_is_kept(live: LiveServer) -> None:
     """An event that does not touch the run (another dataset) leaves what was built current."""
     read_models = live.runtime.read_models
     run_id = evaluated_run(live.writer, "still", ONTOLOGY, data_row_lines(3, "still"), prediction_lines(3, "still"))
-    warming = RunWarming(read_models)
+    now = [0.0]
+    warming = RunWarming(read_models, quiet_seconds=5.0, clock=lambda: now[0])
     warming.warm()
     _build_then(warming, lambda: payload(live.writer.data(CREATE_DATASET, name="recorded meanwhile"), "createDataset"))
     assert UUID(run_id) in warming.warm()
@@ -95,7 +96,9 @@ def test_what_an_unrelated_change_left_alone_is_kept(live: LiveServer) -> None:
 
 
 def test_the_gallery_index_is_warmed_while_the_metrics_compute(live: LiveServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The index does not depend on results: it is built while the computation runs."""
+    """The index does not depend on results: it is built while the computation runs, once the
+    run's rows have stayed as they are for the quiet period (an upload in progress changes
+    them every few seconds)."""
     from domain.computations import METRICS
     from workers import kinds
 
@@ -111,7 +114,8 @@ def test_the_gallery_index_is_warmed_while_the_metrics_compute(live: LiveServer,
 
     read_models = live.runtime.read_models
     run_id = evaluated_run(live.writer, "busy", ONTOLOGY, data_row_lines(4, "busy"), prediction_lines(4, "busy"))
-    warming = RunWarming(read_models)
+    now = [0.0]
+    warming = RunWarming(read_models, quiet_seconds=5.0, clock=lambda: now[0])
     warming.warm()
     monkeypatch.setitem(kinds._HANDLERS, METRICS, held)
     try:
@@ -120,6 +124,19 @@ def test_the_gallery_index_is_warmed_while_the_metrics_compute(live: LiveServer,
         read_models.wait_until_current()
         assert read_models.metrics.status(UUID(run_id)).state == "COMPUTING"
         assert not read_models.gallery.is_current(UUID(run_id))  # the new predictions
+        assert UUID(run_id) not in warming.warm()  # the rows just changed
+        now[0] += 4.0
+        assert UUID(run_id) not in warming.warm()
+        assert not read_models.gallery.is_current(UUID(run_id))
+        # Another upload changes the rows again: the quiet period starts over.
+        answer = live.writer.upload(f"/upload/model-runs/{run_id}/predictions", prediction_lines(4, "busy", confidence=0.6))
+        assert answer.status_code == 200, answer.text
+        read_models.wait_until_current()
+        now[0] += 4.0
+        assert UUID(run_id) not in warming.warm()
+        now[0] += 4.0
+        assert UUID(run_id) not in warming.warm()
+        now[0] += 1.0
         assert UUID(run_id) in warming.warm()
         assert read_models.gallery.is_current(UUID(run_id))
         assert not read_models.metrics.is_current(UUID(run_id))  # left for when it is IN_SYNC
