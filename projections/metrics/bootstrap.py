@@ -264,11 +264,12 @@ def _summed(counts, landing, picks):  # type: ignore[no-untyped-def]
 
 def _normal(rng: np.random.Generator, total: np.ndarray, second: np.ndarray, n: int, resamples: int) -> np.ndarray:
     """(resamples, 8) draws of the resampled sums' normal distribution: mean `total`,
-    covariance that of a multinomial resample of n rows."""
+    covariance that of a multinomial resample of n rows; none below 0, as no sum of counts
+    is (a count that few rows have can otherwise be drawn negative)."""
     covariance = second - np.outer(total, total) / n
     values, vectors = np.linalg.eigh((covariance + covariance.T) / 2)
     root = vectors * np.sqrt(np.clip(values, 0.0, None))
-    return total + rng.standard_normal((resamples, total.size)) @ root.T
+    return np.maximum(total + rng.standard_normal((resamples, total.size)) @ root.T, 0.0)
 
 
 @numba.njit(cache=True)

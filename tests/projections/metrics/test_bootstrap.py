@@ -178,3 +178,15 @@ def test_the_draws_on_a_features_rows_and_the_normal_have_the_resampled_sums_spr
     for drawn in (few, normal):
         assert drawn.mean(axis=0) == pytest.approx(literal.mean(axis=0), rel=0.03)
         assert np.cov(drawn.T) == pytest.approx(np.cov(literal.T), rel=0.12, abs=2.0)
+
+
+def test_normal_draws_of_counts_few_rows_have_are_never_negative() -> None:
+    """A count that 1 of 1,000 rows has (a rare false positive) would be drawn below 0 in
+    about a sixth of the normal's draws; sums of counts never are."""
+    counts = np.zeros((1_000, 8))
+    counts[:500, [0, 4]] = 1  # TPs on half the rows
+    counts[0, [1, 5]] = 1  # the rare FP
+    drawn = _normal(np.random.default_rng(4), counts.sum(axis=0), counts.T @ counts, 1_000, 2_000)
+    assert drawn.min() >= 0
+    assert (drawn[:, 1] == 0).mean() > 0.1  # the clipped ones
+    assert drawn[:, 0].mean() == pytest.approx(500, rel=0.02)
