@@ -36,13 +36,7 @@ def _result_slices(loaded: LoadedRun, c_index: int, t: float) -> dict[str, np.nd
     n = results.n_rows
     bounds = bounds_of(loaded.settings)
     cells, present = results.cell_counts(c_index, t)
-    row = results.cell_row
-
-    def rows_where(cell_mask: np.ndarray) -> np.ndarray:
-        mask = np.zeros(n, dtype=bool)
-        mask[row[cell_mask]] = True
-        return mask
-
+    rows_where = results.rows_with
     tp, fp, fn = cells.tp, cells.fp, cells.fn
     with np.errstate(divide="ignore", invalid="ignore"):
         precision = np.where(tp + fp > 0, tp / (tp + fp), np.nan)

@@ -115,6 +115,7 @@ class RunResults:
         self._row_metrics: dict[tuple[int, float], Metrics] = {}
         self._feature_row_metrics: dict[tuple[int, float, int], Metrics] = {}
         self._by_feature: tuple[np.ndarray, np.ndarray] | None = None
+        self._row_starts: tuple[np.ndarray, np.ndarray] | None = None
 
     # -- selections -----------------------------------------------------------------------
 
@@ -328,6 +329,18 @@ class RunResults:
         tn = np.ones(n, dtype=np.int64)
         tn[rows] = 0
         return metrics(tp, fp, fn, tn, iou_sum)
+
+    def rows_with(self, cell_mask: np.ndarray) -> np.ndarray:
+        """Per data row, whether one of its cells is in `cell_mask`: the cells come in row
+        order, so one reduction per row rather than a gather and a scatter of every cell."""
+        out = np.zeros(self.n_rows, dtype=bool)
+        if self.cell_row.size:
+            if self._row_starts is None:
+                starts = np.flatnonzero(np.diff(self.cell_row, prepend=-1))
+                self._row_starts = (self.cell_row[starts], starts)
+            rows, starts = self._row_starts
+            out[rows] = np.logical_or.reduceat(cell_mask, starts)
+        return out
 
     def cells_of_feature(self, feature: int) -> np.ndarray:
         """The cells of one feature (ascending), found without a pass over every cell."""

@@ -186,3 +186,14 @@ def test_cells_found_with_flags_or_by_sorting_are_the_same(stack: Stack, run: An
     pairs = [(getattr(mine, f), getattr(theirs, f)) for f in ("tp", "fp", "fn", "tn", "iou_sum")]
     for a, b in [*pairs, *zip(mine_rest, theirs_rest, strict=True)]:
         assert np.array_equal(a, b, equal_nan=True)
+
+
+def test_rows_with_a_cell_in_a_mask_are_those_the_cells_name(stack: Stack, run: Any) -> None:
+    results = stack.metrics_read_models.metrics.loaded(run.run_id).results
+    rng = np.random.default_rng(2)
+    for share in (0.0, 0.3, 1.0):
+        cell_mask = rng.random(results.cell_row.size) < share
+        expected = np.zeros(results.n_rows, dtype=bool)
+        expected[results.cell_row[cell_mask]] = True
+        assert np.array_equal(results.rows_with(cell_mask), expected)
+    assert results.rows_with(np.ones(results.cell_row.size, dtype=bool)).sum() == len(set(results.cell_row.tolist())) > 0
