@@ -288,24 +288,16 @@ class RunResults:
 
     def _compute_row_metrics(self, c_index: int, t: float) -> Metrics:
         cells, present = self.cell_counts(c_index, t)
-        n = self.n_rows
-        # Over top-level features only: a nested answer's cell goes to a spare row n.
-        row = np.where(self.cell_nested, n, self.cell_row)
-        present = present & ~self.cell_nested
-
-        def per_row(values: np.ndarray) -> np.ndarray:
-            return np.bincount(row, weights=values, minlength=n + 1)[:n].astype(np.int64)
-
-        tp, fp, fn = per_row(cells.tp), per_row(cells.fp), per_row(cells.fn)
-        tn = int((~self.nested).sum()) - np.bincount(row[present], minlength=n)
+        # Over top-level features only (a nested answer's cell adds nothing to its row).
+        top = ~self.cell_nested
+        tp, fp, fn = (self._per_row(np.where(top, values, 0)) for values in (cells.tp, cells.fp, cells.fn))
+        tn = int((~self.nested).sum()) - self._per_row((present & top).astype(np.int64))
         cell_iou = ratio(cells.iou_sum, cells.tp + cells.fp + cells.fn)
-        defined = present & ~np.isnan(cell_iou)
-        iou = ratio(
-            np.bincount(row[defined], weights=cell_iou[defined], minlength=n),
-            np.bincount(row[defined], minlength=n),
-        )
-        m = metrics(tp, fp, fn, tn, np.zeros(n))
-        return Metrics(tp, fp, fn, tn, m.precision, m.recall, m.f1, iou)
+        defined = present & top & ~np.isnan(cell_iou)
+        iou = ratio(self._per_row(np.where(defined, cell_iou, 0.0)), self._per_row(defined.astype(np.int64)))
+        return Metrics(
+            tp, fp, fn, tn, ratio(tp, tp + fp), ratio(tp, tp + fn), ratio(2 * tp, 2 * tp + fp + fn), iou
+        )  # fmt: skip
 
     def feature_row_metrics(self, c_index: int, t: float, feature: int) -> Metrics:
         """Per data row, the metrics of one feature's cell (a row without one is a TN).
@@ -331,16 +323,29 @@ class RunResults:
         return metrics(tp, fp, fn, tn, iou_sum)
 
     def rows_with(self, cell_mask: np.ndarray) -> np.ndarray:
-        """Per data row, whether one of its cells is in `cell_mask`: the cells come in row
-        order, so one reduction per row rather than a gather and a scatter of every cell."""
+        """Per data row, whether one of its cells is in `cell_mask`."""
         out = np.zeros(self.n_rows, dtype=bool)
         if self.cell_row.size:
-            if self._row_starts is None:
-                starts = np.flatnonzero(np.diff(self.cell_row, prepend=-1))
-                self._row_starts = (self.cell_row[starts], starts)
-            rows, starts = self._row_starts
+            rows, starts = self._rows_of_cells()
             out[rows] = np.logical_or.reduceat(cell_mask, starts)
         return out
+
+    def _per_row(self, values: np.ndarray) -> np.ndarray:
+        """Per data row, the sum of one value per cell over its cells."""
+        out = np.zeros(self.n_rows, dtype=values.dtype)
+        if self.cell_row.size:
+            rows, starts = self._rows_of_cells()
+            out[rows] = np.add.reduceat(values, starts)
+        return out
+
+    def _rows_of_cells(self) -> tuple[np.ndarray, np.ndarray]:
+        """The rows with a cell and where each one's cells start: the cells come in row order,
+        so a per-row figure is one reduction per row (not a gather and scatter, nor a
+        weighted count, of every cell)."""
+        if self._row_starts is None:
+            starts = np.flatnonzero(np.diff(self.cell_row, prepend=-1))
+            self._row_starts = (self.cell_row[starts], starts)
+        return self._row_starts
 
     def cells_of_feature(self, feature: int) -> np.ndarray:
         """The cells of one feature (ascending), found without a pass over every cell."""

@@ -197,3 +197,18 @@ def test_rows_with_a_cell_in_a_mask_are_those_the_cells_name(stack: Stack, run: 
         expected[results.cell_row[cell_mask]] = True
         assert np.array_equal(results.rows_with(cell_mask), expected)
     assert results.rows_with(np.ones(results.cell_row.size, dtype=bool)).sum() == len(set(results.cell_row.tolist())) > 0
+
+
+def test_per_row_metrics_are_sums_over_the_rows_top_level_cells(stack: Stack, run: Any) -> None:
+    """Each row's TP, FP, FN (and TN, IoU) from its cells one by one, nested answers left out."""
+    results = stack.metrics_read_models.metrics.loaded(run.run_id).results
+    for c_index, t in ((0, 0.5), (5, 0.3)):
+        cells, present = results.cell_counts(c_index, t)
+        m = results.row_metrics(c_index, t)
+        for r in range(results.n_rows):
+            mine = [i for i in np.flatnonzero(results.cell_row == r) if not results.cell_nested[i]]
+            assert (m.tp[r], m.fp[r], m.fn[r]) == tuple(int(sum(v[i] for i in mine)) for v in (cells.tp, cells.fp, cells.fn))
+            assert m.tn[r] == int((~results.nested).sum()) - sum(1 for i in mine if present[i])
+            ious = [cells.iou_sum[i] / (cells.tp[i] + cells.fp[i] + cells.fn[i]) for i in mine if present[i] and cells.tp[i] + cells.fp[i] + cells.fn[i]]
+            assert (np.isnan(m.iou[r]) and not ious) or m.iou[r] == pytest.approx(np.mean(ious))
+        assert m.tp.sum() > 0
