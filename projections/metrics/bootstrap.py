@@ -76,8 +76,9 @@ class _Side:
 def _side(results: RunResults, rows: np.ndarray, grid: tuple[int, float], names: list[str]) -> _Side:
     """Per common row (in `rows` order) and feature of `names`: TP, FP, FN and IoU sum."""
     at, column, values = _cells(results, rows, grid, names)
+    keep = (at >= 0) & (column >= 0)
     counts = np.zeros((rows.size, len(names), 4), dtype=np.float64)
-    counts[at, column] = values  # one cell per (row, feature)
+    counts[at[keep], column[keep]] = np.column_stack([v[keep] for v in values])  # one cell per (row, feature)
     nested = _nested(results, names)
     counts[:, nested, _IOU] = np.nan  # a nested answer has no IoU (as in the run's own figures)
     return _Side(counts, nested)
@@ -120,9 +121,11 @@ def paired_bootstrap(
 ) -> list[MetricDelta]:
     """Deltas B − A with 95 % intervals per feature (both runs' features, the most frequent
     first, at most MAX_FEATURES) and for all features, over the common rows given in the same
-    order for both runs (`rows_a[i]` and `rows_b[i]` are one data row)."""
+    order for both runs (`rows_a[i]` and `rows_b[i]` are one data row), ascending in both."""
     names = _features(a, b)
     n = rows_a.size
+    if (np.diff(rows_a) < 0).any() or (np.diff(rows_b) < 0).any():
+        raise ValueError("the common rows must be given in ascending order in both runs")
     if n <= all_rows:
         side_a, side_b = _side(a, rows_a, grid_a, names), _side(b, rows_b, grid_b, names)
         point_a = _ratios(_with_all(side_a, side_a.counts.sum(axis=0)))
@@ -221,22 +224,18 @@ class _Moments:
 
 def _cells(
     results: RunResults, rows: np.ndarray, grid: tuple[int, float], names: list[str]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The run's cells on the common rows and among `names`, in row order: each one's common
-    row (its place in `rows`), its column in `names`, and its TP, FP, FN and IoU sum (0 for a
-    nested answer's IoU)."""
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
+    """The run's cells, each with its common row (its place in `rows`; -1 for a row not in
+    common), its column in `names` (-1 for a feature not among them), and its TP, FP, FN and
+    IoU sum (0 for a nested answer's IoU). The cells come in row order, so with the common
+    rows ascending their places do too: both runs' cells are then read side by side."""
     cells, _ = results.cell_counts(*grid)
     position = np.full(results.n_rows, -1, dtype=np.int64)
     position[rows] = np.arange(rows.size)
     index = {name: i for i, name in enumerate(names)}
     column_of = np.asarray([index.get(f, -1) for f in results.features], dtype=np.int64)
     at, column = position[results.cell_row], column_of[results.cell_feature]
-    keep = (at >= 0) & (column >= 0)
-    values = np.column_stack([cells.tp[keep], cells.fp[keep], cells.fn[keep], np.nan_to_num(cells.iou_sum[keep])])
-    at, column, values = at[keep], column[keep], values.astype(np.float64)
-    if at.size > 1 and (np.diff(at) < 0).any():  # the cells are in row order; the common rows need not be
-        order = np.argsort(at, kind="stable")
-        at, column, values = at[order], column[order], values[order]
+    values = tuple(np.asarray(v, dtype=np.float64) for v in (cells.tp, cells.fp, cells.fn, np.nan_to_num(cells.iou_sum)))
     return at, column, values
 
 
@@ -287,14 +286,24 @@ def _row_moments(pos_a, column_a, values_a, pos_b, column_b, values_b, top, offs
     touched = np.zeros(columns, dtype=np.bool_)
     listed = np.empty(columns, dtype=np.int64)
     i_a, i_b, m_a, m_b = 0, 0, pos_a.size, pos_b.size
-    while i_a < m_a or i_b < m_b:
+    while True:
+        # Cells of rows not in common (-1) or of features not listed (-1) are passed over.
+        while i_a < m_a and (pos_a[i_a] < 0 or column_a[i_a] < 0):
+            i_a += 1
+        while i_b < m_b and (pos_b[i_b] < 0 or column_b[i_b] < 0):
+            i_b += 1
+        if i_a >= m_a and i_b >= m_b:
+            break
         row = min(pos_a[i_a] if i_a < m_a else 1 << 62, pos_b[i_b] if i_b < m_b else 1 << 62)
         count = 0
         for side in range(2):
             pos, column, values = (pos_a, column_a, values_a) if side == 0 else (pos_b, column_b, values_b)
             i = i_a if side == 0 else i_b
-            while i < pos.size and pos[i] == row:
+            while i < pos.size and (pos[i] == row or pos[i] < 0 or column[i] < 0):
                 j = column[i]
+                if pos[i] < 0 or j < 0:
+                    i += 1
+                    continue
                 for target in (j, last):
                     if target == last and not top[j]:
                         continue
@@ -303,7 +312,7 @@ def _row_moments(pos_a, column_a, values_a, pos_b, column_b, values_b, top, offs
                         listed[count] = target
                         count += 1
                     for c in range(4):
-                        x[target, side * 4 + c] += values[i, c]
+                        x[target, side * 4 + c] += values[c][i]
                 i += 1
             if side == 0:
                 i_a = i

@@ -190,3 +190,15 @@ def test_normal_draws_of_counts_few_rows_have_are_never_negative() -> None:
     assert drawn.min() >= 0
     assert (drawn[:, 1] == 0).mean() > 0.1  # the clipped ones
     assert drawn[:, 0].mean() == pytest.approx(500, rel=0.02)
+
+
+
+def test_common_rows_out_of_order_are_refused(stack: Stack, many_rows: tuple[str, str]) -> None:
+    """Both runs' cells are read side by side in row order: rows given otherwise would pair
+    one run's row with another of the other run's."""
+    q = stack.metrics_read_models.metrics
+    a, b = (q.loaded(run) for run in many_rows)
+    shuffled = np.random.default_rng(8).permutation(a.results.n_rows)
+    grid_a, grid_b = q.grid(a, 0.5, 0.5), q.grid(b, 0.5, 0.5)
+    with pytest.raises(ValueError, match="ascending"):
+        paired_bootstrap(a.results, shuffled, grid_a, b.results, shuffled, grid_b, all_rows=0)
