@@ -11,7 +11,6 @@ from application.ledger import LedgerCore
 from application.metric_commands import MetricCommands
 from application.upload_lines import ErrorCollector, collector_paused, in_chunks, lines_of_rows
 from domain.annotations.box_columns import BoxLines, crowded_rows, first_lines, prediction_payloads
-from domain.annotations.columns import chunk_rows, encode_rows
 from domain.annotations.ndjson.lines import DataRowRef, parse_annotation_line
 from domain.annotations.objects import Annotation
 from domain.annotations.validation import check_against_row, validate_annotations
@@ -70,21 +69,24 @@ class ModelRunCommands(MetricCommands):
         self, model: Model, dataset_id: UUID, rows: list[RowInfo], splits: list[Split]
     ) -> tuple[list[dict[str, Any]], int]:
         """Rows, their splits and their current labels, checked against the ontology."""
-        labels = self.rows.dataset_labels(dataset_id, [r.id for r in rows])
-        by_id = {r.id: r for r in rows}
-        for row_id, row_labels in labels.items():
-            row = by_id[row_id]
+        boxes, others = self.rows.dataset_label_columns(dataset_id, [r.id for r in rows])
+        # The first row (in `rows`) whose labels the model's ontology does not take.
+        reasons = {line: message for line, message in reversed(boxes.line_errors({}, model.ontology))}
+        for index, _, row_labels in others:
             try:
-                validate_annotations(row_labels, model.ontology, row.size, 0)
+                validate_annotations(row_labels, model.ontology, rows[index].size, 0)
             except AnnotationLineError as exc:
-                raise ValidationFailed(f"labels of data row {row.global_key!r}: {exc.reason}") from None
+                reasons.setdefault(index, exc.reason)
+        if reasons:
+            first = min(reasons)
+            raise ValidationFailed(f"labels of data row {rows[first].global_key!r}: {reasons[first]}")
         chunks: list[dict[str, Any]] = [
             {"rows": [[r.id, r.global_key, s.value, r.width, r.height, str(dataset_id)] for r, s in part]}
             for part in in_chunks(list(zip(rows, splits, strict=True)))
         ]
-        label_rows = [(r.id, labels[r.id]) for r in rows if r.id in labels]
-        chunks += [{"labels": encode_rows(part)} for part in chunk_rows(label_rows)]
-        return chunks, sum(len(x) for _, x in label_rows)
+        payloads, _ = prediction_payloads(boxes, [ref.id for ref in boxes.refs], others)
+        chunks += [{"labels": payload} for payload in payloads]
+        return chunks, len(boxes) + sum(len(labels) for _, _, labels in others)
 
     def _dataset_rows(self, dataset: Dataset, ids: list[str], global_keys: list[str]) -> list[RowInfo]:
         if not ids and not global_keys:

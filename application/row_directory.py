@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Protocol
 from uuid import UUID
 
+from domain.annotations.box_columns import BoxColumns, RowObjects
 from domain.annotations.objects import Annotation
 from domain.data_rows import RowInfo
 
@@ -33,6 +34,10 @@ class RowDirectory(Protocol):
 
     def dataset_labels(self, dataset_id: UUID, row_ids: Sequence[str]) -> dict[str, list[Annotation]]:
         """The current ground-truth labels of the given rows (rows without labels absent)."""
+
+    def dataset_label_columns(self, dataset_id: UUID, row_ids: Sequence[str]) -> tuple[BoxColumns, RowObjects]:
+        """The same labels as `prediction_payloads` takes them, a row's line its index in
+        `row_ids` (domain.annotations.box_columns.label_columns)."""
 
     def run_rows(
         self, run_id: UUID, ids: Sequence[str] = (), global_keys: Sequence[str] = ()

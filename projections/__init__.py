@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from time import monotonic
 from uuid import UUID
 
+from domain.annotations.box_columns import BoxColumns, RowObjects
 from domain.annotations.objects import Annotation
 from domain.data_rows import RowInfo
 from domain.errors import Conflict
@@ -104,6 +105,9 @@ class ReadModelRows:
 
     def dataset_labels(self, dataset_id: UUID, row_ids: Sequence[str]) -> dict[str, list[Annotation]]:
         return self._read_models.catalog.dataset_labels(dataset_id, row_ids)
+
+    def dataset_label_columns(self, dataset_id: UUID, row_ids: Sequence[str]) -> tuple[BoxColumns, RowObjects]:
+        return self._read_models.catalog.dataset_label_columns(dataset_id, row_ids)
 
     def run_rows(
         self, run_id: UUID, ids: Sequence[str] = (), global_keys: Sequence[str] = ()

@@ -19,7 +19,7 @@ and `encode_rows` give for the same rows as annotation objects.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from heapq import merge
 from itertools import accumulate
@@ -309,6 +309,37 @@ def first_lines(
     return first
 
 
+# What `prediction_payloads` takes besides box columns: (line, data row id, annotations).
+RowObjects = list[tuple[int, str, list[Annotation]]]
+
+
+def label_columns(
+    rows: Sequence[tuple[str, Sequence[Any]]], objects: Callable[[Sequence[Any]], list[Annotation]]
+) -> tuple[BoxColumns, RowObjects]:
+    """Rows' labels as `prediction_payloads` takes them, each row's "line" its index.
+
+    `rows` gives each data row's labels as JSON objects of the upload format (a data row's
+    `labels`, without confidences). A row whose labels are all plain boxes ({"name", "bbox"})
+    goes into the box columns (ref i: the i-th such row); every other row's labels are read
+    by `objects`. Turning a dataset's labels into a model run's chunks this way skips an
+    object per box, the bulk of a snapshot of box labels.
+    """
+    box_lines = BoxLines({})
+    take = box_lines.take
+    others: RowObjects = []
+    for index, (row_id, items) in enumerate(rows):
+        if not items:
+            continue
+        if all(type(item) is dict and len(item) == 2 and "bbox" in item for item in items):
+            ref = {"id": row_id}
+            if all([take({"dataRow": ref, "name": item.get("name"), "bbox": item["bbox"]}, index) for item in items]):
+                continue
+            # Not a box the columns take after all (it never is, stored): every row as objects.
+            return BoxLines({}).finish(), [(i, r, objects(x)) for i, (r, x) in enumerate(rows) if x]
+        others.append((index, row_id, objects(items)))
+    return box_lines.finish(), others
+
+
 def prediction_payloads(
     boxes: BoxColumns,
     ref_rows: Sequence[str],
@@ -350,7 +381,7 @@ def prediction_payloads(
     ends = np.cumsum(np.bincount(rank[box_rows], minlength=len(order))).tolist()
     parts = [
         (row_ids[row], range(start, end))
-        for row, start, end in zip(order.tolist(), [0, *ends[:-1]], ends, strict=True)
+        for row, start, end in zip(order.tolist(), [0, *ends][:-1], ends, strict=True)
     ]
     feature = boxes.feature[sort]
     names: list[str] = np.array(boxes.features, dtype=object)[feature].tolist()

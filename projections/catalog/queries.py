@@ -7,8 +7,10 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
+import orjson
 from psycopg.rows import DictRow
 
+from domain.annotations.box_columns import BoxColumns, RowObjects, label_columns
 from domain.annotations.objects import Annotation
 from domain.data_rows import RowInfo
 from domain.errors import NotFound
@@ -148,6 +150,19 @@ class CatalogQueries:
             (dataset_id, as_uuids(row_ids)),
         )
         return {str(r["id"]): annotations_from_json(r["labels"]) for r in rows}
+
+    def dataset_label_columns(self, dataset_id: UUID, row_ids: Sequence[str]) -> tuple[BoxColumns, RowObjects]:
+        # As text, decoded here: faster than the driver's JSON decoding of each row.
+        rows = self.view.fetch(
+            "SELECT id, labels::text AS labels FROM {s}.catalog_data_rows"
+            " WHERE dataset_id = %s AND id = ANY(%s) AND label_count > 0",
+            (dataset_id, as_uuids(row_ids)),
+        )
+        stored = {str(r["id"]): r["labels"] for r in rows}
+        return label_columns(
+            [(row_id, orjson.loads(stored[row_id]) if row_id in stored else []) for row_id in row_ids],
+            annotations_from_json,
+        )
 
 
 def _row_info(row: dict[str, Any]) -> RowInfo:

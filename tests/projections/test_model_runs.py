@@ -11,7 +11,15 @@ import pytest
 from application import SplitSpec
 from domain.errors import NotFound, ValidationFailed
 from runtime import Runtime
-from tests.projections.builders import all_run_rows, box, numbered, predict, scenario
+from tests.projections.builders import (
+    CLASSIFICATIONS,
+    all_run_rows,
+    box,
+    numbered,
+    predict,
+    row_line,
+    scenario,
+)
 
 
 def test_a_new_run_is_a_snapshot_of_rows_splits_and_labels(ledger: Runtime) -> None:
@@ -311,3 +319,30 @@ def test_the_latest_run_read_while_it_changes_names_itself_the_latest(ledger: Ru
         stop.set()
         editor.join()
     assert len(seen) > 10  # versions were recorded while it was read
+
+
+def test_a_run_refuses_labels_its_models_ontology_does_not_take_naming_the_first_row(ledger: Runtime) -> None:
+    """Box labels are checked as columns, other labels as objects: either way the first row
+    (in dataset order) that does not fit is named, and no run is recorded."""
+    app = ledger.app
+    dataset = app.create_dataset("mixed", actor="alice")
+    lines = [
+        row_line("a0"),
+        row_line("b0", [{"name": "person", "bbox": box()}]),
+        row_line("b1", [{"name": "car", "bbox": box()}, {"name": "person", "bbox": box(top=1)}]),
+        row_line("b2", [{"name": "car", "bbox": box()}, {"name": "weather", "answer": {"name": "sunny"}}]),
+        row_line("b3"),
+    ]
+    app.add_data_rows(dataset.id, numbered(lines), actor="alice")
+    people = app.create_model("people", tools=[{"name": "person", "tool": "BBOX"}], classifications=CLASSIFICATIONS, actor="bob")
+    boxes = app.create_model("boxes", tools=[{"name": "person", "tool": "BBOX"}, {"name": "car", "tool": "BBOX"}], classifications=[], actor="bob")
+    for model, key, feature in ((people, "b1", "car"), (boxes, "b2", "weather")):
+        with pytest.raises(ValidationFailed, match=rf"labels of data row '{key}': .*'{feature}'"):
+            app.create_model_run(model.id, "run", dataset.id, actor="carol")
+        ledger.read_models.wait_until_current()
+        assert ledger.read_models.model_runs(model.id).items == []
+    # Rows that fit: a0 and b3 (no labels) and b0 (a box) make a run with b0's label only.
+    run = app.create_model_run(people.id, "run", dataset.id, actor="carol", global_keys=["a0", "b0", "b3"])
+    ledger.read_models.wait_until_current()
+    rows = all_run_rows(ledger, run.id)
+    assert {key: row.labels for key, row in rows.items()} == {"a0": [], "b0": [{"name": "person", "bbox": box()}], "b3": []}

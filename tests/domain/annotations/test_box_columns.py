@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.annotations.box_columns import BoxLines, prediction_payloads
+from domain.annotations.box_columns import BoxLines, label_columns, prediction_payloads
 from domain.annotations.columns import chunk_rows, decode_rows, encode_rows
 from domain.annotations.ndjson.lines import DataRowRef, parse_annotation_line
-from domain.annotations.objects import Annotation
+from domain.annotations.objects import Annotation, Box
 from domain.annotations.validation import check_against_row, validate_annotations
 from domain.errors import AnnotationLineError
 from domain.ontology import Ontology
@@ -376,3 +376,64 @@ def test_lines_with_crowd_or_area_go_to_the_general_parser(
     assert BoxLines({}).take(line, 3) is False
     plain = {key: value for key, value in line.items() if key not in extra}
     assert BoxLines({}).take(plain, 3) is True
+
+
+def label_objects(items: Any) -> list[Annotation]:
+    """A row's labels (upload format, no dataRow) as the general parser reads them."""
+    return [a for item in items for a in parse_annotation_line({**item, "dataRow": {"id": "x"}}, 1, NAMES)[1]]
+
+
+label_boxes = box_lines().map(lambda line: {"name": line.get("name", NAMES.get(line.get("schemaId", ""))), "bbox": line["bbox"]})
+other_labels = st.sampled_from(
+    [
+        {"name": "road", "polygon": [{"x": 0, "y": 0}, {"x": 4, "y": 0}, {"x": 0, "y": 3}]},
+        {"name": "weather", "answer": {"name": "rainy"}},
+        {"name": "car", "bbox": {"top": 1, "left": 2, "height": 3, "width": 4}, "iscrowd": True},
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.one_of(label_boxes, label_boxes, label_boxes, other_labels), max_size=6),
+        min_size=1,
+        max_size=30,
+    ),
+    st.booleans(),
+)
+def test_label_columns_give_the_payloads_of_the_labels_as_objects(rows: list[list[Any]], boxes_only: bool) -> None:
+    """A dataset's labels taken into a run's chunks through columns give the chunks of the
+    same labels as objects, whether every row holds boxes alone or some hold others."""
+    if boxes_only:
+        rows = [[item for item in items if set(item) == {"name", "bbox"}] for items in rows]
+    rows_ = orjson.loads(orjson.dumps([(f"row-{i}", items) for i, items in enumerate(rows)]))
+    expected_rows = [(row_id, label_objects(items)) for row_id, items in rows_ if items]
+    expected = [encode_rows(part) for part in chunk_rows(expected_rows, 6_000)]
+    boxes, others = label_columns(rows_, label_objects)
+    # A row whose labels are all plain boxes is in the columns, every other labelled row an object row.
+    plain = [i for i, (_, items) in enumerate(rows_) if items and all(set(x) == {"name", "bbox"} for x in items)]
+    assert sorted(set(boxes.line.tolist())) == plain
+    assert [index for index, _, _ in others] == [i for i, (_, items) in enumerate(rows_) if items and i not in plain]
+    payloads, count = prediction_payloads(boxes, [ref.id for ref in boxes.refs], others, 6_000)
+    assert count == len(expected_rows)
+    assert payloads == expected
+    if boxes_only:
+        assert others == []
+
+
+def test_label_columns_read_rows_as_objects_when_a_box_is_not_one_the_columns_take() -> None:
+    rows = [
+        ("a", [{"name": "car", "bbox": {"top": 1, "left": 2, "height": 3, "width": 4}}]),
+        ("b", [{"name": "car", "bbox": {"top": 1, "left": 2, "height": 0, "width": 4}}]),
+    ]
+    read: list[Any] = []
+
+    def objects(items: Any) -> list[Annotation]:
+        read.extend(items)
+        return [Annotation(item["name"], Box(0.0, 0.0, 1.0, 1.0)) for item in items]
+
+    boxes, others = label_columns(rows, objects)
+    assert len(boxes) == 0
+    assert [(index, row_id, len(objects)) for index, row_id, objects in others] == [(0, "a", 1), (1, "b", 1)]
+    assert read == [*rows[0][1], *rows[1][1]]
