@@ -8,6 +8,7 @@ from uuid import UUID
 
 from application.ledger import LedgerCore
 from application.upload_lines import ErrorCollector, collector_paused, in_chunks, lines_of_rows
+from domain.annotations.box_columns import BoxLabels, RowObjects, prediction_payloads
 from domain.annotations.columns import chunk_rows, encode_rows
 from domain.annotations.ndjson.keys import check_keys
 from domain.annotations.ndjson.lines import DataRowRef, parse_annotation_line, parse_data_row_ref
@@ -120,7 +121,11 @@ class DatasetCommands(LedgerCore):
         fields = dataset.fields
         errors = ErrorCollector()
         rows: list[DataRowLine] = []
-        labels: list[tuple[str, list[Annotation]]] = []
+        # Rows whose labels are all plain boxes go into columns; the others' labels are
+        # parsed into objects: (line, row id, labels).
+        box_labels = BoxLabels(MAX_OBJECTS_PER_ROW)
+        infos: dict[str, RowInfo] = {}
+        labels: RowObjects = []
         label_lines: list[tuple[str, int]] = []
         declared: dict[str, MetadataField] = {}
         seen: dict[str, int] = {}
@@ -138,11 +143,21 @@ class DatasetCommands(LedgerCore):
                 continue
             seen[row.global_key] = line_no
             info = RowInfo(row.id, row.global_key, row.width, row.height, row.media_type)
-            row_labels = parse_labels(obj.get("labels"), line_no, info, errors)
             rows.append(row)
-            if row_labels:
-                labels.append((row.id, row_labels))
+            if box_labels.take(obj.get("labels"), row.id, line_no):
+                infos[row.id] = info
                 label_lines.append((row.id, line_no))
+                continue
+            row_labels = parse_labels(obj.get("labels"), line_no, info, errors)
+            if row_labels:
+                labels.append((line_no, row.id, row_labels))
+                label_lines.append((row.id, line_no))
+        boxes, numbers = box_labels.finish()
+        shapes = [infos[row_id] for row_id in boxes.ref_ids()]
+        box_lines, box_refs = boxes.line.tolist(), boxes.ref.tolist()
+        for index, message in boxes.misfit_messages(shapes):
+            key = shapes[box_refs[index]].global_key
+            errors.add(box_lines[index], f"label {numbers[index]} of {key!r}: {message}")
         self._check_new_keys(dataset.id, seen, errors)
         if not rows and not errors.errors:
             errors.add(1, "the upload holds no data row")
@@ -153,7 +168,9 @@ class DatasetCommands(LedgerCore):
             for part in in_chunks(rows)
         ]
         with lines_of_rows(lambda: {row_id: line for row_id, line in label_lines}):
-            chunks += [{"labels": encode_rows(part)} for part in chunk_rows(labels)]
+            payloads, _ = prediction_payloads(boxes, boxes.ref_ids(), labels)
+        chunks += [{"labels": payload} for payload in payloads]
+        label_count = len(boxes) + sum(len(x) for _, _, x in labels)
 
         def write(attempt: int) -> tuple[Dataset, int]:
             fresh = dataset
@@ -165,7 +182,7 @@ class DatasetCommands(LedgerCore):
                 again.raise_if_any("data row upload")
             fresh.declare_metadata_fields(list(declared.values()), actor=actor)
             upload = self.new_upload(fresh, "data_rows", actor, chunks)
-            fresh.add_data_rows(upload_id=upload.id, rows=len(rows), labels=sum(len(x) for _, x in labels), actor=actor)
+            fresh.add_data_rows(upload_id=upload.id, rows=len(rows), labels=label_count, actor=actor)
             return fresh, self.store(fresh, upload)
 
         return self.retrying(write)

@@ -84,7 +84,7 @@ class ModelRunCommands(MetricCommands):
             {"rows": [[r.id, r.global_key, s.value, r.width, r.height, str(dataset_id)] for r, s in part]}
             for part in in_chunks(list(zip(rows, splits, strict=True)))
         ]
-        payloads, _ = prediction_payloads(boxes, [ref.id for ref in boxes.refs], others)
+        payloads, _ = prediction_payloads(boxes, boxes.ref_ids(), others)
         chunks += [{"labels": payload} for payload in payloads]
         return chunks, len(boxes) + sum(len(labels) for _, _, labels in others)
 

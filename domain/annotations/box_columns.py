@@ -25,7 +25,7 @@ from heapq import merge
 from itertools import accumulate
 from math import isfinite
 from operator import itemgetter
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import numpy as np
 
@@ -220,14 +220,47 @@ class BoxColumns:
                 message = feature_errors[features[i]]
             else:
                 assert rows is not None
-                row = rows[refs[i]]
-                assert row is not None
-                box = Box(*self.box[i].tolist())
-                found = row_error(self.features[features[i]], box, row)
-                assert found is not None
-                message = found
+                message = self._misfit_message(i, rows)
             errors.append((lines[i], message))
         return errors
+
+    def ref_ids(self) -> list[str]:
+        """Each ref's data row id, where the rows are referred to by id."""
+        ids = [ref.id for ref in self.refs]
+        if None in ids:
+            raise ValueError("a row of these columns is referred to by its global key")
+        return cast(list[str], ids)
+
+    def misfit_messages(self, rows: Sequence[RowShape | None]) -> list[tuple[int, str]]:
+        """(index, message) of each box that does not fit its row (`rows`, one per ref),
+        in order, worded as `check_against_row` words it."""
+        misfit = self._misfits(rows)
+        if misfit is None:
+            return []
+        return [(i, self._misfit_message(i, rows)) for i in np.flatnonzero(misfit).tolist()]
+
+    def _misfit_message(self, index: int, rows: Sequence[RowShape | None]) -> str:
+        row = rows[int(self.ref[index])]
+        assert row is not None
+        found = row_error(self.features[int(self.feature[index])], Box(*self.box[index].tolist()), row)
+        assert found is not None
+        return found
+
+    def without_refs(self, refs: set[int]) -> BoxColumns:
+        """These columns without the lines of the given refs, nor those refs."""
+        kept = [i for i in range(len(self.refs)) if i not in refs]
+        number = np.full(len(self.refs), -1, dtype=np.intp)
+        number[kept] = np.arange(len(kept))
+        keep = number[self.ref] >= 0
+        return BoxColumns(
+            refs=[self.refs[i] for i in kept],
+            features=self.features,
+            line=self.line[keep],
+            ref=number[self.ref[keep]],
+            feature=self.feature[keep],
+            box=self.box[keep],
+            confidence=self.confidence[keep],
+        )
 
     def _misfits(self, rows: Sequence[RowShape | None]) -> np.ndarray | None:
         """Per line: does its box not fit its row? None when every box fits."""
@@ -307,6 +340,50 @@ def first_lines(
     for line, row_id, _ in others:
         first[row_id] = min(line, first.get(row_id, line))
     return first
+
+
+class BoxLabels:
+    """The labels of uploaded data rows (a data row line's `labels`) that are plain boxes,
+    gathered as columns: the bulk case of a data row upload.
+
+    A row whose labels are all {"name", "bbox"} objects goes into the columns, each label
+    taken as a box prediction of that row would be (its line: the data row's line); a row
+    with any other label, or a box the columns do not take, is left to the general parser
+    (`take` says False), which words every error. What is left to check of a taken box is
+    that it fits its row: `BoxColumns.misfit_messages`.
+    """
+
+    def __init__(self, max_per_row: int) -> None:
+        self._max = max_per_row
+        self._lines = BoxLines({})
+        self._numbers: list[int] = []
+        self._left: set[str] = set()
+
+    def take(self, labels: Any, row_id: str, line_no: int) -> bool:
+        if type(labels) is not list or not 0 < len(labels) <= self._max:
+            return False
+        if not all(type(label) is dict and len(label) == 2 and "bbox" in label for label in labels):
+            return False
+        ref = {"id": row_id}
+        take = self._lines.take
+        taken = [take({"dataRow": ref, "name": label.get("name"), "bbox": label["bbox"]}, line_no) for label in labels]
+        self._numbers.extend(number for number, was in enumerate(taken, 1) if was)
+        if all(taken):
+            return True
+        self._left.add(row_id)  # its boxes taken so far are dropped in `finish`
+        return False
+
+    def finish(self) -> tuple[BoxColumns, list[int]]:
+        """The boxes of the rows taken whole (ref i: the row `refs[i].id`) and, per box,
+        its number among its row's labels (from 1)."""
+        boxes = self._lines.finish()
+        numbers = self._numbers
+        if self._left:
+            left = {i for i, ref in enumerate(boxes.refs) if ref.id in self._left}
+            kept = ~np.isin(boxes.ref, list(left))
+            numbers = np.array(numbers, dtype=np.int64)[kept].tolist()
+            boxes = boxes.without_refs(left)
+        return boxes, numbers
 
 
 # What `prediction_payloads` takes besides box columns: (line, data row id, annotations).

@@ -325,14 +325,22 @@ def test_a_misspelt_confidence_is_refused_not_dropped(live: LiveServer, scenario
             {},
             "label 1 of 'mk-0': point of 'eye' (x 1000, y -50) lies outside the data row's image (x 0 to 64, y 0 to 48)",
         ),
+        (
+            {"name": "car", "bbox": {"top": 100, "left": 2.5, "height": 3, "width": 4}},
+            {},
+            "label 2 of 'mk-0': bbox of 'car' (x 2.5 to 6.5, y 100 to 103) lies entirely outside the data row's "
+            "image (x 0 to 64, y 0 to 48)",
+        ),
     ],
-    ids=["box on text", "span on image", "point far outside"],
+    ids=["box on text", "span on image", "point far outside", "box entirely outside"],
 )
 def test_labels_that_do_not_fit_their_row_record_nothing(
     live: LiveServer, scenario: Scenario, label: dict[str, Any], media: dict[str, Any], message: str
 ) -> None:
     before = state(live, scenario)
-    response = live.writer.upload(rows_path(scenario), [row_line("mk-0", labels=[label], **media)])
+    # After a label that fits, when the one that does not is a box.
+    labels = [{"name": "car", "bbox": box()}, label] if "bbox" in label and not media else [label]
+    response = live.writer.upload(rows_path(scenario), [row_line("mk-0", labels=labels, **media)])
     assert only_error(response) == (1, message)
     assert state(live, scenario) == before
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.annotations.box_columns import BoxLines, label_columns, prediction_payloads
+from domain.annotations.box_columns import BoxLabels, BoxLines, label_columns, prediction_payloads
 from domain.annotations.columns import chunk_rows, decode_rows, encode_rows
 from domain.annotations.ndjson.lines import DataRowRef, parse_annotation_line
 from domain.annotations.objects import Annotation, Box
@@ -437,3 +437,66 @@ def test_label_columns_read_rows_as_objects_when_a_box_is_not_one_the_columns_ta
     assert len(boxes) == 0
     assert [(index, row_id, len(objects)) for index, row_id, objects in others] == [(0, "a", 1), (1, "b", 1)]
     assert read == [*rows[0][1], *rows[1][1]]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.lists(st.one_of(label_boxes, label_boxes, label_boxes, other_labels), max_size=6), min_size=1, max_size=30),
+    chunk_bounds,
+)
+def test_box_labels_of_uploaded_rows_give_the_general_paths_payloads(rows: list[list[Any]], max_bytes: int) -> None:
+    """Data rows' labels: rows of plain boxes taken as columns, the others parsed, give the
+    chunks of every row's labels parsed into objects."""
+    rows = orjson.loads(orjson.dumps(rows))
+    expected_rows = [(f"row-{i}", label_objects(labels)) for i, labels in enumerate(rows) if labels]
+    expected = [encode_rows(part) for part in chunk_rows(expected_rows, max_bytes)]
+    gathered = BoxLabels(100)
+    others = []
+    for i, labels in enumerate(rows):
+        if not gathered.take(labels, f"row-{i}", i + 1) and labels:
+            others.append((i + 1, f"row-{i}", label_objects(labels)))
+    boxes, numbers = gathered.finish()
+    assert len(numbers) == len(boxes) == sum(len(labels) for labels in rows if all(set(x) == {"name", "bbox"} for x in labels))
+    payloads, count = prediction_payloads(boxes, boxes.ref_ids(), others, max_bytes)
+    assert (payloads, count) == (expected, len(expected_rows))
+
+
+@dataclass(frozen=True)
+class Shape:
+    media_type: str | None = None
+    width: int | None = 64
+    height: int | None = 48
+
+
+def test_box_labels_that_do_not_fit_their_row_are_worded_as_the_general_path_words_them() -> None:
+    inside, outside = {"top": 1, "left": 2, "height": 3, "width": 4}, {"top": 100, "left": 2, "height": 3, "width": 4}
+    rows = [
+        ("a", Shape(), [{"name": "car", "bbox": inside}, {"name": "car", "bbox": outside}]),
+        ("b", Shape(media_type="TEXT"), [{"name": "person", "bbox": inside}]),
+        ("c", Shape(width=None, height=None), [{"name": "car", "bbox": outside}]),
+        # A box the columns do not take (no height): the whole row is left to the general
+        # parser, the boxes taken before it dropped.
+        ("d", Shape(), [{"name": "car", "bbox": outside}, {"name": "car", "bbox": {**inside, "height": 0}}]),
+        ("e", Shape(), [{"name": "person", "bbox": outside}]),
+    ]
+    gathered = BoxLabels(100)
+    taken = [gathered.take(labels, row_id, line) for line, (row_id, _, labels) in enumerate(rows, 1)]
+    assert taken == [True, True, True, False, True]
+    boxes, numbers = gathered.finish()
+    shapes = {row_id: shape for row_id, shape, _ in rows}
+    found = [
+        (int(boxes.line[i]), numbers[i], message)
+        for i, message in boxes.misfit_messages([shapes[row_id] for row_id in boxes.ref_ids()])
+    ]
+    expected = []
+    for line, (_, shape, labels) in enumerate(rows, 1):
+        if line == 4:
+            continue
+        for number, label in enumerate(labels, 1):
+            try:
+                check_against_row(label_objects([label]), shape, line)
+            except AnnotationLineError as exc:
+                expected.append((line, number, exc.reason))
+    assert boxes.ref_ids() == ["a", "b", "c", "e"]
+    assert [(line, number) for line, number, _ in found] == [(1, 2), (2, 1), (5, 1)]
+    assert found == expected
