@@ -110,6 +110,19 @@ class ModelRunCommands(MetricCommands):
         global_keys: list[str] | None = None,
         splits: SplitSpec | None = None,
     ) -> ModelRun:
+        with collector_paused():  # a snapshot builds an object or more per row and label
+            return self._create_model_run(model_id, name, dataset_id, actor, data_row_ids, global_keys, splits)
+
+    def _create_model_run(
+        self,
+        model_id: UUID,
+        name: str,
+        dataset_id: UUID,
+        actor: str,
+        data_row_ids: list[str] | None,
+        global_keys: list[str] | None,
+        splits: SplitSpec | None,
+    ) -> ModelRun:
         model = self.load(Model, model_id, "model")
         dataset = self.load(Dataset, dataset_id, "dataset")
         self.rows.wait_until_current()
@@ -140,6 +153,19 @@ class ModelRunCommands(MetricCommands):
         expected_version: int | None = None,
     ) -> ModelRun:
         """Take the rows' current labels (and splits) into the run; new rows are added."""
+        with collector_paused():
+            return self._upsert_run_rows(run_id, dataset_id, actor, data_row_ids, global_keys, splits, expected_version)
+
+    def _upsert_run_rows(
+        self,
+        run_id: UUID,
+        dataset_id: UUID,
+        actor: str,
+        data_row_ids: list[str] | None,
+        global_keys: list[str] | None,
+        splits: SplitSpec | None,
+        expected_version: int | None,
+    ) -> ModelRun:
         run = self.load_run(run_id, expected_version)
         model = self.load(Model, run.model_id, "model")
         dataset = self.load(Dataset, dataset_id, "dataset")
