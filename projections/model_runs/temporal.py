@@ -27,6 +27,9 @@ _SET_COLUMNS: dict[str, tuple[str, str]] = {
     "run_predictions": ("predictions", "prediction_count"),
 }
 _ROW_COLUMNS = ("global_key", "split", "width", "height", "dataset_id")
+# A run's first version is its creation (createModelRun): its snapshot's chunks are the
+# first records of the run.
+FIRST_VERSION = 1
 
 
 class TemporalWrites(FollowsUploads):
@@ -109,11 +112,13 @@ class TemporalWrites(FollowsUploads):
         ids = list(by_id)
         with self.tracked(tracking) as curs:
             self._inputs_changed(curs, run_id, tracking)
-            present = self._current(curs, "run_rows", run_id, ids, ", t.split")
+            # A new run holds nothing before its own snapshot, which names each row once.
+            present = {} if version == FIRST_VERSION else self._current(curs, "run_rows", run_id, ids, ", t.split")
             changed = {i: r for i, r in present.items() if r["split"] != by_id[i][2]}
             self._end(curs, "run_rows", run_id, version, changed)
-            labels = self._current(curs, "run_labels", run_id, [i for i in ids if i in present])
-            self._end(curs, "run_labels", run_id, version, {i: r for i, r in labels.items() if r["valid_from"] < version})
+            if present:
+                labels = self._current(curs, "run_labels", run_id, [i for i in ids if i in present])
+                self._end(curs, "run_labels", run_id, version, {i: r for i, r in labels.items() if r["valid_from"] < version})
             fresh = [i for i in ids if i not in present or i in changed]
             self._copy_rows(curs, run_id, version, [by_id[i] for i in fresh])
 
@@ -133,9 +138,13 @@ class TemporalWrites(FollowsUploads):
         column, count_column = _SET_COLUMNS[table]
         if table == "run_labels":
             items = [item for item in items if item[2]]
+        # A new run holds nothing before its own snapshot, whose chunks hold consecutive
+        # rows: only a chunk's first row can have begun in the chunk before (a row with
+        # more objects than one chunk takes).
+        probed = [item[0] for item in items[:1]] if version == FIRST_VERSION else [item[0] for item in items]
         with self.tracked(tracking) as curs:
             self._inputs_changed(curs, run_id, tracking)
-            current = self._current(curs, table, run_id, [item[0] for item in items])
+            current = self._current(curs, table, run_id, probed)
             self._end(curs, table, run_id, version, {i: r for i, r in current.items() if r["valid_from"] < version})
             begun = {i for i, r in current.items() if r["valid_from"] == version}
             if begun:

@@ -346,3 +346,21 @@ def test_a_run_refuses_labels_its_models_ontology_does_not_take_naming_the_first
     ledger.read_models.wait_until_current()
     rows = all_run_rows(ledger, run.id)
     assert {key: row.labels for key, row in rows.items()} == {"a0": [], "b0": [{"name": "person", "bbox": box()}], "b3": []}
+
+
+def test_a_new_run_takes_a_row_whose_labels_span_several_chunks_whole(ledger: Runtime) -> None:
+    """A row with more labels than one chunk holds is split over consecutive chunks of the
+    run's snapshot, after and before other rows: the run holds all of its labels, once."""
+    app = ledger.app
+    dataset = app.create_dataset("crowded", actor="alice")
+    many = [{"name": "car", "bbox": box(top=i % 400, left=i % 500, height=2, width=3)} for i in range(9_000)]
+    lines = [row_line("c0", [{"name": "person", "bbox": box()}]), row_line("c1", many), row_line("c2", many[:2])]
+    app.add_data_rows(dataset.id, numbered([{**line, "height": 480, "width": 640} for line in lines]), actor="alice")
+    model = app.create_model("m", tools=[{"name": "car", "tool": "BBOX"}, {"name": "person", "tool": "BBOX"}], classifications=[], actor="bob")
+    run = app.create_model_run(model.id, "run", dataset.id, actor="carol")
+    ledger.read_models.wait_until_current()
+    uploads = ledger.read_models.runs.view.fetch("SELECT count(*) AS n FROM {s}.run_labels WHERE run_id = %s", (run.id,))
+    assert uploads[0]["n"] == 3  # one record per row
+    rows = all_run_rows(ledger, run.id)
+    assert [len(rows[key].labels) for key in ("c0", "c1", "c2")] == [1, 9_000, 2]
+    assert rows["c1"].labels == many
