@@ -7,7 +7,8 @@ upload: it is amended in place, never closed (a record valid for no version is n
 Each write first reads the current records of the chunk's rows, probing the primary key
 row by row (a nested loop over the chunk's ids): a plain `row_id = ANY(...)` lets the
 planner walk every record of the run instead, and on freshly loaded tables, whose
-statistics say they are tiny, it does, which costs the size of the run per chunk.
+statistics say they are tiny, it does, which costs the size of the run per chunk. A new
+run's snapshot (version 1) has nothing to read but a row continued from the chunk before.
 """
 
 from __future__ import annotations
