@@ -158,14 +158,19 @@ class GalleryQueries:
         ontology = Ontology.from_dict(model["ontology"]) if model else None
         names = frozenset(f.name for f in ontology.features) if ontology is not None else frozenset()
         kinds: dict[str, str] = {}
+        # A dataset's new version and its rows' metadata are separate events to the catalog:
+        # the stamp of metadata columns holds the newest metadata change too, or a column
+        # read between the two would keep the old values under the new version.
         datasets = self.view.fetch(
-            "SELECT id, version, metadata_fields FROM {s}.catalog_datasets WHERE id = ANY(%s) ORDER BY id",
+            "SELECT id, version, metadata_fields, (SELECT coalesce(max(r.metadata_at), 0)"
+            " FROM {s}.catalog_data_rows r WHERE r.dataset_id = d.id) AS metadata_at"
+            " FROM {s}.catalog_datasets d WHERE id = ANY(%s) ORDER BY id",
             (index.datasets,),
         )
         for row in datasets:
             for field in row["metadata_fields"]:
                 kinds.setdefault(field["key"], field["kind"])
-        stamp = tuple((str(row["id"]), int(row["version"])) for row in datasets)
+        stamp = tuple((str(row["id"]), int(row["version"]), int(row["metadata_at"])) for row in datasets)
 
         def result_rows(clauses: Sequence[Clause]) -> np.ndarray:
             if grid is None:

@@ -52,7 +52,7 @@ class Context:
     index: GalleryIndex
     feature_names: frozenset[str]  # the model's features
     metadata_kinds: dict[str, str]  # key -> STRING / NUMBER / DATETIME / ENUM
-    datasets_stamp: tuple[tuple[str, int], ...]  # the run's datasets at their versions
+    datasets_stamp: tuple[tuple[str, int, int], ...]  # the run's datasets: versions, newest metadata change
     result_rows: ResultRows
     auto_slice_rows: AutoSliceRows
     slice_clauses: SliceClauses

@@ -96,3 +96,20 @@ def test_a_metadata_update_reaches_columns_already_read(stack: Stack, run: Any) 
     column = index.metadata_column(stack.runtime.read_models.gallery.view, "weather", "ENUM", "another stamp")
     by_key = dict(zip(index.global_keys.tolist(), column.tolist(), strict=True))
     assert by_key == {"d0": "rain", "d1": "", "d2": "fog", "d3": "sun", "d4": "rain", "d5": "fog"}
+
+
+def test_metadata_that_lands_after_its_datasets_new_version_is_read(stack: Stack, run: Any) -> None:
+    """The catalog takes a metadata update's new dataset version and the rows' new metadata
+    as two events: a column read between the two is read again once the rows change."""
+    rainy = {"all": [{"metadata": {"key": "weather", "equals": "rain"}}]}
+    assert sorted(_keys(stack, run, rainy)) == ["d1", "d4"]
+    with stack.runtime.database.connect() as conn:
+        conn.execute("UPDATE catalog_datasets SET version = version + 1 WHERE id = %s", (run.dataset_id,))
+        conn.commit()
+        assert sorted(_keys(stack, run, rainy)) == ["d1", "d4"]  # read in between
+        conn.execute(
+            "UPDATE catalog_data_rows SET metadata = metadata || '{\"weather\": \"rain\"}',"
+            " metadata_at = (SELECT max(metadata_at) + 1 FROM catalog_data_rows) WHERE global_key = 'd0'"
+        )
+        conn.commit()
+    assert sorted(_keys(stack, run, rainy)) == ["d0", "d1", "d4"]
