@@ -110,12 +110,9 @@ class DatasetCommands(LedgerCore):
 
         return self.change(Dataset, dataset_id, "dataset", declare)
 
+    @collector_paused()
     def add_data_rows(self, dataset_id: UUID, lines: Iterable[tuple[int, Any]], actor: str) -> tuple[Dataset, int]:
         """Add new rows (globalKey unique per dataset) with their labels; all or nothing."""
-        with collector_paused():
-            return self._add_data_rows(dataset_id, lines, actor)
-
-    def _add_data_rows(self, dataset_id: UUID, lines: Iterable[tuple[int, Any]], actor: str) -> tuple[Dataset, int]:
         dataset = self.load(Dataset, dataset_id, "dataset")
         self.rows.wait_until_current()
         fields = dataset.fields

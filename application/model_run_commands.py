@@ -100,6 +100,7 @@ class ModelRunCommands(MetricCommands):
             unique.setdefault(found[key].id, found[key])
         return list(unique.values())
 
+    @collector_paused()  # a snapshot builds an object or more per row and label
     def create_model_run(
         self,
         model_id: UUID,
@@ -109,19 +110,6 @@ class ModelRunCommands(MetricCommands):
         data_row_ids: list[str] | None = None,
         global_keys: list[str] | None = None,
         splits: SplitSpec | None = None,
-    ) -> ModelRun:
-        with collector_paused():  # a snapshot builds an object or more per row and label
-            return self._create_model_run(model_id, name, dataset_id, actor, data_row_ids, global_keys, splits)
-
-    def _create_model_run(
-        self,
-        model_id: UUID,
-        name: str,
-        dataset_id: UUID,
-        actor: str,
-        data_row_ids: list[str] | None,
-        global_keys: list[str] | None,
-        splits: SplitSpec | None,
     ) -> ModelRun:
         model = self.load(Model, model_id, "model")
         dataset = self.load(Dataset, dataset_id, "dataset")
@@ -142,6 +130,7 @@ class ModelRunCommands(MetricCommands):
         self.store(run, upload)
         return run
 
+    @collector_paused()
     def upsert_run_rows(
         self,
         run_id: UUID,
@@ -153,19 +142,6 @@ class ModelRunCommands(MetricCommands):
         expected_version: int | None = None,
     ) -> ModelRun:
         """Take the rows' current labels (and splits) into the run; new rows are added."""
-        with collector_paused():
-            return self._upsert_run_rows(run_id, dataset_id, actor, data_row_ids, global_keys, splits, expected_version)
-
-    def _upsert_run_rows(
-        self,
-        run_id: UUID,
-        dataset_id: UUID,
-        actor: str,
-        data_row_ids: list[str] | None,
-        global_keys: list[str] | None,
-        splits: SplitSpec | None,
-        expected_version: int | None,
-    ) -> ModelRun:
         run = self.load_run(run_id, expected_version)
         model = self.load(Model, run.model_id, "model")
         dataset = self.load(Dataset, dataset_id, "dataset")
@@ -233,6 +209,7 @@ class ModelRunCommands(MetricCommands):
         self.store(run, upload)
         return run
 
+    @collector_paused()
     def upload_predictions(
         self, run_id: UUID, lines: Iterable[tuple[int, Any]], actor: str
     ) -> tuple[ModelRun, int, int]:
@@ -240,12 +217,6 @@ class ModelRunCommands(MetricCommands):
 
         Returns the run, the notification id of the save and the number of predictions.
         """
-        with collector_paused():
-            return self._upload_predictions(run_id, lines, actor)
-
-    def _upload_predictions(
-        self, run_id: UUID, lines: Iterable[tuple[int, Any]], actor: str
-    ) -> tuple[ModelRun, int, int]:
         run = self.load_run(run_id)
         model = self.load(Model, run.model_id, "model")
         self.rows.wait_until_current()
