@@ -33,9 +33,19 @@ def test_value_problem_names_the_item(value: Any, expected: str | None) -> None:
 
 
 def test_suspect_text_is_every_text_with_a_problem() -> None:
-    for value in ({"a": "\x00"}, {"a": 10**18 * 100}, [-(10**19)]):
+    for value in ({"a": "\x00"}, {"a": 10**18 * 100}, [-(10**19)], 10**19, [1.5, 10**19]):
         assert may_be_unstorable(json.dumps(value).encode())
     assert not may_be_unstorable(json.dumps({"a": "plain", "n": 10**17, "f": 0.123456789012345}).encode())
+
+
+def test_long_fractions_are_not_suspect() -> None:
+    """A float near zero prints a fraction of 19 digits or more (0.0012345678901234567):
+    digits after a point are never an integer, so a vector of small floats is not walked
+    value by value (a third of the lines of an embeddings upload were, before)."""
+    small = [0.0012345678901234567, -0.00098765432109876543, 1.2345678901234567e-05]
+    text = json.dumps({"vector": small}).encode()
+    assert b"0" * 19 in text.translate(bytes(0x30 if 0x30 <= b <= 0x39 else 0x61 for b in range(256)))
+    assert not may_be_unstorable(text)
 
 
 def test_the_event_log_refuses_an_unstorable_event_by_name() -> None:
