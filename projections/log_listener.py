@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import psycopg
-from eventsourcing.persistence import ListenNotifySubscription, Subscription
+from eventsourcing.persistence import ListenNotifySubscription
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
@@ -112,10 +112,3 @@ class SharedListenSubscription(ListenNotifySubscription[PostgresApplicationRecor
             super().__exit__(*args, **kwargs)
         finally:
             self._listener.remove(self)
-
-
-class FollowingRecorder(PostgresApplicationRecorder):
-    """The log's recorder as the read models' runners use it: subscriptions share a listener."""
-
-    def subscribe(self, gt: int | None = None, topics: Sequence[str] = ()) -> Subscription[Any]:
-        return SharedListenSubscription(recorder=self, gt=gt, topics=topics)

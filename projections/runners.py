@@ -24,10 +24,9 @@ from projections.computation_status.projection import ComputationStatusProjectio
 from projections.computation_status.view import ComputationStatusView
 from projections.embeddings.projection import EmbeddingsProjection
 from projections.embeddings.view import EmbeddingsView
-from projections.following import FollowedLog, LazyChunkAdded
+from projections.following import FollowedLog, FollowingRecorder, LazyChunkAdded
 from projections.gallery.projection import GalleryProjection
 from projections.gallery.view import GalleryView
-from projections.log_listener import FollowingRecorder
 from projections.metrics.projection import MetricsProjection
 from projections.metrics.view import MetricsView
 from projections.model_runs.projection import ModelRunsProjection
