@@ -8,6 +8,7 @@ uploads and names exactly which vectors a projection was computed from.
 
 from __future__ import annotations
 
+import binascii
 import math
 import re
 from dataclasses import dataclass
@@ -141,18 +142,18 @@ def _first_non_number(values: list[Any]) -> tuple[int, Any] | None:
 
 
 def parse_vector(values: Any, line: int, dimension: int | None, what: str) -> NDArray[np.float32]:
-    """The line's vector as float32; a wrong length, a non-number or a value that is not
-    finite (NaN, infinite, or beyond float32's range) is an error naming the line."""
+    """The line's vector as float32: a list of numbers, or a string holding the vector's
+    little-endian float32 bytes in base64 (the form embedding APIs answer with when asked
+    for base64: a third of the text, and nothing to parse number by number). A wrong
+    length, a non-number, a string that is not such bytes or a value that is not finite
+    (NaN, infinite, or beyond float32's range) is an error naming the line."""
+    if isinstance(values, str):
+        return _checked(_base64_vector(values, line, what), values, line, dimension, what)
     if not isinstance(values, list):
-        raise AnnotationLineError(line, f"the vector of {what} must be a list of numbers")
-    if dimension is not None and len(values) != dimension:
         raise AnnotationLineError(
-            line, f"the vector of {what} has {len(values)} values; the space's dimension is {dimension}"
+            line, f"the vector of {what} must be a list of numbers or a base64 string of float32 values"
         )
-    if not 1 <= len(values) <= MAX_DIMENSION:
-        raise AnnotationLineError(
-            line, f"the vector of {what} has {len(values)} values; a dimension is 1 to {MAX_DIMENSION}"
-        )
+    _check_length(len(values), line, dimension, what)
     # NumPy converts numeric-looking strings and booleans silently: check the kinds first,
     # at C speed (the types present), and look for the culprit only when there is one.
     bad = None if _NUMBER_TYPES.issuperset(map(type, values)) else _first_non_number(values)
@@ -162,10 +163,40 @@ def parse_vector(values: Any, line: int, dimension: int | None, what: str) -> ND
         )
     with np.errstate(over="ignore", invalid="ignore"):
         vector = np.asarray(values, dtype=np.float64).astype(np.float32)
+    return _checked(vector, values, line, dimension, what)
+
+
+def _check_length(length: int, line: int, dimension: int | None, what: str) -> None:
+    if dimension is not None and length != dimension:
+        raise AnnotationLineError(line, f"the vector of {what} has {length} values; the space's dimension is {dimension}")
+    if not 1 <= length <= MAX_DIMENSION:
+        raise AnnotationLineError(line, f"the vector of {what} has {length} values; a dimension is 1 to {MAX_DIMENSION}")
+
+
+def _base64_vector(text: str, line: int, what: str) -> NDArray[np.float32]:
+    try:
+        raw = binascii.a2b_base64(text, strict_mode=True)
+    except (binascii.Error, ValueError):
+        raise AnnotationLineError(
+            line, f"the vector of {what} is a string that is not base64 (little-endian float32 values, standard alphabet, padded)"
+        ) from None
+    if len(raw) % 4:
+        raise AnnotationLineError(
+            line, f"the vector of {what} has {len(raw)} bytes in base64; float32 values take 4 each"
+        )
+    return np.frombuffer(raw, dtype="<f4").astype(np.float32)
+
+
+def _checked(
+    vector: NDArray[np.float32], values: list[Any] | str, line: int, dimension: int | None, what: str
+) -> NDArray[np.float32]:
+    """The vector when it has the space's length and only finite values."""
+    if isinstance(values, str):
+        _check_length(len(vector), line, dimension, what)
     finite = np.isfinite(vector)
     if not finite.all():
         position = int(np.argmin(finite))
-        original = values[position]
+        original = values[position] if isinstance(values, list) else float(vector[position])
         reason = "is not finite" if not math.isfinite(original) else "is beyond the float32 range"
         raise AnnotationLineError(line, f"the vector of {what} holds {original!r} at position {position}, which {reason}")
     return vector

@@ -175,7 +175,8 @@ def test_embeddings_and_a_projection(built: Scene) -> None:
     vectors = [[float(i), float(i % 3), 1.0] for i in range(30)]
     assert built.dataset.upload_embeddings("tiny", keys, vectors, progress=False).requests == 3
     numpy = pytest.importorskip("numpy")
-    built.dataset.upload_embeddings("wide", keys, numpy.arange(60, dtype=float).reshape(30, 2), progress=False)
+    wide = numpy.arange(60, dtype=float).reshape(30, 2) / 7  # rows travel as float32 in base64
+    built.dataset.upload_embeddings("wide", keys, wide, progress=False)
     spaces = {s.name: s for s in built.dataset.embedding_spaces()}
     assert (spaces["tiny"].dimension, spaces["tiny"].vector_count) == (3, 30)
     assert (spaces["wide"].dimension, spaces["wide"].vector_count) == (2, 30)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import mimetypes
 import time
 from collections.abc import Iterable, Iterator
@@ -78,11 +79,10 @@ class Dataset:
         self, space: str, keys: Iterable[str], vectors: Iterable[Any], progress: bool = True
     ) -> UploadResult:
         """One vector per global key (a numpy array's rows or lists of numbers); a space
-        that does not exist yet takes the dimension of the first vector."""
-        lines = (
-            {"globalKey": key, "vector": vector.tolist() if hasattr(vector, "tolist") else list(vector)}
-            for key, vector in zip(keys, vectors, strict=True)
-        )
+        that does not exist yet takes the dimension of the first vector. A numpy vector
+        travels as its float32 bytes in base64 (what the server keeps, in a third of the
+        text of its numbers); a list as its numbers."""
+        lines = ({"globalKey": key, "vector": _vector(vector)} for key, vector in zip(keys, vectors, strict=True))
         route = f"/upload/datasets/{self.id}/embeddings/{quote(space, safe='')}"
         return self._upload(Upload(route, f"embeddings {space}"), lines, progress)
 
@@ -114,6 +114,14 @@ class Dataset:
 
     def _upload(self, upload: Upload, source: Source, progress: bool) -> UploadResult:
         return self.session.uploader.upload(upload, source, progress)
+
+
+def _vector(vector: Any) -> str | list[Any]:
+    """A numpy vector as the base64 of its little-endian float32 values, anything else as
+    a list of numbers."""
+    if hasattr(vector, "astype") and getattr(vector, "ndim", None) == 1:
+        return base64.b64encode(vector.astype("<f4").tobytes()).decode("ascii")
+    return vector.tolist() if hasattr(vector, "tolist") else list(vector)
 
 
 def _content(file: str | Path | bytes | IO[bytes]) -> Iterator[bytes] | bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import math
 import uuid
 
@@ -93,3 +94,35 @@ def test_chunks_are_bounded_and_round_trip() -> None:
     assert all(len(c["vectors"]) <= CHUNK_VECTOR_BYTES for c in chunks)
     assert [i for c in chunks for i in unpack_row_ids(c["rowIds"])] == ids
     assert np.array_equal(np.concatenate([unpack_vectors(c["vectors"], 1000) for c in chunks]), data)
+
+
+def _base64(values: list[float], dtype: str = "<f4") -> str:
+    return base64.b64encode(np.asarray(values, dtype=dtype).tobytes()).decode()
+
+
+@given(st.lists(st.floats(width=32, allow_nan=False, allow_infinity=False), min_size=1, max_size=40))
+def test_a_vector_in_base64_is_the_same_vector_as_its_numbers(values: list[float]) -> None:
+    """Little-endian float32 in base64 (the form embedding APIs answer with): the same
+    float32 values as the list, at a third of the text and without parsing numbers."""
+    as_list = parse_embedding_line({"id": "r", "vector": values}, 1, len(values)).vector
+    as_text = parse_embedding_line({"id": "r", "vector": _base64(values)}, 1, len(values)).vector
+    assert as_text.dtype == np.float32 and np.array_equal(as_list, as_text)
+
+
+@pytest.mark.parametrize(
+    ("vector", "dimension", "message"),
+    [
+        ("AAAA*AAA", 2, "the vector of data row 'r' is a string that is not base64"),
+        ("AACAPwAAAEA", 2, "the vector of data row 'r' is a string that is not base64"),
+        (_base64([1.0, 2.0])[:-2] + "==", 2, "the vector of data row 'r' has 7 bytes in base64; float32 values take 4 each"),
+        (base64.b64encode(b"\x00" * 6).decode(), 2, "the vector of data row 'r' has 6 bytes in base64; float32 values take 4 each"),
+        (_base64([1.0, 2.0, 3.0]), 2, "the vector of data row 'r' has 3 values; the space's dimension is 2"),
+        ("", None, "the vector of data row 'r' has 0 values; a dimension is 1 to 4096"),
+        (_base64([1.0, float("nan")]), 2, "the vector of data row 'r' holds nan at position 1, which is not finite"),
+        (_base64([float("-inf"), 1.0]), 2, "the vector of data row 'r' holds -inf at position 0, which is not finite"),
+    ],
+)
+def test_a_base64_vector_that_is_not_float32_values_is_named(vector: str, dimension: int | None, message: str) -> None:
+    with pytest.raises(AnnotationLineError) as caught:
+        parse_embedding_line({"id": "r", "vector": vector}, 5, dimension)
+    assert caught.value.line == 5 and caught.value.reason.startswith(message), caught.value.reason

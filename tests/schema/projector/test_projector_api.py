@@ -42,6 +42,10 @@ def data(live: LiveServer, scenario: Scenario) -> np.ndarray:
     return values
 
 
+def _base64(values: Any) -> str:
+    return base64.b64encode(np.asarray(values, dtype="<f4").tobytes()).decode()
+
+
 def spaces(live: LiveServer, scenario: Scenario) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = live.reader.data(SPACES, id=scenario.dataset_id)["embeddingSpaces"]
     return found
@@ -57,6 +61,8 @@ def test_the_ndjson_route_records_a_space_and_its_vectors(live: LiveServer, scen
         ({"dataRow": {"globalKey": "pj-1"}, "vector": [1.0] * 7}, "has 7 values; the space's dimension is 8"),
         ({"dataRow": {"globalKey": "pj-1"}, "vector": [1.0] * 7 + [1e39]}, "beyond the float32 range"),
         ({"dataRow": {"globalKey": "missing"}, "vector": [1.0] * 8}, "'missing' is not in dataset"),
+        ({"dataRow": {"globalKey": "pj-1"}, "vector": _base64([1.0] * 7)}, "has 7 values; the space's dimension is 8"),
+        ({"dataRow": {"globalKey": "pj-1"}, "vector": "one, two"}, "is a string that is not base64"),
     ],
 )
 def test_a_bad_ndjson_line_is_a_422_naming_it_and_nothing_is_recorded(
@@ -117,6 +123,18 @@ def test_a_projection_is_computed_and_read_in_both_forms(live: LiveServer, scena
     assert cameras == ["front" if i % 2 else "rear" for i in order]
     cars = next(f for f in found["features"] if f["feature"] == "car")
     assert cars["count"] == ROWS and sorted(uint32s(cars["points"]).tolist()) == list(range(ROWS))
+
+
+def test_vectors_sent_as_base64_float32_are_the_same_vectors(live: LiveServer, scenario: Scenario, data: np.ndarray) -> None:
+    lines = [{"globalKey": f"pj-{i}", "vector": _base64(vector)} for i, vector in enumerate(data)]
+    answer = live.writer.upload(f"/upload/datasets/{scenario.dataset_id}/embeddings/clip-base64", lines)
+    assert answer.status_code == 200 and answer.json()["accepted"] == ROWS, answer.text
+    pictures = []
+    for space in ("clip", "clip-base64"):
+        made = request(live.writer, runId=scenario.run_id, space=space, method="PCA")["projection"]["id"]
+        found = wait_for_state(live.reader, scenario.run_id, made, "READY")
+        pictures.append(dict(zip(found["globalKeys"], floats(found["xy"]).reshape(-1, 2).tolist(), strict=True)))
+    assert pictures[0] == pictures[1]
 
 
 def test_points_chosen_in_a_projection_are_projected_again_on_their_own(
