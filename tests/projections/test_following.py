@@ -6,7 +6,12 @@ from uuid import uuid4
 
 from application import ModelLedger
 from domain.uploads import Upload
-from projections.following import DeferredNotification, FollowedLog, FollowingRecorder, LazyChunkAdded
+from projections.following import (
+    DeferredNotification,
+    FollowedLog,
+    FollowingRecorder,
+    LazyChunkAdded,
+)
 from projections.runners import READ_MODELS, read_model_env
 from storage.database import Database
 from storage.event_log import EventLog
