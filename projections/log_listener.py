@@ -102,6 +102,10 @@ class SharedListenSubscription(ListenNotifySubscription[PostgresApplicationRecor
     def wake(self) -> None:
         self._has_been_notified.set()
 
+    def has_more(self) -> bool:
+        """Whether the next event is already read (taking it would not wait)."""
+        return self._notifications_index < len(self._notifications) or not self._notifications_queue.empty()
+
     def fail(self, exc: BaseException) -> None:
         if self._thread_error is None:
             self._thread_error = exc

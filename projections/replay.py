@@ -56,6 +56,7 @@ def _rebuild(app: FollowedLog, model: ReadModel, projection: Any, view: Postgres
         for notification in notifications:
             projection.process_event(app.mapper.to_domain_event(notification), Tracking(app.name, notification.id))
         position = notifications[-1].id
+    view.flush_skipped()
 
 
 def _compare_table(curs: Cursor[Any], live: str, scratch: str, table: str) -> str | None:

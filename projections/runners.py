@@ -218,10 +218,15 @@ class ReadModelRunner(BaseProjectionRunner[FollowedLog]):
         subscription: Any, projection: Any, is_stopping: Any, runner: weakref.ReferenceType[ReadModelRunner]
     ) -> None:
         current: tuple[Any, Any] | None = None
+        # Whether the next event is already read: skipped events are tracked once it is not
+        # (PostgresView.skip). A subscription that cannot tell has it tracked at once.
+        has_more = getattr(subscription.subscription, "has_more", lambda: False)
         try:
             for current in subscription:
                 projection.process_event(*current)
                 current = None
+                if not has_more():
+                    projection.view.flush_skipped()
         except BaseException as exc:
             owner = runner()
             if owner is not None:

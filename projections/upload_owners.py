@@ -37,6 +37,10 @@ class UploadDirectory:
     def started(self, upload_id: UUID, owner_id: UUID, owner_version: int, kind: str) -> None:
         self._remember(upload_id, UploadInfo(owner_id, owner_version, kind))
 
+    def ignored(self, upload_id: UUID) -> None:
+        """An upload of a kind not kept here: its chunks need no lookup."""
+        self._remember(upload_id, None)
+
     def get(self, upload_id: UUID) -> UploadInfo | None:
         """The upload, or None when it is not one this projection keeps."""
         if upload_id in self._recent:
@@ -65,7 +69,8 @@ class FollowedUploads:
 
     def started(self, event: Upload.Started, tracking: Tracking) -> None:
         if event.kind not in self.kinds:
-            self.view.insert_tracking(tracking)
+            self.directory.ignored(event.originator_id)
+            self.view.skip(tracking)
             return
         self.view.start_upload(event.originator_id, event.owner_id, event.owner_version, event.kind, tracking)
         self.directory.started(event.originator_id, event.owner_id, event.owner_version, event.kind)
@@ -74,6 +79,6 @@ class FollowedUploads:
         """The chunk's upload, or None (the event then tracked) if it is not one kept here."""
         upload = self.directory.get(event.originator_id)
         if upload is None or upload.kind not in self.kinds:
-            self.view.insert_tracking(tracking)
+            self.view.skip(tracking)
             return None
         return upload

@@ -64,7 +64,7 @@ class CatalogProjection(Projection[CatalogView]):
 
     @singledispatchmethod
     def process_event(self, domain_event: DomainEventProtocol[UUID], tracking: Tracking) -> None:
-        self.view.insert_tracking(tracking)
+        self.view.skip(tracking)
 
     # -- datasets ------------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ class ComputationStatusProjection(Projection[ComputationStatusView]):
 
     @singledispatchmethod
     def process_event(self, domain_event: DomainEventProtocol[UUID], tracking: Tracking) -> None:
-        self.view.insert_tracking(tracking)
+        self.view.skip(tracking)
 
     @process_event.register
     def _(self, event: Computation.Requested, tracking: Tracking) -> None:

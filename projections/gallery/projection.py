@@ -28,7 +28,7 @@ class GalleryProjection(Projection[GalleryView]):
 
     @singledispatchmethod
     def process_event(self, domain_event: DomainEventProtocol[UUID], tracking: Tracking) -> None:
-        self.view.insert_tracking(tracking)
+        self.view.skip(tracking)
 
     @process_event.register
     def _(self, event: Upload.Started, tracking: Tracking) -> None:

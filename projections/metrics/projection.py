@@ -50,12 +50,12 @@ class MetricsProjection(Projection[MetricsView]):
 
     @singledispatchmethod
     def process_event(self, domain_event: DomainEventProtocol[UUID], tracking: Tracking) -> None:
-        self.view.insert_tracking(tracking)
+        self.view.skip(tracking)
 
     @process_event.register
     def _(self, event: ComputationResult.PartAdded, tracking: Tracking) -> None:
         if event.kind != METRICS:
-            self.view.insert_tracking(tracking)
+            self.view.skip(tracking)
             return
         self.view.add_part(
             part_id(event.originator_id, event.index),
@@ -72,7 +72,7 @@ class MetricsProjection(Projection[MetricsView]):
     def _(self, event: Upload.Started, tracking: Tracking) -> None:
         if event.kind != CUSTOM_METRICS:
             self._remember(event.originator_id, None)
-            self.view.insert_tracking(tracking)
+            self.view.skip(tracking)
             return
         self._remember(event.originator_id, (event.owner_id, event.owner_version))
         self.view.start_upload(event.originator_id, event.owner_id, event.owner_version, tracking)
@@ -81,7 +81,7 @@ class MetricsProjection(Projection[MetricsView]):
     def _(self, event: Upload.ChunkAdded, tracking: Tracking) -> None:
         owner = self._upload(event.originator_id)
         if owner is None or "values" not in event.payload:
-            self.view.insert_tracking(tracking)
+            self.view.skip(tracking)
             return
         self.view.put_custom_values(owner[0], owner[1], event.payload["values"], tracking)
 

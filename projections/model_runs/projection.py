@@ -70,7 +70,7 @@ class ModelRunsProjection(Projection[ModelRunsView]):
 
     @singledispatchmethod
     def process_event(self, domain_event: DomainEventProtocol[UUID], tracking: Tracking) -> None:
-        self.view.insert_tracking(tracking)
+        self.view.skip(tracking)
 
     def _change(self, event: Any, tracking: Tracking, **changes: Any) -> None:
         self.view.change_run(event.originator_id, event.originator_version, history_entry(event), tracking, **changes)

@@ -32,7 +32,7 @@ class ProjectorProjection(EventProjection[ProjectorView]):
 
     @singledispatchmethod
     def process_event(self, domain_event: DomainEventProtocol[UUID], tracking: Tracking) -> None:
-        self.view.insert_tracking(tracking)
+        self.view.skip(tracking)
 
     @process_event.register
     def _(self, event: Projection.Requested, tracking: Tracking) -> None:
@@ -70,14 +70,14 @@ class ProjectorProjection(EventProjection[ProjectorView]):
     @process_event.register
     def _(self, event: ComputationResult.Recorded, tracking: Tracking) -> None:
         if event.kind != PROJECTION_KIND:
-            self.view.insert_tracking(tracking)
+            self.view.skip(tracking)
             return
         self.view.expect_parts(event.owner_id, event.parts, tracking)
 
     @process_event.register
     def _(self, event: ComputationResult.PartAdded, tracking: Tracking) -> None:
         if event.kind != PROJECTION_KIND:
-            self.view.insert_tracking(tracking)
+            self.view.skip(tracking)
             return
         payload = event.payload
         self.view.add_points(event.owner_id, event.index, payload["rowIds"], payload["xy"], tracking)

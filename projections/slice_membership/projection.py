@@ -53,7 +53,7 @@ class SliceMembershipProjection(Projection[SliceMembershipView]):
         elif isinstance(domain_event, _SLICE_EVENTS):
             self.view.mark(SLICE, domain_event.originator_id, tracking)
         else:
-            self.view.insert_tracking(tracking)
+            self.view.skip(tracking)
 
     @process_event.register
     def _(self, event: ComputationResult.PartAdded, tracking: Tracking) -> None:
@@ -61,4 +61,4 @@ class SliceMembershipProjection(Projection[SliceMembershipView]):
         if event.kind in (METRICS, CUSTOM_METRICS):
             self.view.mark(RUN, event.owner_id, tracking)
         else:
-            self.view.insert_tracking(tracking)
+            self.view.skip(tracking)

@@ -20,7 +20,7 @@ class SlicesProjection(Projection[SlicesView]):
 
     @singledispatchmethod
     def process_event(self, domain_event: DomainEventProtocol[UUID], tracking: Tracking) -> None:
-        self.view.insert_tracking(tracking)
+        self.view.skip(tracking)
 
     @process_event.register
     def _(self, event: Slice.Created, tracking: Tracking) -> None:
