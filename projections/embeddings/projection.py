@@ -31,7 +31,7 @@ class EmbeddingsProjection(Projection[EmbeddingsView]):
 
     @singledispatchmethod
     def process_event(self, domain_event: DomainEventProtocol[UUID], tracking: Tracking) -> None:
-        self.view.insert_tracking(tracking)
+        self.view.skip(tracking)
 
     @process_event.register
     def _(self, event: EmbeddingSpace.Created, tracking: Tracking) -> None:
@@ -53,14 +53,4 @@ class EmbeddingsProjection(Projection[EmbeddingsView]):
         if upload is None:
             return
         payload = event.payload
-        ids: bytes = payload["rowIds"]
-        packed: bytes = payload["vectors"]
-        count = len(ids) // 16
-        width = len(packed) // count if count else 0
-        self.view.put_vectors(
-            upload.owner_id,
-            upload.owner_version,
-            [UUID(bytes=ids[i * 16 : (i + 1) * 16]) for i in range(count)],
-            [packed[i * width : (i + 1) * width] for i in range(count)],
-            tracking,
-        )
+        self.view.put_vectors(upload.owner_id, upload.owner_version, payload["rowIds"], payload["vectors"], tracking)
