@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.sql import Composed
+from psycopg.sql import SQL, Identifier
 
 from projections.embeddings.view import EmbeddingsView
 from projections.ids import as_uuid
@@ -83,31 +83,59 @@ class EmbeddingQueries:
         """The rows' vectors as of `version`, one per row in the order asked (every row must
         have one: ask `rows_with_vectors` first)."""
         with self.view.reading() as curs:
-            return read_vectors(curs, self.view.sql(VECTORS), space_id, version, dimension, row_ids)
+            return read_vectors(curs, self.view.schema, space_id, version, dimension, row_ids)
 
 
-# The vectors of some rows as of a version, probed per row (see the view's writes).
-VECTORS = (
-    "SELECT v.row_id, v.vector FROM unnest(%(ids)s::uuid[]) AS u(id), LATERAL ("
+# The vectors of some rows as of a version, read with COPY in PostgreSQL's binary format:
+# every row is the same width, so the whole answer is read as one numpy array of records,
+# with no object per row. Probed per row (see the view's writes) when the rows are a small
+# share of the space; else every vector of the space as of the version is read in one scan
+# and the rows asked for are picked out (100,000 vectors of 512 floats, all of a space:
+# 1.24-1.34 s probed, 0.38-0.39 s scanned).
+_PROBED = (
+    "COPY (SELECT v.row_id, v.vector FROM unnest(%(ids)s::uuid[]) AS u(id), LATERAL ("
     " SELECT v.row_id, v.vector FROM {s}.embedding_vectors v"
-    " WHERE v.space_id = %(space)s AND v.row_id = u.id AND " + _AS_OF + " OFFSET 0) AS v"
+    " WHERE v.space_id = %(space)s AND v.row_id = u.id AND " + _AS_OF + " OFFSET 0) AS v)"
+    " TO STDOUT (FORMAT BINARY)"
 )
+_SCANNED = (
+    "COPY (SELECT v.row_id, v.vector FROM {s}.embedding_vectors v WHERE v.space_id = %(space)s AND "
+    + _AS_OF + ") TO STDOUT (FORMAT BINARY)"
+)
+# Scanned when the rows asked for are at least this share of the space's current vectors.
+_SCAN_SHARE = 0.25
+# COPY's binary header: signature (11 bytes), flags (4), header extension length (4, zero).
+_COPY_HEADER_BYTES = 19
 
 
 def read_vectors(
-    curs: Cursor[Any], statement: Composed, space_id: UUID, version: int, dimension: int, row_ids: Sequence[UUID]
+    curs: Cursor[Any], schema: str, space_id: UUID, version: int, dimension: int, row_ids: Sequence[UUID]
 ) -> NDArray[np.float32]:
-    position = {row_id: i for i, row_id in enumerate(row_ids)}
-    out = np.empty((len(row_ids), dimension), dtype=np.float32)
-    found = 0
-    curs.execute(statement, {"ids": list(row_ids), "space": space_id, "v": version}, binary=True)
-    # In batches, each copied into the one array as it comes: never all rows as objects.
-    while batch := curs.fetchmany(8192):
-        for row in batch:
-            out[position[row["row_id"]]] = np.frombuffer(row["vector"], dtype="<f4")
-        found += len(batch)
+    """The rows' vectors as of `version`, one per row in the order asked."""
+    curs.execute(
+        SQL("SELECT vector_count FROM {}.embedding_spaces WHERE id = %s").format(Identifier(schema)), (space_id,)
+    )
+    space = curs.fetchone()
+    scan = space is not None and len(row_ids) >= _SCAN_SHARE * space["vector_count"]
+    statement = SQL(_SCANNED if scan else _PROBED).format(s=Identifier(schema))  # type: ignore[arg-type]
+    params: dict[str, Any] = {"space": space_id, "v": version} | ({} if scan else {"ids": list(row_ids)})
+    with curs.copy(statement, params) as copy:
+        data = b"".join(copy)
+    layout = np.dtype([("fields", ">i2"), ("id_len", ">i4"), ("id", "V16"), ("vector_len", ">i4"), ("vector", "<f4", (dimension,))])
+    body = data[_COPY_HEADER_BYTES : len(data) - 2]  # without the trailer (-1 as int16)
+    if len(body) % layout.itemsize:
+        raise ValueError(f"embedding space {space_id}: a stored vector is not {dimension} floats wide")
+    records = np.frombuffer(body, dtype=layout)
+    position = {row_id.bytes: i for i, row_id in enumerate(row_ids)}
+    places = np.fromiter((position.get(key, -1) for key in records["id"].tolist()), dtype=np.int64, count=len(records))
+    kept = places >= 0
+    found = int(kept.sum())
     if found != len(row_ids):
         raise LookupError(
             f"embedding space {space_id} version {version} has {found} of the {len(row_ids)} vectors asked for"
         )
-    return out
+    # Each row asked for was found once: the records kept, ordered by where they go, are the
+    # answer, gathered in one pass (a mask, then a scatter, was twice the memory traffic).
+    taken = np.flatnonzero(kept)
+    order = taken[np.argsort(places[taken], kind="stable")]
+    return np.ascontiguousarray(records["vector"][order])

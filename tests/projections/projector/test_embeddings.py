@@ -50,6 +50,12 @@ def test_vectors_round_trip_exactly_and_a_new_upload_replaces_them(
     assert np.array_equal(projector.embeddings.vectors(space.id, 2, 5, ids), vectors)
     record = projector.embeddings.space(world.dataset_id, "clip")
     assert record is not None and (record.version, record.vector_count) == (3, 6)
+    # A few rows of a space are probed one by one, most of them read in one scan: the same
+    # vectors in the order asked, as of either version.
+    few, most = [ids[4]], ids[::-1][:5]  # 1 of 6 probed, 5 of 6 scanned
+    for version, expected in ((2, vectors), (3, np.concatenate([changed, vectors[2:]]))):
+        assert np.array_equal(projector.embeddings.vectors(space.id, version, 5, few), expected[[4]])
+        assert np.array_equal(projector.embeddings.vectors(space.id, version, 5, most), expected[::-1][:5])
 
 
 def test_a_wide_upload_is_split_into_bounded_chunk_events(ledger: Runtime, projector: ProjectorReadModels) -> None:
