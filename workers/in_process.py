@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 from projections.leases import Leases
 from projections.metrics.inputs import MetricInputs
+from workers import kinds
 from workers.broker import in_process, setup_broker
 from workers.services import WorkerServices, configure, release
 from workers.sweeper import Sweeper
@@ -73,6 +74,7 @@ class BackgroundWork:
         if self.settings.workers:
             self.worker = dramatiq.Worker(broker, worker_threads=self.settings.threads, worker_timeout=100)
             self.worker.start()
+            kinds.warm_up()
         if self.settings.sweep:
             if not isinstance(broker, StubBroker):  # one queue for every process: one of them enqueues
                 self._leases = Leases(self.services.database, kind="sweeper")

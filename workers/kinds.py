@@ -22,10 +22,20 @@ ChunkHandler = Callable[["WorkerServices", "Computation", int], ChunkResult]
 KIND_MODULES: tuple[str, ...] = ("workers.metric_chunks", "workers.projector")
 
 _HANDLERS: dict[str, ChunkHandler] = {}
+_WARM_UPS: dict[str, Callable[[], None]] = {}
 
 
-def register(kind: str, handler: ChunkHandler) -> None:
+def register(kind: str, handler: ChunkHandler, warm_up: Callable[[], None] | None = None) -> None:
+    """`warm_up`: what a worker process that computes this kind does as it starts, so the
+    first computation does not wait for it (the projector starts its reduction process)."""
     _HANDLERS[kind] = handler
+    if warm_up is not None:
+        _WARM_UPS[kind] = warm_up
+
+
+def warm_up() -> None:
+    for prepare in list(_WARM_UPS.values()):
+        prepare()
 
 
 def handler_for(kind: str) -> ChunkHandler | None:
