@@ -11,7 +11,7 @@ from uuid import UUID
 import numpy as np
 from numpy.typing import NDArray
 from psycopg import Cursor
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
 from projections.embeddings.view import EmbeddingsView
@@ -68,14 +68,17 @@ class EmbeddingQueries:
         return None if row is None else _space(row)
 
     def rows_with_vectors(self, space_id: UUID, version: int, row_ids: Sequence[UUID]) -> set[UUID]:
-        """Which of these rows have a vector in the space as of `version`."""
-        rows = self.view.fetch(
-            "SELECT v.row_id FROM unnest(%(ids)s::uuid[]) AS u(id), LATERAL ("
-            " SELECT v.row_id FROM {s}.embedding_vectors v WHERE v.space_id = %(space)s"
-            " AND v.row_id = u.id AND " + _AS_OF + " OFFSET 0) AS v",
-            {"ids": list(row_ids), "space": space_id, "v": version},
-        )
-        return {r["row_id"] for r in rows}
+        """Which of these rows have a vector in the space as of `version` (probed per row,
+        or the space scanned, as `read_vectors` reads them; 100,000 rows of a space of as
+        many: 1.8 s probed, as dicts)."""
+        with self.view.reading() as curs:
+            curs.row_factory = tuple_row
+            params: dict[str, Any] = {"space": space_id, "v": version}
+            if _scanned(curs, self.view.schema, space_id, len(row_ids)):
+                curs.execute(self.view.sql(_SCANNED_IDS), params, binary=True)
+                return {row[0] for row in curs.fetchall()}.intersection(row_ids)
+            curs.execute(self.view.sql(_PROBED_IDS), params | {"ids": list(row_ids)}, binary=True)
+            return {row[0] for row in curs.fetchall()}
 
     def vectors(
         self, space_id: UUID, version: int, dimension: int, row_ids: Sequence[UUID]
@@ -102,8 +105,23 @@ _SCANNED = (
     "COPY (SELECT v.row_id, v.vector FROM {s}.embedding_vectors v WHERE v.space_id = %(space)s AND "
     + _AS_OF + ") TO STDOUT (FORMAT BINARY)"
 )
+_PROBED_IDS = (
+    "SELECT v.row_id FROM unnest(%(ids)s::uuid[]) AS u(id), LATERAL ("
+    " SELECT v.row_id FROM {s}.embedding_vectors v WHERE v.space_id = %(space)s"
+    " AND v.row_id = u.id AND " + _AS_OF + " OFFSET 0) AS v"
+)
+_SCANNED_IDS = "SELECT v.row_id FROM {s}.embedding_vectors v WHERE v.space_id = %(space)s AND " + _AS_OF
 # Scanned when the rows asked for are at least this share of the space's current vectors.
 _SCAN_SHARE = 0.25
+
+
+def _scanned(curs: Cursor[Any], schema: str, space_id: UUID, asked: int) -> bool:
+    """Whether to scan the space rather than probe per row for `asked` rows of it."""
+    curs.execute(
+        SQL("SELECT vector_count FROM {}.embedding_spaces WHERE id = %s").format(Identifier(schema)), (space_id,)
+    )
+    space = curs.fetchone()
+    return space is not None and asked >= _SCAN_SHARE * space[0]
 # COPY's binary header: signature (11 bytes), flags (4), header extension length (4, zero).
 _COPY_HEADER_BYTES = 19
 
@@ -112,11 +130,8 @@ def read_vectors(
     curs: Cursor[Any], schema: str, space_id: UUID, version: int, dimension: int, row_ids: Sequence[UUID]
 ) -> NDArray[np.float32]:
     """The rows' vectors as of `version`, one per row in the order asked."""
-    curs.execute(
-        SQL("SELECT vector_count FROM {}.embedding_spaces WHERE id = %s").format(Identifier(schema)), (space_id,)
-    )
-    space = curs.fetchone()
-    scan = space is not None and len(row_ids) >= _SCAN_SHARE * space["vector_count"]
+    curs.row_factory = tuple_row
+    scan = _scanned(curs, schema, space_id, len(row_ids))
     statement = SQL(_SCANNED if scan else _PROBED).format(s=Identifier(schema))  # type: ignore[arg-type]
     params: dict[str, Any] = {"space": space_id, "v": version} | ({} if scan else {"ids": list(row_ids)})
     with curs.copy(statement, params) as copy:

@@ -16,7 +16,7 @@ from uuid import UUID
 import numpy as np
 import orjson
 from numpy.typing import NDArray
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, tuple_row
 
 from projections.embeddings.queries import EmbeddingQueries
 from projections.ids import as_uuid
@@ -216,13 +216,16 @@ class ProjectorQueries:
     # -- for commands (application.projector_commands.ProjectorDirectory) ----------------
 
     def run_rows_by_dataset(self, run_id: UUID) -> dict[UUID, list[UUID]]:
-        rows = self.view.fetch(
-            "SELECT row_id, dataset_id FROM {s}.run_rows WHERE run_id = %s AND valid_to IS NULL",
-            (run_id,),
-        )
         grouped: dict[UUID, list[UUID]] = {}
-        for row in rows:
-            grouped.setdefault(row["dataset_id"], []).append(row["row_id"])
+        with self.view.reading() as curs:
+            curs.row_factory = tuple_row  # 100,000 rows: no dict per row
+            curs.execute(
+                self.view.sql("SELECT row_id, dataset_id FROM {s}.run_rows WHERE run_id = %s AND valid_to IS NULL"),
+                (run_id,),
+                binary=True,
+            )
+            for row_id, dataset_id in curs.fetchall():
+                grouped.setdefault(dataset_id, []).append(row_id)
         return grouped
 
     def rows_with_vectors(self, space_id: UUID, version: int, row_ids: Sequence[UUID]) -> set[UUID]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import numpy as np
 import pytest
@@ -56,6 +56,10 @@ def test_vectors_round_trip_exactly_and_a_new_upload_replaces_them(
     for version, expected in ((2, vectors), (3, np.concatenate([changed, vectors[2:]]))):
         assert np.array_equal(projector.embeddings.vectors(space.id, version, 5, few), expected[[4]])
         assert np.array_equal(projector.embeddings.vectors(space.id, version, 5, most), expected[::-1][:5])
+    stranger = uuid4()  # a row with no vector: probed alone, scanned among the most
+    assert projector.embeddings.rows_with_vectors(space.id, 3, few) == set(few)
+    assert projector.embeddings.rows_with_vectors(space.id, 3, [stranger]) == set()
+    assert projector.embeddings.rows_with_vectors(space.id, 3, [*most, stranger]) == set(most)
 
 
 def test_a_wide_upload_is_split_into_bounded_chunk_events(ledger: Runtime, projector: ProjectorReadModels) -> None:
