@@ -66,6 +66,18 @@ class DeferredNotification(Notification):
     gives it."""
 
 
+def _notification(row: Any) -> Notification:
+    """A selected event; a chunk's, read without its state, as a DeferredNotification."""
+    deferred = row["state"] is None
+    return (DeferredNotification if deferred else Notification)(
+        id=row["notification_id"],
+        originator_id=row["originator_id"],
+        originator_version=row["originator_version"],
+        topic=row["topic"],
+        state=b"" if deferred else bytes(row["state"]),
+    )
+
+
 class FollowingRecorder(PostgresApplicationRecorder):
     """The log's recorder as the read models' runners use it: subscriptions share the
     process's listener (projections.log_listener), and chunk events come without their
@@ -108,24 +120,7 @@ class FollowingRecorder(PostgresApplicationRecorder):
         )
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(statement, params, prepare=True)
-            return [
-                Notification(
-                    id=row["notification_id"],
-                    originator_id=row["originator_id"],
-                    originator_version=row["originator_version"],
-                    topic=row["topic"],
-                    state=bytes(row["state"]),
-                )
-                if row["state"] is not None
-                else DeferredNotification(
-                    id=row["notification_id"],
-                    originator_id=row["originator_id"],
-                    originator_version=row["originator_version"],
-                    topic=row["topic"],
-                    state=b"",
-                )
-                for row in curs.fetchall()
-            ]
+            return [_notification(row) for row in curs.fetchall()]
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def chunk_state(self, notification_id: int) -> bytes:

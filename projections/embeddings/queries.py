@@ -14,7 +14,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
-from projections.embeddings.view import EmbeddingsView
+from projections.embeddings.view import COPY_HEADER, COPY_TRAILER, EmbeddingsView
 from projections.ids import as_uuid
 
 _AS_OF = "v.valid_from <= %(v)s AND (v.valid_to IS NULL OR v.valid_to > %(v)s)"
@@ -95,22 +95,24 @@ class EmbeddingQueries:
 # share of the space; else every vector of the space as of the version is read in one scan
 # and the rows asked for are picked out (100,000 vectors of 512 floats, all of a space:
 # 1.24-1.34 s probed, 0.38-0.39 s scanned).
-_PROBED = (
-    "COPY (SELECT v.row_id, v.vector FROM unnest(%(ids)s::uuid[]) AS u(id), LATERAL ("
-    " SELECT v.row_id, v.vector FROM {s}.embedding_vectors v"
-    " WHERE v.space_id = %(space)s AND v.row_id = u.id AND " + _AS_OF + " OFFSET 0) AS v)"
-    " TO STDOUT (FORMAT BINARY)"
-)
-_SCANNED = (
-    "COPY (SELECT v.row_id, v.vector FROM {s}.embedding_vectors v WHERE v.space_id = %(space)s AND "
-    + _AS_OF + ") TO STDOUT (FORMAT BINARY)"
-)
-_PROBED_IDS = (
-    "SELECT v.row_id FROM unnest(%(ids)s::uuid[]) AS u(id), LATERAL ("
-    " SELECT v.row_id FROM {s}.embedding_vectors v WHERE v.space_id = %(space)s"
-    " AND v.row_id = u.id AND " + _AS_OF + " OFFSET 0) AS v"
-)
-_SCANNED_IDS = "SELECT v.row_id FROM {s}.embedding_vectors v WHERE v.space_id = %(space)s AND " + _AS_OF
+def _probed(columns: str) -> str:
+    """The rows' columns as of the version, found one asked row at a time."""
+    return (
+        f"SELECT {columns} FROM unnest(%(ids)s::uuid[]) AS u(id), LATERAL ("
+        f" SELECT {columns} FROM {{s}}.embedding_vectors v WHERE v.space_id = %(space)s"
+        " AND v.row_id = u.id AND " + _AS_OF + " OFFSET 0) AS v"
+    )
+
+
+def _scanned_rows(columns: str) -> str:
+    """The columns of every row of the space as of the version."""
+    return f"SELECT {columns} FROM {{s}}.embedding_vectors v WHERE v.space_id = %(space)s AND " + _AS_OF
+
+
+_PROBED = f"COPY ({_probed('v.row_id, v.vector')}) TO STDOUT (FORMAT BINARY)"
+_SCANNED = f"COPY ({_scanned_rows('v.row_id, v.vector')}) TO STDOUT (FORMAT BINARY)"
+_PROBED_IDS = _probed("v.row_id")
+_SCANNED_IDS = _scanned_rows("v.row_id")
 # Scanned when the rows asked for are at least this share of the space's current vectors.
 _SCAN_SHARE = 0.25
 
@@ -122,8 +124,6 @@ def _scanned(curs: Cursor[Any], schema: str, space_id: UUID, asked: int) -> bool
     )
     space = curs.fetchone()
     return space is not None and asked >= _SCAN_SHARE * space[0]
-# COPY's binary header: signature (11 bytes), flags (4), header extension length (4, zero).
-_COPY_HEADER_BYTES = 19
 
 
 def read_vectors(
@@ -137,7 +137,8 @@ def read_vectors(
     with curs.copy(statement, params) as copy:
         data = b"".join(copy)
     layout = np.dtype([("fields", ">i2"), ("id_len", ">i4"), ("id", "V16"), ("vector_len", ">i4"), ("vector", "<f4", (dimension,))])
-    body = data[_COPY_HEADER_BYTES : len(data) - 2]  # without the trailer (-1 as int16)
+    # Sliced in place: the answer is 200 MB at 100,000 x 512.
+    body = memoryview(data)[len(COPY_HEADER) : len(data) - len(COPY_TRAILER)]
     if len(body) % layout.itemsize:
         raise ValueError(f"embedding space {space_id}: a stored vector is not {dimension} floats wide")
     records = np.frombuffer(body, dtype=layout)

@@ -21,13 +21,14 @@ from projections.postgres_view import FollowsUploads, uploads_table
 
 # PostgreSQL's binary COPY: its header (signature, flags, no extension), and each row's
 # field count and field lengths around the values (big-endian).
-_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8
-_COPY_TRAILER = b"\xff\xff"
+COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8
+COPY_TRAILER = b"\xff\xff"
 
 
-def _copy_rows(space_id: UUID, version: int, row_ids: bytes, vectors: bytes, count: int) -> bytes:
+def _copy_rows(space_id: UUID, version: int, row_ids: bytes, vectors: bytes) -> bytes:
     """The rows (space_id, row_id, valid_from, vector) in COPY's binary format, built in one
     go from the packed ids and vectors (a row at a time took 47 us per 2 KB vector)."""
+    count = len(row_ids) // 16
     width = len(vectors) // count if count else 0
     layout = np.dtype([("fields", ">i2"), ("space_len", ">i4"), ("space", "V16"), ("row_len", ">i4"), ("row", "V16"),
                        ("from_len", ">i4"), ("from", ">i4"), ("vector_len", ">i4"), ("vector", f"V{max(width, 1)}")])  # fmt: skip
@@ -38,7 +39,7 @@ def _copy_rows(space_id: UUID, version: int, row_ids: bytes, vectors: bytes, cou
     rows["from"] = version
     if width:
         rows["vector"] = np.frombuffer(vectors, dtype=f"V{width}")
-    return _COPY_HEADER + rows.tobytes() + _COPY_TRAILER
+    return COPY_HEADER + rows.tobytes() + COPY_TRAILER
 
 
 class EmbeddingsView(FollowsUploads):
@@ -116,7 +117,7 @@ class EmbeddingsView(FollowsUploads):
                     " FROM STDIN (FORMAT BINARY)"
                 )
             ) as copy:
-                copy.write(_copy_rows(space_id, version, row_ids, vectors, count))
+                copy.write(_copy_rows(space_id, version, row_ids, vectors))
             curs.execute(
                 self.sql("UPDATE {s}.embedding_spaces SET vector_count = vector_count + %s WHERE id = %s"),
                 (count - replaced, space_id),
