@@ -25,7 +25,8 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy domain
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadscope -m "not serial"
+	$(BIN)/python -m pytest -q -m serial
 
 # Benchmarks that print figures and assert nothing: the quick ones, at their default sizes
 # (about 2 minutes on 2 cores). They need a PostgreSQL server: POSTGRES_*, else 127.0.0.1:5432,

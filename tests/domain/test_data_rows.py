@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
 from domain.data_rows import MetadataField, MetadataKind, data_row_id, parse_data_row_line
 from domain.errors import MAX_MESSAGE, AnnotationLineError, LineError, ValidationFailed
 
-DATASET = uuid4()
+# Fixed: the ids of the parametrized tests below contain it, and every test process must
+# collect the same ids.
+DATASET = UUID("25927268-b619-4603-b11f-f66e460ceb83")
+OTHER_DATASET = UUID("3e6c259c-4904-4a67-aa02-491bfd9a4882")
 
 
 def parse(obj: Any, fields: dict[str, MetadataField] | None = None):  # noqa: ANN201
@@ -79,12 +82,12 @@ def test_row_data_may_name_a_file_of_its_own_dataset() -> None:
 @pytest.mark.parametrize(
     ("row_data", "named"),
     [
-        (f"/assets/{uuid4()}/img-1.jpg", "names a file of dataset"),
+        (f"/assets/{OTHER_DATASET}/img-1.jpg", "names a file of dataset"),
         ("/assets/not-a-dataset/img-1.jpg", "'not-a-dataset'"),
         (f"/assets/{DATASET}", "empty"),
         (f"/assets/{DATASET}/", "empty"),
         (f"/assets/{DATASET}/a//b.jpg", "empty segment"),
-        (f"/assets/{DATASET}/../{uuid4()}/b.jpg", "'..' segment"),
+        (f"/assets/{DATASET}/../{OTHER_DATASET}/b.jpg", "'..' segment"),
         (f"/assets/{DATASET}/%2e%2e%2fother/b.jpg", "'..' segment"),
         (f"/assets/{DATASET}/./b.jpg", "'.' segment"),
         (f"/assets/{DATASET}/a\\b.jpg", "backslash"),

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.server.live import LiveServer
 from tests.server.operations import (
@@ -22,8 +23,13 @@ from tests.server.operations import (
     wait_in_sync,
 )
 
+# Several servers, workers or clients at once: run alone (see the serial marker).
+pytestmark = pytest.mark.serial
+
+# Twenty clients keep colliding: with fifteen edits each they met 1,509 and 1,567 conflicts
+# in two runs, in about 30 s per database server (fifty edits each took 80-95 s).
 CLIENTS = 20
-EDITS = 50
+EDITS = 15
 VERSION = "query($id: ID!) { modelRun(id: $id) { version } }"
 
 
@@ -77,7 +83,7 @@ async def run_clients(live: LiveServer, run_id: str) -> list[int]:
     return await asyncio.gather(*(edit_config(live, run_id, n) for n in range(CLIENTS)))
 
 
-def test_twenty_clients_times_fifty_edits_end_at_version_1001(live: LiveServer) -> None:
+def test_twenty_clients_times_fifteen_edits_end_at_version_301(live: LiveServer) -> None:
     run_id = build_scenario(live.writer, rows=1, prefix="race").run_id
     conflicts = asyncio.run(run_clients(live, run_id))
 

@@ -51,6 +51,9 @@ from tests.workers.redis_server import RedisServer, running_redis
 from tests.workers.slow_kind import COMPUTED, COMPUTING
 from tests.workers.stack import assert_computed_once, eventually
 
+# Several servers, workers or clients at once: run alone (see the serial marker).
+pytestmark = pytest.mark.serial
+
 ROWS = 36
 ROW_CLIENTS, ROW_UPLOADS = 3, 6  # threads, and data-row uploads in all (the rows split evenly)
 PREDICTION_CLIENTS, PREDICTION_UPLOADS = 4, 12  # the same for the prediction uploads

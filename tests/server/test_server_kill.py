@@ -22,6 +22,9 @@ from tests.conftest import fresh_schema
 from tests.processes import ServerProcess, api_key, post_until_answered, replay_verify
 from tests.server.operations import CREATE_DATASET, data_row_lines
 
+# Several servers, workers or clients at once: run alone (see the serial marker).
+pytestmark = pytest.mark.serial
+
 CLIENTS = 6
 UPLOADS = 5  # per client, 4 rows each
 ROWS = "query($id: ID!) { dataset(id: $id) { rowCount dataRows(first: 1000) { nodes { globalKey } } } }"

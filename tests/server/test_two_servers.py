@@ -24,6 +24,9 @@ from tests.server.operations import (
     wait_in_sync,
 )
 
+# Several servers, workers or clients at once: run alone (see the serial marker).
+pytestmark = pytest.mark.serial
+
 FIGURES = "query($id: ID!) { modelRun(id: $id) { metrics(confidence: 0.5, iou: 0.5) { dataRows all { tp fp fn } } } }"
 ROWS = "query($id: ID!) { dataset(id: $id) { rowCount dataRows(first: 1000) { nodes { globalKey } } } }"
 

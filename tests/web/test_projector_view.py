@@ -42,9 +42,17 @@ def test_a_projection_requested_here_is_drawn_point_for_point(page: Any, live: L
     assert canvas.get_attribute("data-point-count") == str(ROWS)
     (projection,) = live.reader.data(SPLITS, id=seeded.run_id)["modelRun"]["projections"]
     assert projection["state"] == "READY" and projection["pointCount"] == ROWS
-    legend = page.get_by_test_id("projector-legend").locator("li").all_inner_texts()
+    legend = legend_texts(page)
     assert legend == [label or "none" for label in projection["splits"]["legend"]]
     page.screenshot(path=str(SCREENSHOTS / "projector.png"))
+
+
+def legend_texts(page: Any) -> list[str]:
+    """The colour legend's entries, once drawn: the colours come with a query of their own,
+    which may answer after the points are drawn."""
+    items = page.get_by_test_id("projector-legend").locator("li")
+    items.first.wait_for()
+    return list(items.all_inner_texts())
 
 
 def lasso_everything(page: Any) -> None:
@@ -77,7 +85,7 @@ def test_at_an_older_version_the_colours_and_the_gallery_link_are_that_version_s
     page.goto(f"/runs/{seeded.run_id}/projector?version={older}")
     assert page.get_by_test_id("version-select").input_value() == str(older)
     page.wait_for_function("n => document.querySelector('[data-testid=\"projector-canvas\"]')?.dataset.pointCount === String(n)", arg=ROWS)
-    legend = page.get_by_test_id("projector-legend").locator("li").all_inner_texts()
+    legend = legend_texts(page)
     assert legend == [label or "none" for label in projection["splits"]["legend"]]
     lasso_everything(page)
     page.get_by_test_id("projector-selected").wait_for()

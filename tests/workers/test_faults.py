@@ -16,6 +16,9 @@ from tests.projections.builders import box, predict, scenario
 from tests.workers.redis_server import RedisServer, running_redis
 from tests.workers.stack import Stack, assert_computed_once, eventually
 
+# Several servers, workers or clients at once: run alone (see the serial marker).
+pytestmark = pytest.mark.serial
+
 UPLOADS = 6
 ROWS_PER_UPLOAD = 4
 

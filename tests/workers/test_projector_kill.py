@@ -28,6 +28,9 @@ from tests.projections.projector.harness import ProjectorReadModels, blobs, vect
 from tests.workers.redis_server import RedisServer
 from tests.workers.stack import eventually
 
+# Several servers, workers or clients at once: run alone (see the serial marker).
+pytestmark = pytest.mark.serial
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
