@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from domain.projector import Method, ReductionParams
-from domain.projector.reductions import pca_2d
+from domain.projector.reductions import pca_2d, sphereize
+from workers import reduction_host
 from workers.reduction_host import ReductionHosts
 
 
@@ -21,5 +23,23 @@ def test_a_prestarted_host_serves_the_first_reduction_and_stays() -> None:
         result = hosts.reduce(data, ReductionParams(Method.PCA), lambda fraction, stage: None)
         assert np.allclose(result, pca_2d(data), atol=1e-5)
         assert hosts._idle == [host] and host._process.pid == started  # noqa: SLF001
+    finally:
+        hosts.stop()
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["in-memory file", "pickled"])
+def test_the_matrix_reaches_the_child_whole_either_way(shared: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Sphereized PCA reads every value; a failing job must not keep the next from running.
+    if shared and not reduction_host._SHARED:  # noqa: SLF001
+        pytest.skip("no anonymous in-memory files on this platform: matrices are pickled")
+    monkeypatch.setattr(reduction_host, "_SHARED", shared)
+    hosts = ReductionHosts()
+    try:
+        data = np.random.default_rng(5).normal(size=(2000, 64)).astype(np.float32)
+        params = ReductionParams(Method.PCA, sphereize=True)
+        assert np.allclose(hosts.reduce(data, params, lambda fraction, stage: None), pca_2d(sphereize(data)), atol=1e-4)
+        with pytest.raises(RuntimeError, match="ValueError"):
+            hosts.reduce(np.zeros(5, dtype=np.float32), params, lambda fraction, stage: None)
+        assert np.allclose(hosts.reduce(data[:7], params, lambda fraction, stage: None), pca_2d(sphereize(data[:7])), atol=1e-4)
     finally:
         hosts.stop()
