@@ -38,7 +38,7 @@ import orjson
 import typer
 
 from cli.main import app
-from domain.annotations.objects import Annotation, Answer, Mask
+from domain.annotations.objects import Annotation, Answer, Box, Mask
 from domain.annotations.validation import TOOL_GEOMETRY
 from domain.errors import AnnotationLineError
 from domain.metric_settings import DEFAULT_THRESHOLDS
@@ -105,6 +105,7 @@ def read_lines(
 ) -> None:
     """Reads NDJSON lines into `rows`; an InputError names the line by `where(line_no)`
     (a file's line, or the object of a COCO file the line was made from)."""
+    from domain.annotations.box_columns import BoxLines
     from domain.annotations.ndjson.lines import parse_annotation_line
 
     parse, loads, decode_error = parse_annotation_line, orjson.loads, orjson.JSONDecodeError
@@ -112,16 +113,44 @@ def read_lines(
     sides = rows.ground_truth if ground_truth else rows.predictions
     add, check, kinds = rows.add, rows.check, rows.kinds
     by_global_key, by_id = rows.by_global_key, rows.by_id
+    # A plain box prediction of a feature already seen as boxes is gathered as columns
+    # (domain.annotations.box_columns: it takes only lines the parser below accepts, and
+    # gives the same annotations); its row holds its place in the gathering until all are
+    # built at the end. The command on 5,000 images, 36,000 boxes, 500,000 predicted boxes:
+    # 5.85-6.46 s with every line parsed, 5.04-5.27 s so.
+    boxes = BoxLines({}) if prediction else None
+    taken = 0
     # This loop runs once per line (hundreds of thousands): the usual line, an object of an
     # already seen feature and kind on a known row, costs a decode, a parse and a few
     # dictionary look-ups.
     for line_no, line in enumerate(lines, 1):
         try:
-            ref, annotations = parse(loads(line), line_no, prediction=prediction)
+            obj = loads(line)
         except decode_error as exc:
             if not line.strip():
                 continue  # blank lines are allowed
             raise InputError(f"{where(line_no)}: not valid JSON ({exc})") from None
+        if (
+            boxes is not None
+            and type(obj) is dict
+            and type(name := obj.get("name")) is str
+            and (seen := kinds.get(name)) is not None
+            and seen[0] is Box
+            and boxes.take(obj, line_no)
+        ):
+            ref = obj["dataRow"]
+            key = ref.get("globalKey")
+            index = by_global_key
+            if key is None:
+                key, index = ref["id"], by_id
+            r = index.get(key)
+            if r is None:
+                r = add(index, key)
+            sides[r].append(taken)  # type: ignore[arg-type]
+            taken += 1
+            continue
+        try:
+            ref, annotations = parse(obj, line_no, prediction=prediction)
         except AnnotationLineError as exc:
             raise InputError(f"{where(line_no)}: {exc.reason}") from None
         key = ref.global_key
@@ -137,7 +166,12 @@ def read_lines(
             if seen is None or seen[0] is not geometry_type or geometry_type in _CHECKED:
                 check(r, annotation, where(line_no))
         sides[r].extend(annotations)
-
+    if taken:
+        assert boxes is not None
+        built = boxes.finish().annotations()
+        for r, objects in enumerate(sides):
+            if objects and any(type(o) is int for o in objects):
+                sides[r] = [built[o] if type(o) is int else o for o in objects]  # type: ignore[index]
 
 # Geometries whose check needs more than the feature's type: the question, the row's size.
 _CHECKED = (Answer, Mask)

@@ -204,6 +204,8 @@ def test_coco_mode(files: tuple[Path, Path]) -> None:
          "pred.ndjson:2: feature 'car' is a point here but a box at "),
         ("pred", b'{"dataRow": {"globalKey": "a"}, "name": "car", "bbox": {"left": 0, "top": 0, "width": 1, "height": 2}, "confidence": 2}',
          "pred.ndjson:2: confidence 2 of 'car' is outside [0, 1]"),
+        ("pred", b'{"dataRow": {"globalKey": "a"}, "name": ["car"], "bbox": {"left": 0, "top": 0, "width": 1, "height": 2}}',
+         "pred.ndjson:2: name ['car'] of the line is not a non-empty string"),
     ],
 )  # fmt: skip
 def test_a_malformed_line_is_an_error_naming_file_and_line(
@@ -447,3 +449,62 @@ def test_coco_mode_with_polygons_and_masks_of_one_feature_agrees_with_pycocotool
     ours = orjson.loads(out)
     for key in COCO_KEYS:
         assert ours[key] == pytest.approx(theirs[key], abs=1e-6, rel=0), key
+
+
+def test_plain_box_predictions_read_as_columns_are_the_parser_s_objects_in_line_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Plain box lines of a feature already seen as boxes are gathered as columns; every
+    row still holds, in line order, exactly what parsing each line gives."""
+    import random
+
+    from cli.evaluate import _Rows, read_lines
+    from domain.annotations.box_columns import BoxLines
+    from domain.annotations.ndjson.lines import parse_annotation_line
+
+    rng = random.Random(4)
+    lines: list[dict] = []
+    for _ in range(600):
+        row = {"globalKey": f"r{rng.randrange(40)}"} if rng.random() < 0.8 else {"id": f"r{rng.randrange(6)}"}
+        kind = rng.random()
+        if kind < 0.75:
+            line = {"dataRow": row, "name": rng.choice(["car", "dog"]), "bbox": bbox(rng.randrange(50), rng.uniform(0, 50), rng.uniform(1, 9), rng.randrange(1, 9))}
+            if rng.random() < 0.8:
+                line["confidence"] = rng.choice([0, 1, rng.random()])
+        elif kind < 0.9:
+            line = {"dataRow": row, "name": "region", "polygon": polygon((0, 0), (rng.uniform(1, 9), 0), (0, 5)), "confidence": rng.random()}
+        else:
+            line = {"dataRow": row, "name": "weather", "answer": {"name": rng.choice(["sunny", "rainy"])}}
+        lines.append(line)
+
+    gathered = 0
+    take = BoxLines.take
+
+    def counted(self: BoxLines, obj: object, line_no: int) -> bool:
+        nonlocal gathered
+        took = take(self, obj, line_no)
+        gathered += took
+        return took
+
+    monkeypatch.setattr(BoxLines, "take", counted)
+    rows = _Rows()
+    read_lines([orjson.dumps(line) for line in lines], rows, False, str)
+    assert gathered > 300  # most box lines went the columns' way
+
+    expected: dict[tuple[str, str], list] = {}
+    for line_no, line in enumerate(lines, 1):
+        ref, annotations = parse_annotation_line(line, line_no, prediction=True)
+        named = ("globalKey", ref.global_key) if ref.global_key is not None else ("id", ref.id)
+        expected.setdefault(named, []).extend(annotations)  # type: ignore[arg-type]
+    assert rows.names == [key for _, key in expected]
+    assert rows.predictions == list(expected.values())
+
+
+def test_a_box_of_a_feature_seen_as_polygons_is_still_an_error_naming_its_line(tmp_path: Path) -> None:
+    box = {"dataRow": {"globalKey": "a"}, "name": "car", "bbox": bbox(0, 0, 1, 2), "confidence": 0.5}
+    shape = {"dataRow": {"globalKey": "a"}, "name": "car", "polygon": polygon((0, 0), (1, 0), (0, 1))}
+    gt = write(tmp_path / "gt.ndjson", [shape])
+    pred = write(tmp_path / "pred.ndjson", [shape, box])
+    code, _, err = evaluate("--ground-truth", gt, "--predictions", pred)
+    assert code == 2
+    assert f"pred.ndjson:2: feature 'car' is a box here but a polygon at {gt}:1" in err
