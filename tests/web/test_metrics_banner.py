@@ -59,8 +59,9 @@ def metric_handler() -> Iterator[Any]:
 
 def sign_in_to_gallery(page: Any, live: LiveServer, run_id: str) -> None:
     page.goto("/")
-    # The stored key is checked again on load: wait for the app to decide.
-    page.locator('[data-testid="sign-out"], [data-testid="api-key-input"]').first.wait_for()
+    # The stored key is checked again on load, the sign-in form showing meanwhile with its
+    # button disabled: wait for the app to decide (signed in, or the form enabled).
+    page.locator('[data-testid="sign-out"], [data-testid="api-key-submit"]:not([disabled])').first.wait_for()
     if not page.get_by_test_id("sign-out").count():
         page.get_by_test_id("api-key-input").fill(live.write_key)
         page.get_by_test_id("api-key-submit").click()

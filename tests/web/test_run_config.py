@@ -52,8 +52,9 @@ def wait_shown(page: Any, run_id: str, expected: dict[str, Any]) -> None:
 
 def sign_in(page: Any, key: str) -> None:
     page.goto("/")
-    # The stored key is checked again on load: wait for the app to decide.
-    page.locator('[data-testid="sign-out"], [data-testid="api-key-input"]').first.wait_for()
+    # The stored key is checked again on load, the sign-in form showing meanwhile with its
+    # button disabled: wait for the app to decide (signed in, or the form enabled).
+    page.locator('[data-testid="sign-out"], [data-testid="api-key-submit"]:not([disabled])').first.wait_for()
     if page.get_by_test_id("sign-out").count():
         page.get_by_test_id("sign-out").click()
     page.get_by_test_id("api-key-input").fill(key)
