@@ -116,8 +116,9 @@ def read_lines(
     # A plain box prediction of a feature already seen as boxes is gathered as columns
     # (domain.annotations.box_columns: it takes only lines the parser below accepts, and
     # gives the same annotations); its row holds its place in the gathering until all are
-    # built at the end. The command on 5,000 images, 36,000 boxes, 500,000 predicted boxes:
-    # 5.85-6.46 s with every line parsed, 5.04-5.27 s so.
+    # built at the end. The command on 5,000 images, 36,000 boxes, 500,000 predicted boxes,
+    # eleven runs each: 5.82-7.43 s (mean 6.40) with every line parsed, 5.04-6.76 s (mean
+    # 5.90) so.
     boxes = BoxLines({}) if prediction else None
     taken = 0
     # This loop runs once per line (hundreds of thousands): the usual line, an object of an
@@ -138,28 +139,28 @@ def read_lines(
             and seen[0] is Box
             and boxes.take(obj, line_no)
         ):
-            ref = obj["dataRow"]
-            key = ref.get("globalKey")
+            annotations = None
+            named = obj["dataRow"]
+            key = named.get("globalKey")
             index = by_global_key
             if key is None:
-                key, index = ref["id"], by_id
-            r = index.get(key)
-            if r is None:
-                r = add(index, key)
-            sides[r].append(taken)  # type: ignore[arg-type]
-            taken += 1
-            continue
-        try:
-            ref, annotations = parse(obj, line_no, prediction=prediction)
-        except AnnotationLineError as exc:
-            raise InputError(f"{where(line_no)}: {exc.reason}") from None
-        key = ref.global_key
-        index = by_global_key
-        if key is None:
-            key, index = ref.id, by_id
+                key, index = named["id"], by_id
+        else:
+            try:
+                ref, annotations = parse(obj, line_no, prediction=prediction)
+            except AnnotationLineError as exc:
+                raise InputError(f"{where(line_no)}: {exc.reason}") from None
+            key = ref.global_key
+            index = by_global_key
+            if key is None:
+                key, index = ref.id, by_id
         r = index.get(key)  # type: ignore[arg-type]
         if r is None:
             r = add(index, key)  # type: ignore[arg-type]
+        if annotations is None:
+            sides[r].append(taken)  # type: ignore[arg-type]
+            taken += 1
+            continue
         for annotation in annotations:
             geometry_type = type(annotation.geometry)
             seen = kinds.get(annotation.feature)
@@ -170,8 +171,8 @@ def read_lines(
         assert boxes is not None
         built = boxes.finish().annotations()
         for r, objects in enumerate(sides):
-            if objects and any(type(o) is int for o in objects):
-                sides[r] = [built[o] if type(o) is int else o for o in objects]  # type: ignore[index]
+            sides[r] = [built[o] if type(o) is int else o for o in objects]  # type: ignore[index]
+
 
 # Geometries whose check needs more than the feature's type: the question, the row's size.
 _CHECKED = (Answer, Mask)

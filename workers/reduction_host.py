@@ -40,14 +40,17 @@ def _block_size(shape: tuple[int, ...]) -> int:
     return max(1, int(np.prod(shape)) * 4)  # float32; a mapping is never empty
 
 
-def _send_matrix(conn: multiprocessing.connection.Connection, pid: int, matrix: NDArray[np.float32], params: Any) -> None:
+def _send_matrix(
+    conn: multiprocessing.connection.Connection, pid: int, matrix: NDArray[np.float32], params: ReductionParams
+) -> None:
     if not _SHARED:
         conn.send(("pickled", matrix, params))
         return
     fd = os.memfd_create("projector-matrix", os.MFD_CLOEXEC)
     try:
-        os.ftruncate(fd, _block_size(matrix.shape))
-        with mmap.mmap(fd, _block_size(matrix.shape)) as block:
+        size = _block_size(matrix.shape)
+        os.ftruncate(fd, size)
+        with mmap.mmap(fd, size) as block:
             np.ndarray(matrix.shape, dtype=np.float32, buffer=block)[...] = matrix
         conn.send(("shared", matrix.shape, params))
         send_handle(conn, fd, pid)  # after the message: the child reads it first

@@ -21,6 +21,7 @@ from tests.server.live import LiveServer
 from tests.web.conftest import BrowserWatch
 from tests.web.seed import IMAGE_ROWS, SeededRun, predictions
 from tests.web.test_metrics_view import SHOWS, api, expected_features, open_metrics
+from tests.web.test_run_config import sign_in
 from workers import kinds
 
 STATUS = "query($id: ID!) { modelRun(id: $id) { metricsStatus { state pendingDataRows error } } }"
@@ -58,14 +59,7 @@ def metric_handler() -> Iterator[Any]:
 
 
 def sign_in_to_gallery(page: Any, live: LiveServer, run_id: str) -> None:
-    page.goto("/")
-    # The stored key is checked again on load, the sign-in form showing meanwhile with its
-    # button disabled: wait for the app to decide (signed in, or the form enabled).
-    page.locator('[data-testid="sign-out"], [data-testid="api-key-submit"]:not([disabled])').first.wait_for()
-    if not page.get_by_test_id("sign-out").count():
-        page.get_by_test_id("api-key-input").fill(live.write_key)
-        page.get_by_test_id("api-key-submit").click()
-        page.get_by_test_id("viewer-name").wait_for()
+    sign_in(page, live.write_key)
     page.goto(f"/runs/{run_id}/gallery")
     page.get_by_test_id("gallery-item").first.wait_for()
 
