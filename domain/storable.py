@@ -24,7 +24,10 @@ INT64_MAX: Final = 2**63 - 1
 # near zero prints a fraction that long: 0.0012345678901234567). Either only means "look
 # closer". Digits are found by mapping every byte to "0" (a digit), "." (the point) or "a"
 # and looking for "a" or the start of the text before a run of 19 "0": ten times faster
-# than a regular expression over a 200 KB event.
+# than a regular expression over a 200 KB event. The run alone is looked for first: a
+# substring search skips ahead by the run's length past any byte not in it, where a
+# search starting with "a" steps byte by byte through text that is mostly "a" (base64,
+# names): 100,000 lines of a base64 vector each took 2.10 s that way, 0.63 s this way.
 _NUL_ESCAPE: Final = b"\\u0000"
 _DIGITS: Final = bytes(0x30 if 0x30 <= b <= 0x39 else b if b == 0x2E else 0x61 for b in range(256))
 _LONG_RUN: Final = b"0" * 19
@@ -92,4 +95,6 @@ def may_be_unstorable(json_text: bytes) -> bool:
     if _NUL_ESCAPE in json_text:
         return True
     mapped = json_text.translate(_DIGITS)
+    if _LONG_RUN not in mapped:
+        return False
     return _LONG_INTEGER in mapped or mapped.startswith(_LONG_RUN)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Identifier, Literal
 
 
 class OrderedApplicationRecorder(PostgresApplicationRecorder):
@@ -52,6 +52,25 @@ class OrderedApplicationRecorder(PostgresApplicationRecorder):
         )
         self.sql_create_statements[self.create_insert_function_statement_index] = (
             self.sql_create_pg_function_insert_events
+        )
+        # Payloads arrive compressed where compressing pays (storage.compression); the rest
+        # (raw float32 vectors) PostgreSQL would try to compress again on every insert, and
+        # pglz, finding the JSON at their start compressible, goes through all of the payload
+        # before keeping it as it was: an embeddings upload's command took 7.3-8.0 s instead
+        # of 4.9-5.0 s for 100,000 vectors of 512. EXTERNAL storage: out of line, as is.
+        # Applies to rows written from then on; changed once, where it is not yet.
+        self.sql_create_statements.append(
+            SQL(
+                "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = {schema_name}"
+                " AND c.relname = {table_name} AND a.attname = 'state' AND a.attstorage <> 'e')"
+                " THEN ALTER TABLE {schema}.{table} ALTER COLUMN state SET STORAGE EXTERNAL; END IF; END $$"
+            ).format(
+                schema_name=Literal(self.datastore.schema),
+                table_name=Literal(self.events_table_name),
+                schema=Identifier(self.datastore.schema),
+                table=Identifier(self.events_table_name),
+            )
         )
         # The events travel in PostgreSQL's binary format (%b): in text, psycopg writes each
         # payload as hex and escapes it with a regular expression, and the server parses it

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from domain.errors import ValidationFailed
 from domain.storable import INT64_MAX, INT64_MIN, may_be_unstorable, value_problem
@@ -36,6 +39,18 @@ def test_suspect_text_is_every_text_with_a_problem() -> None:
     for value in ({"a": "\x00"}, {"a": 10**18 * 100}, [-(10**19)], 10**19, [1.5, 10**19]):
         assert may_be_unstorable(json.dumps(value).encode())
     assert not may_be_unstorable(json.dumps({"a": "plain", "n": 10**17, "f": 0.123456789012345}).encode())
+
+
+# The rule itself, slowly: the NUL escape, or 19 digits in a row not after a digit or a point.
+_SUSPECT = re.compile(rb"\\u0000|(?<![0-9.])[0-9]{19}")
+
+
+@given(st.lists(st.sampled_from([b"1", b"0", b"9", b".", b"a", b"Z", b'"', b"-", b"\\u0000", b"1" * 18, b"2" * 19]), max_size=60))
+def test_suspect_text_follows_the_rule(parts: list[bytes]) -> None:
+    """Digits, points, other bytes and runs of 18 and 19 digits in any order: suspect
+    exactly when the rule says (a run at the start, after a point, after a letter...)."""
+    text = b"".join(parts)
+    assert may_be_unstorable(text) == (_SUSPECT.search(text) is not None), text
 
 
 def test_long_fractions_are_not_suspect() -> None:

@@ -116,6 +116,22 @@ def test_the_largest_64_bit_integers_are_kept(live: LiveServer, scenario: Scenar
     live.runtime.read_models.wait_until_current(timeout=30)
 
 
+ROW_METADATA = """query($id: ID!) { dataset(id: $id) { dataRows(first: 100) { nodes { globalKey metadata } } } }"""
+
+
+def test_metadata_shaped_like_the_logs_own_tags_is_kept(live: LiveServer, scenario: Scenario) -> None:
+    """Metadata with exactly the keys "_type_" and "_data_" is how the event log tags a
+    value it transcodes (a UUID, bytes). Before, such a row was recorded and then read back
+    as a tag: an unknown name stopped the catalog read model for good."""
+    metadata = {"_type_": "nope", "_data_": "front"}
+    response = live.writer.upload(f"/upload/datasets/{scenario.dataset_id}/data-rows", [row_with(globalKey="tagged", metadata=metadata)])
+    assert response.status_code == 200, response.text
+    live.runtime.read_models.wait_until_current(timeout=30)
+    assert httpx.get(f"{live.url}/ready", timeout=10).status_code == 200
+    rows = live.writer.data(ROW_METADATA, id=scenario.dataset_id)["dataset"]["dataRows"]["nodes"]
+    assert {row["globalKey"]: row["metadata"] for row in rows}["tagged"] == metadata
+
+
 def row_with(**changes: Any) -> dict[str, Any]:
     return {**data_row_lines(1, "fresh")[0], **changes}
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from domain.embeddings import (
     CHUNK_VECTOR_BYTES,
     MAX_DIMENSION,
+    pack_row_ids,
     parse_embedding_line,
     rows_per_chunk,
     unpack_row_ids,
@@ -94,6 +95,18 @@ def test_chunks_are_bounded_and_round_trip() -> None:
     assert all(len(c["vectors"]) <= CHUNK_VECTOR_BYTES for c in chunks)
     assert [i for c in chunks for i in unpack_row_ids(c["rowIds"])] == ids
     assert np.array_equal(np.concatenate([unpack_vectors(c["vectors"], 1000) for c in chunks]), data)
+
+
+def test_row_ids_pack_the_same_whatever_their_form() -> None:
+    ids = [uuid.uuid4() for _ in range(50)]
+    packed = b"".join(i.bytes for i in ids)
+    assert pack_row_ids(ids) == pack_row_ids([str(i) for i in ids]) == packed
+    assert pack_row_ids([str(i).upper() for i in ids]) == packed
+    assert pack_row_ids([i.hex for i in ids]) == packed  # not canonical: one by one
+    assert pack_row_ids([f"{{{i}}}" for i in ids]) == packed
+    assert pack_row_ids([]) == b""
+    with pytest.raises(ValueError):
+        pack_row_ids([str(ids[0]), "not-an-id-" + "0" * 26])
 
 
 def _base64(values: list[float], dtype: str = "<f4") -> str:
