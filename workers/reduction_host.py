@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from domain.projector.reductions import Progress, ReductionParams, reduce_vectors
+from domain.projector.reductions import Progress, ReductionParams, load_umap, reduce_vectors
 
 # How often the waiting thread looks up from the pipe: when a time limit or a stop can act.
 _POLL_SECONDS = 0.2
@@ -82,9 +82,16 @@ def _die_with_parent() -> None:
 
 def _serve(conn: multiprocessing.connection.Connection) -> None:
     """The child: reduce what arrives until the pipe closes. It loads scikit-learn's PCA
-    while it waits for its first job (1.9 s here), not when a projection asks for it."""
+    while it waits for its first job (1.9 s here), not when a projection asks for it. Once
+    it has done a job, the projector is in use and a UMAP is likely next (the web app asks
+    for PCA first): it loads umap-learn and its kernels then, in a thread of its own, so a
+    first UMAP finds them loaded (umap-learn takes 1.1-1.3 s to import after scikit-learn,
+    its kernels 0.2 s from numba's cache, and 130 MB; a process that never reduces does
+    not pay them)."""
     _die_with_parent()
     import sklearn.decomposition  # noqa: F401 (loaded ahead of the first job)
+
+    loader: threading.Thread | None = None
 
     while True:
         try:
@@ -107,6 +114,9 @@ def _serve(conn: multiprocessing.connection.Connection) -> None:
             # A view may outlive the job (a traceback's): the mapping then goes with it.
             with contextlib.suppress(BufferError):
                 block.close()
+        if loader is None:
+            loader = threading.Thread(target=load_umap, name="load-umap", daemon=True)
+            loader.start()
 
 
 class ReductionDied(RuntimeError):

@@ -7,6 +7,7 @@ components), UMAP by a fixed random_state, so the same request gives the same pi
 from __future__ import annotations
 
 import sys
+import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -119,19 +120,21 @@ def _cache_compiled_kernels() -> None:
     once per machine and version, loaded in about a second after that. Same code, same
     results; a kernel numba cannot cache is compiled as before."""
     global _kernels_cached  # noqa: PLW0603 (once per process)
-    if _kernels_cached:
-        return
-    from numba.core.registry import CPUDispatcher
+    with _kernels_lock:  # a reduction process loads umap-learn in a thread while it serves
+        if _kernels_cached:
+            return
+        from numba.core.registry import CPUDispatcher
 
-    for name, module in list(sys.modules.items()):
-        if module is not None and name.split(".")[0] in ("umap", "pynndescent"):
-            for value in list(vars(module).values()):
-                if isinstance(value, CPUDispatcher):
-                    value.enable_caching()
-    _kernels_cached = True
+        for name, module in list(sys.modules.items()):
+            if module is not None and name.split(".")[0] in ("umap", "pynndescent"):
+                for value in list(vars(module).values()):
+                    if isinstance(value, CPUDispatcher):
+                        value.enable_caching()
+        _kernels_cached = True
 
 
 _kernels_cached = False
+_kernels_lock = threading.Lock()
 
 
 def umap_2d(vectors: NDArray[np.floating], progress: Progress = _no_progress) -> Float32Array:
@@ -167,6 +170,13 @@ def umap_2d(vectors: NDArray[np.floating], progress: Progress = _no_progress) ->
         result = reducer.fit_transform(matrix)
     progress(0.95, "laid out")
     return np.ascontiguousarray(result, dtype=np.float32)
+
+
+def load_umap() -> None:
+    """Import umap-learn and load its compiled kernels by laying out a few points, so the
+    first UMAP asked for does neither (a fresh process's first UMAP of 53 points took 3.2 s,
+    its import 3.1 s of it). The projector's reduction process does this after its first job."""
+    umap_2d(np.random.default_rng(0).normal(size=(60, UMAP_INPUT_DIMENSIONS)).astype(np.float32))
 
 
 def reduce_vectors(

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from domain.projector import Method, ReductionParams
-from domain.projector.reductions import pca_2d, sphereize
+from domain.projector.reductions import pca_2d, sphereize, umap_2d
 from workers import reduction_host
 from workers.reduction_host import ReductionHosts
 
@@ -41,5 +41,19 @@ def test_the_matrix_reaches_the_child_whole_either_way(shared: bool, monkeypatch
         with pytest.raises(RuntimeError, match="ValueError"):
             hosts.reduce(np.zeros(5, dtype=np.float32), params, lambda fraction, stage: None)
         assert np.allclose(hosts.reduce(data[:7], params, lambda fraction, stage: None), pca_2d(sphereize(data[:7])), atol=1e-4)
+    finally:
+        hosts.stop()
+
+
+def test_a_umap_asked_while_the_host_loads_umap_is_the_same() -> None:
+    """After its first job a host loads umap-learn in a thread while it serves: a UMAP asked
+    for at once (racing that load) lays the points out as the same UMAP in this process."""
+    hosts = ReductionHosts()
+    try:
+        data = np.random.default_rng(11).normal(size=(53, 40)).astype(np.float32)
+        data[:20] += 6.0  # two clusters
+        hosts.reduce(data, ReductionParams(Method.PCA), lambda fraction, stage: None)
+        result = hosts.reduce(data, ReductionParams(Method.UMAP), lambda fraction, stage: None)
+        assert result.shape == (53, 2) and np.allclose(result, umap_2d(data), atol=1e-4)
     finally:
         hosts.stop()
