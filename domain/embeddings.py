@@ -33,13 +33,14 @@ _SPACE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
 # Ids of spaces derive from (dataset, name), in a namespace of their own so they can never
 # equal a data row's id (which derives from (dataset, globalKey)).
 _SPACE_NAMESPACE = UUID("6f0d3c3e-7a43-5d0e-9c51-8f5d2f0b6e11")
-# Raw bytes of vectors per chunk event. The stored event is JSON with the bytes in base64,
-# compressed; random float32 hardly compresses, so this keeps events near 270 KB, under the
-# size at which the event store's pipelined insert is known to stall (~500 KB; the log's
-# insert function is not pipelined). Twice the 128 KB of before: half the events, each of
-# which every read model reads and all but one skip (the embeddings read model took 1.35-
-# 1.56 s for 313 chunks of 20,000 vectors of 512 floats, 1.13-1.25 s for 157).
-CHUNK_VECTOR_BYTES = 256 * 1024
+# Raw bytes of vectors per chunk event. The stored event holds them as they are (after its
+# JSON, uncompressed: storage.event_log, storage.compression), so an event is ~1 MB. That is
+# past the ~500 KB at which the event store's pipelined insert was seen to stall over a Unix
+# socket, which the log does not use (its insert is a database function, storage.database);
+# an embedded server (a Unix socket) takes 30,000 vectors in 59 such events in one save.
+# Each event is one transaction of the embeddings read model: with 256 KB, 100,000 vectors
+# of 512 took it 6.8-7.4 s, with 1 MB 5.5-6.0 s (three interleaved runs each, in process).
+CHUNK_VECTOR_BYTES = 1024 * 1024
 # An upload line's keys: the row by "dataRow", or by "id" / "globalKey" at the top level.
 LINE_KEYS = ("dataRow", "vector", "id", "globalKey")
 LINE_SHAPE = '{"dataRow": {"globalKey": "..."} | {"id": "..."}, "vector": [number, ...]}'

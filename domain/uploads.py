@@ -3,8 +3,9 @@
 A command that carries many rows (data rows with labels, predictions, a run snapshot)
 records one small event on its owner (dataset or model run) and an Upload aggregate whose
 chunk events hold the rows. Both are saved in one atomic `save()`, so the owner's version
-advances by one per command while every event stays well under the size at which the
-event store's pipelined insert is known to stall (~500 KB).
+advances by one per command while every event stays bounded: rows and labels well under
+~500 KB (the size at which the event store's pipelined insert, which the log does not use,
+was seen to stall), vectors ~1 MB (domain.embeddings.CHUNK_VECTOR_BYTES).
 """
 
 from __future__ import annotations

@@ -88,10 +88,10 @@ def test_a_length_other_than_the_dimension_is_refused(length: int, dimension: in
 
 
 def test_chunks_are_bounded_and_round_trip() -> None:
-    ids = [str(uuid.uuid4()) for _ in range(100)]
-    data = np.random.default_rng(0).normal(size=(100, 1000)).astype(np.float32)
+    ids = [str(uuid.uuid4()) for _ in range(300)]
+    data = np.random.default_rng(0).normal(size=(300, 1000)).astype(np.float32)
     chunks = vector_chunks(ids, data)
-    assert len(chunks) == -(-100 // rows_per_chunk(1000)) > 1
+    assert len(chunks) == -(-300 // rows_per_chunk(1000)) > 1
     assert all(len(c["vectors"]) <= CHUNK_VECTOR_BYTES for c in chunks)
     assert [i for c in chunks for i in unpack_row_ids(c["rowIds"])] == ids
     assert np.array_equal(np.concatenate([unpack_vectors(c["vectors"], 1000) for c in chunks]), data)

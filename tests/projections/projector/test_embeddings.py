@@ -7,7 +7,7 @@ from uuid import UUID, uuid4
 import numpy as np
 import pytest
 
-from domain.embeddings import EmbeddingSpace, embedding_space_id, rows_per_chunk
+from domain.embeddings import CHUNK_VECTOR_BYTES, EmbeddingSpace, embedding_space_id, rows_per_chunk
 from domain.errors import ValidationFailed
 from domain.uploads import Upload
 from runtime import Runtime
@@ -63,8 +63,8 @@ def test_vectors_round_trip_exactly_and_a_new_upload_replaces_them(
 
 
 def test_a_wide_upload_is_split_into_bounded_chunk_events(ledger: Runtime, projector: ProjectorReadModels) -> None:
-    world = scenario(ledger, rows=40)
-    vectors = blobs(40, 4096, seed=1)
+    world = scenario(ledger, rows=80)
+    vectors = blobs(80, 4096, seed=1)
     space, notification, _ = ledger.app.upload_embeddings(
         world.dataset_id, "wide", vector_lines(world.keys, vectors), actor="erin"
     )
@@ -74,8 +74,9 @@ def test_a_wide_upload_is_split_into_bounded_chunk_events(ledger: Runtime, proje
     )
     stored = ledger.app.recorder.select_events(upload_id)
     chunks = [e for e in stored if e.topic.endswith("ChunkAdded")]
-    assert len(chunks) == -(-40 // rows_per_chunk(4096)) and len(chunks) > 1
-    assert max(len(e.state) for e in stored) < 300_000  # 256 KB of vectors, compressed back from base64
+    assert len(chunks) == -(-80 // rows_per_chunk(4096)) and len(chunks) > 1
+    # 1 MB of vectors, stored as they are after the event's JSON
+    assert max(len(e.state) for e in stored) < CHUNK_VECTOR_BYTES + 4_096
     ids = row_ids(ledger, world.dataset_id, world.keys)
     assert np.array_equal(projector.embeddings.vectors(space.id, space.version, 4096, ids), vectors)
     assert isinstance(ledger.app.repository.get(upload_id), Upload)
