@@ -37,11 +37,20 @@ def _unavailable(what: str, reason: object) -> None:
     pytest.skip(message + "; skipped outside CI only")
 
 
+# The system catalogs every test schema's tables pass through. A run of the suite creates
+# and drops some thousands of tables, which leaves ~800,000 dead rows in pg_attribute alone;
+# a server without autovacuum keeps them, and every later run slows down (seen: the suite
+# from 15 to 21 minutes over a day's runs, pg_attribute at 165 MB, 44 MB once vacuumed).
+_CHURNED_CATALOGS = ("pg_attribute", "pg_class", "pg_depend", "pg_type", "pg_index", "pg_constraint", "pg_attrdef")
+
+
 @pytest.fixture(scope="session")
 def external_server() -> Database:
     try:
-        with psycopg.connect(EXTERNAL.conninfo(), connect_timeout=3):
-            pass
+        with psycopg.connect(EXTERNAL.conninfo(), connect_timeout=3, autocommit=True) as conn:
+            autovacuum = conn.execute("SHOW autovacuum").fetchone()
+            if autovacuum is not None and autovacuum[0] == "off":
+                conn.execute("VACUUM " + ", ".join(f"pg_catalog.{name}" for name in _CHURNED_CATALOGS))
     except psycopg.OperationalError as exc:
         _unavailable("PostgreSQL on 127.0.0.1:5432", exc)
     return EXTERNAL
