@@ -38,9 +38,10 @@ def _unavailable(what: str, reason: object) -> None:
 
 
 # The system catalogs every test schema's tables pass through. A run of the suite creates
-# and drops some thousands of tables, which leaves ~800,000 dead rows in pg_attribute alone;
-# a server without autovacuum keeps them, and every later run slows down (seen: the suite
-# from 15 to 21 minutes over a day's runs, pg_attribute at 165 MB, 44 MB once vacuumed).
+# and drops some thousands of tables, which leaves their catalog rows dead; a server without
+# autovacuum keeps them, and every later run slows down (seen: the fresh-clone suite from 17
+# to 21 minutes over a session's runs, pg_attribute at 165 MB with 797,571 dead rows, 44 MB
+# once vacuumed).
 _CHURNED_CATALOGS = ("pg_attribute", "pg_class", "pg_depend", "pg_type", "pg_index", "pg_constraint", "pg_attrdef")
 
 
