@@ -25,6 +25,7 @@ from domain.data_rows import (
 )
 from domain.datasets import Dataset
 from domain.errors import AnnotationLineError, ValidationFailed
+from domain.uploads import Part, UploadKind, chunk_payload
 
 # The keys of each kind of line (docs/uploads.md), in the order messages list them.
 DATA_ROW_LINE_KEYS = ("globalKey", "rowData", "mediaType", "width", "height", "metadata", "labels")
@@ -161,12 +162,16 @@ class DatasetCommands(LedgerCore):
         errors.raise_if_any("data row upload")
 
         chunks: list[dict[str, Any]] = [
-            {"rows": [[r.id, r.global_key, r.row_data, r.media_type, r.width, r.height, r.metadata] for r in part]}
+            chunk_payload(
+                UploadKind.DATA_ROWS,
+                Part.ROWS,
+                [[r.id, r.global_key, r.row_data, r.media_type, r.width, r.height, r.metadata] for r in part],
+            )
             for part in in_chunks(rows)
         ]
         with lines_of_rows(lambda: {row_id: line for row_id, line in label_lines}):
             payloads, _ = prediction_payloads(boxes, boxes.ref_ids(), labels)
-        chunks += [{"labels": payload} for payload in payloads]
+        chunks += [chunk_payload(UploadKind.DATA_ROWS, Part.LABELS, payload) for payload in payloads]
         label_count = len(boxes) + sum(len(x) for _, _, x in labels)
 
         def write(attempt: int) -> tuple[Dataset, int]:
@@ -178,7 +183,7 @@ class DatasetCommands(LedgerCore):
                 self._check_new_keys(fresh.id, seen, again)
                 again.raise_if_any("data row upload")
             fresh.declare_metadata_fields(list(declared.values()), actor=actor)
-            upload = self.new_upload(fresh, "data_rows", actor, chunks)
+            upload = self.new_upload(fresh, UploadKind.DATA_ROWS, actor, chunks)
             fresh.add_data_rows(upload_id=upload.id, rows=len(rows), labels=label_count, actor=actor)
             return fresh, self.store(fresh, upload)
 
@@ -268,12 +273,12 @@ class DatasetCommands(LedgerCore):
             if row is not None:
                 updates.append([row.id, checked])
         errors.raise_if_any("metadata update")
-        chunks = [{"metadata": part} for part in in_chunks(updates)]
+        chunks = [chunk_payload(UploadKind.METADATA, Part.METADATA, part) for part in in_chunks(updates)]
 
         def write(attempt: int) -> tuple[Dataset, int]:
             fresh = dataset if attempt == 0 else self.load(Dataset, dataset_id, "dataset")
             fresh.declare_metadata_fields(list(declared.values()), actor=actor)
-            upload = self.new_upload(fresh, "metadata", actor, chunks)
+            upload = self.new_upload(fresh, UploadKind.METADATA, actor, chunks)
             fresh.update_metadata(upload_id=upload.id, rows=len(updates), actor=actor)
             return fresh, self.store(fresh, upload)
 
@@ -300,12 +305,12 @@ class DatasetCommands(LedgerCore):
         errors.raise_if_any("label update")
         rows = list(replaced.items())
         with lines_of_rows(lambda: line_of):
-            chunks = [{"labels": encode_rows(part)} for part in chunk_rows(rows)]
+            chunks = [chunk_payload(UploadKind.LABELS, Part.LABELS, encode_rows(part)) for part in chunk_rows(rows)]
         labels = sum(len(v) for v in replaced.values())
 
         def write(attempt: int) -> tuple[Dataset, int]:
             fresh = dataset if attempt == 0 else self.load(Dataset, dataset_id, "dataset")
-            upload = self.new_upload(fresh, "labels", actor, chunks)
+            upload = self.new_upload(fresh, UploadKind.LABELS, actor, chunks)
             fresh.update_labels(upload_id=upload.id, rows=len(rows), labels=labels, actor=actor)
             return fresh, self.store(fresh, upload)
 

@@ -20,6 +20,7 @@ from domain.embeddings import (
     vector_chunks,
 )
 from domain.errors import Conflict
+from domain.uploads import UploadKind
 
 
 class EmbeddingCommands(LedgerCore):
@@ -86,6 +87,6 @@ class EmbeddingCommands(LedgerCore):
         del parsed, kept
         if space is None:
             space = EmbeddingSpace.create(dataset.id, space_name, dimension, actor)
-        upload = self.new_upload(space, "embeddings", actor, vector_chunks(row_ids, vectors))
+        upload = self.new_upload(space, UploadKind.EMBEDDINGS, actor, vector_chunks(row_ids, vectors))
         space.upload_vectors(upload_id=upload.id, vectors=len(row_ids), actor=actor)
         return space, self.store(space, upload), len(row_ids)

@@ -25,7 +25,7 @@ from domain.datasets import Dataset
 from domain.errors import Conflict, NotFound, ValidationFailed
 from domain.model_runs import ModelRun
 from domain.models import Model
-from domain.uploads import Upload
+from domain.uploads import Upload, UploadKind
 from storage.event_log import EventLog
 
 A = TypeVar("A", bound=Aggregate)
@@ -208,7 +208,7 @@ class LedgerCore(EventLog):
                 sleep(random.uniform(0, RACE_PAUSE * 2**attempt))
         raise AssertionError("unreachable")
 
-    def new_upload(self, owner: Aggregate, kind: str, actor: str, chunks: list[dict[str, Any]]) -> Upload:
+    def new_upload(self, owner: Aggregate, kind: UploadKind, actor: str, chunks: list[dict[str, Any]]) -> Upload:
         """The chunk events of one bulk command, against the owner's next version."""
         upload = Upload(owner_id=owner.id, owner_version=owner.version + 1, kind=kind, actor=actor)
         for index, payload in enumerate(chunks):

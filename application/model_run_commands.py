@@ -21,7 +21,7 @@ from domain.errors import AnnotationLineError, ValidationFailed
 from domain.model_runs import ModelRun
 from domain.models import Model
 from domain.splits import Split, parse_split, split_by_ratios
-from domain.uploads import Upload
+from domain.uploads import Part, Upload, UploadKind, chunk_payload, read_chunk
 
 
 def held_splits(rows: Iterable[RowInfo]) -> dict[str, Split]:
@@ -81,11 +81,15 @@ class ModelRunCommands(MetricCommands):
             first = min(reasons)
             raise ValidationFailed(f"labels of data row {rows[first].global_key!r}: {reasons[first]}")
         chunks: list[dict[str, Any]] = [
-            {"rows": [[r.id, r.global_key, s.value, r.width, r.height, str(dataset_id)] for r, s in part]}
+            chunk_payload(
+                UploadKind.RUN_ROWS,
+                Part.ROWS,
+                [[r.id, r.global_key, s.value, r.width, r.height, str(dataset_id)] for r, s in part],
+            )
             for part in in_chunks(list(zip(rows, splits, strict=True)))
         ]
         payloads, _ = prediction_payloads(boxes, boxes.ref_ids(), others)
-        chunks += [{"labels": payload} for payload in payloads]
+        chunks += [chunk_payload(UploadKind.RUN_ROWS, Part.LABELS, payload) for payload in payloads]
         return chunks, len(boxes) + sum(len(labels) for _, _, labels in others)
 
     def _dataset_rows(self, dataset: Dataset, ids: list[str], global_keys: list[str]) -> list[RowInfo]:
@@ -120,7 +124,7 @@ class ModelRunCommands(MetricCommands):
         assigned = (splits or SplitSpec()).assign(rows)
         chunks, labels = self._snapshot_chunks(model, dataset.id, rows, assigned)
         run_id = uuid4()
-        upload = Upload(owner_id=run_id, owner_version=1, kind="run_rows", actor=actor)
+        upload = Upload(owner_id=run_id, owner_version=1, kind=UploadKind.RUN_ROWS, actor=actor)
         for index, payload in enumerate(chunks):
             upload.add_chunk(index=index, payload=payload)
         source = {"datasetId": str(dataset_id), "labels": labels}
@@ -154,9 +158,10 @@ class ModelRunCommands(MetricCommands):
         if self._holds_already(run, dataset.id, rows, present, assigned):
             return run  # the run holds these rows as they are: no new version
         chunks, _ = self._snapshot_chunks(model, dataset.id, rows, assigned)
-        upload = self.new_upload(run, "run_rows", actor, chunks)
+        upload = self.new_upload(run, UploadKind.RUN_ROWS, actor, chunks)
         run.upsert_rows(upload_id=upload.id, rows=len(rows), added=len(rows) - len(present), actor=actor)
-        row_chunks = [(i, len(payload["rows"])) for i, payload in enumerate(chunks) if "rows" in payload]
+        parts = (read_chunk(UploadKind.RUN_ROWS, payload) for payload in chunks)
+        row_chunks = [(i, len(value)) for i, (part, value) in enumerate(parts) if part is Part.ROWS]
         self.store(run, upload, self.metrics_for_upload(run, upload, row_chunks, len(rows), actor))
         return run
 
@@ -191,7 +196,9 @@ class ModelRunCommands(MetricCommands):
         pairs = [[row_id, split.value] for row_id, split in wanted.items() if held[row_id] != split]
         if not pairs:
             return run  # every row is in its split already: no new version
-        upload = self.new_upload(run, "splits", actor, [{"splits": part} for part in in_chunks(pairs)])
+        upload = self.new_upload(
+            run, UploadKind.SPLITS, actor, [chunk_payload(UploadKind.SPLITS, Part.SPLITS, p) for p in in_chunks(pairs)]
+        )
         run.reassign_splits(upload_id=upload.id, rows=len(pairs), actor=actor)
         self.store(run, upload)
         return run
@@ -204,7 +211,9 @@ class ModelRunCommands(MetricCommands):
         if not keys:
             raise ValidationFailed("no data row to remove")
         ids = sorted({row.id for row in self._run_rows_named(run, keys).values()})
-        upload = self.new_upload(run, "remove_rows", actor, [{"remove": part} for part in in_chunks(ids)])
+        upload = self.new_upload(
+            run, UploadKind.REMOVE_ROWS, actor, [chunk_payload(UploadKind.REMOVE_ROWS, Part.REMOVE, p) for p in in_chunks(ids)]
+        )
         run.remove_rows(upload_id=upload.id, rows=len(ids), actor=actor)
         self.store(run, upload)
         return run
@@ -279,13 +288,13 @@ class ModelRunCommands(MetricCommands):
         errors.raise_if_any("prediction upload")
         with lines_of_rows(lambda: first_lines(boxes, ref_rows, others)):
             payloads, rows = prediction_payloads(boxes, ref_rows, others)
-        chunks = [{"predictions": p} for p in payloads]
+        chunks = [chunk_payload(UploadKind.PREDICTIONS, Part.PREDICTIONS, p) for p in payloads]
         chunk_rows = [(i, len(dict.fromkeys(p["rows"]))) for i, p in enumerate(payloads)]
         row_ids = list(dict.fromkeys([*ref_rows, *(row_id for _, row_id, _ in others)]))
 
         def write(attempt: int) -> tuple[ModelRun, int]:
             fresh = run if attempt == 0 else self.still_holding(run_id, row_ids)
-            upload = self.new_upload(fresh, "predictions", actor, chunks)
+            upload = self.new_upload(fresh, UploadKind.PREDICTIONS, actor, chunks)
             fresh.upload_predictions(upload_id=upload.id, rows=rows, predictions=count, actor=actor)
             computation = self.metrics_for_upload(fresh, upload, chunk_rows, rows, actor)
             return fresh, self.store(fresh, upload, computation)
@@ -358,12 +367,12 @@ class CustomMetricCommands(LedgerCore):
         if not parsed and not errors.errors:
             errors.add(1, "the upload holds no custom metric value")
         errors.raise_if_any("custom metric upload")
-        chunks = [{"values": part} for part in in_chunks(records)]
+        chunks = [chunk_payload(UploadKind.CUSTOM_METRICS, Part.VALUES, part) for part in in_chunks(records)]
         row_ids = list(dict.fromkeys(str(record[0]) for record in records))
 
         def write(attempt: int) -> tuple[ModelRun, int]:
             fresh = run if attempt == 0 else self.still_holding(run_id, row_ids)
-            upload = self.new_upload(fresh, "custom_metrics", actor, chunks)
+            upload = self.new_upload(fresh, UploadKind.CUSTOM_METRICS, actor, chunks)
             fresh.upload_custom_metrics(upload_id=upload.id, values=len(records), actor=actor)
             return fresh, self.store(fresh, upload)
 

@@ -17,7 +17,6 @@ from domain.computations import FAILED, Computation
 from domain.embeddings import EmbeddingSpace, embedding_space_id, pack_row_ids
 from domain.errors import Conflict, NotFound, ValidationFailed
 from domain.projector.projection import (
-    INPUT_KIND,
     POINTS_PER_PART,
     PROJECTION_KIND,
     ROWS_PER_INPUT_CHUNK,
@@ -26,7 +25,7 @@ from domain.projector.projection import (
     projection_id,
 )
 from domain.projector.reductions import Method, Progress, ReductionParams, reduce_vectors
-from domain.uploads import Upload
+from domain.uploads import Upload, UploadKind
 
 if TYPE_CHECKING:
     from application.metric_commands import MetricCommands
@@ -161,7 +160,7 @@ class ProjectorCommands(LedgerCore):
         existing = self.projection(pid)
         if existing is not None:
             return existing, False
-        upload = Upload(owner_id=pid, owner_version=1, kind=INPUT_KIND, actor=actor)
+        upload = Upload(owner_id=pid, owner_version=1, kind=UploadKind.PROJECTION_ROWS, actor=actor)
         index = 0
         for space_index, (_, rows) in enumerate(inputs.groups):
             for start in range(0, len(rows), ROWS_PER_INPUT_CHUNK):

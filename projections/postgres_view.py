@@ -22,6 +22,7 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
 from domain.errors import ValidationFailed
+from domain.uploads import UploadKind
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
@@ -129,7 +130,7 @@ class FollowsUploads(PostgresView):
     uploads: ClassVar[str]
 
     def start_upload(
-        self, upload_id: UUID, owner_id: UUID, owner_version: int, kind: str, tracking: Tracking
+        self, upload_id: UUID, owner_id: UUID, owner_version: int, kind: UploadKind, tracking: Tracking
     ) -> None:
         with self.tracked(tracking) as curs:
             curs.execute(
@@ -137,7 +138,7 @@ class FollowsUploads(PostgresView):
                     f"INSERT INTO {{s}}.{self.uploads} (id, owner_id, owner_version, kind)"
                     " VALUES (%s, %s, %s, %s)"
                 ),
-                (upload_id, owner_id, owner_version, kind),
+                (upload_id, owner_id, owner_version, kind.value),
             )
 
     def upload(self, upload_id: UUID) -> DictRow | None:

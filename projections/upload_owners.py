@@ -10,23 +10,37 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
+from domain.uploads import UploadKind
+
 if TYPE_CHECKING:
     from domain.uploads import Upload
-    from projections.postgres_view import FollowsUploads
 
 REMEMBERED = 64
+
+
+class UploadsView(Protocol):
+    """What a view following uploads keeps: each followed upload's owner and kind."""
+
+    def start_upload(
+        self, upload_id: UUID, owner_id: UUID, owner_version: int, kind: UploadKind, tracking: Tracking
+    ) -> None: ...
+
+    def upload(self, upload_id: UUID) -> Any:
+        """The upload's row (owner_id, owner_version, kind), or None."""
+
+    def skip(self, tracking: Tracking) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
 class UploadInfo:
     owner_id: UUID
     owner_version: int
-    kind: str
+    kind: UploadKind
 
 
 class UploadDirectory:
@@ -34,7 +48,7 @@ class UploadDirectory:
         self._lookup = lookup
         self._recent: OrderedDict[UUID, UploadInfo | None] = OrderedDict()
 
-    def started(self, upload_id: UUID, owner_id: UUID, owner_version: int, kind: str) -> None:
+    def started(self, upload_id: UUID, owner_id: UUID, owner_version: int, kind: UploadKind) -> None:
         self._remember(upload_id, UploadInfo(owner_id, owner_version, kind))
 
     def ignored(self, upload_id: UUID) -> None:
@@ -47,7 +61,7 @@ class UploadDirectory:
             self._recent.move_to_end(upload_id)
             return self._recent[upload_id]
         row = self._lookup(upload_id)
-        info = None if row is None else UploadInfo(row["owner_id"], row["owner_version"], row["kind"])
+        info = None if row is None else UploadInfo(row["owner_id"], row["owner_version"], UploadKind(row["kind"]))
         self._remember(upload_id, info)
         return info
 
@@ -62,18 +76,19 @@ class FollowedUploads:
     """The uploads of some kinds, as a projection follows them: Started events of those kinds
     are recorded in the view's uploads table; any other event of an upload is only tracked."""
 
-    def __init__(self, view: FollowsUploads, kinds: frozenset[str]) -> None:
+    def __init__(self, view: UploadsView, kinds: frozenset[UploadKind]) -> None:
         self.view = view
         self.kinds = kinds
         self.directory = UploadDirectory(view.upload)
 
     def started(self, event: Upload.Started, tracking: Tracking) -> None:
-        if event.kind not in self.kinds:
+        kind = UploadKind(event.kind)
+        if kind not in self.kinds:
             self.directory.ignored(event.originator_id)
             self.view.skip(tracking)
             return
-        self.view.start_upload(event.originator_id, event.owner_id, event.owner_version, event.kind, tracking)
-        self.directory.started(event.originator_id, event.owner_id, event.owner_version, event.kind)
+        self.view.start_upload(event.originator_id, event.owner_id, event.owner_version, kind, tracking)
+        self.directory.started(event.originator_id, event.owner_id, event.owner_version, kind)
 
     def of_chunk(self, event: Upload.ChunkAdded, tracking: Tracking) -> UploadInfo | None:
         """The chunk's upload, or None (the event then tracked) if it is not one kept here."""

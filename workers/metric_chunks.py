@@ -16,6 +16,7 @@ from domain.metrics import build_objects, match
 from domain.models import Model
 from domain.ontology import Ontology
 from domain.ontology_features import TEXT
+from domain.uploads import Upload, UploadKind, read_chunk, rows_named
 from projections.annotation_json import annotations_from_json
 from projections.metrics.inputs import InputRow
 from projections.metrics.match_table import from_match, to_parts
@@ -24,17 +25,13 @@ from workers.services import WorkerServices
 
 
 def upload_rows(services: WorkerServices, upload_id: UUID, index: int) -> list[str]:
-    """The data row ids one chunk event of an upload names (chunk i is version i + 2)."""
-    for event in services.app.repository.event_store.get(upload_id, gt=index + 1, lte=index + 2):
-        payload = event.payload  # type: ignore[attr-defined]
-        if "predictions" in payload:
-            return list(dict.fromkeys(payload["predictions"]["rows"]))
-        if "labels" in payload:
-            return list(dict.fromkeys(payload["labels"]["rows"]))
-        if "rows" in payload:
-            return [row[0] for row in payload["rows"]]
-        return []
-    raise LookupError(f"upload {upload_id} has no chunk {index}")
+    """The data row ids one chunk event of an upload names."""
+    store = services.app.repository.event_store
+    started = next(iter(store.get(upload_id, lte=1)), None)
+    chunk = next(iter(store.get(upload_id, gt=Upload.chunk_version(index) - 1, lte=Upload.chunk_version(index))), None)
+    if not isinstance(started, Upload.Started) or not isinstance(chunk, Upload.ChunkAdded):
+        raise LookupError(f"upload {upload_id} has no chunk {index}")
+    return rows_named(*read_chunk(UploadKind(started.kind), chunk.payload))
 
 
 def model_ontology(services: WorkerServices, model_id: UUID) -> Ontology:

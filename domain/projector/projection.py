@@ -20,8 +20,6 @@ from domain.projector.reductions import ReductionParams
 
 # The computation kind of a reduction (domain/computations.py).
 PROJECTION_KIND = "projection"
-# The upload kind holding a projection's input data rows.
-INPUT_KIND = "projection_rows"
 # Points per result part: ids (16 bytes) and x, y (float32) come to ~200 KB per event.
 POINTS_PER_PART = 8_192
 # Data row ids per input chunk event (~130 KB).

@@ -14,12 +14,12 @@ from eventsourcing.utils import get_topic
 from domain.datasets import Dataset
 from domain.models import Model
 from domain.ontology import Ontology
-from domain.uploads import Upload
+from domain.uploads import Part, Upload, UploadKind, read_chunk
 from projections.annotation_json import row_sets
 from projections.catalog.view import CatalogView
 from projections.upload_owners import FollowedUploads
 
-UPLOAD_KINDS = frozenset({"data_rows", "metadata", "labels"})
+UPLOAD_KINDS = frozenset({UploadKind.DATA_ROWS, UploadKind.METADATA, UploadKind.LABELS})
 
 EMPTY_ONTOLOGY: dict[str, Any] = Ontology().to_dict()
 
@@ -148,13 +148,11 @@ class CatalogProjection(Projection[CatalogView]):
         upload = self.uploads.of_chunk(event, tracking)
         if upload is None:
             return
-        payload = event.payload
-        if "rows" in payload:
-            self.view.add_rows(upload.owner_id, payload["rows"], tracking)
-        elif "labels" in payload:
-            labels = [(row_id, data.decode(), n) for row_id, data, n in row_sets(payload["labels"])]
+        part, value = read_chunk(upload.kind, event.payload)
+        if part is Part.ROWS:
+            self.view.add_rows(upload.owner_id, value, tracking)
+        elif part is Part.LABELS:
+            labels = [(row_id, data.decode(), n) for row_id, data, n in row_sets(value)]
             self.view.replace_labels(upload.owner_id, upload.owner_version, labels, tracking)
-        elif "metadata" in payload:
-            self.view.merge_metadata(upload.owner_id, payload["metadata"], tracking)
-        else:
-            raise ValueError(f"upload {event.originator_id} chunk {event.index} holds {sorted(payload)}")
+        else:  # Part.METADATA
+            self.view.merge_metadata(upload.owner_id, value, tracking)

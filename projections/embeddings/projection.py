@@ -11,11 +11,9 @@ from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 
 from domain.embeddings import EmbeddingSpace
-from domain.uploads import Upload
+from domain.uploads import Upload, UploadKind
 from projections.embeddings.view import EmbeddingsView
 from projections.upload_owners import FollowedUploads
-
-UPLOAD_KIND = "embeddings"
 
 
 class EmbeddingsProjection(Projection[EmbeddingsView]):
@@ -27,7 +25,7 @@ class EmbeddingsProjection(Projection[EmbeddingsView]):
 
     def __init__(self, view: EmbeddingsView) -> None:
         super().__init__(view)
-        self.uploads = FollowedUploads(view, frozenset({UPLOAD_KIND}))
+        self.uploads = FollowedUploads(view, frozenset({UploadKind.EMBEDDINGS}))
 
     @singledispatchmethod
     def process_event(self, domain_event: DomainEventProtocol[UUID], tracking: Tracking) -> None:

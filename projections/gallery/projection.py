@@ -10,12 +10,12 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 
-from domain.uploads import Upload
+from domain.uploads import Part, Upload, UploadKind, read_chunk
 from projections.gallery.parts import ANNOTATIONS, PREDICTIONS, cleared, pack, part_of_payload
 from projections.gallery.view import GalleryView
 from projections.upload_owners import FollowedUploads
 
-UPLOAD_KINDS = frozenset({"run_rows", "remove_rows", "predictions"})
+UPLOAD_KINDS = frozenset({UploadKind.RUN_ROWS, UploadKind.REMOVE_ROWS, UploadKind.PREDICTIONS})
 
 
 class GalleryProjection(Projection[GalleryView]):
@@ -39,18 +39,16 @@ class GalleryProjection(Projection[GalleryView]):
         upload = self.uploads.of_chunk(event, tracking)
         if upload is None:
             return
-        payload = event.payload
-        if upload.kind == "predictions":
-            parts = [(PREDICTIONS, pack(part_of_payload(payload["predictions"])))]
-        elif upload.kind == "run_rows" and "labels" in payload:
-            parts = [(ANNOTATIONS, pack(part_of_payload(payload["labels"])))]
-        elif upload.kind == "run_rows" and "rows" in payload:
+        part, value = read_chunk(upload.kind, event.payload)
+        if part is Part.PREDICTIONS:
+            parts = [(PREDICTIONS, pack(part_of_payload(value)))]
+        elif part is Part.LABELS:
+            parts = [(ANNOTATIONS, pack(part_of_payload(value)))]
+        elif part is Part.ROWS:
             # Rows taken (again) into the run: their labels are those of the label chunks
             # that follow, if any.
-            parts = [(ANNOTATIONS, pack(cleared([row[0] for row in payload["rows"]])))]
-        elif upload.kind == "remove_rows":
-            gone = cleared(payload["remove"])
+            parts = [(ANNOTATIONS, pack(cleared([row[0] for row in value])))]
+        else:  # Part.REMOVE
+            gone = cleared(value)
             parts = [(ANNOTATIONS, pack(gone)), (PREDICTIONS, pack(gone))]
-        else:
-            raise ValueError(f"upload {event.originator_id} chunk {event.index} holds {sorted(payload)}")
         self.view.add_parts(upload.owner_id, upload.owner_version, parts, tracking)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -14,14 +13,13 @@ from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 
 from domain.computations import METRICS, ComputationResult
-from domain.uploads import Upload
+from domain.uploads import Upload, UploadKind, read_chunk
 from projections.metrics.match_table import pack
 from projections.metrics.view import MetricsView
+from projections.upload_owners import FollowedUploads
 
-CUSTOM_METRICS = "custom_metrics"
 # Parts per chunk stay far below this, so (notification, part) orders parts uniquely.
 PARTS_PER_NOTIFICATION = 1_000
-REMEMBERED_UPLOADS = 256
 
 
 def part_id(result_id: UUID, index: int) -> UUID:
@@ -45,8 +43,7 @@ class MetricsProjection(Projection[MetricsView]):
 
     def __init__(self, view: MetricsView) -> None:
         super().__init__(view)
-        # Upload id -> (run, version) of custom metric uploads; None for any other upload.
-        self._uploads: OrderedDict[UUID, tuple[UUID, int] | None] = OrderedDict()
+        self.uploads = FollowedUploads(view, frozenset({UploadKind.CUSTOM_METRICS}))
 
     @singledispatchmethod
     def process_event(self, domain_event: DomainEventProtocol[UUID], tracking: Tracking) -> None:
@@ -70,31 +67,12 @@ class MetricsProjection(Projection[MetricsView]):
 
     @process_event.register
     def _(self, event: Upload.Started, tracking: Tracking) -> None:
-        if event.kind != CUSTOM_METRICS:
-            self._remember(event.originator_id, None)
-            self.view.skip(tracking)
-            return
-        self._remember(event.originator_id, (event.owner_id, event.owner_version))
-        self.view.start_upload(event.originator_id, event.owner_id, event.owner_version, tracking)
+        self.uploads.started(event, tracking)
 
     @process_event.register
     def _(self, event: Upload.ChunkAdded, tracking: Tracking) -> None:
-        owner = self._upload(event.originator_id)
-        if owner is None or "values" not in event.payload:
-            self.view.skip(tracking)
+        upload = self.uploads.of_chunk(event, tracking)
+        if upload is None:
             return
-        self.view.put_custom_values(owner[0], owner[1], event.payload["values"], tracking)
-
-    def _upload(self, upload_id: UUID) -> tuple[UUID, int] | None:
-        if upload_id in self._uploads:
-            return self._uploads[upload_id]
-        row = self.view.upload(upload_id)
-        found = None if row is None else (row["run_id"], row["run_version"])
-        self._remember(upload_id, found)
-        return found
-
-    def _remember(self, upload_id: UUID, owner: tuple[UUID, int] | None) -> None:
-        self._uploads[upload_id] = owner
-        self._uploads.move_to_end(upload_id)
-        while len(self._uploads) > REMEMBERED_UPLOADS:
-            self._uploads.popitem(last=False)
+        _, values = read_chunk(upload.kind, event.payload)
+        self.view.put_custom_values(upload.owner_id, upload.owner_version, values, tracking)

@@ -15,12 +15,12 @@ from eventsourcing.utils import get_topic
 from domain.metric_settings import MetricSettings
 from domain.model_runs import ModelRun
 from domain.run_config import CONFIG_TEMPLATE
-from domain.uploads import Upload
+from domain.uploads import Part, Upload, UploadKind, read_chunk
 from projections.annotation_json import row_sets
 from projections.model_runs.view import ModelRunsView
 from projections.upload_owners import FollowedUploads
 
-UPLOAD_KINDS = frozenset({"run_rows", "splits", "remove_rows", "predictions"})
+UPLOAD_KINDS = frozenset({UploadKind.RUN_ROWS, UploadKind.SPLITS, UploadKind.REMOVE_ROWS, UploadKind.PREDICTIONS})
 
 # Attributes every event has; the history's summary holds the rest.
 _NOT_SUMMARISED = frozenset({"originator_id", "originator_version", "originator_topic", "timestamp", "actor", "id"})
@@ -135,16 +135,15 @@ class ModelRunsProjection(Projection[ModelRunsView]):
         upload = self.uploads.of_chunk(event, tracking)
         if upload is None:
             return
-        run_id, version, payload = upload.owner_id, upload.owner_version, event.payload
-        if upload.kind == "predictions":
-            self.view.put_sets("run_predictions", run_id, version, row_sets(payload["predictions"]), tracking)
-        elif upload.kind == "run_rows" and "rows" in payload:
-            self.view.snapshot_rows(run_id, version, payload["rows"], tracking)
-        elif upload.kind == "run_rows" and "labels" in payload:
-            self.view.put_sets("run_labels", run_id, version, row_sets(payload["labels"]), tracking)
-        elif upload.kind == "splits":
-            self.view.reassign_splits(run_id, version, payload["splits"], tracking)
-        elif upload.kind == "remove_rows":
-            self.view.remove_rows(run_id, version, payload["remove"], tracking)
-        else:
-            raise ValueError(f"upload {event.originator_id} chunk {event.index} holds {sorted(payload)}")
+        run_id, version = upload.owner_id, upload.owner_version
+        part, value = read_chunk(upload.kind, event.payload)
+        if part is Part.PREDICTIONS:
+            self.view.put_sets("run_predictions", run_id, version, row_sets(value), tracking)
+        elif part is Part.ROWS:
+            self.view.snapshot_rows(run_id, version, value, tracking)
+        elif part is Part.LABELS:
+            self.view.put_sets("run_labels", run_id, version, row_sets(value), tracking)
+        elif part is Part.SPLITS:
+            self.view.reassign_splits(run_id, version, value, tracking)
+        else:  # Part.REMOVE
+            self.view.remove_rows(run_id, version, value, tracking)

@@ -19,7 +19,6 @@ from domain.computations import METRICS, ComputationResult
 from domain.datasets import Dataset
 from domain.model_runs import ModelRun
 from domain.slices import Slice
-from projections.metrics.projection import CUSTOM_METRICS
 from projections.slice_membership.view import DATASET, RUN, SLICE, SliceMembershipView
 
 # Every event of a run may change its rows, labels, predictions, splits or settings.
@@ -57,8 +56,9 @@ class SliceMembershipProjection(Projection[SliceMembershipView]):
 
     @process_event.register
     def _(self, event: ComputationResult.PartAdded, tracking: Tracking) -> None:
-        # New metric results of the run (a projector's results change no membership).
-        if event.kind in (METRICS, CUSTOM_METRICS):
+        # New metric results of the run (a projector's results change no membership; custom
+        # metric values come with the run's CustomMetricsUploaded, above).
+        if event.kind == METRICS:
             self.view.mark(RUN, event.owner_id, tracking)
         else:
             self.view.skip(tracking)
