@@ -16,11 +16,11 @@ from application.ledger import LedgerCore
 from domain.computations import FAILED, Computation
 from domain.embeddings import EmbeddingSpace, embedding_space_id, pack_row_ids
 from domain.errors import Conflict, NotFound, ValidationFailed
-from domain.projector.projection import (
+from domain.projector.layout import (
     POINTS_PER_PART,
     PROJECTION_KIND,
     ROWS_PER_INPUT_CHUNK,
-    Projection,
+    Layout,
     SpaceVersion,
     projection_id,
 )
@@ -147,7 +147,7 @@ class ProjectorCommands(LedgerCore):
 
     def request_projection(
         self, request: ProjectionRequest, directory: ProjectorDirectory, actor: str
-    ) -> tuple[Projection, bool]:
+    ) -> tuple[Layout, bool]:
         """The projection of these inputs, requested now or found from an identical request
         before (False then). Rows without a vector in the space are left out."""
         run = self.load_run(request.run_id)
@@ -177,7 +177,7 @@ class ProjectorCommands(LedgerCore):
             parameters={**params.to_dict(), "spaces": [s.to_dict() for s in spaces]},
             actor=actor,
         )
-        projection = Projection(
+        projection = Layout(
             id=pid,
             run_id=run.id,
             run_version=run.version,
@@ -201,10 +201,10 @@ class ProjectorCommands(LedgerCore):
             return found, False
         return projection, True
 
-    def projection(self, projection_id: UUID) -> Projection | None:
-        return self.find(Projection, projection_id)
+    def projection(self, projection_id: UUID) -> Layout | None:
+        return self.find(Layout, projection_id)
 
-    def load_projection(self, run_id: UUID, projection_id: UUID) -> Projection:
+    def load_projection(self, run_id: UUID, projection_id: UUID) -> Layout:
         found = self.projection(projection_id)
         if found is None or found.run_id != run_id:
             raise NotFound(f"projection {projection_id} of model run {run_id} not found")
@@ -222,7 +222,7 @@ class ProjectorCommands(LedgerCore):
 
     # -- what a worker does --------------------------------------------------------------
 
-    def projection_inputs(self, projection: Projection) -> ProjectionInputs:
+    def projection_inputs(self, projection: Layout) -> ProjectionInputs:
         """The projection's rows as its request recorded them (read from the log itself, so
         a worker does not wait for any read model)."""
         spaces = [SpaceVersion.from_dict(s) for s in projection.spaces]

@@ -11,7 +11,7 @@ import threading
 from typing import Any
 
 from domain.computations import Computation
-from domain.projector.projection import PROJECTION_KIND
+from domain.projector.layout import PROJECTION_KIND
 from projections.embeddings.vectors import VectorReader
 from storage.database import Database
 from workers.kinds import ChunkResult, register

@@ -7,27 +7,32 @@ from uuid import UUID
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Tracking
-from eventsourcing.projection import Projection as EventProjection
+from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 
 from domain.computations import Computation, ComputationResult
-from domain.projector.projection import PROJECTION_KIND, Projection
+from domain.projector.layout import FORMER_TOPIC, PROJECTION_KIND, Layout
 from projections.projector.view import ProjectorView
 
 
-class ProjectorProjection(EventProjection[ProjectorView]):
+class ProjectorProjection(Projection[ProjectorView]):
     name = "projector"
-    topics = tuple(
-        get_topic(cls)
-        for cls in (
-            Projection.Requested,
-            Projection.ProgressNoted,
-            Computation.Completed,
-            Computation.Failed,
-            Computation.Retried,
-            ComputationResult.Recorded,
-            ComputationResult.PartAdded,
-        )
+    topics = (
+        *(
+            get_topic(cls)
+            for cls in (
+                Layout.Requested,
+                Layout.ProgressNoted,
+                Computation.Completed,
+                Computation.Failed,
+                Computation.Retried,
+                ComputationResult.Recorded,
+                ComputationResult.PartAdded,
+            )
+        ),
+        # A log written before the layout aggregate's rename holds its events by the old name.
+        f"{FORMER_TOPIC}.Requested",
+        f"{FORMER_TOPIC}.ProgressNoted",
     )
 
     @singledispatchmethod
@@ -35,7 +40,7 @@ class ProjectorProjection(EventProjection[ProjectorView]):
         self.view.skip(tracking)
 
     @process_event.register
-    def _(self, event: Projection.Requested, tracking: Tracking) -> None:
+    def _(self, event: Layout.Requested, tracking: Tracking) -> None:
         fields = {
             "run_id": event.run_id,
             "run_version": event.run_version,
@@ -52,7 +57,7 @@ class ProjectorProjection(EventProjection[ProjectorView]):
         self.view.request(event.originator_id, fields, event.timestamp, tracking)
 
     @process_event.register
-    def _(self, event: Projection.ProgressNoted, tracking: Tracking) -> None:
+    def _(self, event: Layout.ProgressNoted, tracking: Tracking) -> None:
         self.view.note_progress(event.originator_id, event.fraction, event.stage, event.timestamp, tracking)
 
     @process_event.register

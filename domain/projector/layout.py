@@ -1,10 +1,15 @@
-"""A projection: one requested 2-D reduction of a model run's embedding vectors.
+"""A layout: one requested 2-D reduction (PCA, UMAP) of a model run's embedding vectors,
+what the API and the web app call a projection.
 
 Its id follows from what it is computed from (the run, the exact data rows, each
 embedding space at its version, the method and sphereize), so an identical request finds
-the existing projection instead of computing it again. The work itself is a background
-computation of kind "projection" owned by the projection (domain/computations.py): its
+the existing layout instead of computing it again. The work itself is a background
+computation of kind "projection" owned by the layout (domain/computations.py): its
 status says COMPUTING, READY or FAILED, and its one chunk's result holds the coordinates.
+
+The aggregate was named `Projection` in module domain.projector.projection, like the read
+models' projections; logs written then hold its events under that name (FORMER_TOPIC),
+which resolves to this class.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
+from eventsourcing.utils import register_topic
 
 from domain.projector.reductions import ReductionParams
 
@@ -67,7 +73,7 @@ def projection_id(
     return uuid5(_PROJECTION_NAMESPACE, key)
 
 
-class Projection(Aggregate):
+class Layout(Aggregate):
     """What was asked and from which inputs; the coordinates are the computation's result."""
 
     @event("Requested")
@@ -102,3 +108,8 @@ class Projection(Aggregate):
     def note_progress(self, fraction: float, stage: str) -> None:
         # Only for the status a user watches: the result's record is the computation's.
         self.stage = stage
+
+
+# The topic of the aggregate's events in logs written before its rename.
+FORMER_TOPIC = "domain.projector.projection:Projection"
+register_topic(FORMER_TOPIC, Layout)
