@@ -11,7 +11,7 @@ COPY storage storage
 COPY cli cli
 COPY workers workers
 COPY demo demo
-COPY server.py runtime.py ./
+COPY setup.py launcher.py server.py runtime.py ./
 COPY clients clients
 # The server, and the client its import/export commands talk through.
 RUN pip install --no-cache-dir . ./clients/python
