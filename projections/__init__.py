@@ -252,6 +252,9 @@ class ReadModels:
     def dataset(self, dataset_id: UUID | str) -> DatasetRecord | None:
         return self.catalog.dataset(dataset_id)
 
+    def datasets_by_id(self, dataset_ids: Sequence[UUID | str]) -> list[DatasetRecord | None]:
+        return self.catalog.datasets_by_id(dataset_ids)
+
     def data_rows(self, dataset_id: UUID | str, first: int | None = None, after: str | None = None) -> Page:
         return self.catalog.data_rows(dataset_id, first, after)
 
@@ -260,6 +263,9 @@ class ReadModels:
 
     def model(self, model_id: UUID | str) -> ModelRecord | None:
         return self.catalog.model(model_id)
+
+    def models_by_id(self, model_ids: Sequence[UUID | str]) -> list[ModelRecord | None]:
+        return self.catalog.models_by_id(model_ids)
 
     def model_runs(self, model_id: UUID | str, first: int | None = None, after: str | None = None) -> Page:
         return self.runs.model_runs(model_id, first, after)

@@ -3,8 +3,8 @@ commands."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 from uuid import UUID
 
 import orjson
@@ -16,9 +16,11 @@ from domain.data_rows import RowInfo
 from domain.errors import NotFound
 from projections.annotation_json import annotations_from_json
 from projections.catalog.view import CatalogView
-from projections.ids import as_uuids, keyed_as_asked
+from projections.ids import as_uuid, as_uuids, keyed_as_asked
 from projections.postgres_view import encode_cursor, int_cursor, page_size
 from projections.records import DataRowRecord, DatasetRecord, ModelRecord, Page
+
+R = TypeVar("R")
 
 
 def _dataset(row: DictRow) -> DatasetRecord:
@@ -82,24 +84,29 @@ class CatalogQueries:
         return Page([_dataset(r) for r in page.items], page.total_count, page.end_cursor, page.has_next_page)
 
     def dataset(self, dataset_id: UUID | str) -> DatasetRecord | None:
-        ids = as_uuids([str(dataset_id)])
-        if not ids:
-            return None
-        row = self.view.fetch_one(
-            "SELECT * FROM {s}.catalog_datasets WHERE id = %s AND NOT deleted", (ids[0],)
-        )
-        return None if row is None else _dataset(row)
+        return self.datasets_by_id([dataset_id])[0]
+
+    def datasets_by_id(self, dataset_ids: Sequence[UUID | str]) -> list[DatasetRecord | None]:
+        """Each id's dataset (None for no such dataset, or a deleted one), in one query."""
+        return self._by_id("catalog_datasets", _dataset, dataset_ids)
 
     def models(self, first: int | None = None, after: str | None = None) -> Page:
         page = self._page("models", "catalog_models", first, after)
         return Page([_model(r) for r in page.items], page.total_count, page.end_cursor, page.has_next_page)
 
     def model(self, model_id: UUID | str) -> ModelRecord | None:
-        ids = as_uuids([str(model_id)])
-        if not ids:
-            return None
-        row = self.view.fetch_one("SELECT * FROM {s}.catalog_models WHERE id = %s AND NOT deleted", (ids[0],))
-        return None if row is None else _model(row)
+        return self.models_by_id([model_id])[0]
+
+    def models_by_id(self, model_ids: Sequence[UUID | str]) -> list[ModelRecord | None]:
+        """Each id's model (None for no such model, or a deleted one), in one query."""
+        return self._by_id("catalog_models", _model, model_ids)
+
+    def _by_id(self, table: str, record: Callable[[DictRow], R], ids: Sequence[UUID | str]) -> list[R | None]:
+        parsed = [as_uuid(str(i)) for i in ids]
+        wanted = list({i for i in parsed if i is not None})
+        rows = self.view.fetch(f"SELECT * FROM {{s}}.{table} WHERE id = ANY(%s) AND NOT deleted", (wanted,)) if wanted else []
+        found = {row["id"]: record(row) for row in rows}
+        return [None if i is None else found.get(i) for i in parsed]
 
     def data_rows(
         self, dataset_id: UUID | str, first: int | None = None, after: str | None = None

@@ -16,6 +16,6 @@ if TYPE_CHECKING:
 class DatasetByIdLoader(DataLoader[str, DatasetRecord | None]):
     def __init__(self, read_models: ReadModels) -> None:
         async def load(ids: list[str]) -> list[DatasetRecord | None]:
-            return await anyio.to_thread.run_sync(lambda: [read_models.dataset(i) for i in ids])
+            return await anyio.to_thread.run_sync(read_models.datasets_by_id, ids)  # one query for the batch
 
         super().__init__(load_fn=load)

@@ -16,7 +16,6 @@ if TYPE_CHECKING:
 class ModelByIdLoader(DataLoader[str, ModelRecord | None]):
     def __init__(self, read_models: ReadModels) -> None:
         async def load(ids: list[str]) -> list[ModelRecord | None]:
-            # One worker thread for the whole batch instead of one per id.
-            return await anyio.to_thread.run_sync(lambda: [read_models.model(i) for i in ids])
+            return await anyio.to_thread.run_sync(read_models.models_by_id, ids)  # one query for the batch
 
         super().__init__(load_fn=load)

@@ -136,3 +136,26 @@ def test_rows_added_later_keep_upload_order(ledger: Runtime) -> None:
     page = ledger.read_models.data_rows(s.dataset_id)
     assert [r.global_key for r in page.items] == ["k0", "k1", "a", "b"]
     assert page.total_count == 4
+
+
+def test_datasets_and_models_by_id_in_one_query_each(ledger: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The GraphQL loaders' batches: each id's record in the order asked, None for an id that
+    is not one, names nothing or names a deleted one; one query per batch."""
+    app, catalog = ledger.app, ledger.read_models.catalog
+    kept, gone = (app.create_dataset(name, actor="t") for name in ("kept", "gone"))
+    tools = [{"name": "car", "tool": "BBOX"}]
+    model, old = (app.create_model(name, tools=tools, classifications=[], actor="t") for name in ("m", "old"))
+    app.delete_dataset(gone.id, actor="t")
+    app.delete_model(old.id, actor="t")
+    ledger.read_models.wait_until_current(timeout=30)
+    unknown = "00000000-0000-4000-8000-000000000000"
+    queries: list[str] = []
+    fetch = catalog.view.fetch
+    monkeypatch.setattr(catalog.view, "fetch", lambda sql, *a, **k: queries.append(sql) or fetch(sql, *a, **k))
+
+    found = ledger.read_models.datasets_by_id([str(kept.id), "not-an-id", str(gone.id), unknown, str(kept.id).upper()])
+    assert [d and d.name for d in found] == ["kept", None, None, None, "kept"]
+    models = ledger.read_models.models_by_id([str(old.id), str(model.id)])
+    assert [m and m.name for m in models] == [None, "m"]
+    assert len(queries) == 2
+    assert ledger.read_models.datasets_by_id(["nothing"]) == [None] and len(queries) == 2  # no query for no id
