@@ -4,6 +4,7 @@ any directory, the server's modules import, and `schema` (another project's name
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -18,6 +19,20 @@ IMPORT_ALL = (
 )
 
 
+# What a build of the server does not read (and must not write into: setuptools builds in the tree).
+NOT_BUILT = {".git", ".ci", ".venv", ".modelledger", ".hypothesis", ".mypy_cache", ".ruff_cache", "web", "tests", "bench", "docs", "clients", "build"}
+
+
+def source_copy(target: Path) -> Path:
+    """The checkout's files that make the server's wheel, copied to `target`."""
+
+    def ignored(folder: str, names: list[str]) -> set[str]:
+        top = NOT_BUILT if Path(folder) == REPO else set()
+        return {n for n in names if n in top or n in ("__pycache__", ".pytest_cache") or n.endswith(".egg-info")}
+
+    return Path(shutil.copytree(REPO, target, ignore=ignored))
+
+
 def run(*args: str | Path, cwd: Path) -> str:
     done = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, f"{args}: exit {done.returncode}\n{done.stdout}\n{done.stderr}"
@@ -25,7 +40,8 @@ def run(*args: str | Path, cwd: Path) -> str:
 
 
 def test_the_wheel_installs_one_package_and_runs_from_anywhere(tmp_path: Path) -> None:
-    run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", tmp_path / "dist", REPO, cwd=tmp_path)
+    source = source_copy(tmp_path / "source")
+    run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", tmp_path / "dist", source, cwd=tmp_path)
     (wheel,) = (tmp_path / "dist").glob("modelledger-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert {name.split("/")[0] for name in names} == {"modelledger", f"{wheel.name.split('-py3')[0]}.dist-info"}
@@ -34,7 +50,8 @@ def test_the_wheel_installs_one_package_and_runs_from_anywhere(tmp_path: Path) -
 
     run(sys.executable, "-m", "venv", tmp_path / "venv", cwd=tmp_path)
     bin_dir = tmp_path / "venv" / "bin"
-    run(bin_dir / "pip", "install", "--quiet", wheel, REPO / "clients" / "python", cwd=tmp_path)
+    client = shutil.copytree(REPO / "clients" / "python", tmp_path / "client", ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    run(bin_dir / "pip", "install", "--quiet", wheel, client, cwd=tmp_path)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     assert "Usage: modelledger" in run(bin_dir / "modelledger", "--help", cwd=elsewhere)
