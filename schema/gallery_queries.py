@@ -12,7 +12,7 @@ from strawberry.types import Info
 
 from projections.gallery.queries import DataRowDetail as DataRowDetailRecord
 from projections.gallery.queries import SliceCount
-from projections.metrics.queries import RunAt
+from projections.metrics.records import RunAt
 from schema.context import Context
 from schema.types.data_row import DataRow
 

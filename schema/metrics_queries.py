@@ -16,7 +16,7 @@ from strawberry.types import Info
 from domain.filter_language import ConfusionClause
 from domain.ontology import Ontology
 from projections.metrics.compare import ComparisonRecord, WorseRow, compare_runs
-from projections.metrics.queries import RowRef, RunAt
+from projections.metrics.records import RowRef, RunAt
 from schema.context import Context
 from schema.pagination import Connection, connection
 from schema.types.filters import DataRowFilter, clauses_json, clauses_of

@@ -28,7 +28,8 @@ from projections.gallery.view import GalleryView
 from projections.ids import as_uuid
 from projections.metrics.filters import metric_values
 from projections.metrics.loader import LoadedRun
-from projections.metrics.queries import MetricQueries, RunAt, grid_point
+from projections.metrics.queries import MetricQueries, grid_point
+from projections.metrics.records import RunAt
 from projections.model_runs.queries import ModelRunQueries
 from projections.postgres_view import page_size
 from projections.records import Page, RunRowRecord

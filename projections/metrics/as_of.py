@@ -7,7 +7,7 @@ from uuid import UUID
 
 from domain.errors import NotFound
 from projections.ids import as_uuid
-from projections.metrics.queries import RunAt
+from projections.metrics.records import RunAt
 
 if TYPE_CHECKING:
     from projections.metrics.queries import MetricQueries

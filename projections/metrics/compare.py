@@ -20,7 +20,8 @@ from projections.metrics.as_of import run_at
 from projections.metrics.bootstrap import MetricDelta, paired_bootstrap
 from projections.metrics.filters import Clause, metric_values
 from projections.metrics.loader import LoadedRun
-from projections.metrics.queries import MetricQueries, MetricsRecord, RowRef
+from projections.metrics.queries import MetricQueries
+from projections.metrics.records import MetricsRecord, RowRef
 from projections.postgres_view import encode_cursor, int_cursor, page_size
 from projections.records import Page
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import NamedTuple
+from dataclasses import replace
+from typing import Any
 from uuid import UUID
 
 import numpy as np
@@ -21,7 +21,6 @@ from domain.computations import METRICS
 from domain.errors import NotFound, ValidationFailed
 from domain.filter_language import Clause, SplitClause, depends_on_results
 from domain.metrics import Counts
-from domain.metrics.ratios import MacroMeans
 from domain.splits import parse_split
 from projections.computation_status.queries import (
     COMPUTING,
@@ -30,7 +29,6 @@ from projections.computation_status.queries import (
     StatusRecord,
 )
 from projections.ids import as_uuid
-from projections.metrics.custom import CustomAggregate
 from projections.metrics.filters import (
     GalleryRows,
     Grid,
@@ -46,6 +44,18 @@ from projections.metrics.loader import (
     pending_rows,
     read_stamp,
     valid_at,
+)
+from projections.metrics.records import (
+    ConfusionCellRecord,
+    ConfusionRecord,
+    DistributionBar,
+    FeatureRecord,
+    HistogramBin,
+    HistogramRecord,
+    MetricsRecord,
+    RowFigures,
+    RowRef,
+    RunAt,
 )
 from projections.metrics.results import PrPoint, feature_report
 from projections.metrics.view import MetricsView
@@ -64,95 +74,6 @@ class MetricsOutOfSync(ValidationFailed):
     """A filter on metric values while they are being computed."""
 
 
-@dataclass(frozen=True, slots=True)
-class FeatureRecord:
-    feature: str | None
-    tp: int
-    fp: int
-    fn: int
-    tn: int
-    precision: float | None
-    recall: float | None
-    f1: float | None
-    iou: float | None
-    annotations: int
-    predictions: int
-    custom: list[CustomAggregate] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class MetricsRecord:
-    confidence: float
-    iou: float
-    features: list[FeatureRecord]
-    all: FeatureRecord
-    macro: MacroMeans
-    custom: list[CustomAggregate]
-    data_rows: int
-    pending_data_rows: int
-
-
-class ConfusionCellRecord(NamedTuple):  # a tuple: thousands are made per matrix, a frozen dataclass is 4x slower
-    ground_truth: str | None
-    prediction: str | None
-    count: int
-    data_rows: int
-
-
-@dataclass(frozen=True, slots=True)
-class ConfusionRecord:
-    labels: list[str | None]
-    counts: list[list[int]]
-    data_rows: list[list[int]]  # laid out as counts: the data rows with an outcome in each cell
-    cells: list[ConfusionCellRecord]
-
-
-@dataclass(frozen=True, slots=True)
-class DistributionBar:
-    feature: str
-    objects: int
-    data_rows: int
-    parent: str | None = None  # the feature a nested answer hangs under (docs/metrics.md §8)
-    sub_features: int = 0  # its own nested answers with objects, one level down
-    crowd_regions: int = 0  # crowd regions of the feature, counted apart (docs/metrics.md §9)
-
-
-@dataclass(frozen=True, slots=True)
-class HistogramBin:
-    low: float
-    high: float
-    data_rows: int
-
-
-@dataclass(frozen=True, slots=True)
-class HistogramRecord:
-    metric: str
-    feature: str | None
-    bins: list[HistogramBin]
-    nulls: int
-    outside: int  # values outside [0, 1] (custom metrics may have them)
-
-
-@dataclass(frozen=True, slots=True)
-class RowFigures:
-    """One data row's metrics at a grid point (docs/metrics.md §5)."""
-
-    tp: int
-    fp: int
-    fn: int
-    tn: int
-    precision: float | None
-    recall: float | None
-    f1: float | None
-    iou: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class RowRef:
-    id: str
-    global_key: str
-
-
 def split_selection(clauses: Sequence[Clause]) -> list[int] | None:
     """The splits (as codes) when the clauses select whole splits only, else None."""
     chosen = set(range(len(SPLITS)))
@@ -167,31 +88,20 @@ def _value(x: float) -> float | None:
     return None if np.isnan(x) else float(x)
 
 
-def grid_point(settings: dict[str, object], confidence: float, iou: float) -> Grid:
+def grid_point(settings: Mapping[str, Any], confidence: float, iou: float) -> Grid:
     """The grid point's position in the run's metric settings; a value off the run's grid
     is refused, named."""
-    confidences = [float(c) for c in settings["confidence_thresholds"]]  # type: ignore[attr-defined]
+    confidences = [float(c) for c in settings["confidence_thresholds"]]
     if confidence not in confidences:
         raise ValidationFailed(f"confidence {confidence!r} is not a confidence threshold of this run: {confidences}")
     return confidences.index(confidence), iou_threshold(settings, iou)
 
 
-def iou_threshold(settings: dict[str, object], iou: float) -> float:
-    ious = [float(t) for t in settings["iou_thresholds"]]  # type: ignore[attr-defined]
+def iou_threshold(settings: Mapping[str, Any], iou: float) -> float:
+    ious = [float(t) for t in settings["iou_thresholds"]]
     if iou not in ious:
         raise ValidationFailed(f"iou {iou!r} is not an IoU threshold of this run: {ious}")
     return float(iou)
-
-
-@dataclass(frozen=True, slots=True)
-class RunAt:
-    """A run as of an older version: what the metric queries read instead of its latest."""
-
-    run_id: str
-    version: int
-
-    def __str__(self) -> str:
-        return self.run_id
 
 
 class MetricQueries:

@@ -8,7 +8,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from domain.splits import Split as DomainSplit
-from projections.metrics.queries import RowFigures
+from projections.metrics.records import RowFigures
 from projections.records import DataRowRecord, RunRowRecord
 
 Split = strawberry.enum(DomainSplit, name="Split", description="Where a data row is in a model run.")

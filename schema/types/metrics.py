@@ -11,7 +11,7 @@ from strawberry.scalars import JSON
 
 from projections.computation_status.queries import StatusRecord
 from projections.metrics.custom import CustomAggregate
-from projections.metrics.queries import (
+from projections.metrics.records import (
     ConfusionCellRecord,
     ConfusionRecord,
     DistributionBar,

@@ -12,7 +12,7 @@ from strawberry.types import Info
 
 from domain.filter_language import SplitClause
 from domain.model_runs import ModelRun as ModelRunAggregate
-from projections.metrics.queries import RunAt
+from projections.metrics.records import RunAt
 from projections.records import ModelRunRecord
 from schema.context import Context
 from schema.gallery_queries import ModelRunGalleryFields

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from projections.metrics.queries import RunAt
+from projections.metrics.records import RunAt
 from tests.projections.builders import box, predict, scenario
 from tests.workers.stack import Stack
 
