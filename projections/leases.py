@@ -21,7 +21,8 @@ import psycopg
 
 from projections.following import FollowedLog
 from projections.postgres_view import PostgresView
-from projections.runners import ReadModel, ReadModelRunner, Stopped
+from projections.runners import ReadModel, ReadModelRunner, Stopped, make_projection
+from projections.upload_owners import started_events
 from storage.database import Database
 
 logger = logging.getLogger(__name__)
@@ -128,7 +129,7 @@ class StandbyRunner:
         self.view = view
         self.app = log
         self.app_name = log.name
-        self.projection = model.projection(view=self.view)  # its name and topics, for waits
+        self.projection = make_projection(model, view, started_events(lambda: log))  # its name and topics, for waits
         # Set while the writing process reports the read model stopped (projections.stop_board).
         self.is_interrupted = threading.Event()
         self.stopped: Stopped | None = None

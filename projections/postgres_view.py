@@ -13,7 +13,6 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
-from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
@@ -22,7 +21,6 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
 from domain.errors import ValidationFailed
-from domain.uploads import UploadKind
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
@@ -111,38 +109,6 @@ class PostgresView(PostgresTrackingRecorder):
     def fetch_one(self, template: str, params: Any = None) -> DictRow | None:
         rows = self.fetch(template, params)
         return rows[0] if rows else None
-
-
-def uploads_table(name: str) -> tuple[str, str]:
-    """The (name, DDL) of a table remembering each upload's owner and kind: an upload's
-    chunk events name only the upload, so a view looks the owner up here."""
-    return (
-        name,
-        f"CREATE TABLE IF NOT EXISTS {{s}}.{name} ("
-        " id uuid PRIMARY KEY, owner_id uuid NOT NULL, owner_version integer NOT NULL,"
-        " kind text NOT NULL)",
-    )
-
-
-class FollowsUploads(PostgresView):
-    """A view that follows Upload chunk events; `uploads` names its table of uploads_table."""
-
-    uploads: ClassVar[str]
-
-    def start_upload(
-        self, upload_id: UUID, owner_id: UUID, owner_version: int, kind: UploadKind, tracking: Tracking
-    ) -> None:
-        with self.tracked(tracking) as curs:
-            curs.execute(
-                self.sql(
-                    f"INSERT INTO {{s}}.{self.uploads} (id, owner_id, owner_version, kind)"
-                    " VALUES (%s, %s, %s, %s)"
-                ),
-                (upload_id, owner_id, owner_version, kind.value),
-            )
-
-    def upload(self, upload_id: UUID) -> DictRow | None:
-        return self.fetch_one(f"SELECT owner_id, owner_version, kind FROM {{s}}.{self.uploads} WHERE id = %s", (upload_id,))
 
 
 def array_literal(values: list[str]) -> str:

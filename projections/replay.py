@@ -27,8 +27,15 @@ from psycopg.sql import SQL, Identifier
 
 from projections.following import FollowedLog
 from projections.postgres_view import PostgresView
-from projections.runners import READ_MODELS, ReadModel, last_relevant_notification, read_model_env
+from projections.runners import (
+    READ_MODELS,
+    ReadModel,
+    last_relevant_notification,
+    make_projection,
+    read_model_env,
+)
 from projections.slice_membership.verification import verify_memberships
+from projections.upload_owners import started_events
 from storage.database import Database, drop_schema, ensure_schema
 from storage.event_log import EventLog
 
@@ -89,7 +96,7 @@ def _verify_model(
     log_end = app.recorder.max_notification_id() or 0
     target = last_relevant_notification(app.recorder, model.projection.topics, log_end) or 0
     try:
-        projection = model.projection(rebuilt_view)
+        projection = make_projection(model, rebuilt_view, started_events(lambda: app))
         tracking_table = Identifier(live_view.tracking_table_name)
         for _ in range(ATTEMPTS):
             _rebuild(app, model, projection, rebuilt_view, live_view.max_tracking_id(app.name) or 0)

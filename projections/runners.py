@@ -38,6 +38,7 @@ from projections.slice_membership.projection import SliceMembershipProjection
 from projections.slice_membership.view import SliceMembershipView
 from projections.slices.projection import SlicesProjection
 from projections.slices.view import SlicesView
+from projections.upload_owners import StartedEvents, UploadFollowingProjection, started_events
 from storage.event_log import shrinking_soon
 
 
@@ -121,6 +122,14 @@ def views_datastore(app_env: dict[str, str]) -> PostgresDatastore:
     return factory.datastore
 
 
+def make_projection(model: ReadModel, view: PostgresView, started: StartedEvents) -> Projection[Any]:
+    """The read model's projection over `view`; one that follows uploads reads the Started
+    event of an upload it has not seen in memory from the log, through `started`."""
+    if issubclass(model.projection, UploadFollowingProjection):
+        return model.projection(view, started)
+    return model.projection(view=view)
+
+
 def make_view(model: ReadModel, env: dict[str, str], datastore: PostgresDatastore | None = None) -> PostgresView:
     """The read model's view (its tables, made if missing): on the shared `datastore`, or
     on a pool of its own configured from `env`."""
@@ -179,7 +188,7 @@ class ReadModelRunner(BaseProjectionRunner[FollowedLog]):
         self.view: PostgresView = view or make_view(model, env)
         # A new projection on each start: whatever one held in memory about an event it
         # failed on is not carried into the next attempt.
-        self.projection = model.projection(view=self.view)
+        self.projection = make_projection(model, self.view, started_events(lambda: self.app))
         super().__init__(
             projection=self.projection,
             application_class=FollowedLog,

@@ -1,8 +1,9 @@
 """Which upload a chunk event belongs to, as a projection needs to know per chunk.
 
-An upload's Started event and its chunks arrive together (one atomic save), so the last
-few uploads are kept in memory; the view's table answers after a restart that fell
-between a Started event and its chunks.
+A chunk event names only its upload; the upload's Started event names the owner, its
+version and the kind. Both arrive together (one atomic save), so the last few uploads are
+kept in memory; after a restart that fell between a Started event and its chunks, the
+Started event is read back from the log itself (`StartedEvents`), as a worker does.
 """
 
 from __future__ import annotations
@@ -10,29 +11,35 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection
 
-from domain.uploads import UploadKind
+from domain.uploads import Upload, UploadKind
 
 if TYPE_CHECKING:
-    from domain.uploads import Upload
+    from eventsourcing.application import Application
 
 REMEMBERED = 64
 
+# An upload's Started event, read from the log (None for no such upload).
+StartedEvents = Callable[[UUID], "Upload.Started | None"]
 
-class UploadsView(Protocol):
-    """What a view following uploads keeps: each followed upload's owner and kind."""
 
-    def start_upload(
-        self, upload_id: UUID, owner_id: UUID, owner_version: int, kind: UploadKind, tracking: Tracking
-    ) -> None: ...
+def started_events(app: Callable[[], Application]) -> StartedEvents:
+    """Started events read through the application `app()` gives when one is needed (a
+    runner's log application exists only once the runner is built around its projection)."""
 
-    def upload(self, upload_id: UUID) -> Any:
-        """The upload's row (owner_id, owner_version, kind), or None."""
+    def started(upload_id: UUID) -> Upload.Started | None:
+        first = next(iter(app().repository.event_store.get(upload_id, lte=1)), None)
+        return first if isinstance(first, Upload.Started) else None
 
+    return started
+
+
+class SkipsEvents(Protocol):
     def skip(self, tracking: Tracking) -> None: ...
 
 
@@ -43,57 +50,58 @@ class UploadInfo:
     kind: UploadKind
 
 
-class UploadDirectory:
-    def __init__(self, lookup: Callable[[UUID], Any]) -> None:
-        self._lookup = lookup
-        self._recent: OrderedDict[UUID, UploadInfo | None] = OrderedDict()
+class FollowedUploads:
+    """The uploads of some kinds, as a projection follows them: the last few in memory, any
+    other read back from the log; events of the uploads are tracked, not stored."""
 
-    def started(self, upload_id: UUID, owner_id: UUID, owner_version: int, kind: UploadKind) -> None:
-        self._remember(upload_id, UploadInfo(owner_id, owner_version, kind))
+    def __init__(self, view: SkipsEvents, kinds: frozenset[UploadKind], started: StartedEvents) -> None:
+        self.view = view
+        self.kinds = kinds
+        self._started = started
+        self._recent: OrderedDict[UUID, UploadInfo] = OrderedDict()
 
-    def ignored(self, upload_id: UUID) -> None:
-        """An upload of a kind not kept here: its chunks need no lookup."""
-        self._remember(upload_id, None)
+    def started(self, event: Upload.Started, tracking: Tracking) -> None:
+        self._remember(event.originator_id, _info(event))
+        self.view.skip(tracking)
 
-    def get(self, upload_id: UUID) -> UploadInfo | None:
-        """The upload, or None when it is not one this projection keeps."""
+    def of_chunk(self, event: Upload.ChunkAdded, tracking: Tracking) -> UploadInfo | None:
+        """The chunk's upload, or None (the event then tracked) if it is not one kept here."""
+        upload = self._get(event.originator_id)
+        if upload.kind not in self.kinds:
+            self.view.skip(tracking)
+            return None
+        return upload
+
+    def _get(self, upload_id: UUID) -> UploadInfo:
         if upload_id in self._recent:
             self._recent.move_to_end(upload_id)
             return self._recent[upload_id]
-        row = self._lookup(upload_id)
-        info = None if row is None else UploadInfo(row["owner_id"], row["owner_version"], UploadKind(row["kind"]))
+        started = self._started(upload_id)
+        if started is None:
+            raise LookupError(f"upload {upload_id} has chunks but no Started event in the log")
+        info = _info(started)
         self._remember(upload_id, info)
         return info
 
-    def _remember(self, upload_id: UUID, info: UploadInfo | None) -> None:
+    def _remember(self, upload_id: UUID, info: UploadInfo) -> None:
         self._recent[upload_id] = info
         self._recent.move_to_end(upload_id)
         while len(self._recent) > REMEMBERED:
             self._recent.popitem(last=False)
 
 
-class FollowedUploads:
-    """The uploads of some kinds, as a projection follows them: Started events of those kinds
-    are recorded in the view's uploads table; any other event of an upload is only tracked."""
+def _info(event: Upload.Started) -> UploadInfo:
+    return UploadInfo(event.owner_id, event.owner_version, UploadKind(event.kind))
 
-    def __init__(self, view: UploadsView, kinds: frozenset[UploadKind]) -> None:
-        self.view = view
-        self.kinds = kinds
-        self.directory = UploadDirectory(view.upload)
 
-    def started(self, event: Upload.Started, tracking: Tracking) -> None:
-        kind = UploadKind(event.kind)
-        if kind not in self.kinds:
-            self.directory.ignored(event.originator_id)
-            self.view.skip(tracking)
-            return
-        self.view.start_upload(event.originator_id, event.owner_id, event.owner_version, kind, tracking)
-        self.directory.started(event.originator_id, event.owner_id, event.owner_version, kind)
+V = TypeVar("V", bound=Any)
 
-    def of_chunk(self, event: Upload.ChunkAdded, tracking: Tracking) -> UploadInfo | None:
-        """The chunk's upload, or None (the event then tracked) if it is not one kept here."""
-        upload = self.directory.get(event.originator_id)
-        if upload is None or upload.kind not in self.kinds:
-            self.view.skip(tracking)
-            return None
-        return upload
+
+class UploadFollowingProjection(Projection[V]):
+    """A projection that takes the chunks of some kinds of upload (`upload_kinds`)."""
+
+    upload_kinds: frozenset[UploadKind]
+
+    def __init__(self, view: V, started: StartedEvents) -> None:
+        super().__init__(view)
+        self.uploads = FollowedUploads(view, self.upload_kinds, started)

@@ -8,7 +8,6 @@ from uuid import UUID
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Tracking
-from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 
 from domain.datasets import Dataset
@@ -17,9 +16,7 @@ from domain.ontology import Ontology
 from domain.uploads import Part, Upload, UploadKind, read_chunk
 from projections.annotation_json import row_sets
 from projections.catalog.view import CatalogView
-from projections.upload_owners import FollowedUploads
-
-UPLOAD_KINDS = frozenset({UploadKind.DATA_ROWS, UploadKind.METADATA, UploadKind.LABELS})
+from projections.upload_owners import UploadFollowingProjection
 
 EMPTY_ONTOLOGY: dict[str, Any] = Ontology().to_dict()
 
@@ -37,8 +34,9 @@ def extended_ontology(event: Model.OntologyExtended, stored: dict[str, Any]) -> 
     return stand_in.ontology.to_dict()
 
 
-class CatalogProjection(Projection[CatalogView]):
+class CatalogProjection(UploadFollowingProjection[CatalogView]):
     name = "catalog"
+    upload_kinds = frozenset({UploadKind.DATA_ROWS, UploadKind.METADATA, UploadKind.LABELS})
     topics = tuple(
         get_topic(cls)
         for cls in (
@@ -57,10 +55,6 @@ class CatalogProjection(Projection[CatalogView]):
             Upload.ChunkAdded,
         )
     )
-
-    def __init__(self, view: CatalogView) -> None:
-        super().__init__(view)
-        self.uploads = FollowedUploads(view, UPLOAD_KINDS)
 
     @singledispatchmethod
     def process_event(self, domain_event: DomainEventProtocol[UUID], tracking: Tracking) -> None:

@@ -14,16 +14,15 @@ from uuid import UUID
 import orjson
 from eventsourcing.persistence import Tracking
 
-from projections.postgres_view import FollowsUploads, uploads_table
+from projections.postgres_view import PostgresView
 
 # Rows of one chunk get consecutive positions after the chunk's notification id, so upload
 # order is a plain integer that a rebuild from the log reproduces exactly.
 ROWS_PER_NOTIFICATION = 1_000_000
 
 
-class CatalogView(FollowsUploads):
+class CatalogView(PostgresView):
 
-    uploads = "catalog_uploads"
     tables = (
         (
             "catalog_datasets",
@@ -50,7 +49,6 @@ class CatalogView(FollowsUploads):
             " version integer NOT NULL, created_at timestamptz NOT NULL,"
             " updated_at timestamptz NOT NULL, ontology jsonb NOT NULL, deleted boolean NOT NULL)",
         ),
-        uploads_table("catalog_uploads"),
     )
     indexes = (
         "CREATE INDEX IF NOT EXISTS catalog_data_rows_ord ON {s}.catalog_data_rows (dataset_id, ord)",

@@ -7,25 +7,21 @@ from uuid import UUID
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Tracking
-from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 
 from domain.embeddings import EmbeddingSpace
 from domain.uploads import Upload, UploadKind
 from projections.embeddings.view import EmbeddingsView
-from projections.upload_owners import FollowedUploads
+from projections.upload_owners import UploadFollowingProjection
 
 
-class EmbeddingsProjection(Projection[EmbeddingsView]):
+class EmbeddingsProjection(UploadFollowingProjection[EmbeddingsView]):
     name = "embeddings"
+    upload_kinds = frozenset({UploadKind.EMBEDDINGS})
     topics = tuple(
         get_topic(cls)
         for cls in (EmbeddingSpace.Created, EmbeddingSpace.VectorsUploaded, Upload.Started, Upload.ChunkAdded)
     )
-
-    def __init__(self, view: EmbeddingsView) -> None:
-        super().__init__(view)
-        self.uploads = FollowedUploads(view, frozenset({UploadKind.EMBEDDINGS}))
 
     @singledispatchmethod
     def process_event(self, domain_event: DomainEventProtocol[UUID], tracking: Tracking) -> None:

@@ -17,7 +17,7 @@ from uuid import UUID
 import numpy as np
 from eventsourcing.persistence import Tracking
 
-from projections.postgres_view import FollowsUploads, uploads_table
+from projections.postgres_view import PostgresView
 
 # PostgreSQL's binary COPY: its header (signature, flags, no extension), and each row's
 # field count and field lengths around the values (big-endian).
@@ -42,9 +42,8 @@ def _copy_rows(space_id: UUID, version: int, row_ids: bytes, vectors: bytes) -> 
     return COPY_HEADER + rows.tobytes() + COPY_TRAILER
 
 
-class EmbeddingsView(FollowsUploads):
+class EmbeddingsView(PostgresView):
 
-    uploads = "embedding_uploads"
     tables = (
         (
             "embedding_spaces",
@@ -61,7 +60,6 @@ class EmbeddingsView(FollowsUploads):
             " valid_from integer NOT NULL, valid_to integer, vector bytea NOT NULL,"
             " PRIMARY KEY (space_id, row_id, valid_from)) WITH (toast_tuple_target = 8160)",
         ),
-        uploads_table("embedding_uploads"),
     )
     # Tables made before the setting was in their DDL (new rows only).
     indexes = ("ALTER TABLE {s}.embedding_vectors SET (toast_tuple_target = 8160)",)

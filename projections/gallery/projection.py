@@ -7,24 +7,18 @@ from uuid import UUID
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Tracking
-from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 
 from domain.uploads import Part, Upload, UploadKind, read_chunk
 from projections.gallery.parts import ANNOTATIONS, PREDICTIONS, cleared, pack, part_of_payload
 from projections.gallery.view import GalleryView
-from projections.upload_owners import FollowedUploads
-
-UPLOAD_KINDS = frozenset({UploadKind.RUN_ROWS, UploadKind.REMOVE_ROWS, UploadKind.PREDICTIONS})
+from projections.upload_owners import UploadFollowingProjection
 
 
-class GalleryProjection(Projection[GalleryView]):
+class GalleryProjection(UploadFollowingProjection[GalleryView]):
     name = "gallery"
+    upload_kinds = frozenset({UploadKind.RUN_ROWS, UploadKind.REMOVE_ROWS, UploadKind.PREDICTIONS})
     topics = (get_topic(Upload.Started), get_topic(Upload.ChunkAdded))
-
-    def __init__(self, view: GalleryView) -> None:
-        super().__init__(view)
-        self.uploads = FollowedUploads(view, UPLOAD_KINDS)
 
     @singledispatchmethod
     def process_event(self, domain_event: DomainEventProtocol[UUID], tracking: Tracking) -> None:

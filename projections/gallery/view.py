@@ -7,11 +7,10 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
-from projections.postgres_view import FollowsUploads, uploads_table
+from projections.postgres_view import PostgresView
 
 
-class GalleryView(FollowsUploads):
-    uploads = "gallery_uploads"
+class GalleryView(PostgresView):
     tables = (
         (
             "gallery_parts",
@@ -20,7 +19,6 @@ class GalleryView(FollowsUploads):
             " run_version integer NOT NULL, payload bytea NOT NULL,"
             " PRIMARY KEY (run_id, seq, side))",
         ),
-        uploads_table("gallery_uploads"),
     )
 
     def add_parts(self, run_id: UUID, version: int, parts: list[tuple[str, bytes]], tracking: Tracking) -> None:

@@ -9,14 +9,13 @@ import numpy as np
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Tracking
-from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 
 from domain.computations import METRICS, ComputationResult
 from domain.uploads import Upload, UploadKind, read_chunk
 from projections.metrics.match_table import pack
 from projections.metrics.view import MetricsView
-from projections.upload_owners import FollowedUploads
+from projections.upload_owners import UploadFollowingProjection
 
 # Parts per chunk stay far below this, so (notification, part) orders parts uniquely.
 PARTS_PER_NOTIFICATION = 1_000
@@ -33,17 +32,14 @@ def payload_rows(payload: dict[str, Any]) -> list[UUID]:
     return [UUID(bytes=bytes(r)) for r in rows]
 
 
-class MetricsProjection(Projection[MetricsView]):
+class MetricsProjection(UploadFollowingProjection[MetricsView]):
     name = "metrics"
+    upload_kinds = frozenset({UploadKind.CUSTOM_METRICS})
     topics = (
         get_topic(ComputationResult.PartAdded),
         get_topic(Upload.Started),
         get_topic(Upload.ChunkAdded),
     )
-
-    def __init__(self, view: MetricsView) -> None:
-        super().__init__(view)
-        self.uploads = FollowedUploads(view, frozenset({UploadKind.CUSTOM_METRICS}))
 
     @singledispatchmethod
     def process_event(self, domain_event: DomainEventProtocol[UUID], tracking: Tracking) -> None:

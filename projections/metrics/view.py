@@ -20,7 +20,6 @@ from eventsourcing.persistence import Tracking
 from psycopg import Cursor
 from psycopg.rows import DictRow
 
-from domain.uploads import UploadKind
 from projections.postgres_view import PostgresView
 
 
@@ -42,11 +41,6 @@ class MetricsView(PostgresView):
         (
             "metric_stamps",
             "CREATE TABLE IF NOT EXISTS {s}.metric_stamps (run_id uuid PRIMARY KEY, stamp bigint NOT NULL)",
-        ),
-        (
-            "metric_uploads",
-            "CREATE TABLE IF NOT EXISTS {s}.metric_uploads ("
-            " id uuid PRIMARY KEY, run_id uuid NOT NULL, run_version integer NOT NULL)",
         ),
         (
             "custom_metric_values",
@@ -115,22 +109,6 @@ class MetricsView(PostgresView):
             # Superseded parts stay: they are the results of the run's older versions, which
             # a run read as of such a version looks up (metric_rows points at the newest).
             self._stamp(curs, run_id, tracking)
-
-    def start_upload(
-        self, upload_id: UUID, owner_id: UUID, owner_version: int, kind: UploadKind, tracking: Tracking
-    ) -> None:
-        """A custom metric upload (the one kind this view follows) of run `owner_id`."""
-        with self.tracked(tracking) as curs:
-            curs.execute(
-                self.sql("INSERT INTO {s}.metric_uploads (id, run_id, run_version) VALUES (%s, %s, %s)"),
-                (upload_id, owner_id, owner_version),
-            )
-
-    def upload(self, upload_id: UUID) -> DictRow | None:
-        return self.fetch_one(
-            "SELECT run_id AS owner_id, run_version AS owner_version, %s AS kind FROM {s}.metric_uploads WHERE id = %s",
-            (UploadKind.CUSTOM_METRICS.value, upload_id),
-        )
 
     def put_custom_values(
         self, run_id: UUID, run_version: int, values: list[list[Any]], tracking: Tracking

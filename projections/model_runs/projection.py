@@ -9,7 +9,6 @@ from uuid import UUID
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Tracking
-from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 
 from domain.metric_settings import MetricSettings
@@ -18,9 +17,7 @@ from domain.run_config import CONFIG_TEMPLATE
 from domain.uploads import Part, Upload, UploadKind, read_chunk
 from projections.annotation_json import row_sets
 from projections.model_runs.view import ModelRunsView
-from projections.upload_owners import FollowedUploads
-
-UPLOAD_KINDS = frozenset({UploadKind.RUN_ROWS, UploadKind.SPLITS, UploadKind.REMOVE_ROWS, UploadKind.PREDICTIONS})
+from projections.upload_owners import UploadFollowingProjection
 
 # Attributes every event has; the history's summary holds the rest.
 _NOT_SUMMARISED = frozenset({"originator_id", "originator_version", "originator_topic", "timestamp", "actor", "id"})
@@ -44,8 +41,9 @@ def history_entry(event: Any) -> dict[str, Any]:
     return {"type": type(event).__name__, "actor": event.actor, "at": event.timestamp, "summary": summary}
 
 
-class ModelRunsProjection(Projection[ModelRunsView]):
+class ModelRunsProjection(UploadFollowingProjection[ModelRunsView]):
     name = "model_runs"
+    upload_kinds = frozenset({UploadKind.RUN_ROWS, UploadKind.SPLITS, UploadKind.REMOVE_ROWS, UploadKind.PREDICTIONS})
     topics = tuple(
         get_topic(cls)
         for cls in (
@@ -63,10 +61,6 @@ class ModelRunsProjection(Projection[ModelRunsView]):
             Upload.ChunkAdded,
         )
     )
-
-    def __init__(self, view: ModelRunsView) -> None:
-        super().__init__(view)
-        self.uploads = FollowedUploads(view, UPLOAD_KINDS)
 
     @singledispatchmethod
     def process_event(self, domain_event: DomainEventProtocol[UUID], tracking: Tracking) -> None:

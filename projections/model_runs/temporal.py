@@ -20,7 +20,7 @@ from eventsourcing.persistence import Tracking
 from psycopg import Cursor
 from psycopg.rows import DictRow
 
-from projections.postgres_view import FollowsUploads, array_literal
+from projections.postgres_view import PostgresView, array_literal
 
 SetTable = Literal["run_labels", "run_predictions"]
 _SET_COLUMNS: dict[str, tuple[str, str]] = {
@@ -33,7 +33,7 @@ _ROW_COLUMNS = ("global_key", "split", "width", "height", "dataset_id")
 FIRST_VERSION = 1
 
 
-class TemporalWrites(FollowsUploads):
+class TemporalWrites(PostgresView):
     """The model runs view's writes of temporal records (its tables are declared there).
 
     Row ids are handled as the canonical strings the upload chunks carry.

@@ -24,7 +24,6 @@ import orjson
 from eventsourcing.persistence import Tracking
 
 from projections.model_runs.temporal import TemporalWrites
-from projections.postgres_view import uploads_table
 
 CURRENT = "valid_to IS NULL"
 
@@ -49,7 +48,6 @@ def _temporal(table: str, columns: str) -> tuple[str, str]:
 
 
 class ModelRunsView(TemporalWrites):
-    uploads = "run_uploads"
     tables = (
         (
             "model_runs",
@@ -80,7 +78,6 @@ class ModelRunsView(TemporalWrites):
         ),
         _temporal("run_labels", "labels bytea NOT NULL, label_count integer NOT NULL"),
         _temporal("run_predictions", "predictions bytea NOT NULL, prediction_count integer NOT NULL"),
-        uploads_table("run_uploads"),
         (
             # Per run, the log position of the last write to its rows, labels or predictions.
             "run_input_stamps",
