@@ -66,10 +66,11 @@ class SplitSpec:
 
 class ModelRunCommands(MetricCommands):
     def _snapshot_chunks(
-        self, model: Model, dataset_id: UUID, rows: list[RowInfo], splits: list[Split]
+        self, model: Model, dataset_id: UUID, rows: list[RowInfo], splits: list[Split], every_row: bool
     ) -> tuple[list[dict[str, Any]], int]:
-        """Rows, their splits and their current labels, checked against the ontology."""
-        boxes, others = self.rows.dataset_label_columns(dataset_id, [r.id for r in rows])
+        """Rows, their splits and their current labels, checked against the ontology.
+        `every_row`: the rows are all of the dataset's."""
+        boxes, others = self.rows.dataset_label_columns(dataset_id, [r.id for r in rows], every_row)
         # The first row (in `rows`) whose labels the model's ontology does not take.
         reasons = {line: message for line, message in reversed(boxes.line_errors({}, model.ontology))}
         for index, _, row_labels in others:
@@ -122,7 +123,8 @@ class ModelRunCommands(MetricCommands):
         if not rows:
             raise ValidationFailed(f"dataset {dataset_id} has no data rows to put in a model run")
         assigned = (splits or SplitSpec()).assign(rows)
-        chunks, labels = self._snapshot_chunks(model, dataset.id, rows, assigned)
+        every_row = not (data_row_ids or global_keys)
+        chunks, labels = self._snapshot_chunks(model, dataset.id, rows, assigned, every_row)
         run_id = uuid4()
         upload = Upload(owner_id=run_id, owner_version=1, kind=UploadKind.RUN_ROWS, actor=actor)
         for index, payload in enumerate(chunks):
@@ -157,7 +159,7 @@ class ModelRunCommands(MetricCommands):
         assigned = (splits or SplitSpec()).assign(rows, held)
         if self._holds_already(run, dataset.id, rows, present, assigned):
             return run  # the run holds these rows as they are: no new version
-        chunks, _ = self._snapshot_chunks(model, dataset.id, rows, assigned)
+        chunks, _ = self._snapshot_chunks(model, dataset.id, rows, assigned, not (data_row_ids or global_keys))
         upload = self.new_upload(run, UploadKind.RUN_ROWS, actor, chunks)
         run.upsert_rows(upload_id=upload.id, rows=len(rows), added=len(rows) - len(present), actor=actor)
         parts = (read_chunk(UploadKind.RUN_ROWS, payload) for payload in chunks)

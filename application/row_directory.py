@@ -35,9 +35,12 @@ class RowDirectory(Protocol):
     def dataset_labels(self, dataset_id: UUID, row_ids: Sequence[str]) -> dict[str, list[Annotation]]:
         """The current ground-truth labels of the given rows (rows without labels absent)."""
 
-    def dataset_label_columns(self, dataset_id: UUID, row_ids: Sequence[str]) -> tuple[BoxColumns, RowObjects]:
+    def dataset_label_columns(
+        self, dataset_id: UUID, row_ids: Sequence[str], every_row: bool = False
+    ) -> tuple[BoxColumns, RowObjects]:
         """The same labels as `prediction_payloads` takes them, a row's line its index in
-        `row_ids` (domain.annotations.box_columns.label_columns)."""
+        `row_ids` (domain.annotations.box_columns.label_columns). `every_row`: `row_ids` are
+        every row of the dataset, found by the dataset alone."""
 
     def run_rows(
         self, run_id: UUID, ids: Sequence[str] = (), global_keys: Sequence[str] = ()

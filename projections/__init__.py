@@ -106,8 +106,10 @@ class ReadModelRows:
     def dataset_labels(self, dataset_id: UUID, row_ids: Sequence[str]) -> dict[str, list[Annotation]]:
         return self._read_models.catalog.dataset_labels(dataset_id, row_ids)
 
-    def dataset_label_columns(self, dataset_id: UUID, row_ids: Sequence[str]) -> tuple[BoxColumns, RowObjects]:
-        return self._read_models.catalog.dataset_label_columns(dataset_id, row_ids)
+    def dataset_label_columns(
+        self, dataset_id: UUID, row_ids: Sequence[str], every_row: bool = False
+    ) -> tuple[BoxColumns, RowObjects]:
+        return self._read_models.catalog.dataset_label_columns(dataset_id, row_ids, every_row)
 
     def run_rows(
         self, run_id: UUID, ids: Sequence[str] = (), global_keys: Sequence[str] = ()

@@ -159,3 +159,16 @@ def test_datasets_and_models_by_id_in_one_query_each(ledger: Runtime, monkeypatc
     assert [m and m.name for m in models] == [None, "m"]
     assert len(queries) == 2
     assert ledger.read_models.datasets_by_id(["nothing"]) == [None] and len(queries) == 2  # no query for no id
+
+
+@pytest.mark.parametrize("every_row", [False, True])
+def test_label_columns_follow_the_rows_asked_for(ledger: Runtime, every_row: bool) -> None:
+    """A snapshot's labels line up with the rows the command listed, in its order; read by
+    the dataset alone (every_row), a row the command did not list is read and left out."""
+    s = scenario(ledger, rows=4)
+    rows = ledger.read_models.catalog.all_dataset_rows(s.dataset_id)
+    listed = [rows[2].id, rows[0].id]  # as if rows[1] and rows[3] had arrived after the listing
+    boxes, others = ledger.read_models.rows.dataset_label_columns(s.dataset_id, listed, every_row)
+    assert len(boxes) == 0  # each row also has a classification: all are read as objects
+    assert [(line, row_id) for line, row_id, _ in others] == [(0, rows[2].id), (1, rows[0].id)]
+    assert [[a.feature for a in labels] for _, _, labels in others] == [["car", "weather/sunny"]] * 2
