@@ -93,9 +93,10 @@ class ModelRunCommands(MetricCommands):
         chunks += [chunk_payload(UploadKind.RUN_ROWS, Part.LABELS, payload) for payload in payloads]
         return chunks, len(boxes) + sum(len(labels) for _, _, labels in others)
 
-    def _dataset_rows(self, dataset: Dataset, ids: list[str], global_keys: list[str]) -> list[RowInfo]:
+    def _dataset_rows(self, dataset: Dataset, ids: list[str], global_keys: list[str]) -> tuple[list[RowInfo], bool]:
+        """The rows named (every row of the dataset when none is), and whether they are every row."""
         if not ids and not global_keys:
-            return self.rows.all_dataset_rows(dataset.id)
+            return self.rows.all_dataset_rows(dataset.id), True
         found = self.rows.dataset_rows(dataset.id, ids=ids, global_keys=global_keys)
         missing = [k for k in [*ids, *global_keys] if k not in found]
         if missing:
@@ -103,7 +104,7 @@ class ModelRunCommands(MetricCommands):
         unique: dict[str, RowInfo] = {}
         for key in [*ids, *global_keys]:
             unique.setdefault(found[key].id, found[key])
-        return list(unique.values())
+        return list(unique.values()), False
 
     @collector_paused()  # a snapshot builds an object or more per row and label
     def create_model_run(
@@ -119,11 +120,10 @@ class ModelRunCommands(MetricCommands):
         model = self.load(Model, model_id, "model")
         dataset = self.load(Dataset, dataset_id, "dataset")
         self.rows.wait_until_current()
-        rows = self._dataset_rows(dataset, data_row_ids or [], global_keys or [])
+        rows, every_row = self._dataset_rows(dataset, data_row_ids or [], global_keys or [])
         if not rows:
             raise ValidationFailed(f"dataset {dataset_id} has no data rows to put in a model run")
         assigned = (splits or SplitSpec()).assign(rows)
-        every_row = not (data_row_ids or global_keys)
         chunks, labels = self._snapshot_chunks(model, dataset.id, rows, assigned, every_row)
         run_id = uuid4()
         upload = Upload(owner_id=run_id, owner_version=1, kind=UploadKind.RUN_ROWS, actor=actor)
@@ -152,14 +152,14 @@ class ModelRunCommands(MetricCommands):
         model = self.load(Model, run.model_id, "model")
         dataset = self.load(Dataset, dataset_id, "dataset")
         self.rows.wait_until_current()
-        rows = self._dataset_rows(dataset, data_row_ids or [], global_keys or [])
+        rows, every_row = self._dataset_rows(dataset, data_row_ids or [], global_keys or [])
         present = self.rows.run_rows(run.id, ids=[r.id for r in rows])
         # Rows the run holds keep their split unless the request names another.
         held = held_splits(present.values())
         assigned = (splits or SplitSpec()).assign(rows, held)
         if self._holds_already(run, dataset.id, rows, present, assigned):
             return run  # the run holds these rows as they are: no new version
-        chunks, _ = self._snapshot_chunks(model, dataset.id, rows, assigned, not (data_row_ids or global_keys))
+        chunks, _ = self._snapshot_chunks(model, dataset.id, rows, assigned, every_row)
         upload = self.new_upload(run, UploadKind.RUN_ROWS, actor, chunks)
         run.upsert_rows(upload_id=upload.id, rows=len(rows), added=len(rows) - len(present), actor=actor)
         parts = (read_chunk(UploadKind.RUN_ROWS, payload) for payload in chunks)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
@@ -21,6 +21,8 @@ from domain.uploads import Upload, UploadKind
 
 if TYPE_CHECKING:
     from eventsourcing.application import Application
+
+    from projections.postgres_view import PostgresView
 
 REMEMBERED = 64
 
@@ -94,7 +96,7 @@ def _info(event: Upload.Started) -> UploadInfo:
     return UploadInfo(event.owner_id, event.owner_version, UploadKind(event.kind))
 
 
-V = TypeVar("V", bound=Any)
+V = TypeVar("V", bound="PostgresView")
 
 
 class UploadFollowingProjection(Projection[V]):
