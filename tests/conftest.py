@@ -16,6 +16,7 @@ import psycopg
 import pytest
 
 from storage.database import Database, drop_schema, embedded_database, ensure_schema
+from tests.embedded_dirs import embedded_data_dir
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -58,12 +59,14 @@ def external_server() -> Database:
 
 
 @pytest.fixture(scope="session")
-def embedded_server(tmp_path_factory: pytest.TempPathFactory) -> Database:
-    try:
-        return embedded_database(tmp_path_factory.mktemp("embedded"))
-    except Exception as exc:  # noqa: BLE001 (any start failure is reported the same way)
-        _unavailable("the embedded PostgreSQL", exc)
-        raise
+def embedded_server() -> Iterator[Database]:
+    with embedded_data_dir() as data_dir:
+        try:
+            server = embedded_database(data_dir)
+        except Exception as exc:  # noqa: BLE001 (any start failure is reported the same way)
+            _unavailable("the embedded PostgreSQL", exc)
+            raise
+        yield server
 
 
 @contextmanager

@@ -23,6 +23,7 @@ import pytest
 from runtime import open_runtime
 from server import Settings
 from storage.database import embedded_database, ensure_schema
+from tests.embedded_dirs import embedded_data_dir
 from tests.server.live import serve
 from tests.server.operations import CREATE_DATASET
 
@@ -45,9 +46,14 @@ class Crashable:
 
 
 @pytest.fixture
-def crashable(tmp_path: Path) -> Iterator[Crashable]:
+def crashable() -> Iterator[Crashable]:
+    with embedded_data_dir() as data_dir:
+        yield from _crashable(data_dir)
+
+
+def _crashable(data_dir: Path) -> Iterator[Crashable]:
     try:
-        database = embedded_database(tmp_path / "data")
+        database = embedded_database(data_dir)
     except Exception as exc:  # noqa: BLE001 (reported the same way as the shared embedded server)
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(f"the embedded PostgreSQL did not start ({exc}); CI must run this test")
@@ -56,7 +62,7 @@ def crashable(tmp_path: Path) -> Iterator[Crashable]:
     runtime = open_runtime(database)
     _, key = runtime.app.create_api_key("writer", read_only=False, actor="test set-up")
     url, server, thread = serve(runtime, Settings())
-    crashable = Crashable(url, key, tmp_path / "data" / "postgres")
+    crashable = Crashable(url, key, data_dir / "postgres")
     try:
         yield crashable
     finally:
