@@ -8,7 +8,8 @@ from uuid import UUID
 
 from application.ledger import LedgerCore
 from application.upload_lines import ErrorCollector, collector_paused, in_chunks, lines_of_rows
-from domain.annotations.box_columns import BoxLabels, RowObjects, prediction_payloads
+from domain.annotations.box_labels import BoxLabels, RowObjects
+from domain.annotations.box_payloads import prediction_payloads
 from domain.annotations.columns import chunk_rows, encode_rows
 from domain.annotations.ndjson.keys import check_keys
 from domain.annotations.ndjson.lines import DataRowRef, parse_annotation_line, parse_data_row_ref

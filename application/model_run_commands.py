@@ -10,7 +10,8 @@ from uuid import UUID, uuid4
 from application.ledger import LedgerCore
 from application.metric_commands import MetricCommands
 from application.upload_lines import ErrorCollector, collector_paused, in_chunks, lines_of_rows
-from domain.annotations.box_columns import BoxLines, crowded_rows, first_lines, prediction_payloads
+from domain.annotations.box_columns import BoxLines
+from domain.annotations.box_payloads import crowded_rows, first_lines, prediction_payloads
 from domain.annotations.ndjson.lines import DataRowRef, parse_annotation_line
 from domain.annotations.objects import Annotation
 from domain.annotations.validation import check_against_row, validate_annotations

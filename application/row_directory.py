@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from typing import Protocol
 from uuid import UUID
 
-from domain.annotations.box_columns import BoxColumns, RowObjects
+from domain.annotations.box_columns import BoxColumns
+from domain.annotations.box_labels import RowObjects
 from domain.annotations.objects import Annotation
 from domain.data_rows import RowInfo
 
@@ -39,7 +40,7 @@ class RowDirectory(Protocol):
         self, dataset_id: UUID, row_ids: Sequence[str], every_row: bool = False
     ) -> tuple[BoxColumns, RowObjects]:
         """The same labels as `prediction_payloads` takes them, a row's line its index in
-        `row_ids` (domain.annotations.box_columns.label_columns). `every_row`: `row_ids` are
+        `row_ids` (domain.annotations.box_labels.label_columns). `every_row`: `row_ids` are
         every row of the dataset, found by the dataset alone."""
 
     def run_rows(

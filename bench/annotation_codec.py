@@ -18,8 +18,10 @@ import numpy as np
 import orjson
 
 from application.upload_lines import collector_paused
-from domain.annotations.box_columns import BoxLines, prediction_payloads
-from domain.annotations.columns import chunk_rows, decode_rows, encode_rows, payload_size
+from domain.annotations.box_columns import BoxLines
+from domain.annotations.box_payloads import prediction_payloads
+from domain.annotations.column_decoding import decode_rows
+from domain.annotations.columns import chunk_rows, encode_rows, payload_size
 from domain.annotations.ndjson.lines import parse_annotation_line
 from domain.annotations.objects import Annotation, Box
 from domain.annotations.validation import validate_annotations

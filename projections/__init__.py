@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from time import monotonic
 from uuid import UUID
 
-from domain.annotations.box_columns import BoxColumns, RowObjects
+from domain.annotations.box_columns import BoxColumns
+from domain.annotations.box_labels import RowObjects
 from domain.annotations.objects import Annotation
 from domain.data_rows import RowInfo
 from domain.errors import Conflict

@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from domain.annotations.columns import decode_rows
+from domain.annotations.column_decoding import decode_rows
 from domain.annotations.ndjson.encoding import polygon_value
 from domain.annotations.objects import (
     Annotation,

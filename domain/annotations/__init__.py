@@ -1,6 +1,7 @@
 """Ground-truth labels and predictions: geometry value objects, parsing and validation."""
 
-from domain.annotations.columns import chunk_rows, decode_rows, encode_rows, payload_size
+from domain.annotations.column_decoding import decode_rows
+from domain.annotations.columns import chunk_rows, encode_rows, payload_size
 from domain.annotations.ndjson.encoding import annotation_to_line
 from domain.annotations.ndjson.lines import DataRowRef, parse_annotation_line
 from domain.annotations.objects import (

@@ -12,25 +12,22 @@ domain.annotations.ndjson, which also words every error, so a line's error is th
 whichever way it came. What a box line still needs, its data row and a BBOX feature of that
 name, is checked once per distinct row and feature, and that its box fits its row (a row
 whose mediaType takes boxes, not entirely outside its image) column-wise, all in
-`BoxColumns.line_errors`, and
-`prediction_payloads` encodes the rows into exactly the chunk payloads that `chunk_rows`
-and `encode_rows` give for the same rows as annotation objects.
+`BoxColumns.line_errors`.
+
+Data rows' labels that are plain boxes become such columns too
+(domain.annotations.box_labels), and domain.annotations.box_payloads encodes the columns
+into chunk payloads.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from heapq import merge
-from itertools import accumulate
 from math import isfinite
-from operator import itemgetter
 from typing import Any, Final, cast
 
 import numpy as np
 
-from domain.annotations.chunking import GEOMETRY_BYTES, OBJECT_BYTES, chunk_parts, chunk_rows
-from domain.annotations.columns import box_payload, encode_rows
 from domain.annotations.ndjson.lines import DataRowRef
 from domain.annotations.objects import Annotation, Box
 from domain.annotations.validation import PIXEL_MEDIA, RowShape, row_error, validate_annotations
@@ -38,7 +35,6 @@ from domain.errors import AnnotationLineError
 from domain.ontology import Ontology
 
 NAN: Final = float("nan")
-BOX_BYTES: Final = OBJECT_BYTES + GEOMETRY_BYTES[Box]
 # One gathered line: line number, data row reference, feature, left, top, width, height and
 # confidence (NaN for none), as a row of a float64 array.
 _WIDTH: Final = 8
@@ -307,189 +303,3 @@ def _flags(size: int, marked: Mapping[int, Any]) -> np.ndarray:
     flags[list(marked)] = True
     return flags
 
-
-def crowded_rows(
-    boxes: BoxColumns,
-    ref_rows: Sequence[str],
-    others: Sequence[tuple[int, str, list[Annotation]]],
-    limit: int,
-) -> list[tuple[int, str, int]]:
-    """The rows given more than `limit` predictions, as (first line, data row id, count).
-
-    `ref_rows` and `others` are as `prediction_payloads` takes them."""
-    per_ref = np.bincount(boxes.ref, minlength=len(ref_rows)).tolist() if len(boxes) else []
-    counts: dict[str, int] = {}
-    for row_id, count in zip(ref_rows, per_ref, strict=False):
-        counts[row_id] = counts.get(row_id, 0) + count
-    for _, row_id, objects in others:
-        counts[row_id] = counts.get(row_id, 0) + len(objects)
-    crowded = {row_id: count for row_id, count in counts.items() if count > limit}
-    if not crowded:
-        return []
-    first = first_lines(boxes, ref_rows, others)
-    return sorted((first[row_id], row_id, count) for row_id, count in crowded.items())
-
-
-def first_lines(
-    boxes: BoxColumns, ref_rows: Sequence[str], others: Sequence[tuple[int, str, list[Annotation]]]
-) -> dict[str, int]:
-    """The first line of each data row of an upload (arguments as `prediction_payloads`)."""
-    first: dict[str, int] = {}
-    for line, ref in zip(boxes.line.tolist(), boxes.ref.tolist(), strict=True):
-        first.setdefault(ref_rows[ref], line)
-    for line, row_id, _ in others:
-        first[row_id] = min(line, first.get(row_id, line))
-    return first
-
-
-class BoxLabels:
-    """The labels of uploaded data rows (a data row line's `labels`) that are plain boxes,
-    gathered as columns: the bulk case of a data row upload.
-
-    A row whose labels are all {"name", "bbox"} objects goes into the columns, each label
-    taken as a box prediction of that row would be (its line: the data row's line); a row
-    with any other label, or a box the columns do not take, is left to the general parser
-    (`take` says False), which words every error. What is left to check of a taken box is
-    that it fits its row: `BoxColumns.misfit_messages`.
-    """
-
-    def __init__(self, max_per_row: int) -> None:
-        self._max = max_per_row
-        self._lines = BoxLines({})
-        self._numbers: list[int] = []
-        self._left: set[str] = set()
-
-    def take(self, labels: Any, row_id: str, line_no: int) -> bool:
-        if type(labels) is not list or not 0 < len(labels) <= self._max:
-            return False
-        if not all(type(label) is dict and len(label) == 2 and "bbox" in label for label in labels):
-            return False
-        ref = {"id": row_id}
-        take = self._lines.take
-        taken = [take({"dataRow": ref, "name": label.get("name"), "bbox": label["bbox"]}, line_no) for label in labels]
-        self._numbers.extend(number for number, was in enumerate(taken, 1) if was)
-        if all(taken):
-            return True
-        self._left.add(row_id)  # its boxes taken so far are dropped in `finish`
-        return False
-
-    def finish(self) -> tuple[BoxColumns, list[int]]:
-        """The boxes of the rows taken whole (ref i: the row `refs[i].id`) and, per box,
-        its number among its row's labels (from 1)."""
-        boxes = self._lines.finish()
-        numbers = self._numbers
-        if self._left:
-            left = {i for i, ref in enumerate(boxes.refs) if ref.id in self._left}
-            kept = ~np.isin(boxes.ref, list(left))
-            numbers = np.array(numbers, dtype=np.int64)[kept].tolist()
-            boxes = boxes.without_refs(left)
-        return boxes, numbers
-
-
-# What `prediction_payloads` takes besides box columns: (line, data row id, annotations).
-RowObjects = list[tuple[int, str, list[Annotation]]]
-
-
-def label_columns(
-    rows: Sequence[tuple[str, Sequence[Any]]], objects: Callable[[Sequence[Any]], list[Annotation]]
-) -> tuple[BoxColumns, RowObjects]:
-    """Rows' labels as `prediction_payloads` takes them, each row's "line" its index.
-
-    `rows` gives each data row's labels as JSON objects of the upload format (a data row's
-    `labels`, without confidences). A row whose labels are all plain boxes ({"name", "bbox"})
-    goes into the box columns (ref i: the i-th such row); every other row's labels are read
-    by `objects`. Turning a dataset's labels into a model run's chunks this way skips an
-    object per box, the bulk of a snapshot of box labels.
-    """
-    box_lines = BoxLines({})
-    take = box_lines.take
-    others: RowObjects = []
-    for index, (row_id, items) in enumerate(rows):
-        if not items:
-            continue
-        if all(type(item) is dict and len(item) == 2 and "bbox" in item for item in items):
-            ref = {"id": row_id}
-            if all([take({"dataRow": ref, "name": item.get("name"), "bbox": item["bbox"]}, index) for item in items]):
-                continue
-            # Not a box the columns take after all (it never is, stored): every row as objects.
-            return BoxLines({}).finish(), [(i, r, objects(x)) for i, (r, x) in enumerate(rows) if x]
-        others.append((index, row_id, objects(items)))
-    return box_lines.finish(), others
-
-
-def prediction_payloads(
-    boxes: BoxColumns,
-    ref_rows: Sequence[str],
-    others: Sequence[tuple[int, str, list[Annotation]]],
-    max_bytes: int = 200_000,
-) -> tuple[list[dict[str, Any]], int]:
-    """The chunk payloads of an upload's predictions, and how many rows they cover.
-
-    `ref_rows` is the data row id of each of the boxes' refs; `others` are the lines the
-    general parser took, in line order, as (line, data row id, annotations). Rows come in
-    order of their first line, each with its predictions in line order: the rows and
-    chunks `chunk_rows` and `encode_rows` give. Boxes alone are encoded from the columns;
-    once another line holds an annotation, every prediction becomes an object.
-    """
-    numbers: dict[str, int] = {}
-    ref_number = np.array([numbers.setdefault(r, len(numbers)) for r in ref_rows], np.intp)
-    other_rows = [numbers.setdefault(row_id, len(numbers)) for _, row_id, _ in others]
-    row_ids = list(numbers)
-    box_rows = ref_number[boxes.ref]
-    first = np.full(len(row_ids), np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(first, box_rows, boxes.line)
-    other_lines = np.array([line for line, _, _ in others], dtype=np.int64)
-    np.minimum.at(first, np.array(other_rows, dtype=np.intp), other_lines)
-    order = np.argsort(first)
-    if any(annotations for _, _, annotations in others):
-        by_row: list[list[Annotation]] = [[] for _ in row_ids]
-        box_lines = zip(boxes.line.tolist(), box_rows.tolist(), boxes.annotations(), strict=True)
-        lines = (
-            (line, row, [annotation]) for line, row, annotation in box_lines
-        )
-        general = zip(other_lines.tolist(), other_rows, (a for _, _, a in others), strict=True)
-        for _, row, annotations in merge(lines, general, key=itemgetter(0)):
-            by_row[row].extend(annotations)
-        rows = [(row_ids[i], by_row[i]) for i in order.tolist()]
-        return [encode_rows(part) for part in chunk_rows(rows, max_bytes)], len(rows)
-    rank = np.empty(len(order), dtype=np.intp)
-    rank[order] = np.arange(len(order))
-    sort = np.argsort(rank[box_rows], kind="stable")
-    ends = np.cumsum(np.bincount(rank[box_rows], minlength=len(order))).tolist()
-    parts = [
-        (row_ids[row], range(start, end))
-        for row, start, end in zip(order.tolist(), [0, *ends][:-1], ends, strict=True)
-    ]
-    feature = boxes.feature[sort]
-    names: list[str] = np.array(boxes.features, dtype=object)[feature].tolist()
-
-    def measure(objects: range) -> tuple[int, set[str]]:
-        return BOX_BYTES * len(objects), set(names[objects.start : objects.stop])
-
-    chunks = chunk_parts(parts, measure, lambda one: names[one.start], max_bytes)
-    box, confidence = boxes.box[sort], boxes.confidence[sort]
-    payloads = [_payload(chunk, boxes.features, feature, box, confidence) for chunk in chunks]
-    return payloads, len(row_ids)
-
-
-def _payload(
-    chunk: list[tuple[str, range]],
-    features: list[str],
-    feature: np.ndarray,
-    box: np.ndarray,
-    confidence: np.ndarray,
-) -> dict[str, Any]:
-    """One chunk's payload; its parts are consecutive ranges of the sorted columns."""
-    start, end = chunk[0][1].start, chunk[-1][1].stop
-    used, first, inverse = np.unique(feature[start:end], return_index=True, return_inverse=True)
-    by_first = np.argsort(first)
-    number = np.empty(len(used), dtype=np.intp)
-    number[by_first] = np.arange(len(used))
-    return box_payload(
-        [row_id for row_id, _ in chunk],
-        list(accumulate(len(objects) for _, objects in chunk)),
-        [features[i] for i in used[by_first].tolist()],
-        number[inverse],
-        confidence[start:end],
-        box[start:end],
-    )

@@ -5,7 +5,7 @@ from what domain.annotations.columns stores per object (fixed-width columns, str
 per chunk, base64 for bytes), so rows can be cut before anything is encoded.
 
 `chunk_parts` is the algorithm over any sequence type: a row's objects may be annotations
-or any other handle on them (domain.annotations.box_columns passes ranges of a sorted
+or any other handle on them (domain.annotations.box_payloads passes ranges of a sorted
 column), given a `measure` of their column bytes and strings. `chunk_rows` is it for
 annotation lists.
 """

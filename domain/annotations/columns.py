@@ -19,18 +19,17 @@ as {"dtype", "shape", "data": bytes} (never pickle), plus two lists of strings:
 Objects are listed depth first (an object, then its nested classifications), so the
 per-object columns cover nested ones too and `children` rebuilds the tree. A kind's own
 columns hold its objects in that same order. Absent columns decode as empty.
+
+This module writes the format and reads single columns; domain.annotations.column_decoding
+turns a payload back into annotations.
 """
 
 from __future__ import annotations
 
 import base64
-import gc
 import json
-from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from itertools import accumulate
-from math import isnan
 from typing import Any, Final
 
 import numpy as np
@@ -51,7 +50,6 @@ from domain.annotations.objects import (
 )
 
 FORMAT: Final = 1
-Rows = list[tuple[str, list[Annotation]]]
 
 BOX, POLYGON, POINT, POLYLINE, MASK, SPAN, ANSWER, TEXT = range(8)
 _CODES: Final[dict[type, int]] = {
@@ -102,107 +100,6 @@ def box_payload(
     if len(boxes):
         payload["box"] = _pack("<f8", boxes, 4)
     return payload
-
-
-def decode_rows(payload: dict[str, Any]) -> Rows:
-    if payload.get("format") != FORMAT:
-        raise ValueError(f"unknown annotation columns format {payload.get('format')!r}")
-    with _without_cycle_collection():
-        return _decode(payload)
-
-
-def _decode(payload: dict[str, Any]) -> Rows:
-    strings: list[str] = payload["strings"]
-    kinds: list[int] = column(payload, "kind").tolist()
-    count = len(kinds)
-    features = [strings[i] for i in column(payload, "feature").tolist()]
-    confidences: list[float | None] = (
-        [None if isnan(c) else c for c in column(payload, "confidence").tolist()]
-        if "confidence" in payload
-        else [None] * count
-    )
-    children: list[int] | None = (
-        column(payload, "children").tolist() if "children" in payload else None
-    )
-    geometries = _decode_geometries(payload, kinds, strings)
-    if not len(features) == len(confidences) == len(geometries) == count:
-        raise ValueError("annotation columns differ in length")
-    # Crowd regions and areas (§9): absent columns (older payloads too) mean none.
-    regions = "crowd" in payload or "area" in payload
-    crowds: list[bool] = (
-        [bool(v) for v in column(payload, "crowd").tolist()]
-        if "crowd" in payload
-        else [False] * count
-    )
-    areas: list[float | None] = (
-        [None if isnan(v) else v for v in column(payload, "area").tolist()]
-        if "area" in payload
-        else [None] * count
-    )
-    if not len(crowds) == len(areas) == count:
-        raise ValueError("annotation columns differ in length")
-    row_ends: list[int] = column(payload, "row_ends").tolist()
-    if len(row_ends) != len(payload["rows"]) or (row_ends and row_ends[-1] != count):
-        raise ValueError("annotation columns and rows disagree")
-    if children is None:
-        if regions:
-            flat = list(
-                map(Annotation, features, geometries, confidences, [()] * count, crowds, areas)
-            )
-        else:
-            flat = list(map(Annotation, features, geometries, confidences))
-        starts = _starts(row_ends)
-        return [
-            (row_id, flat[start:end])
-            for row_id, start, end in zip(payload["rows"], starts, row_ends, strict=True)
-        ]
-    if len(children) != count:
-        raise ValueError("annotation columns differ in length")
-
-    def build(index: int) -> tuple[Annotation, int]:
-        """The object at `index` with its nested ones, and the index after them."""
-        nested: list[Annotation] = []
-        following = index + 1
-        for _ in range(children[index]):
-            child, following = build(following)
-            nested.append(child)
-        annotation = Annotation(
-            features[index],
-            geometries[index],
-            confidences[index],
-            tuple(nested),
-            crowds[index],
-            areas[index],
-        )
-        return annotation, following
-
-    rows: Rows = []
-    index = 0
-    for row_id, end in zip(payload["rows"], row_ends, strict=True):
-        annotations: list[Annotation] = []
-        while index < end:
-            annotation, index = build(index)
-            annotations.append(annotation)
-        if index != end:
-            raise ValueError(f"nested classifications of row {row_id!r} run past the row")
-        rows.append((row_id, annotations))
-    return rows
-
-
-@contextmanager
-def _without_cycle_collection() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a batch of value objects is built.
-
-    Decoding allocates two objects per annotation and no reference cycles, yet the
-    collector would rescan the growing result over and over: it triples decoding time.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def payload_size(payload: dict[str, Any]) -> int:
@@ -368,85 +265,18 @@ def column(payload: dict[str, Any], key: str) -> np.ndarray:
     return array.reshape(stored["shape"])
 
 
-def _decode_geometries(
-    payload: dict[str, Any], kinds: list[int], strings: list[str]
-) -> list[Geometry]:
-    """Each kind's objects built column-wise, then interleaved in object order."""
-    by_kind: dict[int, list[Any]] = {
-        BOX: _objects(Box, column(payload, "box"), 4),
-        POINT: _objects(Point, column(payload, "point"), 2),
-        SPAN: _objects(Span, column(payload, "span"), 2),
-        ANSWER: _strings(Answer, column(payload, "answer"), strings),
-        TEXT: _strings(TextAnswer, column(payload, "text"), strings),
-        POLYGON: _polygons(payload),
-        POLYLINE: list(map(Polyline, _ragged(payload, "polyline"))),
-        MASK: _masks(payload),
-    }
-    present = {kind: objects for kind, objects in by_kind.items() if objects}
-    tally = Counter(kinds)
-    if set(tally) - set(by_kind):
-        raise ValueError(f"unknown geometry codes {sorted(set(tally) - set(by_kind))}")
-    if any(len(by_kind[kind]) != tally.get(kind, 0) for kind in by_kind):
-        raise ValueError("annotation columns hold a different number of geometries and objects")
-    if len(present) == 1:
-        return next(iter(present.values()))
-    iterators = {kind: iter(objects) for kind, objects in present.items()}
-    return [next(iterators[kind]) for kind in kinds]
-
-
-def _objects(kind: type, array: np.ndarray, width: int) -> list[Any]:
-    if not len(array):
-        return []
-    return list(map(kind, *(array[:, i].tolist() for i in range(width))))
-
-
-def _strings(kind: type, array: np.ndarray, strings: list[str]) -> list[Any]:
-    if not len(array):
-        return []
-    firsts = [strings[i] for i in array[:, 0].tolist()]
-    seconds = [strings[i] for i in array[:, 1].tolist()]
-    return list(map(kind, firsts, seconds))
-
-
-def _ragged(payload: dict[str, Any], kind: str) -> list[tuple[tuple[float, float], ...]]:
-    xy = column(payload, f"{kind}_xy")
-    if not len(xy):
-        return []
-    vertices = list(zip(xy[:, 0].tolist(), xy[:, 1].tolist(), strict=True))
-    ends: list[int] = column(payload, f"{kind}_ends").tolist()
-    return [tuple(vertices[start:end]) for start, end in zip(_starts(ends), ends, strict=True)]
-
-
 def polygon_ring_spans(payload: dict[str, Any]) -> list[tuple[int, int]] | None:
     """Per polygon, the [start, end) of its rings among the payload's polygon rings; None
     when every polygon is one ring (no "polygon_rings" column)."""
     if "polygon_rings" not in payload:
         return None
     ends = list(accumulate(column(payload, "polygon_rings").tolist()))
-    return list(zip(_starts(ends), ends, strict=True))
+    return list(zip(ragged_starts(ends), ends, strict=True))
 
 
-def _polygons(payload: dict[str, Any]) -> list[Polygon]:
-    rings = _ragged(payload, "polygon")
-    spans = polygon_ring_spans(payload)
-    if spans is None:
-        return list(map(Polygon, rings))
-    return [Polygon(rings[start], tuple(rings[start + 1 : end])) for start, end in spans]
-
-
-def _starts(ends: list[int]) -> list[int]:
+def ragged_starts(ends: list[int]) -> list[int]:
     """Where each part of a ragged column starts, given where each ends."""
     return [0, *ends[:-1]] if ends else []
-
-
-def _masks(payload: dict[str, Any]) -> list[Mask]:
-    counts: bytes = payload.get("mask_counts", b"")
-    sizes = column(payload, "mask_size").tolist()
-    ends: list[int] = column(payload, "mask_ends").tolist()
-    return [
-        Mask(height, width, counts[start:end])
-        for (height, width), start, end in zip(sizes, _starts(ends), ends, strict=True)
-    ]
 
 
 def _b64(value: Any) -> str:

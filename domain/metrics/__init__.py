@@ -31,10 +31,12 @@ are kept apart (`EvaluationObjects.crowd`) and only make the predictions they co
 
 from __future__ import annotations
 
+from domain.metrics.build import build_objects
 from domain.metrics.curves import PrPoint, pr_curve
-from domain.metrics.objects import EvaluationObjects, build_objects
+from domain.metrics.objects import EvaluationObjects
+from domain.metrics.outcome import ConfidenceState
 from domain.metrics.ratios import FeatureReport, MacroMeans, Metrics, Summary
-from domain.metrics.result import CellCounts, ConfidenceState, Counts, MatchResult, match
+from domain.metrics.result import CellCounts, Counts, MatchResult, match
 from domain.metrics.tables import Grid, grid
 
 __all__ = [

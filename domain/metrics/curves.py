@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 from domain.metrics.ratios import summary
 
 if TYPE_CHECKING:
-    from domain.metrics.result import MatchResult, RowSelection
+    from domain.metrics.outcome import RowSelection
+    from domain.metrics.result import MatchResult
 
 
 @dataclass(frozen=True, slots=True)

@@ -131,7 +131,7 @@ def _overlap_pairs(
 
 
 @numba.njit(cache=True)
-def _all_pairs(a_off: np.ndarray, p_off: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def all_pairs(a_off: np.ndarray, p_off: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     total = 0
     for g in range(a_off.size - 1):
         total += (a_off[g + 1] - a_off[g]) * (p_off[g + 1] - p_off[g])
@@ -147,7 +147,7 @@ def _all_pairs(a_off: np.ndarray, p_off: np.ndarray) -> tuple[np.ndarray, np.nda
     return ai, pj
 
 
-def _row_offsets(side: Side, positions: np.ndarray, n_rows: int) -> np.ndarray:
+def row_offsets(side: Side, positions: np.ndarray, n_rows: int) -> np.ndarray:
     return np.searchsorted(side.row[positions], np.arange(n_rows + 1)).astype(np.int64)
 
 
@@ -187,17 +187,17 @@ def _mask_pairs(
     # feature), never per pair.
     for g in np.flatnonzero((np.diff(a_off) > 0) & (np.diff(p_off) > 0)).tolist():
         a0, a1, p0, p1 = int(a_off[g]), int(a_off[g + 1]), int(p_off[g]), int(p_off[g + 1])
-        _one_size(a_masks[a0:a1], p_masks[p0:p1])
+        one_size(a_masks[a0:a1], p_masks[p0:p1])
         block = np.asarray(
             mask_api.iou(list(p_masks[p0:p1]), list(a_masks[a0:a1]), [0] * (a1 - a0)),
             dtype=np.float64,
         ).reshape(p1 - p0, a1 - a0)
         pj, ai = np.nonzero(block > 0.0)
         parts.append((ai + a0, pj + p0, np.minimum(block[pj, ai], 1.0)))
-    return _concat(parts)
+    return concat(parts)
 
 
-def _one_size(a_masks: Sequence[RLE], p_masks: Sequence[RLE]) -> None:
+def one_size(a_masks: Sequence[RLE], p_masks: Sequence[RLE]) -> None:
     """Masks are compared pixel by pixel, so those of one data row must share its size."""
     sizes = {tuple(m["size"]) for m in (*a_masks, *p_masks)}
     if len(sizes) > 1:
@@ -217,19 +217,20 @@ def _key_groups(
     return a_order, a_off, p_order, p_off
 
 
-# The pixel computation of groups of masks: `_mask_pairs` (IoU) or `_mask_cover` (crowd share).
+# The pixel computation of groups of masks: `_mask_pairs` (IoU) or domain.metrics.crowd's
+# `_mask_cover` (crowd share).
 PixelBlocks = Callable[
     [Sequence[RLE], np.ndarray, Sequence[RLE], np.ndarray],
     tuple[np.ndarray, np.ndarray, np.ndarray],
 ]
 
 
-def _across_kinds(
+def across_kinds(
     a: Side, p: Side, n_features: int, blocks: PixelBlocks
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`blocks` over the pairs of a polygon and a mask of one feature on one data row, either
     side holding either kind: positions in `a` and `p`, and the value of each kept pair."""
-    return _concat(
+    return concat(
         [
             _polygon_mask_pairs(a, a_kind, p, p_kind, n_features, blocks)
             for a_kind, p_kind in ((POLYGON, MASK), (MASK, POLYGON))
@@ -240,20 +241,20 @@ def _across_kinds(
 def _polygon_mask_pairs(
     a: Side, a_kind: int, p: Side, p_kind: int, n_features: int, blocks: PixelBlocks
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One direction of `_across_kinds`: `a_kind` objects of `a` with `p_kind` objects of `p`.
+    """One direction of `across_kinds`: `a_kind` objects of `a` with `p_kind` objects of `p`.
 
     Groups are (data row, feature); only objects whose group the other side has too are
     kept, so a scene without mixing stops at the key comparison and rasterises nothing.
     """
     a_pos, p_pos = a.of_kind(a_kind), p.of_kind(p_kind)
     if not (a_pos.size and p_pos.size):
-        return _concat([])
+        return concat([])
     a_key = a.row[a_pos] * n_features + a.feature[a_pos]
     p_key = p.row[p_pos] * n_features + p.feature[p_pos]
     # Indices into the kinds' tables (the j-th object of its kind) of the objects kept.
     a_j = np.flatnonzero(np.isin(a_key, p_key))
     if not a_j.size:
-        return _concat([])
+        return concat([])
     p_j = np.flatnonzero(np.isin(p_key, a_key))
     a_order, a_off, p_order, p_off = _key_groups(a_key[a_j], p_key[p_j])
     a_j, p_j = a_j[a_order], p_j[p_order]
@@ -287,7 +288,7 @@ def span_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return iou
 
 
-def _concat(
+def concat(
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if not parts:
@@ -308,7 +309,7 @@ def candidate_pairs(objects: EvaluationObjects, point_radius: float) -> Candidat
 
     def per_row(kind: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         a_pos, p_pos = gt.of_kind(kind), pred.of_kind(kind)
-        return a_pos, _row_offsets(gt, a_pos, n_rows), p_pos, _row_offsets(pred, p_pos, n_rows)
+        return a_pos, row_offsets(gt, a_pos, n_rows), p_pos, row_offsets(pred, p_pos, n_rows)
 
     a_pos, a_off, p_pos, p_off = per_row(BOX)
     if a_pos.size and p_pos.size:
@@ -335,11 +336,11 @@ def candidate_pairs(objects: EvaluationObjects, point_radius: float) -> Candidat
         ai, pj, iou = _mask_pairs(gt.masks, a_off, pred.masks, p_off)
         parts.append((a_pos[ai], p_pos[pj], iou))
 
-    parts.append(_across_kinds(gt, pred, len(objects.features), _mask_pairs))
+    parts.append(across_kinds(gt, pred, len(objects.features), _mask_pairs))
 
     a_pos, a_off, p_pos, p_off = per_row(SPAN)
     if a_pos.size and p_pos.size:
-        ai, pj = _all_pairs(a_off, p_off)
+        ai, pj = all_pairs(a_off, p_off)
         iou = span_iou(gt.spans[ai], pred.spans[pj])
         keep = iou > 0.0
         parts.append((a_pos[ai[keep]], p_pos[pj[keep]], iou[keep]))
@@ -351,72 +352,8 @@ def candidate_pairs(objects: EvaluationObjects, point_radius: float) -> Candidat
         a_key = gt.row[a_pos] * stride + gt.pool[a_pos]
         p_key = pred.row[p_pos] * stride + pred.pool[p_pos]
         a_order, a_off, p_order, p_off = _key_groups(a_key, p_key)
-        ai, pj = _all_pairs(a_off, p_off)
+        ai, pj = all_pairs(a_off, p_off)
         parts.append((a_pos[a_order[ai]], p_pos[p_order[pj]], np.ones(ai.size, np.float64)))
 
-    ann, pred_index, iou = _concat(parts)
+    ann, pred_index, iou = concat(parts)
     return CandidatePairs(ann=ann, pred=pred_index, iou=iou)
-
-
-def crowd_cover(objects: EvaluationObjects) -> np.ndarray | None:
-    """Per prediction, the largest share of its own area a crowd region of its feature on
-    its data row covers: |P ∩ G| / area(P), 0 when none overlaps or P has no area (§9).
-
-    None when the evaluation has no crowd region. Boxes and polygons compute like their
-    IoUs (continuous coordinates, shapely); masks by pixel counts (pycocotools' iou with
-    iscrowd 1, which is exactly |P ∩ G| / |P|, one call per data row), and so do a polygon
-    and a mask of one feature, the polygon rasterised as for their IoU.
-    """
-    crowd, pred, n_rows = objects.crowd, objects.predictions, objects.n_rows
-    if not crowd.size:
-        return None
-    cover = np.zeros(pred.size, np.float64)
-    for kind in (BOX, POLYGON, MASK):
-        c_pos, p_pos = crowd.of_kind(kind), pred.of_kind(kind)
-        if not (c_pos.size and p_pos.size):
-            continue
-        c_off, p_off = _row_offsets(crowd, c_pos, n_rows), _row_offsets(pred, p_pos, n_rows)
-        if kind == MASK:
-            ci, pj, share = _mask_cover(crowd.masks, c_off, pred.masks, p_off)
-        else:
-            ci, pj = _all_pairs(c_off, p_off)
-            if kind == BOX:
-                share = _box_cover(box_corners(crowd.boxes)[ci], box_corners(pred.boxes)[pj])
-            else:
-                c_shapes, p_shapes = crowd.polygons[ci], pred.polygons[pj]
-                inter = shapely.area(shapely.intersection(c_shapes, p_shapes))
-                own = shapely.area(p_shapes)
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    share = np.where(own > 0.0, inter / own, 0.0)
-        same = crowd.feature[c_pos[ci]] == pred.feature[p_pos[pj]]
-        np.maximum.at(cover, p_pos[pj[same]], np.minimum(share[same], 1.0))
-    _, p_at, share = _across_kinds(crowd, pred, len(objects.features), _mask_cover)
-    np.maximum.at(cover, p_at, np.minimum(share, 1.0))
-    return cover
-
-
-def _box_cover(c: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Element-wise |P ∩ G| / area(P) of corner rows (x0, y0, x1, y1)."""
-    iw = np.minimum(c[:, 2], p[:, 2]) - np.maximum(c[:, 0], p[:, 0])
-    ih = np.minimum(c[:, 3], p[:, 3]) - np.maximum(c[:, 1], p[:, 1])
-    overlap = (iw > 0.0) & (ih > 0.0)
-    inter = np.where(overlap, iw * ih, 0.0)
-    own = (p[:, 2] - p[:, 0]) * (p[:, 3] - p[:, 1])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(overlap & (own > 0.0), inter / own, 0.0)
-
-
-def _mask_cover(
-    c_masks: Sequence[RLE], c_off: np.ndarray, p_masks: Sequence[RLE], p_off: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    for g in np.flatnonzero((np.diff(c_off) > 0) & (np.diff(p_off) > 0)).tolist():
-        c0, c1, p0, p1 = int(c_off[g]), int(c_off[g + 1]), int(p_off[g]), int(p_off[g + 1])
-        _one_size(c_masks[c0:c1], p_masks[p0:p1])
-        block = np.asarray(
-            mask_api.iou(list(p_masks[p0:p1]), list(c_masks[c0:c1]), [1] * (c1 - c0)),
-            dtype=np.float64,
-        ).reshape(p1 - p0, c1 - c0)
-        pj, ci = np.nonzero(np.nan_to_num(block) > 0.0)
-        parts.append((ci + c0, pj + p0, block[pj, ci]))
-    return _concat(parts)

@@ -1,16 +1,13 @@
-"""A matched evaluation, compact, and its counts at any grid point (docs/metrics.md §3, §4).
+"""Counts and metrics of a matched evaluation at any grid point (docs/metrics.md §3, §4).
 
-Nothing is stored per grid point: the walk's taken pairs per confidence threshold, and the
-objects' (data row, feature, confidence). Per (data row, feature) at (c, t):
+The counts are made from the walk's outcome (domain.metrics.outcome), where nothing is stored
+per grid point. Per (data row, feature) at (c, t):
 
 - TP = same-feature taken pairs with IoU > t; ΣIoU = the sum of their IoUs;
 - FN = annotations - TP (an annotation taken by a prediction of another feature is an FN);
 - FP = active predictions - TP;
-- TN = 1 when the row has no annotation and no active prediction of the feature.
-
-A "cell" is a (data row, feature) with any object. Its presence is +inf when it holds an
-annotation, else its highest prediction confidence: the cell is present at c (so not a TN)
-exactly when presence >= c. Every other (row, feature) is a TN at every c.
+- TN = 1 when the row has no annotation and no active prediction of the feature (its cell is
+  absent at c).
 
 Free-text answers are never matched: they count as annotations and predictions of their
 feature (`text_counts`) and add nothing to TP, FP, FN or TN.
@@ -42,14 +39,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from domain.metrics.crowd import crowd_cover
 from domain.metrics.curves import PrPoint, pr_curve
-from domain.metrics.iou import candidate_pairs, crowd_cover
-from domain.metrics.nested import nested_pairs
-from domain.metrics.objects import EvaluationObjects, TextObjects
+from domain.metrics.iou import candidate_pairs
+from domain.metrics.objects import EvaluationObjects
+from domain.metrics.outcome import (
+    ConfidenceState,
+    RowSelection,
+    WalkOutcome,
+    check_iou_threshold,
+    cut,
+)
 from domain.metrics.ratios import FeatureReport, Metrics, macro, metrics, ratio, summary
-from domain.metrics.walk import TakenPairs, walk
-
-RowSelection = np.ndarray | None  # a boolean mask over data rows, or data row numbers
+from domain.metrics.walk import walk
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -72,184 +74,9 @@ class CellCounts:
     counts: Counts  # tn is 0 for each of these cells
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class ConfidenceState:
-    """What depends only on the confidence threshold and the row selection: shared by every
-    IoU threshold (see `grid`)."""
-
-    c_index: int
-    mask: np.ndarray | None
-    n_rows: int
-    active: np.ndarray  # bool per prediction: confidence >= c and row selected
-    present: np.ndarray  # bool per cell
-    annotations: np.ndarray  # per feature, nested answers included
-    predictions: np.ndarray  # active predictions per feature, nested answers included
-    tn: np.ndarray  # per feature
-    nested_active: np.ndarray  # bool per nested predicted answer: its root is active
-
-
-class MatchResult:
-    """The walk's outcome for every confidence threshold of the run."""
-
-    def __init__(
-        self,
-        objects: EvaluationObjects,
-        confidence_thresholds: tuple[float, ...],
-        taken: TakenPairs,
-        cover: np.ndarray | None = None,
-    ) -> None:
-        """`cover` is `crowd_cover(objects)`: None when there is no crowd region."""
-        gt, pred = objects.ground_truth, objects.predictions
-        self.n_rows = objects.n_rows
-        self.features = objects.features
-        self.text_features = objects.text_features
-        self.confidence_thresholds = confidence_thresholds
-        self.taken = taken
-        self.ann_row, self.ann_feature = gt.row, gt.feature
-        self.pred_row, self.pred_feature, self.pred_confidence = (
-            pred.row,
-            pred.feature,
-            pred.confidence,
-        )
-        self.text_ground_truth: TextObjects = objects.text_ground_truth
-        self.text_predictions: TextObjects = objects.text_predictions
-        # Nested answers (§8): their objects, and their pairs in the layout of `taken`.
-        self.nested = objects.nested
-        self.top_level = ~objects.nested
-        nested_gt, nested_pred = objects.nested_ground_truth, objects.nested_predictions
-        self.nested_taken = nested_pairs(objects, taken)
-        self.nested_ann_row, self.nested_ann_feature = nested_gt.row, nested_gt.feature
-        self.nested_pred_row, self.nested_pred_feature, self.nested_pred_confidence = (
-            nested_pred.row,
-            nested_pred.feature,
-            nested_pred.confidence,
-        )
-        n_features = max(len(self.features), 1)
-        keys = np.concatenate(
-            [
-                gt.row * n_features + gt.feature,
-                pred.row * n_features + pred.feature,
-                nested_gt.row * n_features + nested_gt.feature,
-                nested_pred.row * n_features + nested_pred.feature,
-            ]
-        )
-        cell_keys, inverse = np.unique(keys, return_inverse=True)
-        ends = np.cumsum([gt.size, pred.size, nested_gt.size])
-        self.ann_cell, self.pred_cell = inverse[: ends[0]], inverse[ends[0] : ends[1]]
-        self.nested_ann_cell = inverse[ends[1] : ends[2]]
-        self.nested_pred_cell = inverse[ends[2] :]
-        self.cell_row, self.cell_feature = np.divmod(cell_keys, n_features)
-        presence = np.full(cell_keys.size, -np.inf)
-        np.maximum.at(presence, self.pred_cell, self.pred_confidence)
-        np.maximum.at(presence, self.nested_pred_cell, self.nested_pred_confidence)
-        presence[self.ann_cell] = np.inf
-        presence[self.nested_ann_cell] = np.inf
-        self.cell_presence = presence
-        self.cell_annotations = np.bincount(
-            np.concatenate([self.ann_cell, self.nested_ann_cell]), minlength=cell_keys.size
-        )
-        self.taken_cell = self.ann_cell[taken.ann]
-        self.nested_taken_cell = self.nested_ann_cell[self.nested_taken.ann]
-        self.cell_nested = self.nested[self.cell_feature]
-        # Without nested objects or nested features the §8 steps are skipped: no cost then.
-        self.has_nested_objects = bool(nested_gt.size or nested_pred.size)
-        self.all_top_level = not self.nested.any()
-        # The data row of each cell for the data-row level, which sums over top-level
-        # features only (§8): a nested answer's cell goes to a spare row n_rows, dropped.
-        self.cell_top = ~self.cell_nested
-        self.cell_row_top = np.where(self.cell_nested, self.n_rows, self.cell_row)
-        # Crowd regions (§9): each prediction's covered share, and the regions themselves.
-        self.crowd_cover = cover
-        self.nested_pred_root = nested_pred.root
-        self.crowd_row, self.crowd_feature = objects.crowd.row, objects.crowd.feature
-
-    # -- selections -------------------------------------------------------------------
-
-    def confidence_index(self, confidence: float) -> int:
-        """The position of a confidence threshold of the run (compared exactly)."""
-        for i, c in enumerate(self.confidence_thresholds):
-            if c == confidence:
-                return i
-        raise KeyError(f"{confidence!r} is not a confidence threshold of this evaluation")
-
-    def row_mask(self, rows: RowSelection) -> np.ndarray | None:
-        if rows is None:
-            return None
-        rows = np.asarray(rows)
-        if rows.dtype == bool:
-            if rows.shape != (self.n_rows,):
-                raise ValueError("a row mask must have one entry per data row")
-            return rows
-        mask = np.zeros(self.n_rows, dtype=bool)
-        mask[rows.astype(np.int64)] = True
-        return mask
-
-    def taken_at(self, c_index: int, iou_threshold: float, rows: RowSelection = None) -> np.ndarray:
-        """Positions in `taken` of the pairs taken at (c, t), in walk order."""
-        return self._taken(c_index, iou_threshold, self.row_mask(rows))
-
-    def confidence_state(self, c_index: int, rows: RowSelection = None) -> ConfidenceState:
-        c = self.confidence_thresholds[c_index]
-        mask = self.row_mask(rows)
-        active = self.pred_confidence >= c
-        nested_active = self.nested_pred_confidence >= c
-        present = self.cell_presence >= c
-        ann_feature, nested_ann_feature = self.ann_feature, self.nested_ann_feature
-        n_rows = self.n_rows
-        if mask is not None:
-            active &= mask[self.pred_row]
-            nested_active &= mask[self.nested_pred_row]
-            present &= mask[self.cell_row]
-            ann_feature = ann_feature[mask[self.ann_row]]
-            nested_ann_feature = nested_ann_feature[mask[self.nested_ann_row]]
-            n_rows = int(mask.sum())
-        n = len(self.features)
-        annotations = np.bincount(ann_feature, minlength=n)
-        predictions = np.bincount(self.pred_feature[active], minlength=n)
-        if self.has_nested_objects:
-            annotations += np.bincount(nested_ann_feature, minlength=n)
-            predictions += np.bincount(self.nested_pred_feature[nested_active], minlength=n)
-        return ConfidenceState(
-            c_index=c_index,
-            mask=mask,
-            n_rows=n_rows,
-            active=active,
-            present=present,
-            annotations=annotations,
-            predictions=predictions,
-            tn=n_rows - np.bincount(self.cell_feature[present], minlength=n),
-            nested_active=nested_active,
-        )
-
-    def _taken(self, c_index: int, t: float, mask: np.ndarray | None) -> np.ndarray:
-        return _cut(self.taken, c_index, t, mask)
-
-    def nested_taken_at(
-        self, c_index: int, iou_threshold: float, rows: RowSelection = None
-    ) -> np.ndarray:
-        """Positions in `nested_taken` of the nested pairs taken at (c, t)."""
-        return _cut(self.nested_taken, c_index, iou_threshold, self.row_mask(rows))
-
-    def _pairs(
-        self, c_index: int, t: float, mask: np.ndarray | None
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(annotation feature, prediction feature, IoU) of every pair taken at (c, t), the
-        walk's then the nested ones (whose IoU is NaN: they have no geometry)."""
-        taken = self._taken(c_index, t, mask)
-        if not self.has_nested_objects:
-            return (
-                self.taken.ann_feature[taken],
-                self.taken.pred_feature[taken],
-                self.taken.iou[taken],
-            )
-        nested = _cut(self.nested_taken, c_index, t, mask)
-        return (
-            np.concatenate([self.taken.ann_feature[taken], self.nested_taken.ann_feature[nested]]),
-            np.concatenate(
-                [self.taken.pred_feature[taken], self.nested_taken.pred_feature[nested]]
-            ),
-            np.concatenate([self.taken.iou[taken], np.full(nested.size, np.nan)]),
-        )
+class MatchResult(WalkOutcome):
+    """The walk's outcome for every confidence threshold of the run, with its counts and
+    metrics at any grid point."""
 
     # -- counts -----------------------------------------------------------------------
 
@@ -331,7 +158,7 @@ class MatchResult:
         state = self.confidence_state(c_index, rows)
         ignored = self.ignored_at(state, iou_threshold)
         if ignored is None:
-            _check_iou_threshold(iou_threshold)
+            check_iou_threshold(iou_threshold)
             return np.zeros(len(self.features), np.int64)
         return self._ignored_per_feature(state, ignored)
 
@@ -367,7 +194,7 @@ class MatchResult:
         if ignored is not None:
             predictions -= np.bincount(self.pred_cell[ignored], minlength=size)
         if self.has_nested_objects:
-            nested = _cut(self.nested_taken, state.c_index, t, state.mask)
+            nested = cut(self.nested_taken, state.c_index, t, state.mask)
             pairs = self.nested_taken
             nested_same = pairs.ann_feature[nested] == pairs.pred_feature[nested]
             tp += np.bincount(self.nested_taken_cell[nested][nested_same], minlength=size)
@@ -505,20 +332,6 @@ def mean_of_rows(row: np.ndarray, values: np.ndarray, n_rows: int) -> np.ndarray
 _METRICS = ("tp", "fp", "fn", "tn", "precision", "recall", "f1", "iou")
 
 
-def _cut(pairs: TakenPairs, c_index: int, t: float, mask: np.ndarray | None) -> np.ndarray:
-    """Positions of the pairs taken at (c, t) in the selected rows, in walk order."""
-    _check_iou_threshold(t)
-    at = pairs.at(c_index)
-    keep: np.ndarray = pairs.iou[at] > t
-    if mask is not None:
-        keep &= mask[pairs.row[at]]
-    return np.flatnonzero(keep) + int(at.start)
-
-
 def _fields(counts: Counts) -> tuple[np.ndarray, ...]:
     return counts.tp, counts.fp, counts.fn, counts.tn, counts.iou_sum
 
-
-def _check_iou_threshold(t: float) -> None:
-    if not 0.0 <= t <= 1.0:
-        raise ValueError(f"an IoU threshold must be in [0, 1], not {t!r}")

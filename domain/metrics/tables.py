@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from domain.metrics.outcome import RowSelection
 from domain.metrics.ratios import Metrics, metrics
-from domain.metrics.result import MatchResult, RowSelection
+from domain.metrics.result import MatchResult
 
 
 @dataclass(frozen=True, slots=True, eq=False)

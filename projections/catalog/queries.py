@@ -10,7 +10,8 @@ from uuid import UUID
 import orjson
 from psycopg.rows import DictRow
 
-from domain.annotations.box_columns import BoxColumns, RowObjects, label_columns
+from domain.annotations.box_columns import BoxColumns
+from domain.annotations.box_labels import RowObjects, label_columns
 from domain.annotations.objects import Annotation
 from domain.data_rows import RowInfo
 from domain.errors import NotFound

@@ -6,7 +6,8 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.annotations.columns import decode_rows, encode_rows
+from domain.annotations.column_decoding import decode_rows
+from domain.annotations.columns import encode_rows
 from domain.annotations.ndjson.lines import parse_annotation_line
 from domain.annotations.objects import (
     Annotation,

@@ -12,8 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.annotations.box_columns import BoxLabels, BoxLines, label_columns, prediction_payloads
-from domain.annotations.columns import chunk_rows, decode_rows, encode_rows
+from domain.annotations.box_columns import BoxLines
+from domain.annotations.box_labels import BoxLabels, label_columns
+from domain.annotations.box_payloads import prediction_payloads
+from domain.annotations.column_decoding import decode_rows
+from domain.annotations.columns import chunk_rows, encode_rows
 from domain.annotations.ndjson.lines import DataRowRef, parse_annotation_line
 from domain.annotations.objects import Annotation, Box
 from domain.annotations.validation import check_against_row, validate_annotations

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.annotations.columns import chunk_rows, decode_rows, encode_rows, payload_size
+from domain.annotations.column_decoding import decode_rows
+from domain.annotations.columns import chunk_rows, encode_rows, payload_size
 from domain.annotations.objects import Annotation, Answer, Box, Mask, Point, TextAnswer
 from domain.errors import ValidationFailed
 from tests.domain.annotations import strategies

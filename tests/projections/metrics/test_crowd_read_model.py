@@ -9,7 +9,8 @@ import numpy as np
 import orjson
 import pytest
 
-from domain.annotations.columns import decode_rows, encode_rows
+from domain.annotations.column_decoding import decode_rows
+from domain.annotations.columns import encode_rows
 from domain.annotations.objects import Annotation, Box, Mask
 from domain.metrics import build_objects, match
 from projections.annotation_json import annotations_from_json, row_sets

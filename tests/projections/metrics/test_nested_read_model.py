@@ -12,7 +12,8 @@ import itertools
 import numpy as np
 import orjson
 
-from domain.annotations.columns import decode_rows, encode_rows
+from domain.annotations.column_decoding import decode_rows
+from domain.annotations.columns import encode_rows
 from domain.annotations.ndjson.lines import parse_annotation_line
 from domain.metrics import build_objects, match
 from domain.ontology import Ontology
