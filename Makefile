@@ -24,7 +24,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy domain
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -n 2 --dist loadscope -m "not serial"
 	$(BIN)/python -m pytest -q -m serial
 

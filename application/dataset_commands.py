@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -129,9 +130,9 @@ class DatasetCommands(LedgerCore):
         declared: dict[str, MetadataField] = {}
         seen: dict[str, int] = {}
         for line_no, obj in lines:
-            if isinstance(obj, dict) and errors.attempt(line_no, lambda o=obj, n=line_no: check_keys(o, DATA_ROW_LINE_KEYS, n) or True) is None:
+            if isinstance(obj, dict) and not errors.passes(line_no, partial(check_keys, obj, DATA_ROW_LINE_KEYS, line_no)):
                 continue
-            parsed = errors.attempt(line_no, lambda obj=obj, n=line_no: parse_data_row_line(obj, n, dataset.id, fields))
+            parsed = errors.attempt(line_no, partial(parse_data_row_line, obj, line_no, dataset.id, fields))
             if parsed is None:
                 continue
             row, new_fields = parsed
@@ -217,7 +218,7 @@ class DatasetCommands(LedgerCore):
             except AnnotationLineError as exc:
                 errors.add(line_no, exc.reason)
                 continue
-            ref = errors.attempt(line_no, lambda v=obj["dataRow"], n=line_no: parse_data_row_ref(v, n))
+            ref = errors.attempt(line_no, partial(parse_data_row_ref, obj["dataRow"], line_no))
             lines.append((line_no, obj, ref))
         ids = [ref.id for _, _, ref in lines if ref is not None and ref.id is not None]
         global_keys = [ref.global_key for _, _, ref in lines if ref is not None and ref.global_key is not None]
@@ -261,14 +262,14 @@ class DatasetCommands(LedgerCore):
             for key, value in metadata.items():
                 field = fields.get(key)
                 if field is None and value is not None:
-                    made = errors.attempt(line_no, lambda k=key, v=value, n=line_no: infer_metadata_field(k, v, n))
+                    made = errors.attempt(line_no, partial(infer_metadata_field, key, value, line_no))
                     if made is None:
                         continue
                     field = fields[key] = declared[key] = made
                 if field is None:
                     checked[key] = None
                     continue
-                result = errors.attempt(line_no, lambda f=field, v=value, n=line_no: f.check(v, n))
+                result = errors.attempt(line_no, partial(field.check, value, line_no))
                 if result is not None or value is None:
                     checked[key] = result
             if row is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -53,7 +54,7 @@ class EmbeddingCommands(LedgerCore):
         errors = ErrorCollector()
         parsed: list[EmbeddingLine] = []
         for line_no, obj in lines:
-            item = errors.attempt(line_no, lambda o=obj, n=line_no, d=dimension: parse_embedding_line(o, n, d))
+            item = errors.attempt(line_no, partial(parse_embedding_line, obj, line_no, dimension))
             if item is not None:
                 parsed.append(item)
                 # The first valid line fixes a new space's dimension; later lines must match.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -21,6 +22,7 @@ from domain.datasets import Dataset
 from domain.errors import AnnotationLineError, ValidationFailed
 from domain.model_runs import ModelRun
 from domain.models import Model
+from domain.ontology import Ontology
 from domain.splits import Split, parse_split, split_by_ratios
 from domain.uploads import Part, Upload, UploadKind, chunk_payload, read_chunk
 
@@ -241,7 +243,7 @@ class ModelRunCommands(MetricCommands):
         for line_no, obj in lines:
             if take(obj, line_no):
                 continue
-            result = errors.attempt(line_no, lambda o=obj, n=line_no: parse_annotation_line(o, n, names, prediction=True))
+            result = errors.attempt(line_no, partial(parse_annotation_line, obj, line_no, names, prediction=True))
             if result is not None:
                 parsed.append((line_no, result[0], result[1]))
             if errors.full:
@@ -267,14 +269,7 @@ class ModelRunCommands(MetricCommands):
             if row is None:
                 errors.add(line_no, f"data row {key!r} is not in model run {run.id}")
                 continue
-            # validate_annotations returns None: `or True` tells success from a caught error.
-            checked = errors.attempt(
-                line_no,
-                lambda a=row_predictions, r=row, n=line_no: validate_annotations(a, model.ontology, r.size, n)
-                or check_against_row(a, r, n)
-                or True,
-            )
-            if checked is None:
+            if not errors.passes(line_no, partial(_check_predictions, row_predictions, model.ontology, row, line_no)):
                 continue
             others.append((line_no, row.id, row_predictions))
             count += len(row_predictions)
@@ -339,7 +334,17 @@ class ModelRunCommands(MetricCommands):
 
 def _key(ref: DataRowRef) -> str:
     """How a line names its data row: by id or by global key."""
-    return ref.id if ref.id is not None else ref.global_key  # type: ignore[return-value]
+    if ref.id is not None:
+        return ref.id
+    assert ref.global_key is not None  # a DataRowRef holds exactly one of the two
+    return ref.global_key
+
+
+def _check_predictions(predictions: list[Annotation], ontology: Ontology, row: RowInfo, line_no: int) -> None:
+    """Raises AnnotationLineError if a line's predictions do not fit the model's ontology
+    or their data row."""
+    validate_annotations(predictions, ontology, row.size, line_no)
+    check_against_row(predictions, row, line_no)
 
 
 class CustomMetricCommands(LedgerCore):
@@ -354,7 +359,7 @@ class CustomMetricCommands(LedgerCore):
         errors = ErrorCollector()
         parsed = []
         for line_no, obj in lines:
-            value = errors.attempt(line_no, lambda o=obj, n=line_no: parse_custom_metric_line(o, n, model.ontology))
+            value = errors.attempt(line_no, partial(parse_custom_metric_line, obj, line_no, model.ontology))
             if value is not None:
                 parsed.append((line_no, value))
         ids = [v.data_row["id"] for _, v in parsed if "id" in v.data_row]

@@ -11,8 +11,6 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
 from application.ledger import LedgerCore, check_expected_version
 from domain.errors import Conflict, ValidationFailed
 from domain.models import Model
@@ -30,10 +28,10 @@ class LoggedSlices:
     def _get(self, slice_id: str) -> Slice | None:
         if slice_id not in self._loaded:
             try:
-                found = self._ledger.repository.get(UUID(slice_id))
-            except (AggregateNotFoundError, ValueError):
+                found = self._ledger.find(Slice, UUID(slice_id))
+            except ValueError:  # not a UUID
                 found = None
-            live = isinstance(found, Slice) and not found.deleted and found.model_id == self._model_id
+            live = found is not None and not found.deleted and found.model_id == self._model_id
             self._loaded[slice_id] = found if live else None
         return self._loaded[slice_id]
 

@@ -79,6 +79,16 @@ class ErrorCollector:
             self.add_from(exc, line)
             return None
 
+    def passes(self, line: int, check: Callable[[], None]) -> bool:
+        """Runs a check that returns nothing and raises ValidationFailed on a bad line:
+        whether it passed (its errors are collected when not)."""
+        try:
+            check()
+        except ValidationFailed as exc:
+            self.add_from(exc, line)
+            return False
+        return True
+
     def add_from(self, exc: ValidationFailed, line: int) -> None:
         found = list(getattr(exc, "errors", None) or [])
         self.errors.extend(found or [LineError(line, _unnumbered(line, exc.message))])

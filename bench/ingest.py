@@ -37,16 +37,17 @@ def start_server(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], str]
         text=True,
         env={**{k: v for k, v in os.environ.items() if not k.startswith("POSTGRES_")}, "PYTHONUNBUFFERED": "1"},
     )
-    assert proc.stdout is not None
+    output = proc.stdout
+    assert output is not None
     key = ""
-    for line in proc.stdout:
+    for line in output:
         if line.startswith("mlk_"):
             key = line.strip()
         if "/graphql" in line and key:
             break
     else:
         raise RuntimeError(f"the server exited with {proc.wait()} before it was ready")
-    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()  # type: ignore[union-attr]
+    threading.Thread(target=lambda: [None for _ in output], daemon=True).start()
     return proc, key
 
 

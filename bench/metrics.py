@@ -105,7 +105,7 @@ def forked(step: Callable[[Any], Any], prepare: Callable[[], Any] = lambda: None
     with os.fdopen(read_end, "rb") as pipe:
         data = pipe.read()
     os.waitpid(pid, 0)
-    return pickle.loads(data)  # type: ignore[no-any-return]
+    return pickle.loads(data)
 
 
 def best_of(repeat: int, step: Callable[[], Any]) -> Measurement:

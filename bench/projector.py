@@ -82,7 +82,7 @@ def reduction_figures(method: str, points: int, dimension: int) -> dict[str, Any
         [sys.executable, "-c", code, method, str(points), str(dimension)],
         check=True, capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1],
     )
-    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 # -- end to end, over HTTP ------------------------------------------------------------------

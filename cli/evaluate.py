@@ -154,11 +154,11 @@ def read_lines(
             index = by_global_key
             if key is None:
                 key, index = ref.id, by_id
-        r = index.get(key)  # type: ignore[arg-type]
+        r = index.get(key)
         if r is None:
-            r = add(index, key)  # type: ignore[arg-type]
+            r = add(index, key)
         if annotations is None:
-            sides[r].append(taken)  # type: ignore[arg-type]
+            sides[r].append(taken)  # type: ignore[arg-type]  # a stand-in: the box's index among those gathered, replaced below
             taken += 1
             continue
         for annotation in annotations:
@@ -171,7 +171,7 @@ def read_lines(
         assert boxes is not None
         built = boxes.finish().annotations()
         for r, objects in enumerate(sides):
-            sides[r] = [built[o] if type(o) is int else o for o in objects]  # type: ignore[index]
+            sides[r] = [built[o] if type(o) is int else o for o in objects]
 
 
 # Geometries whose check needs more than the feature's type: the question, the row's size.
@@ -202,7 +202,7 @@ def _nullable(values: np.ndarray) -> list[Any]:
     """Nested lists with NaN (an undefined ratio) as None."""
     out = values.astype(object)
     out[np.isnan(values)] = None
-    return out.tolist()  # type: ignore[no-any-return]
+    return out.tolist()
 
 
 def report(
@@ -360,6 +360,7 @@ def evaluate(
         raise typer.BadParameter("must be ndjson or coco", param_hint="--format")
     if iou_type not in ("bbox", "segm"):
         raise typer.BadParameter("must be bbox or segm", param_hint="--iou-type")
+    coco_iou_type: Literal["bbox", "segm"] = "bbox" if iou_type == "bbox" else "segm"
     rows = _Rows()
     # Reading creates an object or more per line and keeps them all, none in a reference
     # cycle: the cyclic collector would only rescan the growing heap, again and again (it
@@ -368,8 +369,8 @@ def evaluate(
     gc.disable()
     try:
         if input_format == "coco":
-            sizes = read_coco(ground_truth, predictions, iou_type, rows)  # type: ignore[arg-type]
-            result = coco_report(rows, iou_type, sizes)  # type: ignore[arg-type]
+            sizes = read_coco(ground_truth, predictions, coco_iou_type, rows)
+            result = coco_report(rows, coco_iou_type, sizes)
         else:
             read_file(ground_truth, rows, ground_truth=True)
             read_file(predictions, rows, ground_truth=False)

@@ -145,7 +145,7 @@ def import_coco(
         stored = upload_images(dataset, instances, images) if images is not None else {}
         lines = coco.data_row_lines(
             instances,
-            geometry,  # type: ignore[arg-type]
+            geometry,
             lambda image: stored.get(image["file_name"]) or coco.default_row_data(image),
         )
     image_names = [f"{instances.source}: image {image['id']!r}" for image in instances.images]
@@ -153,7 +153,7 @@ def import_coco(
         ids["rows"] = dataset.upsert_data_rows(lines).accepted
     if model_name is not None:
         with reported():
-            model = client.create_model(model_name, coco.ontology(instances, geometry))  # type: ignore[arg-type]
+            model = client.create_model(model_name, coco.ontology(instances, geometry))
             run = model.create_model_run(run_name, dataset=dataset)
             run.update_config({**run.config, **coco.run_config(instances)})
             ids.update(model=model.id, run=run.id)
@@ -230,5 +230,6 @@ def import_ndjson(
         if dataset_id is not None:
             uploaded = client.get_dataset(dataset_id).upsert_data_rows(path)
         else:
-            uploaded = client.get_model_run(run_id).add_predictions(path)  # type: ignore[arg-type]
+            assert run_id is not None  # exactly one of the two, as checked above
+            uploaded = client.get_model_run(run_id).add_predictions(path)
     echo_json({"accepted": uploaded.accepted, "version": uploaded.version})

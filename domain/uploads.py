@@ -105,7 +105,14 @@ class Upload(Aggregate):
         """The aggregate version of chunk `index`'s event: Started is version 1, chunks follow in order."""
         return index + 2
 
-    @event("ChunkAdded")
+    # Declared, not left to `@event("ChunkAdded")` to make, so that type checkers see the
+    # class and its fields (commands, projections and workers read them). Same name, same topic
+    # (domain.uploads:Upload.ChunkAdded) and same fields as the class @event made.
+    class ChunkAdded(Aggregate.Event):
+        index: int
+        payload: dict[str, Any]
+
+    @event(ChunkAdded)
     def add_chunk(self, index: int, payload: dict[str, Any]) -> None:
         # The payload is the columnar encoding of domain.annotations.columns (or a plain
         # JSON list for small records); it is read by projections, never kept here.

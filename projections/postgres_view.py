@@ -60,7 +60,7 @@ class PostgresView(PostgresTrackingRecorder):
         """A statement with its schema filled in (cached: statements are reused per event)."""
         statement = self._statements.get(template)
         if statement is None:
-            statement = SQL(template).format(s=Identifier(self.datastore.schema))  # type: ignore[arg-type]
+            statement = SQL(template).format(s=Identifier(self.datastore.schema))
             self._statements[template] = statement
         return statement
 

@@ -67,7 +67,7 @@ class ApiKeys:
 
 
 def api_keys(connection: HTTPConnection) -> ApiKeys:
-    return connection.app.state.api_keys  # type: ignore[no-any-return]
+    return connection.app.state.api_keys
 
 
 def refusal(authorization: object) -> str:

@@ -100,10 +100,10 @@ def vars_of(item: Any) -> dict[str, Any]:
 class ModelRunGalleryFields:
     def _gallery_run_id(self) -> str | RunAt:
         """The run as of the version shown."""
-        version: int = self.version  # type: ignore[attr-defined]
-        if version != self.latest_version:  # type: ignore[attr-defined]
-            return RunAt(str(self.id), version)  # type: ignore[attr-defined]
-        return str(self.id)  # type: ignore[attr-defined]
+        version: int = self.version  # type: ignore[attr-defined]  # ModelRun's field: this class is mixed into ModelRun
+        if version != self.latest_version:  # type: ignore[attr-defined]  # ModelRun's field: this class is mixed into ModelRun
+            return RunAt(str(self.id), version)  # type: ignore[attr-defined]  # ModelRun's field: this class is mixed into ModelRun
+        return str(self.id)  # type: ignore[attr-defined]  # ModelRun's field: this class is mixed into ModelRun
 
     @strawberry.field(
         description="The automatic slices at a grid point: True positive, False positive, False negative, "

@@ -49,7 +49,7 @@ class EmbeddingSpace:
 class ModelRunProjectorFields:
     @strawberry.field(description="A projection of the run's embeddings (null: no such projection).")
     async def projection(self, info: Info[Context, None], id: strawberry.ID) -> Projection | None:  # noqa: A002
-        run_id, version = str(self.id), int(self.version)  # type: ignore[attr-defined]
+        run_id, version = str(self.id), int(self.version)  # type: ignore[attr-defined]  # ModelRun's field: this class is mixed into ModelRun
         if try_parse_id(id) is None:
             return None
         ctx = info.context
@@ -58,7 +58,7 @@ class ModelRunProjectorFields:
 
     @strawberry.field(description="The run's projections, oldest first.")
     async def projections(self, info: Info[Context, None]) -> list[Projection]:
-        run_id, version = str(self.id), int(self.version)  # type: ignore[attr-defined]
+        run_id, version = str(self.id), int(self.version)  # type: ignore[attr-defined]  # ModelRun's field: this class is mixed into ModelRun
         ctx = info.context
         records = await ctx.read(projector_queries(ctx).projections, run_id)
         return [Projection.from_record(r, version) for r in records]

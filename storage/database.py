@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import psycopg
@@ -63,8 +64,9 @@ class Database:
         }
         return " ".join(f"{k}={_quote(v)}" for k, v in parts.items() if v)
 
-    def connect(self, **kwargs: object) -> psycopg.Connection:
-        conn = psycopg.connect(self.conninfo(), **kwargs)  # type: ignore[arg-type]
+    def connect(self, **kwargs: Any) -> psycopg.Connection:
+        """A connection in this database's schema; `kwargs` are psycopg.connect's."""
+        conn = psycopg.connect(self.conninfo(), **kwargs)
         if self.schema != "public":
             conn.execute(f'SET search_path TO "{self.schema}"')
             conn.commit()

@@ -10,7 +10,7 @@ import importlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
@@ -43,14 +43,16 @@ class WorkSettings:
     modules: Sequence[str] = ()  # more computation kinds to register
 
     @classmethod
-    def from_environment(cls, **overrides: object) -> WorkSettings:
-        values: dict[str, object] = {
+    def from_environment(cls, **overrides: Any) -> WorkSettings:
+        """The settings the environment gives, with `overrides` (fields by name; None keeps
+        a field as the environment or its default has it)."""
+        values: dict[str, Any] = {
             "threads": int(os.environ.get("MODELLEDGER_WORKER_THREADS", DEFAULT_THREADS)),
             "poll_seconds": _seconds("MODELLEDGER_SWEEP_POLL_SECONDS", 0.5),
             "stale_seconds": _seconds("MODELLEDGER_SWEEP_STALE_SECONDS", 60.0),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)
 
 
 class BackgroundWork:

@@ -30,7 +30,7 @@ def extended_ontology(event: Model.OntologyExtended, stored: dict[str, Any]) -> 
     """
     stand_in = Model.__new__(Model)
     stand_in.ontology = Ontology.from_dict(stored)
-    event.apply(stand_in)  # type: ignore[attr-defined]
+    event.apply(stand_in)
     return stand_in.ontology.to_dict()
 
 

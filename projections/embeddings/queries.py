@@ -132,7 +132,7 @@ def read_vectors(
     """The rows' vectors as of `version`, one per row in the order asked."""
     curs.row_factory = tuple_row
     scan = _scanned(curs, schema, space_id, len(row_ids))
-    statement = SQL(_SCANNED if scan else _PROBED).format(s=Identifier(schema))  # type: ignore[arg-type]
+    statement = SQL(_SCANNED if scan else _PROBED).format(s=Identifier(schema))
     params: dict[str, Any] = {"space": space_id, "v": version} | ({} if scan else {"ids": list(row_ids)})
     with curs.copy(statement, params) as copy:
         data = b"".join(copy)

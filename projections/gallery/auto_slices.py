@@ -6,6 +6,9 @@ every prediction's exact confidence and is answered from the gallery's predictio
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 
 from domain.filters import AUTO_SLICES
@@ -17,8 +20,8 @@ __all__ = ["AUTO_SLICES", "bounds_of", "result_slices"]
 DEFAULT_BOUNDS = {"low_precision": 0.5, "low_recall": 0.5, "low_f1": 0.5, "low_confidence": 0.5, "mislabel_confidence": 0.9}
 
 
-def bounds_of(settings: dict[str, object]) -> dict[str, float]:
-    return {name: float(settings.get(name, default)) for name, default in DEFAULT_BOUNDS.items()}  # type: ignore[arg-type]
+def bounds_of(settings: Mapping[str, Any]) -> dict[str, float]:
+    return {name: float(settings.get(name, default)) for name, default in DEFAULT_BOUNDS.items()}
 
 
 def result_slices(loaded: LoadedRun, c_index: int, t: float) -> dict[str, np.ndarray]:
@@ -28,7 +31,7 @@ def result_slices(loaded: LoadedRun, c_index: int, t: float) -> dict[str, np.nda
     found = loaded.derived.get(key)
     if found is None:
         found = loaded.derived[key] = _result_slices(loaded, c_index, t)
-    return found  # type: ignore[return-value]
+    return found  # type: ignore[return-value]  # `derived` holds what _result_slices made under this key
 
 
 def _result_slices(loaded: LoadedRun, c_index: int, t: float) -> dict[str, np.ndarray]:

@@ -248,7 +248,7 @@ def _drawn_on(rng: np.random.Generator, counts: np.ndarray, n: int, resamples: i
 
 
 @numba.njit(cache=True)
-def _summed(counts, landing, picks):  # type: ignore[no-untyped-def]
+def _summed(counts, landing, picks):
     """Per resample, the sum of the rows picked for it (`landing[b]` picks each, in turn)."""
     out = np.zeros((landing.size, counts.shape[1]))
     at = 0
@@ -272,7 +272,7 @@ def _normal(rng: np.random.Generator, total: np.ndarray, second: np.ndarray, n: 
 
 
 @numba.njit(cache=True)
-def _row_moments(pos_a, column_a, values_a, pos_b, column_b, values_b, top, offsets, total):  # type: ignore[no-untyped-def]
+def _row_moments(pos_a, column_a, values_a, pos_b, column_b, values_b, top, offsets, total):
     """One pass over both runs' cells (in row order): per column, the rows it is on, the sums
     of its 8 counts and their second moments (the last column sums the top-level ones); and
     the counts of each row of the columns with an offset (≥ 0), written from there on."""

@@ -12,7 +12,8 @@ from time import monotonic, sleep
 from typing import Any
 from uuid import UUID
 
-from psycopg.rows import dict_row
+from psycopg import Connection
+from psycopg.rows import DictRow, dict_row
 from psycopg.sql import SQL, Composed, Identifier
 from psycopg_pool import ConnectionPool
 
@@ -60,19 +61,24 @@ class MetricInputs:
     def __init__(self, database: Database, max_connections: int = 4) -> None:
         self._schema = Identifier(database.schema)
         self._pool = ConnectionPool(
-            database.conninfo(), min_size=0, max_size=max_connections, kwargs={"row_factory": dict_row}, open=True
+            database.conninfo(),
+            min_size=0,
+            max_size=max_connections,
+            connection_class=Connection[DictRow],
+            kwargs={"row_factory": dict_row},
+            open=True,
         )
 
     def close(self) -> None:
         self._pool.close()
 
     def _sql(self, template: str) -> Composed:
-        return SQL(template).format(s=self._schema)  # type: ignore[arg-type]
+        return SQL(template).format(s=self._schema)
 
     def _fetch(self, template: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         with self._pool.connection() as conn, conn.cursor() as curs:
             curs.execute(self._sql(template), params)
-            return list(curs.fetchall())  # type: ignore[arg-type]
+            return curs.fetchall()
 
     def wait_for(self, recorder: Any, app_name: str, notification_id: int, timeout: float) -> None:
         """Block until the model runs read model holds what the request at this position

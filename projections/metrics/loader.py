@@ -9,6 +9,7 @@ not a million Python objects, and are matched with numpy's sorted search.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 import numpy as np
@@ -96,7 +97,7 @@ class Stamp:
 class LoadedRun:
     run_id: str
     stamp: Stamp
-    settings: dict[str, object]
+    settings: dict[str, Any]  # the run's MetricSettings.to_dict(), as the read model holds it
     results: RunResults
     keys: np.ndarray  # S16 row id per evaluated row, ascending
     splits: np.ndarray  # uint8 index into SPLITS per evaluated row
@@ -141,7 +142,7 @@ def keys_array(raw: bytes | memoryview) -> np.ndarray:
     return np.frombuffer(bytes(raw), dtype="S16")
 
 
-def read_stamp(view: MetricsView, run_id: UUID, version: int | None = None) -> tuple[Stamp, dict[str, object]] | None:
+def read_stamp(view: MetricsView, run_id: UUID, version: int | None = None) -> tuple[Stamp, dict[str, Any]] | None:
     """The run's latest version (or the one asked for), its results' stamp and its settings."""
     row = view.fetch_one(_STAMP, (run_id,)) if version is None else view.fetch_one(_STAMP_AT, (run_id, version))
     if row is None:
@@ -157,12 +158,12 @@ def pending_rows(view: MetricsView, run_id: UUID) -> int:
 
 
 def load_run(
-    view: MetricsView, run_id: UUID, stamp: Stamp, settings: dict[str, object], as_of: int | None = None
+    view: MetricsView, run_id: UUID, stamp: Stamp, settings: dict[str, Any], as_of: int | None = None
 ) -> LoadedRun:
     """The run's results in memory: at the latest version, each covered row's newest result
     under the current thresholds (an older one stands in while its row is pending); at an
     older version, only results computed from that version's very inputs and settings."""
-    thresholds = tuple(float(c) for c in settings["confidence_thresholds"])  # type: ignore[attr-defined]
+    thresholds = tuple(float(c) for c in settings["confidence_thresholds"])
     covered_row = view.fetch_one(_COVERED, {"run": run_id, "v": stamp.version})
     assert covered_row is not None
     covered = keys_array(covered_row["ids"])

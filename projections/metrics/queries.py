@@ -149,8 +149,8 @@ class MetricQueries:
         """Loads the run's results and computes the per-row metrics (and so the cell counts)
         of the grid point nearest (0.5, 0.5), the point the web app opens a run at."""
         loaded = self.loaded(run_id)
-        confidences = [float(c) for c in loaded.settings["confidence_thresholds"]]  # type: ignore[attr-defined]
-        ious = [float(t) for t in loaded.settings["iou_thresholds"]]  # type: ignore[attr-defined]
+        confidences = [float(c) for c in loaded.settings["confidence_thresholds"]]
+        ious = [float(t) for t in loaded.settings["iou_thresholds"]]
         if confidences and ious:
             c_index = min(range(len(confidences)), key=lambda i: abs(confidences[i] - 0.5))
             loaded.results.row_metrics(c_index, min(ious, key=lambda t: abs(t - 0.5)))
@@ -388,7 +388,7 @@ class MetricQueries:
         under `under` (the top-level features when None), each saying how many sub-features
         with objects it has; without, every feature."""
         loaded = self.loaded(run_id)
-        iou = float(loaded.settings["iou_thresholds"][0])  # type: ignore[index]
+        iou = float(loaded.settings["iou_thresholds"][0])
         c_index = None
         if confidence is not None:
             c_index = self.grid(loaded, confidence, iou)[0]

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 BUILD = Path(__file__).resolve().parent / "build"
 INDEX = BUILD / "index.html"
@@ -30,7 +31,7 @@ NO_CACHE = {"Cache-Control": "no-cache"}
 class HashedFiles(StaticFiles):
     """Bundles whose names carry their content hash: cacheable for good."""
 
-    async def get_response(self, path: str, scope: dict) -> Response:  # type: ignore[override]
+    async def get_response(self, path: str, scope: Scope) -> Response:
         response = await super().get_response(path, scope)
         if response.status_code == 200:
             response.headers["Cache-Control"] = "public, max-age=31536000, immutable"

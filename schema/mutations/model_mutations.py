@@ -17,7 +17,7 @@ from schema.types.model import ClassificationKind, Model, Tool
 @strawberry.input(description="A classification question; its answers become features.")
 class ClassificationInput:
     name: str
-    kind: ClassificationKind  # type: ignore[valid-type]
+    kind: ClassificationKind
     answers: list[str] | None = None
     answer_options: list[AnswerInput] | None = strawberry.field(
         default=None, description="Answers with nested questions (added after `answers`)."
@@ -41,7 +41,7 @@ class AnswerInput:
 @strawberry.input(description="An object tool; nested questions ask about each object.")
 class ToolInput:
     name: str
-    tool: Tool  # type: ignore[valid-type]
+    tool: Tool
     classifications: list[ClassificationInput] | None = None
 
     def to_dict(self) -> dict[str, Any]:

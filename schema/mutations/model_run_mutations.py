@@ -21,7 +21,7 @@ from schema.types.model_run import ModelRun
 @strawberry.input(description="Put one data row (by id or global key) in a split.")
 class SplitAssignmentInput:
     data_row: str
-    split: Split  # type: ignore[valid-type]
+    split: Split
 
 
 @strawberry.input(

@@ -11,7 +11,10 @@ from domain.splits import Split as DomainSplit
 from projections.metrics.records import RowFigures
 from projections.records import DataRowRecord, RunRowRecord
 
-Split = strawberry.enum(DomainSplit, name="Split", description="Where a data row is in a model run.")
+# strawberry.enum marks the domain's enum itself as the GraphQL enum (and returns it): the
+# name is bound to the class, not to the call, so that annotations can name it as a type.
+strawberry.enum(DomainSplit, name="Split", description="Where a data row is in a model run.")
+Split = DomainSplit
 
 
 @strawberry.enum(description="What kind of asset a data row is.")
@@ -65,7 +68,7 @@ class DataRow:
     row_data: str | None = None
     media_type: MediaType | None = None
     metadata: JSON | None = None
-    split: Split | None = None  # type: ignore[valid-type]
+    split: Split | None = None
     covered: bool | None = strawberry.field(
         default=None, description="A prediction upload covered this row (possibly with nothing)."
     )

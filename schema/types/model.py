@@ -22,8 +22,12 @@ from schema.types.slice import SavedSlice
 if TYPE_CHECKING:
     from schema.types.model_run import ModelRun
 
-Tool = strawberry.enum(DomainTool, name="Tool", description="The object tool of a feature.")
-ClassificationKind = strawberry.enum(DomainClassificationKind, name="ClassificationKind")
+# The domain's enums, marked as GraphQL enums in place (as schema.types.data_row's Split):
+# the names are bound to the classes, so that annotations can name them as types.
+strawberry.enum(DomainTool, name="Tool", description="The object tool of a feature.")
+strawberry.enum(DomainClassificationKind, name="ClassificationKind")
+Tool = DomainTool
+ClassificationKind = DomainClassificationKind
 
 
 @strawberry.enum(description="What a feature is: an object tool, an answer, or a free-text question.")
@@ -50,7 +54,7 @@ class Feature:
 class Question:
     id: strawberry.ID
     name: str
-    kind: ClassificationKind  # type: ignore[valid-type]
+    kind: ClassificationKind
     parent: str | None = strawberry.field(description="The feature it is nested under, if any.")
     answers: list[str]
 

@@ -93,7 +93,7 @@ class ModelRun(Node, ModelRunProjectorFields, ModelRunMetricsFields, ModelRunGal
         iou: float | None = None,
         first: int | None = None,
         after: str | None = None,
-        split: Split | None = None,  # type: ignore[valid-type]
+        split: Split | None = None,
     ) -> Connection[DataRow]:
         ctx = info.context
         size = ctx.page_size(first)

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 
 def projector_queries(ctx: Context) -> ProjectorQueries:
-    return ctx.read_models.projector  # type: ignore[attr-defined,no-any-return]
+    return ctx.read_models.projector
 
 
 @strawberry.enum
@@ -150,7 +150,7 @@ class Projection:
     async def _points(self, info: Info[Context, None]) -> ProjectionPoints | None:
         if self.state != "READY":
             return None
-        return await self._once("points", info, projector_queries(info.context).points, str(self.id))  # type: ignore[no-any-return]
+        return await self._once("points", info, projector_queries(info.context).points, str(self.id))
 
     async def _ids(self, info: Info[Context, None]) -> list[UUID] | None:
         points = await self._points(info)
@@ -161,7 +161,7 @@ class Projection:
         if points is None:
             return None
         queries = projector_queries(info.context)
-        return await self._once(  # type: ignore[no-any-return]
+        return await self._once(
             "details", info, queries.run_row_details, str(self.run_id), self.shown_version, points.row_ids
         )
 
@@ -228,7 +228,7 @@ class Projection:
             return None
         from projections.projector.metric_colouring import metric_per_point
 
-        metrics = info.context.read_models.metrics  # type: ignore[attr-defined]
+        metrics = info.context.read_models.metrics
         values = await info.context.read(
             metric_per_point, metrics, str(self.run_id), ids, name, feature, confidence, iou, self.shown_version
         )

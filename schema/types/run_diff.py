@@ -13,8 +13,8 @@ from schema.types.data_row import Split
 @strawberry.type
 class SplitChange:
     global_key: str
-    from_split: Split = strawberry.field(name="from")  # type: ignore[valid-type]
-    to_split: Split = strawberry.field(name="to")  # type: ignore[valid-type]
+    from_split: Split = strawberry.field(name="from")
+    to_split: Split = strawberry.field(name="to")
 
 
 @strawberry.type(description="Rows are named by global key.")

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
     import pandas
+    from _typeshed import DataclassInstance
 
-T = TypeVar("T")
+T = TypeVar("T", bound="DataclassInstance")
 
 PANDAS_MISSING = "to_pandas() needs pandas, which is not installed: pip install pandas"
 
@@ -36,7 +37,7 @@ class Table(list[T], Generic[T]):
     def to_pandas(self) -> pandas.DataFrame:
         """One column per dataclass field, so an empty table still has its columns."""
         pd = require_pandas()
-        columns = [f.name for f in fields(self.row_type)]  # type: ignore[arg-type]
+        columns = [f.name for f in fields(self.row_type)]
         return pd.DataFrame([[getattr(row, c) for c in columns] for row in self], columns=columns)
 
 
@@ -61,7 +62,7 @@ def selection(row_type: type) -> str:
 def parse(row_type: type[T], data: dict[str, Any]) -> T:
     """A dataclass from its GraphQL object (JSON lists become tuples: rows are frozen)."""
     values = {}
-    for f in fields(row_type):  # type: ignore[arg-type]
+    for f in fields(row_type):
         value = data[_key(f)]
         nested = f.metadata.get("nested")
         values[f.name] = parse(nested, value) if nested is not None and value is not None else _frozen(value)

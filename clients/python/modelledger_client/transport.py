@@ -125,14 +125,14 @@ class Transport:
         answer = _json(response)
         if response.status_code != 200:
             raise from_response(response.status_code, answer, line_numbers)
-        return answer  # type: ignore[no-any-return]
+        return answer
 
     def put(self, path: str, content: Iterable[bytes] | bytes, content_type: str) -> dict[str, Any]:
         response = self.http.put(path, content=content, headers={"Content-Type": content_type})
         answer = _json(response)
         if response.status_code not in (200, 201):
             raise from_response(response.status_code, answer)
-        return answer  # type: ignore[no-any-return]
+        return answer
 
     def download(
         self, path: str, params: dict[str, Any], into: IO[bytes], refused: str = "the request was refused"

@@ -123,7 +123,7 @@ def _category(raw: JsonObject, source: str) -> Category:
     if not isinstance(name, str) or not name.strip():
         raise FormatError(f"{where}: a category needs a non-empty name, got {name!r}")
     supercategory = raw.get("supercategory")
-    return Category(raw.get("id"), name, supercategory if isinstance(supercategory, str) else None)  # type: ignore[arg-type]
+    return Category(raw.get("id"), name, supercategory if isinstance(supercategory, str) else None)  # type: ignore[arg-type]  # the file's id as it is: only matched, never computed with
 
 
 def _check_unique(instances: Instances) -> None:
