@@ -1,4 +1,4 @@
-"""Evaluating a filter over a run's gallery index: a boolean mask over its current rows.
+"""A run's gallery index as the rows a filter selects from (projections/row_filter.py).
 
 Clauses on match results (a metric range, a confusion cell) are answered by the metrics
 read model's results of the evaluated rows, mapped onto the gallery's rows by key; a row
@@ -16,25 +16,19 @@ import numpy as np
 
 from domain.errors import ValidationFailed
 from domain.filter_language import (
-    AnnotationClause,
     AutoSliceClause,
     Clause,
     ConfidenceClause,
     ConfusionClause,
-    DataRowsClause,
     EvaluatedClause,
     MetadataClause,
     MetricClause,
-    PredictionClause,
-    SelectionClause,
     SliceClause,
-    SplitClause,
 )
-from domain.splits import SPLITS, parse_split
 from projections.gallery.index import GalleryIndex
 from projections.gallery.view import GalleryView
-from projections.metrics.queries import MetricsOutOfSync
-from projections.row_keys import keys_of_ids
+from projections.row_filter import Side, kind_of, rows_mask
+from projections.row_filter import select as select_rows
 
 # Index rows of the evaluated rows selected by result clauses at a grid point.
 ResultRows = Callable[[Sequence[Clause]], np.ndarray]
@@ -48,6 +42,8 @@ MAX_SLICE_DEPTH = 8
 
 @dataclass(frozen=True)
 class Context:
+    """A run's gallery index and what a filter over it may ask of other read models."""
+
     view: GalleryView
     index: GalleryIndex
     feature_names: frozenset[str]  # the model's features
@@ -58,84 +54,53 @@ class Context:
     slice_clauses: SliceClauses
     evaluated_rows: Callable[[], np.ndarray]  # index rows whose metrics are computed
 
+    answered_elsewhere = (MetricClause, ConfusionClause)
 
-def select(ctx: Context, clauses: Sequence[Clause], depth: int = 0) -> np.ndarray:
-    """The rows every clause holds for (all rows for no clause)."""
-    mask = np.ones(ctx.index.n_rows, dtype=bool)
-    results = [c for c in clauses if isinstance(c, MetricClause | ConfusionClause)]
-    if results:
-        mask &= _of_rows(ctx.index, ctx.result_rows(results))
-    for position, clause in enumerate(clauses, start=1):
-        if isinstance(clause, MetricClause | ConfusionClause):
-            continue
-        if isinstance(clause, AutoSliceClause):
-            mask &= _of_rows(ctx.index, ctx.auto_slice_rows(clause.name))
-            continue
-        if isinstance(clause, EvaluatedClause):
-            evaluated = _of_rows(ctx.index, ctx.evaluated_rows())
-            mask &= evaluated if clause.evaluated else ~evaluated
-            continue
-        try:
-            mask &= _clause_mask(ctx, clause, depth)
-        except ValidationFailed as exc:
-            if exc.message.startswith("clause "):
-                raise
-            # Of its class: a slice's metric clause while the metrics are computed is
-            # still MetricsOutOfSync (waited out by the slice refresher), not a bad filter.
-            error = MetricsOutOfSync if isinstance(exc, MetricsOutOfSync) else ValidationFailed
-            raise error(f"clause {position} ({_kind(clause)}): {exc.message}") from None
-    return mask
+    @property
+    def n_rows(self) -> int:
+        return self.index.n_rows
 
+    @property
+    def splits(self) -> np.ndarray:
+        return self.index.splits
 
-def _kind(clause: Clause) -> str:
-    return type(clause).__name__.removesuffix("Clause").lower()
+    def rows_of_keys(self, keys: np.ndarray) -> np.ndarray:
+        return self.index.rows_of_keys(keys)
 
+    def global_keys_mask(self, global_keys: Sequence[str]) -> np.ndarray:
+        return np.isin(self.index.global_keys, list(global_keys))
 
-def _of_rows(index: GalleryIndex, rows: np.ndarray) -> np.ndarray:
-    mask = np.zeros(index.n_rows, dtype=bool)
-    mask[rows] = True
-    return mask
-
-
-def _of_keys(index: GalleryIndex, keys: np.ndarray) -> np.ndarray:
-    rows = index.rows_of_keys(keys)
-    return _of_rows(index, rows[rows >= 0])
-
-
-def _ids_mask(index: GalleryIndex, ids: Sequence[str]) -> np.ndarray:
-    return _of_keys(index, keys_of_ids(ids))
-
-
-def _clause_mask(ctx: Context, clause: Clause, depth: int) -> np.ndarray:
-    index = ctx.index
-    if isinstance(clause, SplitClause):
-        return np.isin(index.splits, [SPLITS.index(parse_split(s).value) for s in clause.splits])
-    if isinstance(clause, DataRowsClause):
-        return _ids_mask(index, clause.ids) | np.isin(index.global_keys, list(clause.global_keys))
-    if isinstance(clause, SelectionClause):
-        return _ids_mask(index, clause.ids)
-    if isinstance(clause, AnnotationClause | PredictionClause):
-        _check_features(ctx, clause.features)
-        side = "annotations" if isinstance(clause, AnnotationClause) else "predictions"
+    def object_counts(self, side: Side, features: Sequence[str]) -> np.ndarray:
+        _check_features(self, features)
+        index = self.index
         objects = index.annotations if side == "annotations" else index.predictions
-        counts = index.derived(
-            ("count", side, clause.features), lambda: objects.per_row(index.n_rows, index.feature_indices(clause.features))
+        return index.derived(
+            ("count", side, tuple(features)), lambda: objects.per_row(index.n_rows, index.feature_indices(tuple(features)))
         )
-        if not clause.present:
-            return counts == 0
-        low = getattr(clause, "min", None)
-        high = getattr(clause, "max", None)
-        mask = counts >= (1 if low is None else low)
-        return mask if high is None else mask & (counts <= high)
-    if isinstance(clause, ConfidenceClause):
-        return _confidence_mask(ctx, clause)
-    if isinstance(clause, MetadataClause):
-        return _metadata_mask(ctx, clause)
-    if isinstance(clause, SliceClause):
-        if depth >= MAX_SLICE_DEPTH:
-            raise ValidationFailed(f"slice {clause.slice_id} nests slices deeper than {MAX_SLICE_DEPTH}")
-        return select(ctx, ctx.slice_clauses(clause.slice_id), depth + 1)
-    raise ValidationFailed(f"a {_kind(clause)} clause cannot be used here")
+
+    def elsewhere(self, clauses: Sequence[Clause]) -> np.ndarray:
+        return rows_mask(self.n_rows, self.result_rows(clauses))
+
+    def own(self, clause: Clause, depth: int) -> np.ndarray:
+        if isinstance(clause, AutoSliceClause):
+            return rows_mask(self.n_rows, self.auto_slice_rows(clause.name))
+        if isinstance(clause, EvaluatedClause):
+            evaluated = rows_mask(self.n_rows, self.evaluated_rows())
+            return evaluated if clause.evaluated else ~evaluated
+        if isinstance(clause, ConfidenceClause):
+            return _confidence_mask(self, clause)
+        if isinstance(clause, MetadataClause):
+            return _metadata_mask(self, clause)
+        if isinstance(clause, SliceClause):
+            if depth >= MAX_SLICE_DEPTH:
+                raise ValidationFailed(f"slice {clause.slice_id} nests slices deeper than {MAX_SLICE_DEPTH}")
+            return select_rows(self, self.slice_clauses(clause.slice_id), depth + 1)
+        raise ValidationFailed(f"a {kind_of(clause)} clause cannot be used here")
+
+
+def select(ctx: Context, clauses: Sequence[Clause]) -> np.ndarray:
+    """The index rows every clause holds for (all rows for no clause)."""
+    return select_rows(ctx, clauses)
 
 
 def _check_features(ctx: Context, names: Sequence[str]) -> None:

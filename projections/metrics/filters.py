@@ -9,27 +9,24 @@ run's metrics are being computed: the answer would mix old and new results.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from domain.errors import ValidationFailed
 from domain.filter_language import (
-    AnnotationClause,
     AutoSliceClause,
     Clause,
     ConfidenceClause,
-    DataRowsClause,
+    ConfusionClause,
     EvaluatedClause,
     MetadataClause,
     MetricClause,
-    PredictionClause,
-    SelectionClause,
     SliceClause,
-    SplitClause,
 )
-from domain.splits import SPLITS, parse_split
 from projections.metrics.loader import LoadedRun
 from projections.metrics.results import ROW_METRICS
+from projections.row_filter import Side, keys_mask, kind_of, rows_mask, select
 from projections.row_keys import keys_of_ids
 
 Grid = tuple[int, float]  # (confidence threshold index, IoU threshold)
@@ -55,61 +52,66 @@ def row_mask(
     loaded: LoadedRun, clauses: Sequence[Clause], grid: Grid, resolve: KeyResolver, gallery: GalleryRows | None = None
 ) -> np.ndarray | None:
     """The selected rows (None for all)."""
-    mask: np.ndarray | None = None
-    outside = [c for c in clauses if isinstance(c, GALLERY_CLAUSES)]
-    if outside:
-        if gallery is None:
+    if not clauses:
+        return None
+    return select(EvaluatedRows(loaded, grid, resolve, gallery), clauses)
+
+
+@dataclass(frozen=True)
+class EvaluatedRows:
+    """A run's evaluated rows at a grid point, as the rows a filter selects from
+    (projections/row_filter.py)."""
+
+    loaded: LoadedRun
+    grid: Grid
+    resolve: KeyResolver
+    gallery: GalleryRows | None
+
+    answered_elsewhere = GALLERY_CLAUSES
+
+    @property
+    def n_rows(self) -> int:
+        return self.loaded.results.n_rows
+
+    @property
+    def splits(self) -> np.ndarray:
+        return self.loaded.splits
+
+    def rows_of_keys(self, keys: np.ndarray) -> np.ndarray:
+        return self.loaded.rows_of_keys(keys)
+
+    def global_keys_mask(self, global_keys: Sequence[str]) -> np.ndarray:
+        # The results hold row ids only: the read model of rows turns keys into ids.
+        return keys_mask(self, keys_of_ids(self.resolve(global_keys)))
+
+    def object_counts(self, side: Side, features: Sequence[str]) -> np.ndarray:
+        return _object_counts(self.loaded, features, "ann" if side == "annotations" else "pred")
+
+    def elsewhere(self, clauses: Sequence[Clause]) -> np.ndarray:
+        if self.gallery is None:
             raise ValidationFailed("confidence, metadata and slice clauses are not available here")
-        confidence = float(loaded.results.thresholds[grid[0]])
-        mask = _keys_mask(loaded, gallery(loaded.run_id, outside, (confidence, grid[1])))
-    for clause in clauses:
-        if isinstance(clause, GALLERY_CLAUSES):
-            continue
-        selected = clause_mask(loaded, clause, grid, resolve)
-        mask = selected if mask is None else mask & selected
-    return mask
+        confidence = float(self.loaded.results.thresholds[self.grid[0]])
+        return keys_mask(self, self.gallery(self.loaded.run_id, clauses, (confidence, self.grid[1])))
 
-
-def _keys_mask(loaded: LoadedRun, keys: np.ndarray) -> np.ndarray:
-    mask = np.zeros(loaded.results.n_rows, dtype=bool)
-    rows = loaded.rows_of_keys(keys)
-    mask[rows[rows >= 0]] = True
-    return mask
-
-
-def clause_mask(loaded: LoadedRun, clause: Clause, grid: Grid, resolve: KeyResolver) -> np.ndarray:
-    n = loaded.results.n_rows
-    if isinstance(clause, EvaluatedClause):
-        # The metrics read model holds the evaluated rows only.
-        return np.full(n, clause.evaluated, dtype=bool)
-    if isinstance(clause, SplitClause):
-        codes = [SPLITS.index(parse_split(s).value) for s in clause.splits]
-        return np.isin(loaded.splits, codes)
-    if isinstance(clause, DataRowsClause | SelectionClause):
-        keyed = getattr(clause, "global_keys", ())
-        ids = list(clause.ids) + resolve(keyed) if keyed else list(clause.ids)
-        return _keys_mask(loaded, keys_of_ids(ids))
-    if isinstance(clause, AnnotationClause | PredictionClause):
-        counts = _object_counts(loaded, clause.features, "ann" if isinstance(clause, AnnotationClause) else "pred")
-        if not clause.present:
-            return counts == 0
-        low = getattr(clause, "min", None)
-        high = getattr(clause, "max", None)
-        mask = counts >= (1 if low is None else low)
-        return mask if high is None else mask & (counts <= high)
-    if isinstance(clause, MetricClause):
-        values = metric_values(loaded, clause.name, clause.feature, grid)
-        mask = ~np.isnan(values)
-        if clause.min is not None:
-            mask &= values >= clause.min
-        if clause.max is not None:
-            mask &= values < clause.max if clause.max_exclusive else values <= clause.max
-        return mask
-    gt = None if clause.ground_truth is None else feature_index(loaded, clause.ground_truth)
-    pred = None if clause.prediction is None else feature_index(loaded, clause.prediction)
-    mask = np.zeros(n, dtype=bool)
-    mask[loaded.results.confusion_cell_rows(grid[0], grid[1], gt, pred, None)] = True
-    return mask
+    def own(self, clause: Clause, depth: int) -> np.ndarray:
+        loaded, grid = self.loaded, self.grid
+        n = loaded.results.n_rows
+        if isinstance(clause, EvaluatedClause):
+            # The metrics read model holds the evaluated rows only.
+            return np.full(n, clause.evaluated, dtype=bool)
+        if isinstance(clause, MetricClause):
+            values = metric_values(loaded, clause.name, clause.feature, grid)
+            mask = ~np.isnan(values)
+            if clause.min is not None:
+                mask &= values >= clause.min
+            if clause.max is not None:
+                mask &= values < clause.max if clause.max_exclusive else values <= clause.max
+            return mask
+        if isinstance(clause, ConfusionClause):
+            gt = None if clause.ground_truth is None else feature_index(loaded, clause.ground_truth)
+            pred = None if clause.prediction is None else feature_index(loaded, clause.prediction)
+            return rows_mask(n, loaded.results.confusion_cell_rows(grid[0], grid[1], gt, pred, None))
+        raise ValidationFailed(f"a {kind_of(clause)} clause cannot be used here")
 
 
 def metric_values(loaded: LoadedRun, name: str, feature: str | None, grid: Grid) -> np.ndarray:
