@@ -152,20 +152,12 @@ class ReadModels:
         self.metrics = metric_read_models.metrics
         gallery_view = runners[GalleryProjection.name].view
         assert isinstance(gallery_view, GalleryView)
-        self.gallery = GalleryQueries(gallery_view, self.runs, self.metrics)
-        self.gallery.saved_slice = self._saved_slice
-        self.gallery.model_slices = lambda model_id: [
-            (r.id, r.name, r.filter) for r in self.slices.slices_of_model(model_id)
-        ]
+        self.gallery = GalleryQueries(gallery_view, self.runs, self.metrics, self.slices)
         membership_view = runners[SliceMembershipProjection.name].view
         assert isinstance(membership_view, SliceMembershipView)
         self.memberships = membership_view
         # Started by start_read_models once every read model runs.
         self.refresher = MembershipRefresher(membership_view, self)
-
-    def _saved_slice(self, slice_id: str) -> tuple[UUID, object] | None:
-        found = self.slices.slice(slice_id)
-        return None if found is None else (UUID(found.model_id), found.filter)
 
     # -- catching up ---------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 from uuid import UUID
 
 import numpy as np
@@ -34,15 +35,22 @@ from projections.model_runs.queries import ModelRunQueries
 from projections.postgres_view import page_size
 from projections.records import Page, RunRowRecord
 from projections.run_memory import RunMemory
+from projections.slices.queries import SliceRecord
 
 CACHED_RUNS = 4
 # Metadata fields whose columns a warm-up reads (one query over the run's rows each).
 WARM_METADATA_FIELDS = 16
 
-# A saved slice: (its model's id, its filter as JSON), or None when there is none.
-SavedSlice = Callable[[str], tuple[UUID, object] | None]
-# A model's saved slices: (id, name, filter as JSON), by name.
-ModelSlices = Callable[[UUID], list[tuple[str, str, object]]]
+
+
+class SavedSlices(Protocol):
+    """What the gallery asks of the saved slices' read model (projections/slices)."""
+
+    def slice(self, slice_id: UUID | str) -> SliceRecord | None: ...
+
+    def slices_of_model(self, model_id: UUID | str) -> list[SliceRecord]:
+        """The model's live slices, by name."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,13 +87,11 @@ class SliceCount:
 
 
 class GalleryQueries:
-    def __init__(self, view: GalleryView, runs: ModelRunQueries, metrics: MetricQueries) -> None:
+    def __init__(self, view: GalleryView, runs: ModelRunQueries, metrics: MetricQueries, slices: SavedSlices) -> None:
         self.view = view
         self.runs = runs
         self.metrics = metrics
-        # Set by the slices read model once it exists.
-        self.saved_slice: SavedSlice = lambda slice_id: None
-        self.model_slices: ModelSlices = lambda model_id: []
+        self.slices = slices
         self._runs: RunMemory[tuple[UUID, int | None], GalleryIndex] = RunMemory(CACHED_RUNS)
         metrics.gallery_rows = self.selected_keys
 
@@ -199,13 +205,12 @@ class GalleryQueries:
 
     def _slice_clauses(self, index: GalleryIndex) -> Callable[[str], list[Clause]]:
         def clauses(slice_id: str) -> list[Clause]:
-            found = self.saved_slice(slice_id)
+            found = self.slices.slice(slice_id)
             if found is None:
                 raise ValidationFailed(f"unknown slice {slice_id!r}")
-            model_id, filter_json = found
-            if model_id != index.model_id:
+            if UUID(found.model_id) != index.model_id:
                 raise ValidationFailed(f"slice {slice_id!r} belongs to another model")
-            return clauses_from_json(filter_json)
+            return clauses_from_json(found.filter)
 
         return clauses
 
@@ -337,12 +342,13 @@ class GalleryQueries:
         index = self.index(run_id)
         ctx = self._context(index, grid)
         counts = []
-        for slice_id, name, filter_json in self.model_slices(index.model_id):
+        for saved in self.slices.slices_of_model(index.model_id):
             # One slice that cannot be counted here must not take the others down with it.
             try:
-                counts.append(SliceCount(name, int(select(ctx, clauses_from_json(filter_json)).sum()), slice_id))
+                count = int(select(ctx, clauses_from_json(saved.filter)).sum())
+                counts.append(SliceCount(saved.name, count, saved.id))
             except ValidationFailed as exc:
-                counts.append(SliceCount(name, None, slice_id, exc.message))
+                counts.append(SliceCount(saved.name, None, saved.id, exc.message))
         return counts
 
     def auto_slices(self, run_id: UUID | str, confidence: float, iou: float) -> list[SliceCount]:
