@@ -8,14 +8,14 @@ the run is computing are refused with a message naming the value.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.types import Info
 
 from domain.filter_language import ConfusionClause
 from domain.ontology import Ontology
-from projections.metrics.compare import ComparisonRecord, WorseRow, compare_runs
+from projections.metrics.compare import ComparisonRecord, compare_runs
 from projections.metrics.records import RowRef, RunAt
 from schema.context import Context
 from schema.pagination import Connection, connection
@@ -24,15 +24,13 @@ from schema.types.metrics import (
     ConfusionMatrix,
     DistributionEntry,
     MetricDataRow,
-    MetricDelta,
     MetricHistogram,
     MetricHistogramBin,
     MetricsStatus,
     PrPoint,
-    RunComparison,
     RunMetrics,
-    WorseDataRow,
 )
+from schema.types.run_comparison import RunComparison
 
 if TYPE_CHECKING:
     from projections.metrics.queries import MetricQueries
@@ -183,6 +181,11 @@ class ModelRunMetricsFields:
         )
 
 
+_PAGES_WORSE_ROWS = strawberry.argument(
+    deprecation_reason="Page worseDataRows with its own first and after; these are its defaults."
+)
+
+
 @strawberry.type
 class MetricsQueries:
     @strawberry.field(
@@ -198,33 +201,14 @@ class MetricsQueries:
         metric: str = "f1",
         feature: str | None = None,
         filter: DataRowFilter | None = None,  # noqa: A002
-        first: int | None = None,
-        after: str | None = None,
+        first: Annotated[int | None, _PAGES_WORSE_ROWS] = None,
+        after: Annotated[str | None, _PAGES_WORSE_ROWS] = None,
         version_a: int | None = None,
         version_b: int | None = None,
     ) -> RunComparison:
         ctx = info.context
-        size = ctx.page_size(first)
         record: ComparisonRecord = await ctx.read(
             compare_runs, metric_queries(ctx), str(run_a), str(run_b), confidence, iou,
-            clauses_of(filter), metric, feature, size, after, version_a, version_b,
+            clauses_of(filter), metric, feature, version_a, version_b,
         )  # fmt: skip
-        return RunComparison(
-            metric=record.metric,
-            feature=record.feature,
-            common_data_rows=record.common_data_rows,
-            a=RunMetrics.from_record(record.a),
-            b=RunMetrics.from_record(record.b),
-            worse_data_rows=connection(record.worse, _worse, after),
-            deltas=[
-                MetricDelta(
-                    feature=d.feature, metric=d.metric, a=d.a, b=d.b, delta=d.delta, low=d.low, high=d.high,
-                    significant=d.significant,
-                )  # fmt: skip
-                for d in record.deltas
-            ],
-        )
-
-
-def _worse(row: WorseRow) -> WorseDataRow:
-    return WorseDataRow(data_row=_row(row.row), a=row.a, b=row.b, by=row.by)
+        return RunComparison.from_record(record, first, after)

@@ -37,13 +37,44 @@ class WorseRow:
 
 
 @dataclass(frozen=True, slots=True)
+class WorseRows:
+    """The compared rows where B is worse than A, most worse first: a page is a slice of
+    this ordering, with its rows' global keys."""
+
+    queries: MetricQueries
+    a: LoadedRun
+    rows_a: np.ndarray  # A's row number per compared row
+    values_a: np.ndarray  # the metric per compared row, in A and in B
+    values_b: np.ndarray
+    worse_by: np.ndarray
+    order: np.ndarray  # the compared rows where B is worse, most worse first
+
+    def page(self, first: int | None = None, after: str | None = None) -> Page:
+        size = page_size(first)
+        start = int_cursor("worse_rows", after) or 0
+        chosen = self.order[start : start + size]
+        ids = self.a.ids_at(self.rows_a[chosen])
+        keys = self.queries.global_keys(self.a, ids)
+        items = [
+            WorseRow(
+                RowRef(row_id, keys.get(row_id, "")),
+                float(self.values_a[i]), float(self.values_b[i]), float(self.worse_by[i]),
+            )  # fmt: skip
+            for row_id, i in zip(ids, chosen.tolist(), strict=True)
+        ]
+        end = start + len(items)
+        cursor = encode_cursor("worse_rows", end) if items else None
+        return Page(items, int(self.order.size), cursor, end < self.order.size)
+
+
+@dataclass(frozen=True, slots=True)
 class ComparisonRecord:
     metric: str
     feature: str | None
     common_data_rows: int
     a: MetricsRecord
     b: MetricsRecord
-    worse: Page  # of WorseRow
+    worse: WorseRows
     deltas: list[MetricDelta]
 
 
@@ -69,8 +100,6 @@ def compare_runs(
     clauses: Sequence[Clause] = (),
     metric: str = "f1",
     feature: str | None = None,
-    first: int | None = None,
-    after: str | None = None,
     version_a: int | None = None,
     version_b: int | None = None,
 ) -> ComparisonRecord:
@@ -105,22 +134,12 @@ def compare_runs(
     defined = ~np.isnan(worse_by) & (worse_by > 0)
     order = np.flatnonzero(defined)
     order = order[np.lexsort((order, -worse_by[order]))]
-    size = page_size(first)
-    start = int_cursor("worse_rows", after) or 0
-    chosen = order[start : start + size]
-    ids = a.ids_at(rows_a[chosen])
-    keys = queries.global_keys(a, ids)
-    items = [
-        WorseRow(RowRef(row_id, keys.get(row_id, "")), float(values_a[i]), float(values_b[i]), float(worse_by[i]))
-        for row_id, i in zip(ids, chosen.tolist(), strict=True)
-    ]
-    end = start + len(items)
     return ComparisonRecord(
         metric=metric,
         feature=feature,
         common_data_rows=int(rows_a.size),
         a=report_a,
         b=report_b,
-        worse=Page(items, int(order.size), encode_cursor("worse_rows", end) if items else None, end < order.size),
+        worse=WorseRows(queries, a, rows_a, values_a, values_b, worse_by, order),
         deltas=paired_bootstrap(a.results, rows_a, grid_a, b.results, rows_b, grid_b),
     )

@@ -1,5 +1,5 @@
 """GraphQL types of a run's metrics: status, per-feature figures, confusion matrix, curves,
-distributions, histograms, comparisons; and the data row filter they take."""
+distributions, histograms; and the data row filter they take."""
 
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from projections.metrics.records import (
     MetricsRecord,
 )
 from projections.metrics.results import PrPoint as PrPointRecord
-from schema.pagination import Connection
 from schema.types.filters import DataRowFilter, with_clause
 
 
@@ -251,43 +250,3 @@ class MetricHistogram:
 class MetricDataRow:
     id: strawberry.ID
     global_key: str
-
-
-@strawberry.type
-class WorseDataRow:
-    data_row: MetricDataRow
-    a: float
-    b: float
-    by: float = strawberry.field(description="How much worse run B is there.")
-
-
-@strawberry.type(
-    description="B minus A for one feature (null: all top-level features together) and one of "
-    "precision, recall, F1 and IoU, on the common rows, with its 95 % paired bootstrap interval "
-    "(1,000 resamples of the rows, a fixed seed; docs/metrics.md). Null where a value is undefined."
-)
-class MetricDelta:
-    feature: str | None
-    metric: str
-    a: float | None
-    b: float | None
-    delta: float | None
-    low: float | None
-    high: float | None
-    significant: bool = strawberry.field(description="The interval excludes 0.")
-
-
-@strawberry.type(description="Two runs of one model on their common data rows, at one grid point.")
-class RunComparison:
-    metric: str
-    feature: str | None
-    common_data_rows: int
-    a: RunMetrics
-    b: RunMetrics
-    worse_data_rows: Connection[WorseDataRow] = strawberry.field(
-        description="Rows where B is worse than A on the metric, most worse first."
-    )
-    deltas: list[MetricDelta] = strawberry.field(
-        description="Per feature (the 64 with the most labels) and for all features: each metric's "
-        "delta B minus A with its 95 % paired bootstrap interval."
-    )

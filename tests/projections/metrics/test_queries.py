@@ -161,10 +161,10 @@ def test_two_runs_compare_on_their_common_rows(stack: Stack, run: Any) -> None:
     assert found.common_data_rows == 6
     assert found.a.data_rows == found.b.data_rows == 6
     # A is right on k0 k1 k2 k4, B on k0 k1 k3 k5: B is worse on k2 and k4.
-    assert sorted(w.row.global_key for w in found.worse.items) == ["k2", "k4"]
-    assert all(w.by == 1.0 for w in found.worse.items)
+    assert sorted(w.row.global_key for w in found.worse.page().items) == ["k2", "k4"]
+    assert all(w.by == 1.0 for w in found.worse.page().items)
     fewer = compare_runs(q, run.run_id, second.id, 0.5, 0.5, metric="fn", feature="car")
-    assert sorted(w.row.global_key for w in fewer.worse.items) == ["k2", "k4"]
+    assert sorted(w.row.global_key for w in fewer.worse.page().items) == ["k2", "k4"]
     assert np.isclose(found.a.all.recall or 0, 4 / 6 * 6 / 9) or found.a.all.recall is not None
     # B evaluates two more rows: the rows in common, kept with A's results, follow.
     predict(stack.runtime, second.id, _lines(run.keys[6:], good={0, 1}))

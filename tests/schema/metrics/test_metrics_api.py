@@ -196,7 +196,8 @@ def test_compare_two_runs(live: LiveServer, scenario: Scenario) -> None:
         input={"modelId": scenario.model_id, "name": "second", "datasetId": scenario.dataset_id},
     )
     second = created["createModelRun"]["modelRun"]["id"]
-    lines = [{"dataRow": {"globalKey": f"mx-{i}"}, "name": "car", "bbox": box(i if i != 1 else 400, i), "confidence": 0.8} for i in range(4)]
+    # B misses the car of mx-1 and mx-2 (a box far off): worse there than A.
+    lines = [{"dataRow": {"globalKey": f"mx-{i}"}, "name": "car", "bbox": box(i if i not in (1, 2) else 400, i), "confidence": 0.8} for i in range(4)]
     _predict(live, second, lines)
     _wait(live, second, "IN_SYNC")
     query = """query($a: ID!, $b: ID!) { compareModelRuns(runA: $a, runB: $b, confidence: 0.5, iou: 0.5, metric: "f1", feature: "car") {
@@ -204,8 +205,26 @@ def test_compare_two_runs(live: LiveServer, scenario: Scenario) -> None:
       worseDataRows { totalCount nodes { dataRow { globalKey } a b by } } } }"""
     found = live.reader.data(query, a=scenario.run_id, b=second)["compareModelRuns"]
     assert found["commonDataRows"] == 4
-    assert (found["a"]["all"]["tp"], found["b"]["all"]["tp"]) == (3, 3)
-    assert [r["dataRow"]["globalKey"] for r in found["worseDataRows"]["nodes"]] == ["mx-1"]
+    assert (found["a"]["all"]["tp"], found["b"]["all"]["tp"]) == (3, 2)
+    # Equally worse rows come in row id order, which global keys do not follow.
+    assert sorted(r["dataRow"]["globalKey"] for r in found["worseDataRows"]["nodes"]) == ["mx-1", "mx-2"]
+    in_order = [r["dataRow"]["globalKey"] for r in found["worseDataRows"]["nodes"]]
+    assert [(r["a"], r["b"], r["by"]) for r in found["worseDataRows"]["nodes"]] == [(1.0, 0.0, 1.0)] * 2
+
+    # worseDataRows pages itself, a row at a time here.
+    paged = """query($a: ID!, $b: ID!, $after: String) { compareModelRuns(runA: $a, runB: $b, confidence: 0.5, iou: 0.5) {
+      worseDataRows(first: 1, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { dataRow { globalKey } } } } }"""
+    first = live.reader.data(paged, a=scenario.run_id, b=second, after=None)["compareModelRuns"]["worseDataRows"]
+    assert (first["totalCount"], first["pageInfo"]["hasNextPage"]) == (2, True)
+    assert [r["dataRow"]["globalKey"] for r in first["nodes"]] == in_order[:1]
+    cursor = first["pageInfo"]["endCursor"]
+    rest = live.reader.data(paged, a=scenario.run_id, b=second, after=cursor)["compareModelRuns"]["worseDataRows"]
+    assert [r["dataRow"]["globalKey"] for r in rest["nodes"]] == in_order[1:] and not rest["pageInfo"]["hasNextPage"]
+    # compareModelRuns' own first and after (deprecated) are its defaults.
+    parent = """query($a: ID!, $b: ID!, $after: String) { compareModelRuns(runA: $a, runB: $b, confidence: 0.5, iou: 0.5, first: 1, after: $after) {
+      worseDataRows { nodes { dataRow { globalKey } } } } }"""
+    again = live.reader.data(parent, a=scenario.run_id, b=second, after=cursor)["compareModelRuns"]["worseDataRows"]
+    assert [r["dataRow"]["globalKey"] for r in again["nodes"]] == in_order[1:]
 
 
 def test_a_failing_computation_is_pushed_as_failed_and_retry_metrics_resumes_it(

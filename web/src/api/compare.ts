@@ -31,12 +31,12 @@ export interface Comparison {
 const METRIC_FIELDS = "feature tp fp fn tn precision recall f1 iou";
 
 export const COMPARE = `query Compare($a: ID!, $b: ID!, $versionA: Int, $versionB: Int, $confidence: Float!, $iou: Float!, $metric: String!, $filter: DataRowFilter) {
-  compareModelRuns(runA: $a, runB: $b, versionA: $versionA, versionB: $versionB, confidence: $confidence, iou: $iou, metric: $metric, filter: $filter, first: 50) {
+  compareModelRuns(runA: $a, runB: $b, versionA: $versionA, versionB: $versionB, confidence: $confidence, iou: $iou, metric: $metric, filter: $filter) {
     commonDataRows
     a { all { ${METRIC_FIELDS} } features { ${METRIC_FIELDS} } }
     b { all { ${METRIC_FIELDS} } features { ${METRIC_FIELDS} } }
     deltas { feature metric a b delta low high significant }
-    worseDataRows { totalCount nodes { dataRow { id globalKey } a b by } }
+    worseDataRows(first: 50) { totalCount nodes { dataRow { id globalKey } a b by } }
   }
   runA: modelRun(id: $a) { id name modelId model { id name } }
   runB: modelRun(id: $b) { id name }

@@ -1,4 +1,4 @@
-import{r as e}from"./rolldown-runtime-BLXQ4ufn.js";import{l as t,n}from"./preload-helper-BkhNln8b.js";import{Ft as r,Qt as i,Wt as a,Xt as o,Yt as s,n as c,qt as l,r as u,t as d,zt as f}from"./index-CtMUPF8i.js";var p=e(t(),1),m=`query History($id: ID!, $first: Int, $after: String) {
+import{r as e}from"./rolldown-runtime-BLXQ4ufn.js";import{l as t,n}from"./preload-helper-BkhNln8b.js";import{Ft as r,Qt as i,Wt as a,Xt as o,Yt as s,n as c,qt as l,r as u,t as d,zt as f}from"./index-psOAGk7A.js";var p=e(t(),1),m=`query History($id: ID!, $first: Int, $after: String) {
   modelRun(id: $id) { id history(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { version type actor at summary } } }
 }`,h=`query Diff($id: ID!, $from: Int!, $to: Int!) {
   modelRun(id: $id) {
