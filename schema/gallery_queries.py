@@ -12,8 +12,8 @@ from strawberry.types import Info
 
 from projections.gallery.queries import DataRowDetail as DataRowDetailRecord
 from projections.gallery.queries import SliceCount
-from projections.metrics.records import RunAt
 from schema.context import Context
+from schema.run_fields import RunFieldGroup
 from schema.types.data_row import DataRow
 
 
@@ -97,14 +97,7 @@ def vars_of(item: Any) -> dict[str, Any]:
 
 
 @strawberry.type
-class ModelRunGalleryFields:
-    def _gallery_run_id(self) -> str | RunAt:
-        """The run as of the version shown."""
-        version: int = self.version  # type: ignore[attr-defined]  # ModelRun's field: this class is mixed into ModelRun
-        if version != self.latest_version:  # type: ignore[attr-defined]  # ModelRun's field: this class is mixed into ModelRun
-            return RunAt(str(self.id), version)  # type: ignore[attr-defined]  # ModelRun's field: this class is mixed into ModelRun
-        return str(self.id)  # type: ignore[attr-defined]  # ModelRun's field: this class is mixed into ModelRun
-
+class ModelRunGalleryFields(RunFieldGroup):
     @strawberry.field(
         description="The automatic slices at a grid point: True positive, False positive, False negative, "
         "True negative, Low precision, Low recall, Low F1, Low confidence, Candidate mislabels. Select one's "
@@ -112,7 +105,7 @@ class ModelRunGalleryFields:
     )
     async def auto_slices(self, info: Info[Context, None], confidence: float, iou: float) -> list[Slice]:
         ctx = info.context
-        counts = await ctx.read(ctx.read_models.gallery.auto_slices, self._gallery_run_id(), confidence, iou)
+        counts = await ctx.read(ctx.read_models.gallery.auto_slices, self.run_at(), confidence, iou)
         return [Slice.from_record(c) for c in counts]
 
     @strawberry.field(description="One data row of the run with its objects' outcomes at a grid point.")
@@ -120,7 +113,7 @@ class ModelRunGalleryFields:
         self, info: Info[Context, None], id: strawberry.ID, confidence: float, iou: float  # noqa: A002
     ) -> DataRowDetail:
         ctx = info.context
-        record = await ctx.read(ctx.read_models.gallery.row_detail, self._gallery_run_id(), str(id), confidence, iou)
+        record = await ctx.read(ctx.read_models.gallery.row_detail, self.run_at(), str(id), confidence, iou)
         return DataRowDetail.from_record(record)
 
     @strawberry.field(
@@ -131,5 +124,5 @@ class ModelRunGalleryFields:
     ) -> list[Slice]:
         ctx = info.context
         grid = None if confidence is None or iou is None else (confidence, iou)
-        counts = await ctx.read(ctx.read_models.gallery.saved_slice_counts, self._gallery_run_id(), grid)
+        counts = await ctx.read(ctx.read_models.gallery.saved_slice_counts, self.run_at(), grid)
         return [Slice.from_record(c) for c in counts]

@@ -16,9 +16,10 @@ from strawberry.types import Info
 from domain.filter_language import ConfusionClause
 from domain.ontology import Ontology
 from projections.metrics.compare import ComparisonRecord, compare_runs
-from projections.metrics.records import RowRef, RunAt
+from projections.metrics.records import RowRef
 from schema.context import Context
 from schema.pagination import Connection, connection
+from schema.run_fields import RunFieldGroup
 from schema.types.filters import DataRowFilter, clauses_json, clauses_of
 from schema.types.metrics import (
     ConfusionMatrix,
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 
 
 def metric_queries(ctx: Context) -> MetricQueries:
-    return ctx.read_models.metrics  # type: ignore[attr-defined,no-any-return]
+    return ctx.read_models.metrics
 
 
 def _row(ref: RowRef) -> MetricDataRow:
@@ -45,26 +46,18 @@ def _row(ref: RowRef) -> MetricDataRow:
 
 
 @strawberry.type
-class ModelRunMetricsFields:
-    def _run_id(self) -> str | RunAt:
-        """The run as of the version shown: an older version reads only the results computed
-        from that version's inputs and settings."""
-        version: int = self.version  # type: ignore[attr-defined]
-        if version != self.latest_version:  # type: ignore[attr-defined]
-            return RunAt(str(self.id), version)  # type: ignore[attr-defined]
-        return str(self.id)  # type: ignore[attr-defined]
-
+class ModelRunMetricsFields(RunFieldGroup):
     @strawberry.field(description="IN_SYNC, COMPUTING (pending data rows) or FAILED (why).")
     async def metrics_status(self, info: Info[Context, None]) -> MetricsStatus:
         ctx = info.context
-        return MetricsStatus.from_record(await ctx.read(metric_queries(ctx).status, self._run_id()))
+        return MetricsStatus.from_record(await ctx.read(metric_queries(ctx).status, self.run_at()))
 
     @strawberry.field(description="Per feature, all features (micro) and their mean (macro) at a grid point.")
     async def metrics(
         self, info: Info[Context, None], confidence: float, iou: float, filter: DataRowFilter | None = None  # noqa: A002
     ) -> RunMetrics:
         ctx = info.context
-        record = await ctx.read(metric_queries(ctx).metrics, self._run_id(), confidence, iou, clauses_of(filter))
+        record = await ctx.read(metric_queries(ctx).metrics, self.run_at(), confidence, iou, clauses_of(filter))
         return RunMetrics.from_record(record)
 
     @strawberry.field(description="Rows are ground truth, columns predictions; None last on both axes.")
@@ -72,7 +65,7 @@ class ModelRunMetricsFields:
         self, info: Info[Context, None], confidence: float, iou: float, filter: DataRowFilter | None = None  # noqa: A002
     ) -> ConfusionMatrix:
         ctx = info.context
-        record = await ctx.read(metric_queries(ctx).confusion, self._run_id(), confidence, iou, clauses_of(filter))
+        record = await ctx.read(metric_queries(ctx).confusion, self.run_at(), confidence, iou, clauses_of(filter))
         return ConfusionMatrix(
             labels=record.labels, counts=record.counts, data_rows=record.data_rows, record=record,
             selection=clauses_json(filter),
@@ -93,7 +86,7 @@ class ModelRunMetricsFields:
         ctx = info.context
         clauses = [*clauses_of(filter), ConfusionClause(ground_truth, prediction)]
         size = ctx.page_size(first)
-        page = await ctx.read(metric_queries(ctx).rows, self._run_id(), clauses, confidence, iou, size, after)
+        page = await ctx.read(metric_queries(ctx).rows, self.run_at(), clauses, confidence, iou, size, after)
         return connection(page, _row, after)
 
     @strawberry.field(description="(confidence, precision, recall) at every confidence threshold.")
@@ -105,12 +98,12 @@ class ModelRunMetricsFields:
         filter: DataRowFilter | None = None,  # noqa: A002
     ) -> list[PrPoint]:
         ctx = info.context
-        points = await ctx.read(metric_queries(ctx).pr_curve, self._run_id(), iou, feature, clauses_of(filter))
+        points = await ctx.read(metric_queries(ctx).pr_curve, self.run_at(), iou, feature, clauses_of(filter))
         return [PrPoint.from_record(p) for p in points]
 
     async def _parents(self, ctx: Context) -> dict[str, str | None]:
         """Each feature's parent feature (None at the top level), from the run's model."""
-        record = await ctx.loaders.model_by_id.load(str(self.model_id))  # type: ignore[attr-defined]
+        record = await ctx.loaders.model_by_id.load(str(self.model_id))
         if record is None:
             return {}
         ontology = Ontology.from_dict(record.ontology)
@@ -132,7 +125,7 @@ class ModelRunMetricsFields:
         size = ctx.page_size(first)
         parents = await self._parents(ctx)
         page = await ctx.read(
-            metric_queries(ctx).distribution, self._run_id(), "ann", clauses_of(filter), None, size, after, parents, under
+            metric_queries(ctx).distribution, self.run_at(), "ann", clauses_of(filter), None, size, after, parents, under
         )
         return connection(page, lambda bar: DistributionEntry.from_record(bar, "annotation", filter), after)
 
@@ -153,7 +146,7 @@ class ModelRunMetricsFields:
         size = ctx.page_size(first)
         parents = await self._parents(ctx)
         page = await ctx.read(
-            metric_queries(ctx).distribution, self._run_id(), "pred", clauses_of(filter), confidence, size, after,
+            metric_queries(ctx).distribution, self.run_at(), "pred", clauses_of(filter), confidence, size, after,
             parents, under,
         )  # fmt: skip
         return connection(page, lambda bar: DistributionEntry.from_record(bar, "prediction", filter, confidence), after)
@@ -170,7 +163,7 @@ class ModelRunMetricsFields:
     ) -> MetricHistogram:
         ctx = info.context
         record = await ctx.read(
-            metric_queries(ctx).histogram, self._run_id(), metric, confidence, iou, feature, clauses_of(filter)
+            metric_queries(ctx).histogram, self.run_at(), metric, confidence, iou, feature, clauses_of(filter)
         )
         return MetricHistogram(
             metric=record.metric,

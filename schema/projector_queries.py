@@ -17,6 +17,7 @@ from domain.errors import NotFound
 from projections.embeddings.queries import EmbeddingSpaceRecord
 from schema.context import Context
 from schema.ids import try_parse_id
+from schema.run_fields import RunFieldGroup
 from schema.types.projection import Projection, ProjectionStatus, projector_queries
 
 
@@ -46,10 +47,10 @@ class EmbeddingSpace:
 
 
 @strawberry.type
-class ModelRunProjectorFields:
+class ModelRunProjectorFields(RunFieldGroup):
     @strawberry.field(description="A projection of the run's embeddings (null: no such projection).")
     async def projection(self, info: Info[Context, None], id: strawberry.ID) -> Projection | None:  # noqa: A002
-        run_id, version = str(self.id), int(self.version)  # type: ignore[attr-defined]  # ModelRun's field: this class is mixed into ModelRun
+        run_id, version = str(self.id), int(self.version)
         if try_parse_id(id) is None:
             return None
         ctx = info.context
@@ -58,7 +59,7 @@ class ModelRunProjectorFields:
 
     @strawberry.field(description="The run's projections, oldest first.")
     async def projections(self, info: Info[Context, None]) -> list[Projection]:
-        run_id, version = str(self.id), int(self.version)  # type: ignore[attr-defined]  # ModelRun's field: this class is mixed into ModelRun
+        run_id, version = str(self.id), int(self.version)
         ctx = info.context
         records = await ctx.read(projector_queries(ctx).projections, run_id)
         return [Projection.from_record(r, version) for r in records]

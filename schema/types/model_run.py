@@ -12,7 +12,6 @@ from strawberry.types import Info
 
 from domain.filter_language import SplitClause
 from domain.model_runs import ModelRun as ModelRunAggregate
-from projections.metrics.records import RunAt
 from projections.records import ModelRunRecord
 from schema.context import Context
 from schema.gallery_queries import ModelRunGalleryFields
@@ -107,7 +106,7 @@ class ModelRun(Node, ModelRunProjectorFields, ModelRunMetricsFields, ModelRunGal
         clauses = clauses_of(filter) + ([SplitClause((split_value,))] if split_value is not None else [])
         grid = None if confidence is None or iou is None else (confidence, iou)
         keys = [s.to_key() for s in sort or []]
-        run: str | RunAt = RunAt(str(self.id), self.version) if older else str(self.id)
+        run = self.run_at()
         page = await ctx.read(ctx.read_models.gallery.data_rows, run, clauses, keys, grid, size, after)
         if grid is None:
             return connection(page, DataRow.from_run_row, after)
