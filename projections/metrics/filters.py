@@ -25,7 +25,7 @@ from domain.filter_language import (
     SliceClause,
 )
 from projections.metrics.loader import LoadedRun
-from projections.metrics.results import ROW_METRICS
+from projections.metrics.reports import ROW_METRICS
 from projections.row_filter import Side, keys_mask, kind_of, rows_mask, select
 from projections.row_keys import keys_of_ids
 

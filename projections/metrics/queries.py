@@ -57,7 +57,7 @@ from projections.metrics.records import (
     RowRef,
     RunAt,
 )
-from projections.metrics.results import PrPoint, feature_report
+from projections.metrics.reports import PrPoint, feature_report
 from projections.metrics.view import MetricsView
 from projections.postgres_view import encode_cursor, int_cursor, page_size
 from projections.records import Page

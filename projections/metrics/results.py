@@ -14,62 +14,17 @@ ignored has no IoU. Distributions still count it as a prediction.
 
 from __future__ import annotations
 
-import math
-import threading
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TypeVar
-
 import numpy as np
 
 from domain.metrics import Counts
-from domain.metrics.ratios import (
-    FeatureReport,
-    Metrics,
-    macro,
-    mean_of_defined,
-    metrics,
-    ratio,
-    summary,
-)
+from domain.metrics.ratios import FeatureReport, Metrics, metrics, ratio
+from projections.metrics.cells import Cells
+from projections.metrics.grid_cache import cached
 from projections.metrics.match_table import MatchTable
+from projections.metrics.reports import ROW_METRICS, PrPoint, feature_report, nullable
 
 # A cell holding an annotation is present at every confidence threshold.
 ALWAYS = 255
-ROW_METRICS = ("tp", "fp", "fn", "tn", "precision", "recall", "f1", "iou")
-# Grid points whose per-cell counts and per-row metrics stay cached (a few arrays of the
-# size of the cells each).
-CACHED_GRID_POINTS = 4
-
-
-@dataclass(frozen=True, slots=True)
-class PrPoint:
-    confidence: float
-    precision: float | None
-    recall: float | None
-
-
-# Up to this many possible cells (rows × features), cells are found with a flag per possible
-# cell: a pass over the keys instead of sorting them (0.45 of a 1.5 s load at 100,000 rows).
-DENSE_CELLS = 1 << 24
-
-
-class _Cells:
-    """The distinct (row, feature) keys, ascending, and the place of any of them among those."""
-
-    def __init__(self, keys: np.ndarray, possible: int) -> None:
-        self._place: np.ndarray | None = None
-        if possible <= DENSE_CELLS:
-            present = np.zeros(possible, dtype=bool)
-            present[keys] = True
-            self.keys = np.flatnonzero(present)
-            self._place = np.cumsum(present, dtype=np.int32) - 1
-        else:
-            self.keys = np.unique(keys)
-
-    def of(self, keys: np.ndarray) -> np.ndarray:
-        """The cell of each key (each one of the keys given at the start)."""
-        return self._place[keys] if self._place is not None else np.searchsorted(self.keys, keys)
 
 
 class RunResults:
@@ -86,7 +41,7 @@ class RunResults:
         keys = np.concatenate(
             [ann["row"].astype(np.int64) * n_f + ann["feature"], pred["row"].astype(np.int64) * n_f + pred["feature"]]
         )
-        cells = _Cells(keys, max(self.n_rows, 1) * n_f)
+        cells = Cells(keys, max(self.n_rows, 1) * n_f)
         cell_keys, inverse = cells.keys, cells.of(keys)
         self.ann_cell, self.pred_cell = inverse[: ann["row"].size], inverse[ann["row"].size :]
         self.cell_row, self.cell_feature = np.divmod(cell_keys, n_f)
@@ -255,7 +210,7 @@ class RunResults:
         precision = ratio(tp, active)
         recall = ratio(tp, np.full(n_c, annotations))
         return [
-            PrPoint(c, _nullable(p), _nullable(r))
+            PrPoint(c, nullable(p), nullable(r))
             for c, p, r in zip(self.thresholds, precision.tolist(), recall.tolist(), strict=True)
         ]
 
@@ -266,7 +221,7 @@ class RunResults:
 
         Kept for the last few grid points: per-row metrics, filters, sorts and automatic
         slices of one gallery page all start from them."""
-        return _cached(self._cells, (c_index, float(t)), lambda: self._cell_counts(c_index, t))
+        return cached(self._cells, (c_index, float(t)), lambda: self._cell_counts(c_index, t))
 
     def _cell_counts(self, c_index: int, t: float) -> tuple[Counts, np.ndarray]:
         n_cells = self.cell_row.size
@@ -284,7 +239,7 @@ class RunResults:
     def row_metrics(self, c_index: int, t: float) -> Metrics:
         """Per data row (docs/metrics.md §5): sums over its features; IoU the mean of its
         features' defined IoUs."""
-        return _cached(self._row_metrics, (c_index, float(t)), lambda: self._compute_row_metrics(c_index, t))
+        return cached(self._row_metrics, (c_index, float(t)), lambda: self._compute_row_metrics(c_index, t))
 
     def _compute_row_metrics(self, c_index: int, t: float) -> Metrics:
         cells, present = self.cell_counts(c_index, t)
@@ -302,7 +257,7 @@ class RunResults:
     def feature_row_metrics(self, c_index: int, t: float, feature: int) -> Metrics:
         """Per data row, the metrics of one feature's cell (a row without one is a TN).
         Kept for the last few (grid point, feature)s."""
-        return _cached(
+        return cached(
             self._feature_row_metrics, (c_index, float(t), feature), lambda: self._feature_rows(c_index, t, feature)
         )
 
@@ -442,42 +397,3 @@ class RunResults:
 def _prediction_key(row: np.ndarray, pred_id: np.ndarray) -> np.ndarray:
     """One int64 per (data row, prediction id of its chunk)."""
     return (row.astype(np.int64) << 32) | pred_id.astype(np.int64).astype(np.uint32)
-
-
-_CACHE_LOCK = threading.Lock()
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-def _cached(cache: dict[K, V], key: K, compute: Callable[[], V]) -> V:
-    """A value of a small per-run cache, computed outside the lock (two threads may both
-    compute it; either result is the same)."""
-    found = cache.get(key)
-    if found is None:
-        found = compute()
-        with _CACHE_LOCK:
-            cache[key] = found
-            while len(cache) > CACHED_GRID_POINTS:
-                cache.pop(next(iter(cache)))
-    return found
-
-
-def feature_report(features: tuple[str, ...], counts: Counts, nested: np.ndarray | None = None) -> FeatureReport:
-    """Per feature, all features summed (micro) and the per-feature mean (macro); `all`
-    over top-level features only (nested: bool per feature, docs/metrics.md §8)."""
-    per_feature = metrics(counts.tp, counts.fp, counts.fn, counts.tn, counts.iou_sum)
-    top = np.ones(len(features), dtype=bool) if nested is None else ~nested
-    total = summary(
-        int(counts.tp[top].sum()), int(counts.fp[top].sum()), int(counts.fn[top].sum()),
-        int(counts.tn[top].sum()), float(counts.iou_sum[top].sum()),
-    )  # fmt: skip
-    top_metrics = Metrics(*(getattr(per_feature, name)[top] for name in ROW_METRICS))
-    return FeatureReport(features, per_feature, total, macro(top_metrics))
-
-
-def _nullable(value: float) -> float | None:
-    return None if math.isnan(value) else float(value)
-
-
-def macro_of(values: np.ndarray) -> float | None:
-    return _nullable(float(mean_of_defined(values)))

@@ -20,7 +20,8 @@ import numpy as np
 
 from domain.metrics import Counts
 from domain.metrics.ratios import ratio
-from projections.metrics.results import ALWAYS, PrPoint, RunResults, _nullable
+from projections.metrics.reports import PrPoint, nullable
+from projections.metrics.results import ALWAYS, RunResults
 
 KEPT_POINTS = 16
 
@@ -194,7 +195,7 @@ class SplitFigures:
         precision = ratio(found, active)
         recall = ratio(found, np.full(n_c, annotations))
         return [
-            PrPoint(c, _nullable(p), _nullable(q))
+            PrPoint(c, nullable(p), nullable(q))
             for c, p, q in zip(self.results.thresholds, precision.tolist(), recall.tolist(), strict=True)
         ]
 

@@ -19,7 +19,7 @@ from projections.metrics.records import (
     HistogramBin,
     MetricsRecord,
 )
-from projections.metrics.results import PrPoint as PrPointRecord
+from projections.metrics.reports import PrPoint as PrPointRecord
 from schema.types.filters import DataRowFilter, with_clause
 
 

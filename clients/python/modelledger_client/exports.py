@@ -99,10 +99,10 @@ def _write_ndjson(run: ModelRun, output: Path, confidence: float, iou: float, pr
 
 
 def _write_coco(client: Client, run: ModelRun, output: Path, progress: bool) -> list[Path]:
-    from modelledger_client.formats import coco
+    from modelledger_client.formats import coco_export
 
     features = [f.name for f in client.get_model(run.model_id).features if f.kind in COCO_TOOLS]
-    instances, results = coco.to_coco(_rows(run, progress), coco.categories_of(features, run.config))
+    instances, results = coco_export.to_coco(_rows(run, progress), coco_export.categories_of(features, run.config))
     output.mkdir(parents=True, exist_ok=True)
     return [
         _write_json(output / "instances.json", instances),

@@ -18,6 +18,7 @@ from domain.filter_language import (
     PredictionClause,
     SplitClause,
 )
+from projections.metrics import cells as cells_module
 from projections.metrics import results as results_module
 from projections.metrics.compare import compare_runs
 from projections.metrics.queries import MetricsOutOfSync
@@ -177,7 +178,7 @@ def test_cells_found_with_flags_or_by_sorting_are_the_same(stack: Stack, run: An
     """Past DENSE_CELLS possible cells the keys are sorted instead: the same cells and places."""
     table = stack.metrics_read_models.metrics.loaded(run.run_id).results.table
     flagged = results_module.RunResults(table)
-    monkeypatch.setattr(results_module, "DENSE_CELLS", 0)
+    monkeypatch.setattr(cells_module, "DENSE_CELLS", 0)
     sorted_ = results_module.RunResults(table)
     assert flagged.cell_row.size > 0
     for name in ("cell_row", "cell_feature", "ann_cell", "pred_cell", "pair_cell", "pair_pred_cell", "cell_ann"):
