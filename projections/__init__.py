@@ -144,15 +144,15 @@ class ReadModels:
         assert isinstance(catalog_view, CatalogView) and isinstance(runs_view, ModelRunsView)
         self.catalog = CatalogQueries(catalog_view)
         self.runs = ModelRunQueries(runs_view)
-        self.projector = projector_queries(runners)
+        self.projector = projector_queries(runners, self.runs)
         self.slices = slice_queries(runners)
         self.rows = ReadModelRows(self)
-        metric_read_models = MetricReadModels(runners)
+        metric_read_models = MetricReadModels(runners, self.runs)
         self.computation_status = metric_read_models.computation_status
         self.metrics = metric_read_models.metrics
         gallery_view = runners[GalleryProjection.name].view
         assert isinstance(gallery_view, GalleryView)
-        self.gallery = GalleryQueries(gallery_view, self.runs, self.metrics, self.slices)
+        self.gallery = GalleryQueries(gallery_view, self.catalog, self.runs, self.metrics, self.slices)
         membership_view = runners[SliceMembershipProjection.name].view
         assert isinstance(membership_view, SliceMembershipView)
         self.memberships = membership_view

@@ -102,6 +102,27 @@ class CatalogQueries:
         """Each id's model (None for no such model, or a deleted one), in one query."""
         return self._by_id("catalog_models", _model, model_ids)
 
+    def metadata_values(self, row_ids: Sequence[UUID], key: str) -> list[Any]:
+        """The catalog's current value of one metadata field per row (None where unset)."""
+        rows = self.view.fetch(
+            "SELECT d.id, d.metadata -> %(key)s AS value FROM unnest(%(ids)s::uuid[]) AS u(id),"
+            " LATERAL (SELECT c.id, c.metadata FROM {s}.catalog_data_rows c WHERE c.id = u.id"
+            " LIMIT 1) AS d",
+            {"ids": list(row_ids), "key": key},
+        )
+        by_id = {r["id"]: r["value"] for r in rows}
+        return [by_id.get(row_id) for row_id in row_ids]
+
+    def metadata_of_datasets(self, dataset_ids: Sequence[UUID]) -> list[DictRow]:
+        """Per dataset (by id): its version, its metadata_fields, and metadata_at, the log
+        position of its rows' newest metadata change (0 for none)."""
+        return self.view.fetch(
+            "SELECT id, version, metadata_fields, (SELECT coalesce(max(r.metadata_at), 0)"
+            " FROM {s}.catalog_data_rows r WHERE r.dataset_id = d.id) AS metadata_at"
+            " FROM {s}.catalog_datasets d WHERE id = ANY(%s) ORDER BY id",
+            (list(dataset_ids),),
+        )
+
     def _by_id(self, table: str, record: Callable[[DictRow], R], ids: Sequence[UUID | str]) -> list[R | None]:
         parsed = [as_uuid(str(i)) for i in ids]
         wanted = list({i for i in parsed if i is not None})

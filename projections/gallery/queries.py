@@ -20,6 +20,7 @@ from psycopg.rows import DictRow
 from domain.errors import NotFound, ValidationFailed
 from domain.filter_language import Clause, clauses_from_json
 from domain.ontology import Ontology
+from projections.catalog.queries import CatalogQueries
 from projections.gallery import sorting
 from projections.gallery.auto_slices import AUTO_SLICES, bounds_of, result_slices
 from projections.gallery.detail import RowDetail, row_detail
@@ -87,8 +88,11 @@ class SliceCount:
 
 
 class GalleryQueries:
-    def __init__(self, view: GalleryView, runs: ModelRunQueries, metrics: MetricQueries, slices: SavedSlices) -> None:
+    def __init__(
+        self, view: GalleryView, catalog: CatalogQueries, runs: ModelRunQueries, metrics: MetricQueries, slices: SavedSlices
+    ) -> None:
         self.view = view
+        self.catalog = catalog
         self.runs = runs
         self.metrics = metrics
         self.slices = slices
@@ -100,11 +104,7 @@ class GalleryQueries:
     def _live_run(self, run_id: UUID | str) -> tuple[UUID, DictRow]:
         """The run's id and its version, model and metric settings; NotFound if deleted."""
         parsed = as_uuid(str(run_id))
-        run = None if parsed is None else self.view.fetch_one(
-            "SELECT m.version, m.model_id, v.metric_settings FROM {s}.model_runs m JOIN {s}.model_run_versions v"
-            " ON v.run_id = m.id AND v.version = m.version WHERE m.id = %s AND NOT m.deleted",
-            (parsed,),
-        )
+        run = None if parsed is None else self.runs.live_state(parsed)
         if parsed is None or run is None:
             raise NotFound(f"model run {run_id} not found")
         return parsed, run
@@ -161,19 +161,14 @@ class GalleryQueries:
         return self.metrics.loaded(index.run_id if index.as_of is None else RunAt(str(index.run_id), index.as_of))
 
     def _context(self, index: GalleryIndex, grid: tuple[float, float] | None) -> Context:
-        model = self.view.fetch_one("SELECT ontology FROM {s}.catalog_models WHERE id = %s", (index.model_id,))
-        ontology = Ontology.from_dict(model["ontology"]) if model else None
+        model = self.catalog.model(index.model_id)
+        ontology = Ontology.from_dict(model.ontology) if model else None
         names = frozenset(f.name for f in ontology.features) if ontology is not None else frozenset()
         kinds: dict[str, str] = {}
         # A dataset's new version and its rows' metadata are separate events to the catalog:
         # the stamp of metadata columns holds the newest metadata change too, or a column
         # read between the two would keep the old values under the new version.
-        datasets = self.view.fetch(
-            "SELECT id, version, metadata_fields, (SELECT coalesce(max(r.metadata_at), 0)"
-            " FROM {s}.catalog_data_rows r WHERE r.dataset_id = d.id) AS metadata_at"
-            " FROM {s}.catalog_datasets d WHERE id = ANY(%s) ORDER BY id",
-            (index.datasets,),
-        )
+        datasets = self.catalog.metadata_of_datasets(index.datasets)
         for row in datasets:
             for field in row["metadata_fields"]:
                 kinds.setdefault(field["key"], field["kind"])
@@ -311,12 +306,10 @@ class GalleryQueries:
         run_uuid, run = self._live_run(run_id)
         settings = run["metric_settings"]
         if as_of is not None:
-            found = self.view.fetch_one(
-                "SELECT metric_settings FROM {s}.model_run_versions WHERE run_id = %s AND version = %s", (run_uuid, as_of)
-            )
+            found = self.runs.metric_settings_at(run_uuid, as_of)
             if found is None:
                 raise NotFound(f"model run {run_uuid} has no version {as_of}")
-            settings = found["metric_settings"]
+            settings = found
         grid_point(settings, confidence, iou)
         parsed = as_uuid(row_id)
         records = {} if parsed is None else self.runs.rows_with_assets(run_uuid, [str(parsed)], as_of)
@@ -326,12 +319,7 @@ class GalleryQueries:
         radius = float(settings.get("point_radius", 70.0))
         outcomes = row_detail(record.labels, record.predictions, confidence, iou, radius)
         # Each custom metric's newest value up to the version shown.
-        rows = self.view.fetch(
-            "SELECT DISTINCT ON (name, feature) name, feature, value FROM {s}.custom_metric_history"
-            " WHERE run_id = %s AND row_id = %s AND (%s::integer IS NULL OR run_version <= %s)"
-            " ORDER BY name, feature, run_version DESC",
-            (run_uuid, parsed, as_of, as_of),
-        )
+        rows = self.metrics.row_custom_values(run_uuid, parsed, as_of)
         custom = [CustomValue(r["name"], r["feature"] or None, r["value"]) for r in rows]
         return DataRowDetail(record, outcomes, custom)
 

@@ -105,10 +105,7 @@ def compare_runs(
 ) -> ComparisonRecord:
     a = queries.loaded(run_at(queries, run_a, version_a))
     b = queries.loaded(run_at(queries, run_b, version_b))
-    models = queries.view.fetch(
-        "SELECT DISTINCT model_id FROM {s}.model_runs WHERE id = ANY(%s)", ([UUID(a.run_id), UUID(b.run_id)],)
-    )
-    if len(models) != 1:
+    if len(queries.runs.model_ids([a.run_id, b.run_id])) != 1:
         raise ValidationFailed("only runs of the same model can be compared")
     grid_a, grid_b = queries.grid(a, confidence, iou), queries.grid(b, confidence, iou)
     rows_a, rows_b = _common_rows(a, b)

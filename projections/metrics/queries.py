@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 import numpy as np
+from psycopg.rows import DictRow
 
 from domain.computations import METRICS
 from domain.errors import NotFound, ValidationFailed
@@ -43,7 +44,6 @@ from projections.metrics.loader import (
     load_run,
     pending_rows,
     read_stamp,
-    valid_at,
 )
 from projections.metrics.records import (
     ConfusionCellRecord,
@@ -104,15 +104,27 @@ def iou_threshold(settings: Mapping[str, Any], iou: float) -> float:
     return float(iou)
 
 
+class RunRows(Protocol):
+    """What the metrics read model asks of the model runs' read model (projections/model_runs)."""
+
+    def model_ids(self, run_ids: Sequence[str]) -> set[UUID]: ...
+
+    def global_keys_of(self, run_id: str, ids: Sequence[str], version: int | None = None) -> dict[str, str]: ...
+
+    def ids_of_global_keys(self, run_id: str, global_keys: Sequence[str], version: int | None = None) -> list[str]: ...
+
+
 class MetricQueries:
     def __init__(
         self,
         view: MetricsView,
         status: ComputationStatusQueries,
+        runs: RunRows,
         results_position: Callable[[int], int | None] = lambda position: None,
     ) -> None:
         self.view = view
         self.status_queries = status
+        self.runs = runs
         # Where this read model is, when it lags behind a position of the log that holds
         # results (None when it holds all of them): the status is not IN_SYNC before the
         # results it announces can be read.
@@ -446,28 +458,20 @@ class MetricQueries:
 
     # -- data rows -----------------------------------------------------------------------
 
+    def row_custom_values(self, run_id: UUID, row_id: UUID, version: int | None = None) -> list[DictRow]:
+        """Each custom metric's (name, feature, value) of a row: the newest uploaded up to a
+        version (None: the newest)."""
+        return self.view.fetch(
+            "SELECT DISTINCT ON (name, feature) name, feature, value FROM {s}.custom_metric_history"
+            " WHERE run_id = %s AND row_id = %s AND (%s::integer IS NULL OR run_version <= %s)"
+            " ORDER BY name, feature, run_version DESC",
+            (run_id, row_id, version, version),
+        )
+
     def global_keys(self, loaded: LoadedRun, ids: Sequence[str]) -> dict[str, str]:
         """The global keys of these rows of the run, as of the version read."""
-        if not ids:
-            return {}
-        rows = self.view.fetch(
-            "SELECT r.row_id, r.global_key FROM {s}.run_rows r WHERE r.run_id = %(run)s AND r.row_id = ANY(%(ids)s::uuid[])"
-            + _rows_at(loaded),
-            {"run": UUID(loaded.run_id), "ids": list(ids), "v": loaded.as_of},
-        )
-        return {str(r["row_id"]): r["global_key"] for r in rows}
+        return self.runs.global_keys_of(loaded.run_id, ids, loaded.as_of)
 
     def resolve_keys(self, loaded: LoadedRun, global_keys: Sequence[str]) -> list[str]:
         """The ids of the run's rows with these global keys, as of the version read."""
-        rows = self.view.fetch(
-            "SELECT r.row_id FROM {s}.run_rows r WHERE r.run_id = %(run)s AND r.global_key = ANY(%(keys)s)"
-            + _rows_at(loaded),
-            {"run": UUID(loaded.run_id), "keys": list(global_keys), "v": loaded.as_of},
-        )
-        return [str(r["row_id"]) for r in rows]
-
-
-def _rows_at(loaded: LoadedRun) -> str:
-    """The condition on run_rows (as r) for the rows of the version read (the latest: the
-    current ones)."""
-    return " AND r.valid_to IS NULL" if loaded.as_of is None else f" AND {valid_at('r')}"
+        return self.runs.ids_of_global_keys(loaded.run_id, global_keys, loaded.as_of)

@@ -8,7 +8,7 @@ from projections.computation_status.projection import ComputationStatusProjectio
 from projections.computation_status.queries import ComputationStatusQueries
 from projections.computation_status.view import ComputationStatusView
 from projections.metrics.projection import MetricsProjection
-from projections.metrics.queries import MetricQueries
+from projections.metrics.queries import MetricQueries, RunRows
 from projections.metrics.view import MetricsView
 from projections.runners import ReadModelRunner, last_relevant_notification
 
@@ -16,12 +16,12 @@ from projections.runners import ReadModelRunner, last_relevant_notification
 class MetricReadModels:
     """The queries of those read models, given their running runners (by name)."""
 
-    def __init__(self, runners: dict[str, ReadModelRunner]) -> None:
+    def __init__(self, runners: dict[str, ReadModelRunner], runs: RunRows) -> None:
         status_view = runners[ComputationStatusProjection.name].view
         metrics_view = runners[MetricsProjection.name].view
         assert isinstance(status_view, ComputationStatusView) and isinstance(metrics_view, MetricsView)
         self.computation_status = ComputationStatusQueries(status_view)
-        self.metrics = MetricQueries(metrics_view, self.computation_status, results_lag(runners))
+        self.metrics = MetricQueries(metrics_view, self.computation_status, runs, results_lag(runners))
 
 
 def results_lag(runners: dict[str, ReadModelRunner]) -> Callable[[int], int | None]:

@@ -16,7 +16,8 @@ from domain.errors import NotFound, ValidationFailed
 from domain.splits import Split, parse_split
 from projections.annotation_json import annotations_from_json
 from projections.ids import as_uuid, as_uuids, keyed_as_asked
-from projections.model_runs.view import ModelRunsView, as_of
+from projections.model_runs.lookups import RunLookups
+from projections.model_runs.view import as_of
 from projections.postgres_view import decode_cursor, encode_cursor, int_cursor, page_size
 from projections.records import ModelRunRecord, Page, RunDiffRecord, RunEventRecord, RunRowRecord
 
@@ -57,9 +58,9 @@ _ROWS_WITH_ASSETS_AS_OF = (
 )
 
 
-class ModelRunQueries:
-    def __init__(self, view: ModelRunsView) -> None:
-        self.view = view
+class ModelRunQueries(RunLookups):
+    """What the API reads of model runs; and, inherited, what other read models look up
+    (projections/model_runs/lookups.py)."""
 
     def _run(self, run_id: UUID | str) -> DictRow | None:
         parsed = as_uuid(str(run_id))

@@ -178,23 +178,15 @@ class MembershipRefresher:
         self._published, self._published_at = watched, monotonic()
 
     def _runs_of(self, scope: str, changed_id: UUID) -> set[UUID]:
+        runs = self.read_models.runs
         if scope == RUN:
             return {changed_id}
         if scope == DATASET:
-            rows = self.view.fetch(
-                "SELECT DISTINCT r.run_id FROM {s}.run_rows r JOIN {s}.model_runs m ON m.id = r.run_id"
-                " WHERE r.dataset_id = %s AND r.valid_to IS NULL AND NOT m.deleted",
-                (changed_id,),
-            )
-        elif scope == SLICE:
-            rows = self.view.fetch(
-                "SELECT m.id AS run_id FROM {s}.model_runs m JOIN {s}.saved_slices s ON s.model_id = m.model_id"
-                " WHERE s.id = %s AND NOT m.deleted",
-                (changed_id,),
-            )
-        else:
-            raise ValueError(f"unknown change scope {scope!r}")
-        return {row["run_id"] for row in rows}
+            return runs.live_runs_with_rows_of(changed_id)
+        if scope == SLICE:
+            model_id = self.read_models.slices.model_of(changed_id)
+            return set() if model_id is None else runs.live_runs_of_model(model_id)
+        raise ValueError(f"unknown change scope {scope!r}")
 
     def _recompute(self, run_id: UUID, position: int) -> bool:
         """Store the run's memberships; False when some must be tried again later."""

@@ -42,18 +42,18 @@ def verify_memberships(database: Database, wait: bool = True) -> tuple[list[str]
         by_run: dict[UUID, dict[tuple[str, str], dict[str, object]]] = defaultdict(dict)
         for row in stored:
             by_run[row["run_id"]][(str(row["slice_id"]), row["grid"])] = row
-        live_runs = view.fetch("SELECT id, model_id, version FROM {s}.model_runs WHERE NOT deleted")
+        live_runs = read_models.runs.live_runs()
         differences: list[str] = []
         computing = 0
-        for run in live_runs:
-            have = by_run.pop(run["id"], {})
+        for run_id, model_id, _version in live_runs:
+            have = by_run.pop(run_id, {})
             watched = [key for key in have if key[1] != NO_GRID]
-            expected, kept, _ = read_models.refresher.memberships(run["id"], run["model_id"], watched)
+            expected, kept, _ = read_models.refresher.memberships(run_id, model_id, watched)
             computing += len(kept)
             for membership in expected:
                 key = (str(membership.slice_id), membership.grid)
                 row = have.pop(key, None)
-                where = f"slice {key[0]} in run {run['id']} at {key[1]}"
+                where = f"slice {key[0]} in run {run_id} at {key[1]}"
                 if row is None:
                     if membership.grid == NO_GRID:
                         differences.append(f"{NAME}: {where}: no membership stored")
@@ -63,9 +63,9 @@ def verify_memberships(database: Database, wait: bool = True) -> tuple[list[str]
                 if now != then:
                     differences.append(f"{NAME}: {where}: stored (members, digest, error) {then}, computed now {now}")
             for slice_id, grid in have.keys() - {(str(s), g) for s, g in kept}:
-                differences.append(f"{NAME}: slice {slice_id} in run {run['id']} at {grid}: stored, but the slice is gone")
-        for run_id, rows in by_run.items():
-            differences.append(f"{NAME}: {len(rows)} membership(s) stored for run {run_id}, which is deleted or unknown")
+                differences.append(f"{NAME}: slice {slice_id} in run {run_id} at {grid}: stored, but the slice is gone")
+        for gone, rows in by_run.items():
+            differences.append(f"{NAME}: {len(rows)} membership(s) stored for run {gone}, which is deleted or unknown")
         summary = f"{NAME}: {len(stored)} membership(s) of {len(live_runs)} run(s) computed again and compared"
         if computing:
             summary += f" ({computing} left out: their run's metrics are being computed)"

@@ -49,6 +49,14 @@ class SliceQueries:
         row = self.view.fetch_one("SELECT * FROM {s}.saved_slices WHERE id = %s AND NOT deleted", (parsed,))
         return None if row is None else _record(row)
 
+    def model_of(self, slice_id: UUID | str) -> UUID | None:
+        """The model of a slice, deleted or not (None when there is no such slice)."""
+        parsed = as_uuid(slice_id)
+        if parsed is None:
+            return None
+        row = self.view.fetch_one("SELECT model_id FROM {s}.saved_slices WHERE id = %s", (parsed,))
+        return None if row is None else UUID(str(row["model_id"]))
+
     def slices_of_model(self, model_id: UUID | str) -> list[SliceRecord]:
         """The model's slices by name."""
         parsed = as_uuid(model_id)

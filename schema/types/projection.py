@@ -160,10 +160,8 @@ class Projection:
         points = await self._points(info)
         if points is None:
             return None
-        queries = projector_queries(info.context)
-        return await self._once(
-            "details", info, queries.run_row_details, str(self.run_id), self.shown_version, points.row_ids
-        )
+        runs = info.context.read_models.runs
+        return await self._once("details", info, runs.run_row_details, str(self.run_id), self.shown_version, points.row_ids)
 
     @strawberry.field(description="Global key per point (null until READY).")
     async def global_keys(self, info: Info[Context, None]) -> list[str] | None:
@@ -205,7 +203,7 @@ class Projection:
         ids = await self._ids(info)
         if ids is None:
             return None
-        values = await info.context.read(projector_queries(info.context).metadata_values, ids, key)
+        values = await info.context.read(info.context.read_models.catalog.metadata_values, ids, key)
         return PointColumn.of_values(values)
 
     @strawberry.field(description="Per feature, the points whose row has a label (or prediction) of it.")
@@ -215,8 +213,8 @@ class Projection:
         ids = await self._ids(info)
         if ids is None:
             return None
-        queries = projector_queries(info.context)
-        found = await info.context.read(queries.features_present, str(self.run_id), self.shown_version, ids, source.value)
+        runs = info.context.read_models.runs
+        found = await info.context.read(runs.features_present, str(self.run_id), self.shown_version, ids, source.value)
         return [FeaturePoints(feature=name, count=len(points), points=pack_indexes(points)) for name, points in found.items()]
 
     @strawberry.field(description="Each point's value of a metric at a grid point of the run version shown (NaN: none).")

@@ -48,7 +48,7 @@ def compute(ledger: Runtime, projector: ProjectorReadModels, projection_id: UUID
 def key_order(ledger: Runtime, world: Scenario, projector: ProjectorReadModels, projection_id: UUID) -> list[int]:
     """Which scenario row (k<i>) each point is."""
     points = projector.queries.points(projection_id)
-    keys, _ = projector.queries.run_row_details(world.run_id, 1, points.ids)
+    keys, _ = projector.queries.runs.run_row_details(world.run_id, 1, points.ids)
     return [int(str(k)[1:]) for k in keys]
 
 
@@ -166,10 +166,10 @@ def test_colouring_columns_follow_the_run(ledger: Runtime, projector: ProjectorR
     pid, _ = request(ledger, projector, world.run_id)
     compute(ledger, projector, pid)
     ids = projector.queries.points(pid).ids
-    keys, splits = projector.queries.run_row_details(world.run_id, 1, ids)
+    keys, splits = projector.queries.runs.run_row_details(world.run_id, 1, ids)
     index = {k: i for i, k in enumerate(keys)}
     assert splits[index["k0"]] == "TRAINING" and splits[index["k5"]] == "TEST"
-    assert projector.queries.metadata_values(ids, "index")[index["k4"]] == 4
-    present = projector.queries.features_present(world.run_id, 1, ids, "labels")
+    assert projector.runtime.read_models.catalog.metadata_values(ids, "index")[index["k4"]] == 4
+    present = projector.queries.runs.features_present(world.run_id, 1, ids, "labels")
     assert sorted(present["car"]) == list(range(6))
     assert sorted(present["weather/sunny"]) == sorted(index[k] for k in ("k0", "k2", "k4"))
