@@ -19,16 +19,10 @@ from domain.filter_language import AutoSliceClause
 from projections.metrics.queries import MetricsOutOfSync
 from schema.context import Context
 from schema.ids import try_parse_id
+from schema.types.slice_count import SliceMembership
 
 # How often a subscriber looks whether the refresher stored new memberships (in memory).
 _POLL_SECONDS = 0.05
-
-
-@strawberry.type(description="A slice's members in a run: how many, and at which run version.")
-class SliceMembership:
-    name: str
-    count: int
-    run_version: int
 
 
 @strawberry.type

@@ -11,8 +11,7 @@ from strawberry.types import Info
 from domain.errors import NotFound
 from schema.context import Context
 from schema.ids import try_parse_id
-from schema.metrics_queries import metric_queries
-from schema.types.metrics import MetricsStatus
+from schema.types.metrics_status import MetricsStatus
 
 
 @strawberry.type
@@ -25,7 +24,7 @@ class MetricsSubscriptions:
         run = await ctx.read(ctx.read_models.model_run, str(run_id)) if try_parse_id(run_id) else None
         if run is None:
             raise NotFound(f"model run {run_id!r} not found")
-        queries = metric_queries(ctx)
+        queries = ctx.read_models.metrics
         sent: MetricsStatus | None = None
         ctx.feed.subscribe()
         try:

@@ -10,10 +10,10 @@ from domain.run_config import CONFIG_TEMPLATE
 from projections.records import DatasetRecord, ModelRecord, ModelRunRecord
 from schema.api_key_queries import ApiKeyQueries
 from schema.context import Context
+from schema.embedding_space_queries import EmbeddingSpaceQueries
 from schema.ids import try_parse_id
-from schema.metrics_queries import MetricsQueries
 from schema.pagination import Connection, connection
-from schema.projector_queries import ProjectorQueryFields
+from schema.run_comparison_queries import RunComparisonQueries
 from schema.types.dataset import Dataset
 from schema.types.model import Model
 from schema.types.model_run import ModelRun
@@ -22,7 +22,7 @@ from schema.types.viewer import Viewer
 
 
 @strawberry.type
-class Query(ProjectorQueryFields, MetricsQueries, ApiKeyQueries):
+class Query(EmbeddingSpaceQueries, RunComparisonQueries, ApiKeyQueries):
     @strawberry.field(description="Any object by its id.")
     async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:  # noqa: A002
         if try_parse_id(id) is None:

@@ -14,7 +14,7 @@ from schema.context import Context
 from schema.gallery_subscriptions import GallerySubscriptions
 from schema.ids import try_parse_id
 from schema.metrics_subscriptions import MetricsSubscriptions
-from schema.projector_queries import ProjectorSubscriptions
+from schema.projection_subscriptions import ProjectionSubscriptions
 from schema.types.run_event import RunEvent
 
 
@@ -41,7 +41,7 @@ class RunHistoryReader:
 
 
 @strawberry.type
-class Subscription(ProjectorSubscriptions, MetricsSubscriptions, GallerySubscriptions):
+class Subscription(ProjectionSubscriptions, MetricsSubscriptions, GallerySubscriptions):
     @strawberry.subscription(
         description="Each new event of the run as it is recorded. With `afterVersion`, the "
         "events after that version come first (so nothing between a read and the "

@@ -14,9 +14,8 @@ from domain.computations import METRICS
 from schema.context import Context
 from schema.errors import UserError
 from schema.ids import parse_id
-from schema.metrics_queries import metric_queries
 from schema.mutations.results import result_union
-from schema.types.metrics import MetricsStatus
+from schema.types.metrics_status import MetricsStatus
 
 
 @strawberry.type
@@ -41,7 +40,7 @@ class MetricMutations:
     @strawberry.mutation(description="Resume the run's failed metric computations (their missing chunks).")
     async def retry_metrics(self, info: Info[Context, None], run_id: strawberry.ID) -> RetryMetricsResult:
         ctx = info.context
-        queries = metric_queries(ctx)
+        queries = ctx.read_models.metrics
 
         def retry(actor: str) -> int:
             run = parse_id(run_id, "model run")
@@ -58,7 +57,7 @@ class MetricMutations:
     @strawberry.mutation(description="Match every data row of the run again.")
     async def recompute_metrics(self, info: Info[Context, None], run_id: strawberry.ID) -> RecomputeMetricsResult:
         ctx = info.context
-        queries = metric_queries(ctx)
+        queries = ctx.read_models.metrics
         done = await ctx.write(lambda actor: ctx.app.recompute_metrics(parse_id(run_id, "model run"), actor))
         if isinstance(done, UserError):
             return done

@@ -19,7 +19,7 @@ from schema.context import Context
 from schema.errors import UserError
 from schema.ids import parse_id
 from schema.mutations.results import result_union
-from schema.projector_queries import EmbeddingSpace
+from schema.types.embedding_space import EmbeddingSpace
 from schema.types.filters import DataRowFilter, clauses_of
 from schema.types.projection import Projection, ProjectionMethod, projector_queries
 

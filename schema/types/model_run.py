@@ -1,4 +1,8 @@
-"""A model run, as of one version: the latest, or the one `modelRun(id, version)` asked for."""
+"""A model run, as of one version: the latest, or the one `modelRun(id, version)` asked for.
+
+Its own fields are here; those of the gallery, the metrics and the projector it inherits from
+schema/types/model_run_fields/ (gallery.py, metrics.py, projector.py).
+"""
 
 from __future__ import annotations
 
@@ -14,13 +18,13 @@ from domain.filter_language import SplitClause
 from domain.model_runs import ModelRun as ModelRunAggregate
 from projections.records import ModelRunRecord
 from schema.context import Context
-from schema.gallery_queries import ModelRunGalleryFields
-from schema.metrics_queries import ModelRunMetricsFields
 from schema.pagination import Connection, connection
-from schema.projector_queries import ModelRunProjectorFields
 from schema.types.data_row import DataRow, Split
 from schema.types.filters import DataRowFilter, DataRowSort, clauses_of
 from schema.types.metric_settings import MetricSettings
+from schema.types.model_run_fields.gallery import ModelRunGalleryFields
+from schema.types.model_run_fields.metrics import ModelRunMetricsFields
+from schema.types.model_run_fields.projector import ModelRunProjectorFields
 from schema.types.node import Node
 from schema.types.run_diff import RunDiff
 from schema.types.run_event import RunEvent

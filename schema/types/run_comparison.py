@@ -9,7 +9,8 @@ from strawberry.types import Info
 from projections.metrics.compare import ComparisonRecord, WorseRow, WorseRows
 from schema.context import Context
 from schema.pagination import Connection, connection
-from schema.types.metrics import MetricDataRow, RunMetrics
+from schema.types.metric_data_row import MetricDataRow
+from schema.types.run_metrics import RunMetrics
 
 
 @strawberry.type
@@ -22,7 +23,7 @@ class WorseDataRow:
     @classmethod
     def from_record(cls, row: WorseRow) -> WorseDataRow:
         return cls(
-            data_row=MetricDataRow(id=strawberry.ID(row.row.id), global_key=row.row.global_key),
+            data_row=MetricDataRow.from_record(row.row),
             a=row.a, b=row.b, by=row.by,
         )  # fmt: skip
 

@@ -1,6 +1,7 @@
 """A saved slice: a named data row filter of a model, usable in any of its runs.
 
-Named `SavedSlice` in the schema: `Slice` is a slice counted in one run (docs/uploads.md).
+Named `SavedSlice` in the schema: `Slice` is a slice counted in one run (slice_count.py,
+docs/uploads.md).
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
-"""What the ModelRun type's groups of fields read of the run they belong to.
+"""The ModelRun type's groups of fields, one module per read model they ask: the gallery's
+(gallery.py), the metrics' (metrics.py) and the projector's (projector.py).
 
-ModelRun (schema/types/model_run.py) is one GraphQL type whose fields come from a class per
-read model (schema/gallery_queries.py, metrics_queries.py, projector_queries.py). Each reads
-the run's id and the version shown, which ModelRun holds; they are declared here for the type
-checker only (GraphQL sees them once, on ModelRun).
+ModelRun (schema/types/model_run.py) is one GraphQL type that inherits every group. Each
+group reads the run's id and the version shown, which ModelRun holds; `RunFieldGroup`
+declares them for the type checker only (GraphQL sees them once, on ModelRun).
 """
 
 from __future__ import annotations

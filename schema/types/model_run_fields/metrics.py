@@ -1,48 +1,32 @@
-"""Metric fields of a model run, and the comparison of two runs.
+"""The metrics' fields on ModelRun: status, figures, confusion matrix, curve, distributions
+and histograms, each at a grid point and under an optional data row filter.
 
-`ModelRunMetricsFields` is mixed into the ModelRun type; `MetricsQueries` into Query. Every
-figure is read from the metrics read model (numpy over the run's results in memory), off
-the event loop. Values off the run's grid, unknown features and filters on metrics while
+Every figure is read from the metrics read model (numpy over the run's results in memory),
+off the event loop. Values off the run's grid, unknown features and filters on metrics while
 the run is computing are refused with a message naming the value.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.types import Info
 
 from domain.filter_language import ConfusionClause
 from domain.ontology import Ontology
-from projections.metrics.compare import ComparisonRecord, compare_runs
-from projections.metrics.records import RowRef
 from schema.context import Context
 from schema.pagination import Connection, connection
-from schema.run_fields import RunFieldGroup
+from schema.types.confusion_matrix import ConfusionMatrix
 from schema.types.filters import DataRowFilter, clauses_json, clauses_of
-from schema.types.metrics import (
-    ConfusionMatrix,
+from schema.types.metric_charts import (
     DistributionEntry,
-    MetricDataRow,
     MetricHistogram,
     MetricHistogramBin,
-    MetricsStatus,
     PrPoint,
-    RunMetrics,
 )
-from schema.types.run_comparison import RunComparison
-
-if TYPE_CHECKING:
-    from projections.metrics.queries import MetricQueries
-
-
-def metric_queries(ctx: Context) -> MetricQueries:
-    return ctx.read_models.metrics
-
-
-def _row(ref: RowRef) -> MetricDataRow:
-    return MetricDataRow(id=strawberry.ID(ref.id), global_key=ref.global_key)
+from schema.types.metric_data_row import MetricDataRow
+from schema.types.metrics_status import MetricsStatus
+from schema.types.model_run_fields import RunFieldGroup
+from schema.types.run_metrics import RunMetrics
 
 
 @strawberry.type
@@ -50,14 +34,14 @@ class ModelRunMetricsFields(RunFieldGroup):
     @strawberry.field(description="IN_SYNC, COMPUTING (pending data rows) or FAILED (why).")
     async def metrics_status(self, info: Info[Context, None]) -> MetricsStatus:
         ctx = info.context
-        return MetricsStatus.from_record(await ctx.read(metric_queries(ctx).status, self.run_at()))
+        return MetricsStatus.from_record(await ctx.read(ctx.read_models.metrics.status, self.run_at()))
 
     @strawberry.field(description="Per feature, all features (micro) and their mean (macro) at a grid point.")
     async def metrics(
         self, info: Info[Context, None], confidence: float, iou: float, filter: DataRowFilter | None = None  # noqa: A002
     ) -> RunMetrics:
         ctx = info.context
-        record = await ctx.read(metric_queries(ctx).metrics, self.run_at(), confidence, iou, clauses_of(filter))
+        record = await ctx.read(ctx.read_models.metrics.metrics, self.run_at(), confidence, iou, clauses_of(filter))
         return RunMetrics.from_record(record)
 
     @strawberry.field(description="Rows are ground truth, columns predictions; None last on both axes.")
@@ -65,7 +49,7 @@ class ModelRunMetricsFields(RunFieldGroup):
         self, info: Info[Context, None], confidence: float, iou: float, filter: DataRowFilter | None = None  # noqa: A002
     ) -> ConfusionMatrix:
         ctx = info.context
-        record = await ctx.read(metric_queries(ctx).confusion, self.run_at(), confidence, iou, clauses_of(filter))
+        record = await ctx.read(ctx.read_models.metrics.confusion, self.run_at(), confidence, iou, clauses_of(filter))
         return ConfusionMatrix(
             labels=record.labels, counts=record.counts, data_rows=record.data_rows, record=record,
             selection=clauses_json(filter),
@@ -86,8 +70,8 @@ class ModelRunMetricsFields(RunFieldGroup):
         ctx = info.context
         clauses = [*clauses_of(filter), ConfusionClause(ground_truth, prediction)]
         size = ctx.page_size(first)
-        page = await ctx.read(metric_queries(ctx).rows, self.run_at(), clauses, confidence, iou, size, after)
-        return connection(page, _row, after)
+        page = await ctx.read(ctx.read_models.metrics.rows, self.run_at(), clauses, confidence, iou, size, after)
+        return connection(page, MetricDataRow.from_record, after)
 
     @strawberry.field(description="(confidence, precision, recall) at every confidence threshold.")
     async def precision_recall_curve(
@@ -98,7 +82,7 @@ class ModelRunMetricsFields(RunFieldGroup):
         filter: DataRowFilter | None = None,  # noqa: A002
     ) -> list[PrPoint]:
         ctx = info.context
-        points = await ctx.read(metric_queries(ctx).pr_curve, self.run_at(), iou, feature, clauses_of(filter))
+        points = await ctx.read(ctx.read_models.metrics.pr_curve, self.run_at(), iou, feature, clauses_of(filter))
         return [PrPoint.from_record(p) for p in points]
 
     async def _parents(self, ctx: Context) -> dict[str, str | None]:
@@ -125,8 +109,9 @@ class ModelRunMetricsFields(RunFieldGroup):
         size = ctx.page_size(first)
         parents = await self._parents(ctx)
         page = await ctx.read(
-            metric_queries(ctx).distribution, self.run_at(), "ann", clauses_of(filter), None, size, after, parents, under
-        )
+            ctx.read_models.metrics.distribution, self.run_at(), "ann", clauses_of(filter), None, size, after,
+            parents, under,
+        )  # fmt: skip
         return connection(page, lambda bar: DistributionEntry.from_record(bar, "annotation", filter), after)
 
     @strawberry.field(
@@ -146,7 +131,7 @@ class ModelRunMetricsFields(RunFieldGroup):
         size = ctx.page_size(first)
         parents = await self._parents(ctx)
         page = await ctx.read(
-            metric_queries(ctx).distribution, self.run_at(), "pred", clauses_of(filter), confidence, size, after,
+            ctx.read_models.metrics.distribution, self.run_at(), "pred", clauses_of(filter), confidence, size, after,
             parents, under,
         )  # fmt: skip
         return connection(page, lambda bar: DistributionEntry.from_record(bar, "prediction", filter, confidence), after)
@@ -163,7 +148,7 @@ class ModelRunMetricsFields(RunFieldGroup):
     ) -> MetricHistogram:
         ctx = info.context
         record = await ctx.read(
-            metric_queries(ctx).histogram, self.run_at(), metric, confidence, iou, feature, clauses_of(filter)
+            ctx.read_models.metrics.histogram, self.run_at(), metric, confidence, iou, feature, clauses_of(filter)
         )
         return MetricHistogram(
             metric=record.metric,
@@ -172,36 +157,3 @@ class ModelRunMetricsFields(RunFieldGroup):
             nulls=record.nulls,
             outside=record.outside,
         )
-
-
-_PAGES_WORSE_ROWS = strawberry.argument(
-    deprecation_reason="Page worseDataRows with its own first and after; these are its defaults."
-)
-
-
-@strawberry.type
-class MetricsQueries:
-    @strawberry.field(
-        description="Two runs of one model on their common data rows, and the rows where B is worse than A."
-    )
-    async def compare_model_runs(
-        self,
-        info: Info[Context, None],
-        run_a: strawberry.ID,
-        run_b: strawberry.ID,
-        confidence: float,
-        iou: float,
-        metric: str = "f1",
-        feature: str | None = None,
-        filter: DataRowFilter | None = None,  # noqa: A002
-        first: Annotated[int | None, _PAGES_WORSE_ROWS] = None,
-        after: Annotated[str | None, _PAGES_WORSE_ROWS] = None,
-        version_a: int | None = None,
-        version_b: int | None = None,
-    ) -> RunComparison:
-        ctx = info.context
-        record: ComparisonRecord = await ctx.read(
-            compare_runs, metric_queries(ctx), str(run_a), str(run_b), confidence, iou,
-            clauses_of(filter), metric, feature, version_a, version_b,
-        )  # fmt: skip
-        return RunComparison.from_record(record, first, after)
