@@ -13,6 +13,7 @@ from strawberry.types import Info
 
 from domain.filter_language import ConfusionClause
 from domain.ontology import Ontology
+from projections.metrics.distributions import distribution, histogram
 from schema.context import Context
 from schema.pagination import Connection, connection
 from schema.types.confusion_matrix import ConfusionMatrix
@@ -109,7 +110,7 @@ class ModelRunMetricsFields(RunFieldGroup):
         size = ctx.page_size(first)
         parents = await self._parents(ctx)
         page = await ctx.read(
-            ctx.read_models.metrics.distribution, self.run_at(), "ann", clauses_of(filter), None, size, after,
+            distribution, ctx.read_models.metrics, self.run_at(), "ann", clauses_of(filter), None, size, after,
             parents, under,
         )  # fmt: skip
         return connection(page, lambda bar: DistributionEntry.from_record(bar, "annotation", filter), after)
@@ -131,7 +132,7 @@ class ModelRunMetricsFields(RunFieldGroup):
         size = ctx.page_size(first)
         parents = await self._parents(ctx)
         page = await ctx.read(
-            ctx.read_models.metrics.distribution, self.run_at(), "pred", clauses_of(filter), confidence, size, after,
+            distribution, ctx.read_models.metrics, self.run_at(), "pred", clauses_of(filter), confidence, size, after,
             parents, under,
         )  # fmt: skip
         return connection(page, lambda bar: DistributionEntry.from_record(bar, "prediction", filter, confidence), after)
@@ -148,7 +149,7 @@ class ModelRunMetricsFields(RunFieldGroup):
     ) -> MetricHistogram:
         ctx = info.context
         record = await ctx.read(
-            ctx.read_models.metrics.histogram, self.run_at(), metric, confidence, iou, feature, clauses_of(filter)
+            histogram, ctx.read_models.metrics, self.run_at(), metric, confidence, iou, feature, clauses_of(filter)
         )
         return MetricHistogram(
             metric=record.metric,

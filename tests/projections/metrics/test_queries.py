@@ -21,6 +21,7 @@ from domain.filter_language import (
 from projections.metrics import cells as cells_module
 from projections.metrics import results as results_module
 from projections.metrics.compare import compare_runs
+from projections.metrics.distributions import distribution, histogram
 from projections.metrics.queries import MetricsOutOfSync
 from tests.projections.builders import box, numbered, predict, scenario
 from tests.workers.stack import Stack
@@ -99,17 +100,17 @@ def test_metric_filters_and_confusion_cells_select_rows(stack: Stack, run: Any) 
 
 def test_distributions_and_histograms(stack: Stack, run: Any) -> None:
     q = stack.metrics_read_models.metrics
-    annotations = q.distribution(run.run_id, "ann")
+    annotations = distribution(q, run.run_id, "ann")
     assert [(b.feature, b.objects, b.data_rows) for b in annotations.items] == [("car", 8, 8), ("weather/sunny", 4, 4)]
-    first = q.distribution(run.run_id, "ann", first=1)
+    first = distribution(q, run.run_id, "ann", first=1)
     assert first.has_next_page and first.total_count == 2
-    rest = q.distribution(run.run_id, "ann", first=1, after=first.end_cursor)
+    rest = distribution(q, run.run_id, "ann", first=1, after=first.end_cursor)
     assert [b.feature for b in rest.items] == ["weather/sunny"]
-    assert [b.objects for b in q.distribution(run.run_id, "pred", confidence=0.9).items] == []
-    histogram = q.histogram(run.run_id, "precision", 0.5, 0.5, feature="car")
-    assert [b.data_rows for b in histogram.bins] == [4, 0, 0, 0, 0, 0, 0, 0, 0, 4]
-    assert histogram.nulls == 0
-    recall = q.histogram(run.run_id, "recall", 0.5, 0.5)
+    assert [b.objects for b in distribution(q, run.run_id, "pred", confidence=0.9).items] == []
+    precision = histogram(q, run.run_id, "precision", 0.5, 0.5, feature="car")
+    assert [b.data_rows for b in precision.bins] == [4, 0, 0, 0, 0, 0, 0, 0, 0, 4]
+    assert precision.nulls == 0
+    recall = histogram(q, run.run_id, "recall", 0.5, 0.5)
     # Rows with a sunny label have recall 1/2 or 0 (car found or not); odd rows 1 or 0.
     assert sum(b.data_rows for b in recall.bins) + recall.nulls == 8
 
@@ -136,7 +137,7 @@ def test_custom_metrics_aggregate_as_declared(stack: Stack, run: Any) -> None:
     at_high = q.metrics(run.run_id, 0.9, 0.5)
     assert next(c for c in at_high.custom if c.name == "score").value == pytest.approx(0.5)
     assert q.metrics(run.run_id, 0.5, 0.5, [MetricClause("blur", min=7)]).data_rows == 2
-    assert q.histogram(run.run_id, "blur", 0.5, 0.5).outside == 7
+    assert histogram(q, run.run_id, "blur", 0.5, 0.5).outside == 7
 
 
 def test_filters_on_metrics_are_refused_while_computing(stack: Stack, run: Any) -> None:
