@@ -2,6 +2,7 @@
 
 Each is a boolean mask over the metrics read model's evaluated rows; "Low confidence" needs
 every prediction's exact confidence and is answered from the gallery's predictions instead.
+`auto_slice_rows` gives a slice's rows of the gallery's index.
 """
 
 from __future__ import annotations
@@ -11,8 +12,11 @@ from typing import Any
 
 import numpy as np
 
+from domain.errors import ValidationFailed
 from domain.filters import AUTO_SLICES
+from projections.gallery.index import GalleryIndex
 from projections.metrics.loader import LoadedRun
+from projections.metrics.queries import MetricQueries
 
 __all__ = ["AUTO_SLICES", "bounds_of", "result_slices"]
 
@@ -69,3 +73,31 @@ def _text_rows(loaded: LoadedRun, c_index: int) -> np.ndarray:
     text_pred = table.group("text_pred")
     mask[text_pred["row"][text_pred["level"] > c_index]] = True
     return mask
+
+
+def auto_slice_rows(
+    index: GalleryIndex, loaded: LoadedRun, name: str, metrics: MetricQueries, confidence: float, iou: float
+) -> np.ndarray:
+    """The index rows of an automatic slice at the grid point."""
+    if name == "Low confidence":
+        return np.flatnonzero(low_confidence(index, loaded, confidence))
+    if name not in AUTO_SLICES:
+        raise ValidationFailed(f"unknown automatic slice {name!r}; expected one of {list(AUTO_SLICES)}")
+    c_index, t = metrics.grid(loaded, confidence, iou)
+    rows = index.rows_of_results(loaded.keys, loaded.stamp)[result_slices(loaded, c_index, t)[name]]
+    return rows[rows >= 0]
+
+
+def low_confidence(index: GalleryIndex, loaded: LoadedRun, confidence: float) -> np.ndarray:
+    """Evaluated rows with an active prediction (confidence ≥ c; none counts as 1) whose
+    confidence is below the run's low-confidence bound."""
+    bound = bounds_of(loaded.settings)["low_confidence"]
+    predictions = index.predictions
+    conf = np.where(np.isnan(predictions.confidences), 1.0, predictions.confidences)
+    low = (conf >= confidence) & (conf < bound)
+    mask = np.zeros(index.n_rows, dtype=bool)
+    mask[predictions.rows[low]] = True
+    evaluated = np.zeros(index.n_rows, dtype=bool)
+    rows = index.rows_of_results(loaded.keys, loaded.stamp)
+    evaluated[rows[rows >= 0]] = True
+    return mask & evaluated

@@ -22,10 +22,16 @@ from domain.filter_language import Clause, clauses_from_json
 from domain.ontology import Ontology
 from projections.catalog.queries import CatalogQueries
 from projections.gallery import sorting
-from projections.gallery.auto_slices import AUTO_SLICES, bounds_of, result_slices
+from projections.gallery.auto_slices import (
+    AUTO_SLICES,
+    auto_slice_rows,
+    low_confidence,
+    result_slices,
+)
 from projections.gallery.detail import RowDetail, row_detail
 from projections.gallery.index import GalleryIndex, load_index
 from projections.gallery.selection import Context, select
+from projections.gallery.sort_columns import confidence_column, on_index, rank_key, ranks
 from projections.gallery.view import GalleryView
 from projections.ids import as_uuid
 from projections.metrics.filters import metric_values
@@ -127,7 +133,7 @@ class GalleryQueries:
             index.metadata_column(self.view, key, kind, ctx.datasets_stamp)
         # The web app's default order.
         by_key = sorting.SortKey(field="GLOBAL_KEY")
-        index.derived(_rank_key(by_key, ctx), lambda: _ranks(index.global_keys))
+        index.derived(rank_key(by_key, ctx), lambda: ranks(index.global_keys))
 
     def is_current(self, run_id: UUID) -> bool:
         """Whether the run's latest index in memory is the one a read now would use."""
@@ -183,11 +189,11 @@ class GalleryQueries:
             chosen = rows if mask is None else rows[mask]
             return chosen[chosen >= 0]
 
-        def auto_slice_rows(name: str) -> np.ndarray:
+        def auto_slice(name: str) -> np.ndarray:
             if grid is None:
                 raise ValidationFailed("automatic slices need the query's confidence and iou")
             self.metrics.require_in_sync(str(index.run_id), "automatic slices", self._results(index))
-            return _auto_slice_rows(index, self._results(index), name, self.metrics, *grid)
+            return auto_slice_rows(index, self._results(index), name, self.metrics, *grid)
 
         def evaluated_rows() -> np.ndarray:
             loaded = self._results(index)
@@ -195,7 +201,7 @@ class GalleryQueries:
             return rows[rows >= 0]
 
         return Context(
-            self.view, index, names, kinds, stamp, result_rows, auto_slice_rows, self._slice_clauses(index), evaluated_rows
+            self.view, index, names, kinds, stamp, result_rows, auto_slice, self._slice_clauses(index), evaluated_rows
         )
 
     def _slice_clauses(self, index: GalleryIndex) -> Callable[[str], list[Clause]]:
@@ -261,7 +267,7 @@ class GalleryQueries:
             cursor = sorting.parse_cursor(after, keys)
             rows = rows[sorting.after(rows, columns, keys, index.keys, cursor, ids_descending)]
         comparables = [
-            sorting.comparable(column, key, lambda c, k=key: index.derived(_rank_key(k, ctx), lambda: _ranks(c)))
+            sorting.comparable(column, key, lambda c, k=key: index.derived(rank_key(k, ctx), lambda: ranks(c)))
             for column, key in zip(columns, keys, strict=True)
         ]
         size = page_size(first)
@@ -290,13 +296,13 @@ class GalleryQueries:
                 raise ValidationFailed(f"sort: unknown metadata key {key.key!r}; known: {sorted(ctx.metadata_kinds)}")
             return index.metadata_column(self.view, str(key.key), kind, ctx.datasets_stamp)
         if key.field in ("CONFIDENCE_MAX", "CONFIDENCE_MIN"):
-            return _confidence_column(index, ctx, key)
+            return confidence_column(index, ctx, key)
         if grid is None:
             raise ValidationFailed("sort: a METRIC sort needs the query's confidence and iou")
         loaded = self._results(index)
         self.metrics.require_in_sync(loaded.run_id, "sorts on metrics", loaded)
         values = metric_values(loaded, str(key.metric), key.feature, self.metrics.grid(loaded, *grid))
-        return _on_index(index, loaded, values)
+        return on_index(index, loaded, values)
 
     def row_detail(self, run_id: UUID | str, row_id: str, confidence: float, iou: float) -> DataRowDetail:
         """One current row with each object's outcome at the grid point (which must be on
@@ -345,75 +351,5 @@ class GalleryQueries:
         c_index, t = self.metrics.grid(loaded, confidence, iou)
         masks = result_slices(loaded, c_index, t)
         counts = {name: int(mask.sum()) for name, mask in masks.items()}
-        counts["Low confidence"] = int(_low_confidence(index, loaded, confidence).sum())
+        counts["Low confidence"] = int(low_confidence(index, loaded, confidence).sum())
         return [SliceCount(name, counts[name]) for name in AUTO_SLICES]
-
-
-
-def _auto_slice_rows(
-    index: GalleryIndex, loaded: LoadedRun, name: str, metrics: MetricQueries, confidence: float, iou: float
-) -> np.ndarray:
-    """The index rows of an automatic slice at the grid point."""
-    if name == "Low confidence":
-        return np.flatnonzero(_low_confidence(index, loaded, confidence))
-    if name not in AUTO_SLICES:
-        raise ValidationFailed(f"unknown automatic slice {name!r}; expected one of {list(AUTO_SLICES)}")
-    c_index, t = metrics.grid(loaded, confidence, iou)
-    rows = index.rows_of_results(loaded.keys, loaded.stamp)[result_slices(loaded, c_index, t)[name]]
-    return rows[rows >= 0]
-
-
-def _rank_key(key: sorting.SortKey, ctx: Context) -> object:
-    """Ranks of a metadata column hold while the datasets stay at their versions."""
-    return ("rank", key.field, key.key, ctx.datasets_stamp if key.field == "METADATA" else None)
-
-
-def _ranks(column: np.ndarray) -> np.ndarray:
-    """Each value's rank among the column's distinct values (strings sort as numpy does)."""
-    return np.unique(column, return_inverse=True)[1].reshape(-1)
-
-
-def _on_index(index: GalleryIndex, loaded: LoadedRun, values: np.ndarray) -> np.ndarray:
-    """Values per evaluated row as a column over the index's rows (NaN where not evaluated)."""
-    column = np.full(index.n_rows, np.nan)
-    rows = index.rows_of_results(loaded.keys, loaded.stamp)
-    known = rows >= 0
-    column[rows[known]] = values[known]
-    return column
-
-
-def _confidence_column(index: GalleryIndex, ctx: Context, key: sorting.SortKey) -> np.ndarray:
-    """The highest or lowest prediction confidence per row (of one feature, if given)."""
-    if key.feature is not None and key.feature not in ctx.feature_names:
-        raise ValidationFailed(f"sort: unknown feature {key.feature!r} in this run's model")
-    return index.derived(("confidence", key.field, key.feature), lambda: _confidences(index, key))
-
-
-def _confidences(index: GalleryIndex, key: sorting.SortKey) -> np.ndarray:
-    predictions = index.predictions
-    keep = ~np.isnan(predictions.confidences)
-    if key.feature is not None:
-        keep &= np.isin(predictions.features, index.feature_indices([key.feature]))
-    rows, values = predictions.rows[keep], predictions.confidences[keep]
-    column = np.full(index.n_rows, np.nan)
-    if rows.size:
-        # Objects are sorted by row: one reduction per row's run of objects.
-        starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-        reduce = np.maximum if key.field == "CONFIDENCE_MAX" else np.minimum
-        column[rows[starts]] = reduce.reduceat(values, starts)
-    return column
-
-
-def _low_confidence(index: GalleryIndex, loaded: LoadedRun, confidence: float) -> np.ndarray:
-    """Evaluated rows with an active prediction (confidence ≥ c; none counts as 1) whose
-    confidence is below the run's low-confidence bound."""
-    bound = bounds_of(loaded.settings)["low_confidence"]
-    predictions = index.predictions
-    conf = np.where(np.isnan(predictions.confidences), 1.0, predictions.confidences)
-    low = (conf >= confidence) & (conf < bound)
-    mask = np.zeros(index.n_rows, dtype=bool)
-    mask[predictions.rows[low]] = True
-    evaluated = np.zeros(index.n_rows, dtype=bool)
-    rows = index.rows_of_results(loaded.keys, loaded.stamp)
-    evaluated[rows[rows >= 0]] = True
-    return mask & evaluated
