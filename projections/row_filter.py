@@ -15,7 +15,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from domain.errors import ValidationFailed
+from domain.errors import ValidationFailed, bounded
 from domain.filter_language import (
     AnnotationClause,
     Clause,
@@ -84,8 +84,18 @@ def select(rows: Rows, clauses: Sequence[Clause], depth: int = 0) -> np.ndarray:
         except ValidationFailed as exc:
             if exc.message.startswith("clause "):
                 raise  # a nested slice's clause, already named
-            raise type(exc)(f"clause {position} ({kind_of(clause)}): {exc.message}") from None
+            raise _named(exc, f"clause {position} ({kind_of(clause)})") from None
     return mask
+
+
+def _named(exc: ValidationFailed, name: str) -> ValidationFailed:
+    """The error with its clause named first: a copy of its class and fields, made without
+    its constructor (a subclass may take other arguments than a message)."""
+    named = type(exc).__new__(type(exc))
+    named.__dict__.update(exc.__dict__)
+    named.message = bounded(f"{name}: {exc.message}")
+    named.args = (named.message,)
+    return named
 
 
 def kind_of(clause: Clause) -> str:

@@ -30,7 +30,7 @@ from projections.gallery.auto_slices import (
 )
 from projections.gallery.detail import RowDetail, row_detail
 from projections.gallery.index import GalleryIndex, load_index
-from projections.gallery.selection import Context, select
+from projections.gallery.selection import Context
 from projections.gallery.sort_columns import confidence_column, on_index, rank_key, ranks
 from projections.gallery.view import GalleryView
 from projections.ids import as_uuid
@@ -41,6 +41,7 @@ from projections.metrics.records import RunAt
 from projections.model_runs.queries import ModelRunQueries
 from projections.postgres_view import page_size
 from projections.records import Page, RunRowRecord
+from projections.row_filter import select
 from projections.run_memory import RunMemory
 from projections.slices.queries import SliceRecord
 

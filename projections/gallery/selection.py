@@ -27,8 +27,7 @@ from domain.filter_language import (
 )
 from projections.gallery.index import GalleryIndex
 from projections.gallery.view import GalleryView
-from projections.row_filter import Side, kind_of, rows_mask
-from projections.row_filter import select as select_rows
+from projections.row_filter import Side, kind_of, rows_mask, select
 
 # Index rows of the evaluated rows selected by result clauses at a grid point.
 ResultRows = Callable[[Sequence[Clause]], np.ndarray]
@@ -94,13 +93,8 @@ class Context:
         if isinstance(clause, SliceClause):
             if depth >= MAX_SLICE_DEPTH:
                 raise ValidationFailed(f"slice {clause.slice_id} nests slices deeper than {MAX_SLICE_DEPTH}")
-            return select_rows(self, self.slice_clauses(clause.slice_id), depth + 1)
+            return select(self, self.slice_clauses(clause.slice_id), depth + 1)
         raise ValidationFailed(f"a {kind_of(clause)} clause cannot be used here")
-
-
-def select(ctx: Context, clauses: Sequence[Clause]) -> np.ndarray:
-    """The index rows every clause holds for (all rows for no clause)."""
-    return select_rows(ctx, clauses)
 
 
 def _check_features(ctx: Context, names: Sequence[str]) -> None:

@@ -134,3 +134,18 @@ def test_keys_mask_ignores_keys_not_among_the_rows() -> None:
     rows = InMemoryRows()
     keys = row_keys([IDS[3], str(uuid.uuid4())])
     assert np.flatnonzero(keys_mask(rows, keys)).tolist() == [3]
+
+
+class _RowError(ValidationFailed):
+    """An error whose constructor takes more than a message."""
+
+    def __init__(self, row: int, message: str) -> None:
+        super().__init__(message)
+        self.row = row
+
+
+def test_an_error_of_any_constructor_is_named_and_keeps_its_fields() -> None:
+    rows = InMemoryRows(error=_RowError(4, "row 4 is unreadable"))
+    with pytest.raises(_RowError, match=r"^clause 1 \(confidence\): row 4 is unreadable$") as raised:
+        select(rows, [ConfidenceClause(min=0.1)])
+    assert raised.value.row == 4 and str(raised.value) == raised.value.message
