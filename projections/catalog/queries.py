@@ -102,6 +102,11 @@ class CatalogQueries:
         """Each id's model (None for no such model, or a deleted one), in one query."""
         return self._by_id("catalog_models", _model, model_ids)
 
+    def ontology(self, model_id: UUID) -> dict[str, Any] | None:
+        """A model's ontology, deleted or not: a deleted model's runs stay, with its features."""
+        row = self.view.fetch_one("SELECT ontology FROM {s}.catalog_models WHERE id = %s", (model_id,))
+        return None if row is None else dict(row["ontology"])
+
     def metadata_values(self, row_ids: Sequence[UUID], key: str) -> list[Any]:
         """The catalog's current value of one metadata field per row (None where unset)."""
         rows = self.view.fetch(

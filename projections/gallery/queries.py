@@ -168,8 +168,8 @@ class GalleryQueries:
         return self.metrics.loaded(index.run_id if index.as_of is None else RunAt(str(index.run_id), index.as_of))
 
     def _context(self, index: GalleryIndex, grid: tuple[float, float] | None) -> Context:
-        model = self.catalog.model(index.model_id)
-        ontology = Ontology.from_dict(model.ontology) if model else None
+        found = self.catalog.ontology(index.model_id)
+        ontology = Ontology.from_dict(found) if found is not None else None
         names = frozenset(f.name for f in ontology.features) if ontology is not None else frozenset()
         kinds: dict[str, str] = {}
         # A dataset's new version and its rows' metadata are separate events to the catalog:

@@ -189,3 +189,13 @@ def test_a_row_in_detail(stack: Stack, run: Any) -> None:
         gallery.row_detail(run.run_id, ids["k3"], 0.55, 0.5)
     with pytest.raises(NotFound, match="is not in model run"):
         gallery.row_detail(run.run_id, "00000000-0000-0000-0000-000000000000", 0.5, 0.5)
+
+
+def test_a_run_of_a_deleted_model_still_filters_and_sorts_by_its_features(stack: Stack, run: Any) -> None:
+    """Deleting a model leaves its runs; their features are the model's as it was."""
+    stack.runtime.app.delete_model(run.model_id, actor="carol")
+    stack.wait_until_current()
+    assert stack.runtime.read_models.catalog.model(run.model_id) is None
+    assert sorted(_keys(stack, run, {"all": [{"prediction": {"features": ["person"]}}]})) == _rows(3, 5)
+    by_confidence = [SortKey(field="CONFIDENCE_MAX", descending=True, feature="person")]
+    assert _keys(stack, run, None, by_confidence)[:2] == _rows(3, 5)
