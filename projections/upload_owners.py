@@ -21,6 +21,7 @@ from domain.uploads import Upload, UploadKind
 
 if TYPE_CHECKING:
     from eventsourcing.application import Application
+    from eventsourcing.persistence import EventStore
 
     from projections.postgres_view import PostgresView
 
@@ -30,15 +31,16 @@ REMEMBERED = 64
 StartedEvents = Callable[[UUID], "Upload.Started | None"]
 
 
+def started_event(store: EventStore, upload_id: UUID) -> Upload.Started | None:
+    """An upload's Started event, read from the log (None for no such upload)."""
+    first = next(iter(store.get(upload_id, lte=1)), None)
+    return first if isinstance(first, Upload.Started) else None
+
+
 def started_events(app: Callable[[], Application]) -> StartedEvents:
     """Started events read through the application `app()` gives when one is needed (a
     runner's log application exists only once the runner is built around its projection)."""
-
-    def started(upload_id: UUID) -> Upload.Started | None:
-        first = next(iter(app().repository.event_store.get(upload_id, lte=1)), None)
-        return first if isinstance(first, Upload.Started) else None
-
-    return started
+    return lambda upload_id: started_event(app().repository.event_store, upload_id)
 
 
 class SkipsEvents(Protocol):

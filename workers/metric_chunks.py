@@ -20,6 +20,7 @@ from domain.uploads import Upload, UploadKind, read_chunk, rows_named
 from projections.annotation_json import annotations_from_json
 from projections.metrics.inputs import InputRow
 from projections.metrics.match_table import from_match, to_parts
+from projections.upload_owners import started_event
 from workers.kinds import ChunkResult, register
 from workers.services import WorkerServices
 
@@ -27,9 +28,9 @@ from workers.services import WorkerServices
 def upload_rows(services: WorkerServices, upload_id: UUID, index: int) -> list[str]:
     """The data row ids one chunk event of an upload names."""
     store = services.app.repository.event_store
-    started = next(iter(store.get(upload_id, lte=1)), None)
+    started = started_event(store, upload_id)
     chunk = next(iter(store.get(upload_id, gt=Upload.chunk_version(index) - 1, lte=Upload.chunk_version(index))), None)
-    if not isinstance(started, Upload.Started) or not isinstance(chunk, Upload.ChunkAdded):
+    if started is None or not isinstance(chunk, Upload.ChunkAdded):
         raise LookupError(f"upload {upload_id} has no chunk {index}")
     return rows_named(*read_chunk(UploadKind(started.kind), chunk.payload))
 
