@@ -26,7 +26,7 @@ class RunLookups:
     def __init__(self, view: ModelRunsView) -> None:
         self.view = view
 
-    # -- for the gallery read model (projections.gallery.queries.Runs) --------------------
+    # -- for the gallery read model (projections/gallery/queries.py) ----------------------
 
     def live_state(self, run_id: UUID) -> DictRow | None:
         """A run not deleted: its version, model_id and current metric_settings."""
@@ -51,6 +51,7 @@ class RunLookups:
         return [(r["id"], r["model_id"], int(r["version"])) for r in rows]
 
     def live_runs_of_model(self, model_id: UUID) -> set[UUID]:
+        """The model's runs, not deleted."""
         rows = self.view.fetch("SELECT id FROM {s}.model_runs WHERE model_id = %s AND NOT deleted", (model_id,))
         return {r["id"] for r in rows}
 

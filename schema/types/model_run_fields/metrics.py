@@ -29,6 +29,9 @@ from schema.types.metrics_status import MetricsStatus
 from schema.types.model_run_fields import RunFieldGroup
 from schema.types.run_metrics import RunMetrics
 
+# The metrics read model's names of the two sides.
+_STORED_SIDES = {"annotation": "ann", "prediction": "pred"}
+
 
 @strawberry.type
 class ModelRunMetricsFields(RunFieldGroup):
@@ -106,14 +109,7 @@ class ModelRunMetricsFields(RunFieldGroup):
         after: str | None = None,
         under: str | None = None,
     ) -> Connection[DistributionEntry]:
-        ctx = info.context
-        size = ctx.page_size(first)
-        parents = await self._parents(ctx)
-        page = await ctx.read(
-            distribution, ctx.read_models.metrics, self.run_at(), "ann", clauses_of(filter), None, size, after,
-            parents, under,
-        )  # fmt: skip
-        return connection(page, lambda bar: DistributionEntry.from_record(bar, "annotation", filter), after)
+        return await self._distribution(info.context, "annotation", filter, None, first, after, under)
 
     @strawberry.field(
         description="Predictions per feature (active at `confidence` if given), most first: the top-level "
@@ -128,14 +124,26 @@ class ModelRunMetricsFields(RunFieldGroup):
         after: str | None = None,
         under: str | None = None,
     ) -> Connection[DistributionEntry]:
-        ctx = info.context
+        return await self._distribution(info.context, "prediction", filter, confidence, first, after, under)
+
+    async def _distribution(
+        self,
+        ctx: Context,
+        side: str,
+        filter: DataRowFilter | None,  # noqa: A002
+        confidence: float | None,
+        first: int | None,
+        after: str | None,
+        under: str | None,
+    ) -> Connection[DistributionEntry]:
+        """A page of one side's objects per feature ("annotation" or "prediction")."""
         size = ctx.page_size(first)
         parents = await self._parents(ctx)
         page = await ctx.read(
-            distribution, ctx.read_models.metrics, self.run_at(), "pred", clauses_of(filter), confidence, size, after,
-            parents, under,
+            distribution, ctx.read_models.metrics, self.run_at(), _STORED_SIDES[side], clauses_of(filter),
+            confidence, size, after, parents, under,
         )  # fmt: skip
-        return connection(page, lambda bar: DistributionEntry.from_record(bar, "prediction", filter, confidence), after)
+        return connection(page, lambda bar: DistributionEntry.from_record(bar, side, filter, confidence), after)
 
     @strawberry.field(description="Data rows per tenth of [0, 1] of a per-row metric (automatic or custom).")
     async def metric_histogram(
