@@ -18,34 +18,28 @@ from psycopg.sql import SQL, Composed, Identifier
 from psycopg_pool import ConnectionPool
 
 from projections.model_runs.projection import ModelRunsProjection
+from projections.model_runs.view import as_of
 from projections.runners import last_relevant_notification
 from storage.database import Database
 
 # A model run's row: (row id, labels JSON list or None, predictions JSON list).
 InputRow = tuple[str, bytes | None, bytes]
 
-_AS_OF = "{a}.valid_from <= %(v)s AND ({a}.valid_to IS NULL OR {a}.valid_to > %(v)s)"
-
-
-def _as_of(alias: str) -> str:
-    return _AS_OF.replace("{a}", alias)
-
-
 # Covered rows (a predictions record at v) with their labels at v. The LATERAL probes keep
 # the planner on the primary keys whatever the tables' statistics say.
 _SELECT = (
     "SELECT p.row_id, l.labels, p.predictions FROM {source}"
     " CROSS JOIN LATERAL (SELECT p.row_id, p.predictions FROM {s}.run_predictions p"
-    "  WHERE p.run_id = %(run)s AND p.row_id = u.id AND " + _as_of("p") + " OFFSET 0) p"
+    "  WHERE p.run_id = %(run)s AND p.row_id = u.id AND " + as_of("p") + " OFFSET 0) p"
     " LEFT JOIN LATERAL (SELECT l.labels FROM {s}.run_labels l"
-    "  WHERE l.run_id = %(run)s AND l.row_id = p.row_id AND " + _as_of("l") + " OFFSET 0) l ON true"
+    "  WHERE l.run_id = %(run)s AND l.row_id = p.row_id AND " + as_of("l") + " OFFSET 0) l ON true"
     " ORDER BY p.row_id"
 )
 _BY_ID = _SELECT.replace("{source}", "unnest(%(ids)s::uuid[]) AS u(id)")
 _IN_RANGE = _SELECT.replace(
     "{source}",
     "(SELECT DISTINCT r.row_id AS id FROM {s}.run_rows r WHERE r.run_id = %(run)s"
-    " AND r.row_id >= %(lo)s AND (%(hi)s::uuid IS NULL OR r.row_id < %(hi)s::uuid) AND " + _as_of("r") + ") AS u",
+    " AND r.row_id >= %(lo)s AND (%(hi)s::uuid IS NULL OR r.row_id < %(hi)s::uuid) AND " + as_of("r") + ") AS u",
 )
 
 

@@ -21,6 +21,7 @@ from projections.metrics.match_table import MatchTable, from_payload, unpack
 from projections.metrics.results import RunResults
 from projections.metrics.split_figures import SplitFigures
 from projections.metrics.view import MetricsView
+from projections.model_runs.view import as_of
 from projections.row_keys import find, ids_of
 
 # The stamp: the version, the position of the last result and of the last write to the
@@ -40,11 +41,6 @@ _STAMP_AT = (
 _NEVER = 2**31 - 1
 
 
-def valid_at(alias: str) -> str:
-    """The condition that a row of a versioned table (alias) is valid at version %(v)s."""
-    return f"{alias}.valid_from <= %(v)s AND ({alias}.valid_to IS NULL OR {alias}.valid_to > %(v)s)"
-
-
 # The covered rows at a version, with their splits and the versions [lo, hi) over which
 # their inputs (labels and predictions) stay as they are at that version: a result
 # computed at a run version in that range was computed from exactly these inputs.
@@ -58,9 +54,9 @@ _COVERED = (
     f" coalesce(string_agg(int4send(least(coalesce(p.valid_to, {_NEVER}), coalesce(l.valid_to, {_NEVER}))),"
     " ''::bytea), ''::bytea) AS hi"
     " FROM {s}.run_predictions p JOIN {s}.run_rows r"
-    f" ON r.run_id = p.run_id AND r.row_id = p.row_id AND {valid_at('r')}"
-    f" LEFT JOIN {{s}}.run_labels l ON l.run_id = p.run_id AND l.row_id = p.row_id AND {valid_at('l')}"
-    f" WHERE p.run_id = %(run)s AND {valid_at('p')}"
+    f" ON r.run_id = p.run_id AND r.row_id = p.row_id AND {as_of('r')}"
+    f" LEFT JOIN {{s}}.run_labels l ON l.run_id = p.run_id AND l.row_id = p.row_id AND {as_of('l')}"
+    f" WHERE p.run_id = %(run)s AND {as_of('p')}"
 )
 # The covered rows at the latest version whose newest result is not from their current
 # inputs and settings: the rows still to compute (metric_rows points at each row's newest).
